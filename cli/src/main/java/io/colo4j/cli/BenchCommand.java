@@ -1,0 +1,61 @@
+package io.colo4j.cli;
+
+import io.colo4j.ops.bench.GemmBench;
+import io.colo4j.ops.bench.KernelBench;
+import io.colo4j.ops.kernel.cpu.CpuThreads;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bin/colo4j bench gemm|kernels}: kernel speed, printed against this machine's own anchors. */
+@Command(name = "bench", description = "Benchmarks: gemm GFLOP/s, fused-kernel bandwidth.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class})
+final class BenchCommand {
+    private BenchCommand() {}
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true,
+            description = "sgemm GFLOP/s for square sizes, as a ratio of the measured FMA peak and (with --anchor) torch.mm.")
+    static final class Gemm implements Callable<Integer> {
+        @Option(names = "--sizes", split = ",", defaultValue = "256,512,1024,2048", description = "Square sizes (default: ${DEFAULT-VALUE}).")
+        int[] sizes;
+
+        @Option(names = "--threads", description = "Kernel threads (default: all cores).")
+        Integer threads;
+
+        @Option(names = "--iterations", defaultValue = "5")
+        int iterations;
+
+        @Option(names = "--warmup", defaultValue = "3")
+        int warmup;
+
+        @Option(names = "--anchor", negatable = true, defaultValue = "true",
+                description = "Also time torch.mm through python3 in the same run when torch is installed (default: ${DEFAULT-VALUE}).")
+        boolean anchor;
+
+        @Override
+        public Integer call() {
+            int t = threads != null ? threads : CpuThreads.pool().getParallelism();
+            GemmBench.run(sizes, t, warmup, iterations, anchor, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "kernels", mixinStandardHelpOptions = true,
+            description = "Softmax, layernorm, gelu (forward and backward) bandwidth against a memcpy of the same bytes.")
+    static final class Kernels implements Callable<Integer> {
+        @Option(names = "--rows", defaultValue = "4096")
+        int rows;
+
+        @Option(names = "--cols", defaultValue = "3072")
+        int cols;
+
+        @Option(names = "--iterations", defaultValue = "20")
+        int iterations;
+
+        @Override
+        public Integer call() {
+            KernelBench.run(rows, cols, iterations, System.out);
+            return 0;
+        }
+    }
+}

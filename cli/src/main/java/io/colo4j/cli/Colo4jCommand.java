@@ -1,0 +1,35 @@
+package io.colo4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code bin/colo4j}: the entry point; each job is a subcommand. */
+@Command(name = "colo4j", mixinStandardHelpOptions = true, version = "colo4j 0.1.0",
+        description = "Megatron-style tensor parallelism for the JVM.",
+        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Colo4jCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, shared by main and tests. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Colo4jCommand());
+        cli.setExecutionExceptionHandler((ex, line, parse) -> {
+            line.getErr().println("colo4j " + line.getCommandName() + ": " + ex.getMessage());
+            if (Boolean.getBoolean("colo4j.trace")) {
+                ex.printStackTrace(line.getErr());
+            }
+            return 1;
+        });
+        return cli;
+    }
+}

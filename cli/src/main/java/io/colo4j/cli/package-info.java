@@ -1,0 +1,2 @@
+/** colo4j cli module. */
+package io.colo4j.cli;

@@ -1,0 +1,34 @@
+package io.colo4j.zoo.gpt2;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.Init;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.Parameter;
+
+/** HF's Conv1D: y = x @ weight + bias with weight [in, out] (the transpose of torch Linear). */
+public final class Conv1D extends Module {
+    private final Parameter weight;
+    private final Parameter bias;
+
+    /**
+     * @param path the module's dotted name in the model (e.g. {@code transformer.h.0.attn.c_attn}): the
+     *             weight's values are seeded from {@code seed} and {@code path + ".weight"}
+     */
+    public Conv1D(String path, int in, int out, float std, long seed) {
+        this.weight = registerParameter("weight", new Parameter(Gpt2Model.normal(seed, path + ".weight", std), in, out));
+        this.bias = registerParameter("bias", new Parameter(Init.zeros(), out));
+    }
+
+    public Tensor forward(Tensor x) {
+        return F.addmm(bias, x, weight);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public Parameter bias() {
+        return bias;
+    }
+}

@@ -1,0 +1,24 @@
+package io.colo4j.zoo.gpt2;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.Parameter;
+
+/** torch.nn.Embedding: weight [num, dim], rows looked up by id. */
+public final class Embedding extends Module {
+    private final Parameter weight;
+
+    public Embedding(String path, int num, int dim, float std, long seed) {
+        this.weight = registerParameter("weight", new Parameter(Gpt2Model.normal(seed, path + ".weight", std), num, dim));
+    }
+
+    public Tensor forward(IntTensor ids) {
+        return F.embedding(ids, weight);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+}

@@ -1,0 +1,68 @@
+package io.colo4j.zoo.gpt2;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import java.util.List;
+
+/** GPT-2 causal self-attention: fused qkv projection (c_attn), heads, output projection (c_proj). */
+public final class Gpt2Attention extends Module {
+    private final Gpt2Config config;
+    private final String path;
+    private final Conv1D cAttn;
+    private final Conv1D cProj;
+
+    public Gpt2Attention(Gpt2Config config, String path, long seed) {
+        this.config = config;
+        this.path = path;
+        int d = config.nEmbd();
+        this.cAttn = registerModule("c_attn", new Conv1D(path + ".c_attn", d, 3 * d, config.initializerRange(), seed));
+        this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", d, d, Gpt2Model.residualStd(config), seed));
+    }
+
+    /** x [B, T, nEmbd] -> [B, T, nEmbd]; {@code dropoutSeed} makes this step's dropout masks. */
+    public Tensor forward(Tensor x, long dropoutSeed) {
+        int b = x.size(0);
+        int t = x.size(1);
+        int d = config.nEmbd();
+        int h = config.nHead();
+        int hd = config.headDim();
+        Tensor qkv = cAttn.forward(x);
+        List<Tensor> parts = qkv.split(d, -1);
+        // torch: .view(B, T, H, hd); reshape is the same view where the strides allow it, a copy otherwise.
+        Tensor q = parts.get(0).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor k = parts.get(1).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor v = parts.get(2).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor y;
+        if (isTraining() && config.attnPdrop() > 0f) {
+            y = attentionWithDropout(q, k, v, t, hd, Gpt2Model.siteSeed(dropoutSeed, path + ".attn_dropout"));
+        } else {
+            y = F.causalAttention(q, k, v);
+        }
+        y = y.transpose(1, 2).reshape(b, t, d);
+        y = cProj.forward(y);
+        return F.dropout(y, config.residPdrop(), isTraining(), Gpt2Model.siteSeed(dropoutSeed, path + ".resid_dropout"));
+    }
+
+    /** The unfused path HF takes when attention dropout is on: softmax(q k^T / sqrt(hd) + causal mask), dropout, @ v. */
+    private Tensor attentionWithDropout(Tensor q, Tensor k, Tensor v, int t, int hd, long seed) {
+        Tensor scores = F.scale(F.matmul(q, k.transpose(-2, -1)), (float) (1.0 / Math.sqrt(hd)));
+        Tensor mask = Tensor.zeros(t, t);
+        for (int i = 0; i < t; i++) {
+            for (int j = i + 1; j < t; j++) {
+                mask.set(Float.NEGATIVE_INFINITY, i, j);
+            }
+        }
+        Tensor probs = F.softmax(F.add(scores, mask), -1);
+        probs = F.dropout(probs, config.attnPdrop(), true, seed);
+        return F.matmul(probs, v);
+    }
+
+    public Conv1D cAttn() {
+        return cAttn;
+    }
+
+    public Conv1D cProj() {
+        return cProj;
+    }
+}

@@ -1,0 +1,41 @@
+package io.colo4j.zoo.gpt2;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+
+/** One pre-LayerNorm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
+public final class Gpt2Block extends Module {
+    private final LayerNorm ln1;
+    private final Gpt2Attention attn;
+    private final LayerNorm ln2;
+    private final Gpt2Mlp mlp;
+
+    public Gpt2Block(Gpt2Config config, String path, long seed) {
+        this.ln1 = registerModule("ln_1", new LayerNorm(config.nEmbd(), config.layerNormEpsilon()));
+        this.attn = registerModule("attn", new Gpt2Attention(config, path + ".attn", seed));
+        this.ln2 = registerModule("ln_2", new LayerNorm(config.nEmbd(), config.layerNormEpsilon()));
+        this.mlp = registerModule("mlp", new Gpt2Mlp(config, path + ".mlp", seed));
+    }
+
+    public Tensor forward(Tensor x, long dropoutSeed) {
+        x = F.add(x, attn.forward(ln1.forward(x), dropoutSeed));
+        return F.add(x, mlp.forward(ln2.forward(x), dropoutSeed));
+    }
+
+    public LayerNorm ln1() {
+        return ln1;
+    }
+
+    public Gpt2Attention attn() {
+        return attn;
+    }
+
+    public LayerNorm ln2() {
+        return ln2;
+    }
+
+    public Gpt2Mlp mlp() {
+        return mlp;
+    }
+}

@@ -1,0 +1,65 @@
+package io.colo4j.zoo.gpt2;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.ModuleList;
+
+/** HF's GPT2Model (the {@code transformer} of GPT2LMHeadModel): embeddings, blocks, final LayerNorm. */
+public final class Gpt2Transformer extends Module {
+    private final Gpt2Config config;
+    private final Embedding wte;
+    private final Embedding wpe;
+    private final ModuleList<Gpt2Block> h;
+    private final LayerNorm lnF;
+
+    public Gpt2Transformer(Gpt2Config config, String path, long seed) {
+        this.config = config;
+        this.wte = registerModule("wte", new Embedding(path + ".wte", config.vocabSize(), config.nEmbd(), config.initializerRange(), seed));
+        this.wpe = registerModule("wpe", new Embedding(path + ".wpe", config.nPositions(), config.nEmbd(), config.initializerRange(), seed));
+        this.h = registerModule("h", new ModuleList<>());
+        for (int i = 0; i < config.nLayer(); i++) {
+            h.add(new Gpt2Block(config, path + ".h." + i, seed));
+        }
+        this.lnF = registerModule("ln_f", new LayerNorm(config.nEmbd(), config.layerNormEpsilon()));
+    }
+
+    /** ids [B, T] -> hidden states [B, T, nEmbd] after ln_f. */
+    public Tensor forward(IntTensor ids, long dropoutSeed) {
+        int[] s = ids.shape();
+        if (s.length != 2) {
+            throw new IllegalArgumentException("gpt2: input ids must be [batch, seq], got " + java.util.Arrays.toString(s));
+        }
+        int t = s[1];
+        if (t > config.nPositions()) {
+            throw new IllegalArgumentException("gpt2: sequence of " + t + " tokens is longer than n_positions " + config.nPositions());
+        }
+        int[] positions = new int[t];
+        for (int i = 0; i < t; i++) {
+            positions[i] = i;
+        }
+        Tensor x = F.add(wte.forward(ids), wpe.forward(IntTensor.of(positions, t)));
+        x = F.dropout(x, config.embdPdrop(), isTraining(), Gpt2Model.siteSeed(dropoutSeed, "transformer.drop"));
+        for (Gpt2Block block : h) {
+            x = block.forward(x, dropoutSeed);
+        }
+        return lnF.forward(x);
+    }
+
+    public Embedding wte() {
+        return wte;
+    }
+
+    public Embedding wpe() {
+        return wpe;
+    }
+
+    public ModuleList<Gpt2Block> h() {
+        return h;
+    }
+
+    public LayerNorm lnF() {
+        return lnF;
+    }
+}

@@ -1,0 +1,2 @@
+/** colo4j model-zoo module. */
+package io.colo4j.zoo;

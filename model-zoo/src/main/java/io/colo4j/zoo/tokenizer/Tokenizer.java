@@ -1,0 +1,16 @@
+package io.colo4j.zoo.tokenizer;
+
+/** Text to token ids and back. Implementations are immutable and thread-safe. */
+public interface Tokenizer {
+    /** A short description that {@link Tokenizers#load} understands again (e.g. {@code byte}, {@code gpt2}, a path). */
+    String spec();
+
+    /** One more than the largest id this tokenizer can produce: the smallest vocabulary a model needs. */
+    int vocabSize();
+
+    /** Ids for {@code text}; special tokens written literally in the text (e.g. {@code <|endoftext|>}) map to their ids. */
+    int[] encode(String text);
+
+    /** Text for {@code ids}; byte sequences that are not valid UTF-8 decode to U+FFFD. */
+    String decode(int[] ids);
+}

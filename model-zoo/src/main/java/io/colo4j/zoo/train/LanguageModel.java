@@ -1,0 +1,34 @@
+package io.colo4j.zoo.train;
+
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** What the {@link Trainer} needs from a causal language model. */
+public interface LanguageModel {
+    /** The module tree: its named parameters are what the optimizer updates and checkpoints hold. */
+    Module module();
+
+    /** Ids the model accepts are 0 .. vocabSize()-1. */
+    int vocabSize();
+
+    /** Longest sequence the model accepts. */
+    int maxSequenceLength();
+
+    /**
+     * Mean next-token cross-entropy of {@code inputs} [B, T] against {@code targets} [B, T] for optimizer
+     * step {@code step} (which selects the dropout masks, so a resumed run draws the same ones).
+     */
+    Tensor loss(IntTensor inputs, IntTensor targets, long step);
+
+    /** Writes the model as a self-contained folder (e.g. HF config.json + model.safetensors). */
+    void save(Path dir) throws IOException;
+
+    /** Overwrites the parameters with those of a folder written by {@link #save} (same architecture). */
+    void load(Path dir) throws IOException;
+
+    /** The architecture as JSON, to check a checkpoint belongs to this model. */
+    String configJson();
+}

@@ -1,0 +1,108 @@
+package io.colo4j.ops;
+
+import io.colo4j.ops.functional.Activations;
+import io.colo4j.ops.functional.Arithmetic;
+import io.colo4j.ops.functional.Attention;
+import io.colo4j.ops.functional.Embeddings;
+import io.colo4j.ops.functional.Losses;
+import io.colo4j.ops.functional.Matmul;
+import io.colo4j.ops.functional.Normalization;
+import io.colo4j.ops.functional.SoftmaxOps;
+import io.colo4j.ops.kernel.BinaryOp;
+import io.colo4j.ops.kernel.UnaryOp;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+
+/** The differentiable operators, as torch.nn.functional: what model code calls. */
+public final class F {
+    private F() {}
+
+    public static Tensor matmul(Tensor a, Tensor b) {
+        return Matmul.matmul(a, b);
+    }
+
+    /** torch Linear layout: weight [out, in]. */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return Matmul.linear(x, weight, bias);
+    }
+
+    /** HuggingFace Conv1D layout: x @ weight [in, out] + bias. */
+    public static Tensor addmm(Tensor bias, Tensor x, Tensor weight) {
+        return Matmul.addmm(bias, x, weight);
+    }
+
+    public static Tensor add(Tensor a, Tensor b) {
+        return Arithmetic.binary(BinaryOp.ADD, a, b);
+    }
+
+    public static Tensor sub(Tensor a, Tensor b) {
+        return Arithmetic.binary(BinaryOp.SUB, a, b);
+    }
+
+    public static Tensor mul(Tensor a, Tensor b) {
+        return Arithmetic.binary(BinaryOp.MUL, a, b);
+    }
+
+    public static Tensor div(Tensor a, Tensor b) {
+        return Arithmetic.binary(BinaryOp.DIV, a, b);
+    }
+
+    public static Tensor scale(Tensor x, float factor) {
+        return Arithmetic.scale(x, factor);
+    }
+
+    public static Tensor sum(Tensor x) {
+        return Arithmetic.sum(x);
+    }
+
+    public static Tensor mean(Tensor x) {
+        return Arithmetic.mean(x);
+    }
+
+    /** GPT-2's gelu_new (tanh approximation). */
+    public static Tensor gelu(Tensor x) {
+        return Activations.unary(UnaryOp.GELU_TANH, x);
+    }
+
+    public static Tensor relu(Tensor x) {
+        return Activations.unary(UnaryOp.RELU, x);
+    }
+
+    public static Tensor silu(Tensor x) {
+        return Activations.unary(UnaryOp.SILU, x);
+    }
+
+    public static Tensor dropout(Tensor x, float p, boolean training, long seed) {
+        return Activations.dropout(x, p, training, seed);
+    }
+
+    public static Tensor softmax(Tensor x, int dim) {
+        return SoftmaxOps.softmax(x, dim);
+    }
+
+    public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
+        return Normalization.layerNorm(x, weight, bias, eps);
+    }
+
+    /** Causal scaled-dot-product attention over [batch, heads, seq, head_dim]. */
+    public static Tensor causalAttention(Tensor q, Tensor k, Tensor v) {
+        return Attention.scaledDotProduct(q, k, v, true);
+    }
+
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, boolean causal) {
+        return Attention.scaledDotProduct(q, k, v, causal);
+    }
+
+    public static Tensor embedding(IntTensor ids, Tensor weight) {
+        return Embeddings.embedding(ids, weight);
+    }
+
+    /** Mean cross-entropy over targets other than -100. */
+    public static Tensor crossEntropy(Tensor logits, IntTensor targets) {
+        return Losses.crossEntropy(logits, targets);
+    }
+
+    public static Tensor crossEntropy(Tensor logits, IntTensor targets, int ignoreIndex) {
+        return Losses.crossEntropy(logits, targets, ignoreIndex, logits.globalShape()[logits.dim() - 1]);
+    }
+}

@@ -1,0 +1,175 @@
+package io.colo4j.ops.dist;
+
+import io.colo4j.spec.DistSpec;
+import io.colo4j.spec.ReplicaSpec;
+import io.colo4j.spec.placement.ShardLayout;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.colo.ColoParameter;
+import io.colo4j.tensor.colo.DistContext;
+import io.colo4j.tensor.colo.DistState;
+import io.colo4j.tensor.colo.OpScope;
+import io.colo4j.tensor.colo.Redistributor;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs an op on ColoTensors: asks the op's sharding rule for a strategy, converts the inputs with
+ * the cheapest collectives (each recorded with its conjugate for backward), runs the serial kernel on
+ * the local shards and labels the output with its spec. Ops without a matching rule are computed on
+ * replicated inputs, never wrongly, with one warning per op.
+ */
+public final class Dispatcher {
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+    private static final ThreadLocal<String> LAST_MODULE = ThreadLocal.withInitial(() -> "");
+
+    private Dispatcher() {}
+
+    /** True when any input is a ColoTensor, i.e. the call must go through {@link #dispatch}. */
+    public static boolean any(Tensor a) {
+        return a != null && a.isDistributed();
+    }
+
+    public static boolean any(Tensor a, Tensor b) {
+        return any(a) || any(b);
+    }
+
+    public static boolean any(Tensor a, Tensor b, Tensor c) {
+        return any(a) || any(b) || any(c);
+    }
+
+    /**
+     * @param local the op's serial computation on local tensors, given inputs in the same order
+     */
+    public static Tensor dispatch(String op, Function<Tensor[], Tensor> local, Tensor... inputs) {
+        return dispatch(op, new Object[0], local, inputs);
+    }
+
+    /** With non-tensor arguments the rule may need (token ids, targets). */
+    public static Tensor dispatch(String op, Object[] args, Function<Tensor[], Tensor> local, Tensor... inputs) {
+        DistContext context = contextOf(op, inputs);
+        OpCall call = new OpCall(op, inputs, args, context);
+        String module = moduleOf(inputs);
+        try (OpScope scope = OpScope.enter(op, module)) {
+            ShardingRule rule = ShardingRules.get(op);
+            Strategy strategy = rule == null ? null : rule.plan(call);
+            if (strategy == null) {
+                strategy = fallback(call);
+            }
+            Tensor[] converted = new Tensor[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                converted[i] = localView(convert(inputs[i], strategy.inputs()[i], strategy.partialGrad()[i], context));
+            }
+            Tensor out = (strategy.local() != null ? strategy.local() : local).apply(converted);
+            int[] global = globalShape(out.shape(), strategy.output(), context.tpSize());
+            int[] valid = strategy.validOutShape() != null ? strategy.validOutShape() : global;
+            out.setDist(new DistState(strategy.output(), global, valid, context));
+            if (strategy.after() != null) {
+                out = Redistributor.redistribute(out, strategy.after());
+            }
+            return out;
+        }
+    }
+
+    private static Tensor convert(Tensor input, DistSpec required, boolean partialGrad, DistContext context) {
+        if (input == null) {
+            return null;
+        }
+        Tensor t = input.isDistributed() ? input : io.colo4j.tensor.colo.ColoTensor.replicate(input, context);
+        if (required != null && !sameLayout(t.dist(), required, context.tpSize())) {
+            t = Redistributor.redistribute(t, required);
+        }
+        return partialGrad ? Redistributor.copyToTpRegion(t) : t;
+    }
+
+    private static boolean sameLayout(DistState state, DistSpec required, int tp) {
+        if (state.spec().equals(required)) {
+            return true;
+        }
+        int[] shape = state.globalShape();
+        return ShardLayout.of("tensor", shape, state.spec(), tp).sameLayoutAs(ShardLayout.of("tensor", shape, required, tp));
+    }
+
+    /**
+     * The shard as a plain tensor, joined to the ColoTensor by one autograd edge: local kernels (and the
+     * tensors their backward captures) never see global-shape view semantics.
+     */
+    private static Tensor localView(Tensor t) {
+        if (t == null || !t.isDistributed()) {
+            return t;
+        }
+        return io.colo4j.tensor.autograd.Autograd.record("to_local", t.detach(), g -> new Tensor[] {g}, t);
+    }
+
+    /** Gathers every input to replicate and computes serially: slow but right. */
+    private static Strategy fallback(OpCall call) {
+        if (WARNED.add(call.op() + describe(call))) {
+            LOG.warn("no sharding rule of '{}' takes {}; gathering the inputs to replicate", call.op(), describe(call));
+        }
+        Strategy.Builder b = Strategy.of(call.size());
+        for (int i = 0; i < call.size(); i++) {
+            b.require(i, ReplicaSpec.INSTANCE);
+        }
+        return b.output(ReplicaSpec.INSTANCE);
+    }
+
+    private static String describe(OpCall call) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < call.size(); i++) {
+            Placement p = call.placement(i);
+            sb.append(i == 0 ? "" : ", ").append(p == null ? "none" : p.kind() + (p.isShard() ? "(" + p.dim() + ")" : ""));
+        }
+        return sb.append(']').toString();
+    }
+
+    private static int[] globalShape(int[] local, DistSpec spec, int tp) {
+        int[] global = local.clone();
+        if (spec instanceof io.colo4j.spec.ShardSpec shard) {
+            for (int i = 0; i < shard.rank(); i++) {
+                int d = io.colo4j.tensor.Shapes.dim("dispatch", shard.dim(i), global.length);
+                global[d] *= shard.numPartitions(i);
+            }
+        }
+        return global;
+    }
+
+    private static DistContext contextOf(String op, Tensor[] inputs) {
+        DistContext context = null;
+        for (Tensor t : inputs) {
+            if (t != null && t.isDistributed()) {
+                DistContext c = t.dist().context();
+                if (context != null && c != context) {
+                    throw new IllegalArgumentException(op + ": inputs live on different process groups");
+                }
+                context = c;
+            }
+        }
+        if (context == null) {
+            throw new IllegalArgumentException(op + ": dispatch needs at least one ColoTensor input, got "
+                    + Arrays.toString(Arrays.stream(inputs).map(t -> t == null ? null : Arrays.toString(t.shape())).toArray()));
+        }
+        return context;
+    }
+
+    /**
+     * The module an op belongs to, for the trace: the owner of its parameter (a weight's path without
+     * ".weight"), else the parent of the last such module on this thread (attention after c_attn reads
+     * as "...attn").
+     */
+    private static String moduleOf(Tensor[] inputs) {
+        for (Tensor t : inputs) {
+            if (t instanceof ColoParameter p && p.name() != null) {
+                String name = p.name();
+                String module = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : "";
+                LAST_MODULE.set(module);
+                return module;
+            }
+        }
+        String last = LAST_MODULE.get();
+        return last.contains(".") ? last.substring(0, last.lastIndexOf('.')) : last;
+    }
+}

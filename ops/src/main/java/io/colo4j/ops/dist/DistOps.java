@@ -1,0 +1,40 @@
+package io.colo4j.ops.dist;
+
+import io.colo4j.ops.functional.Arithmetic;
+import io.colo4j.ops.functional.Matmul;
+import io.colo4j.ops.functional.Matmul.WeightLayout;
+import io.colo4j.ops.kernel.BinaryOp;
+import io.colo4j.tensor.Shapes;
+import io.colo4j.tensor.Tensor;
+
+/** Distributed forms of ops that are more than one dispatch. */
+public final class DistOps {
+    private DistOps() {}
+
+    /**
+     * A row-parallel linear yields partial sums; its bias joins after the reduction (Megatron's
+     * RowParallelLinear), as its own dispatched add, so the bias is counted once.
+     */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias, WeightLayout layout) {
+        String op = layout == WeightLayout.OUT_IN ? "linear" : "addmm";
+        if (bias != null && isRowParallel(weight, layout)) {
+            Tensor partial = Dispatcher.dispatch(op, in -> Matmul.linear(in[0], in[1], null, layout), x, weight);
+            return Arithmetic.binaryDispatched(BinaryOp.ADD, partial, bias);
+        }
+        return Dispatcher.dispatch(op, in -> Matmul.linear(in[0], in[1], in.length > 2 ? in[2] : null, layout), x, weight, bias);
+    }
+
+    private static boolean isRowParallel(Tensor weight, WeightLayout layout) {
+        if (!weight.isDistributed() || weight.dist().context().tpSize() == 1) {
+            return false;
+        }
+        Placement p = Placement.of(weight.dist(), weight.dist().context().tpSize());
+        return p.isShardOn(layout.inDim());
+    }
+
+    /** Mean over the global element count, not the shard's. */
+    public static Tensor mean(Tensor x) {
+        long n = Shapes.numel(x.dist() != null ? x.dist().globalShape() : x.shape());
+        return Arithmetic.scale(Arithmetic.sum(x), 1f / Math.max(1, n));
+    }
+}

@@ -1,0 +1,41 @@
+package io.colo4j.ops.dist;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The one registry of sharding rules, by op name. Adding a distributed op is one {@link #register}
+ * call; an op without a rule still runs correctly through the dispatcher's replicate fallback.
+ */
+public final class ShardingRules {
+    private static final Map<String, ShardingRule> RULES = new ConcurrentHashMap<>();
+
+    static {
+        register("linear", Rules.linear(io.colo4j.ops.functional.Matmul.WeightLayout.OUT_IN));
+        register("addmm", Rules.linear(io.colo4j.ops.functional.Matmul.WeightLayout.IN_OUT));
+        register("matmul", Rules::matmul);
+        register("embedding", Rules::embedding);
+        register("layer_norm", Rules::layerNorm);
+        register("softmax", Rules::softmax);
+        register("causal_softmax", Rules::causalSoftmax);
+        register("attention", Rules::attention);
+        register("unary", Rules::unary);
+        register("scale", Rules::linearPointwise);
+        register("add", Rules::additive);
+        register("sub", Rules::additive);
+        register("mul", Rules::multiplicative);
+        register("div", Rules::divide);
+        register("sum", Rules::sum);
+        register("cross_entropy", Rules::crossEntropy);
+    }
+
+    private ShardingRules() {}
+
+    public static void register(String op, ShardingRule rule) {
+        RULES.put(op, rule);
+    }
+
+    public static ShardingRule get(String op) {
+        return RULES.get(op);
+    }
+}

@@ -1,0 +1,63 @@
+package io.colo4j.ops.dist;
+
+import io.colo4j.spec.DistSpec;
+import java.util.function.Function;
+import io.colo4j.tensor.Tensor;
+
+/**
+ * What a sharding rule decides for one call: the spec each input must have (null: as it is), which
+ * inputs get only a partial gradient from the local op (the dispatcher all-reduces those in backward),
+ * the spec of the local op's output, the spec to convert the output to afterwards (null: none), and
+ * optionally a local computation other than the op's serial one (e.g. vocab-parallel embedding).
+ */
+public record Strategy(DistSpec[] inputs, boolean[] partialGrad, DistSpec output, DistSpec after,
+                       int[] validOutShape, Function<Tensor[], Tensor> local) {
+
+    public static Builder of(int inputs) {
+        return new Builder(inputs);
+    }
+
+    /** Fluent construction, so each rule reads as its Megatron/SBP signature. */
+    public static final class Builder {
+        private final DistSpec[] inputs;
+        private final boolean[] partialGrad;
+        private DistSpec after;
+        private int[] validOutShape;
+        private Function<Tensor[], Tensor> local;
+
+        private Builder(int n) {
+            inputs = new DistSpec[n];
+            partialGrad = new boolean[n];
+        }
+
+        public Builder require(int input, DistSpec spec) {
+            inputs[input] = spec;
+            return this;
+        }
+
+        /** The local op yields only this rank's share of input i's gradient. */
+        public Builder partialGrad(int input) {
+            partialGrad[input] = true;
+            return this;
+        }
+
+        public Builder then(DistSpec spec) {
+            after = spec;
+            return this;
+        }
+
+        public Builder validOutShape(int[] shape) {
+            validOutShape = shape;
+            return this;
+        }
+
+        public Builder local(Function<Tensor[], Tensor> fn) {
+            local = fn;
+            return this;
+        }
+
+        public Strategy output(DistSpec spec) {
+            return new Strategy(inputs, partialGrad, spec, after, validOutShape, local);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.colo4j.ops.functional;
+
+import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.kernel.Backends;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.ShapeException;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Autograd;
+
+/** Cross-entropy, mean over the targets that are not ignored (torch's default reduction). */
+public final class Losses {
+    public static final int IGNORE_INDEX = -100;
+
+    private Losses() {}
+
+    public static Tensor crossEntropy(Tensor logits, IntTensor targets) {
+        return crossEntropy(logits, targets, IGNORE_INDEX, logits.globalShape()[logits.dim() - 1]);
+    }
+
+    /** Only the first {@code validClasses} logits count: vocab padding never wins and never adds to the loss. */
+    public static Tensor crossEntropy(Tensor logits, IntTensor targets, int ignoreIndex, int validClasses) {
+        if (Dispatcher.any(logits)) {
+            // the rule reads the valid class count from the logits' spec (vocab padding), and takes ids as args
+            return Dispatcher.dispatch("cross_entropy", new Object[] {targets, ignoreIndex},
+                    in -> crossEntropy(in[0], targets, ignoreIndex, validClasses), logits);
+        }
+        int v = logits.size(-1);
+        long rows = logits.numel() / Math.max(v, 1);
+        if (rows != targets.numel()) {
+            throw ShapeException.of("cross_entropy", rows + " rows of logits but " + targets.numel() + " targets",
+                    logits.shape(), targets.shape());
+        }
+        if (validClasses < 1 || validClasses > v) {
+            throw ShapeException.of("cross_entropy", "valid classes " + validClasses + " outside 1.." + v, logits.shape());
+        }
+        Tensor flat = (logits.isContiguous() ? logits.detach() : logits.detach().contiguous()).view(-1, v);
+        Tensor losses = Tensor.zeros((int) rows);
+        Tensor lse = Tensor.zeros((int) rows);
+        Backends.current().crossEntropy(flat, targets, ignoreIndex, validClasses, losses, lse);
+        int counted = 0;
+        double total = 0;
+        float[] perRow = losses.toFloatArray();
+        for (int i = 0; i < rows; i++) {
+            if (targets.get(i) != ignoreIndex) {
+                counted++;
+                total += perRow[i];
+            }
+        }
+        int count = Math.max(counted, 1);
+        Tensor loss = Tensor.scalar((float) (total / count));
+        int[] shape = logits.shape();
+        return Autograd.record("cross_entropy", loss, g -> {
+            Tensor gl = Tensor.zeros(flat.shape());
+            Backends.current().crossEntropyBackward(flat, targets, ignoreIndex, validClasses, lse, g.item() / count, gl);
+            return new Tensor[] {gl.view(shape)};
+        }, logits);
+    }
+}

@@ -1,0 +1,72 @@
+package io.colo4j.ops.kernel;
+
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+
+/**
+ * The numerical kernels every backend provides. Operators in {@code io.colo4j.ops.functional} own
+ * shapes, broadcasting and autograd; a backend only computes. Unless a parameter says otherwise,
+ * tensors are contiguous and outputs are preallocated by the caller, so a device backend can keep
+ * them resident and a new backend is one more implementation of this interface.
+ */
+public interface KernelBackend {
+    String name();
+
+    /**
+     * out = alpha * a @ b + beta * out over the leading (batch) dims. {@code a} is [..., m, k] and
+     * {@code b} [..., k, n]; each may be a transposed view of contiguous memory in its last two dims
+     * (stride 1 in either), and its batch dims must flatten to one stride. {@code out} is contiguous.
+     */
+    void matmul(Tensor a, Tensor b, Tensor out, float alpha, float beta);
+
+    /** out = op(a, b) elementwise; a and b are views already broadcast to out's shape (stride 0 allowed). */
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+    /** out = op(x). */
+    void unary(UnaryOp op, Tensor x, Tensor out);
+
+    /** gradIn = gradOut * op'(x). */
+    void unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, Tensor gradIn);
+
+    /** out = sum of {@code in} over the dims where {@code out} (same rank) has size 1. */
+    void sumTo(Tensor in, Tensor out);
+
+    /** Row softmax of scale * x over the last dim; with causal, x is [..., T, T] and column j > row i is masked. */
+    void softmax(Tensor x, float scale, boolean causal, Tensor out);
+
+    /** gradIn = scale * y * (gradOut - rowsum(gradOut * y)), y the softmax output. */
+    void softmaxBackward(Tensor y, Tensor gradOut, float scale, Tensor gradIn);
+
+    /** LayerNorm over the last dim; saves per-row mean and 1/std for backward. */
+    void layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out, Tensor mean, Tensor rstd);
+
+    /** Writes gradIn and adds into gradGamma / gradBeta (either may be null). */
+    void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor gradOut,
+                           Tensor gradIn, Tensor gradGamma, Tensor gradBeta);
+
+    /**
+     * out[i, :] = weight[ids[i] - rowOffset, :] for ids in [rowOffset, rowOffset + rows); other ids give
+     * zero rows (how a vocab-parallel shard sees ids owned by another rank).
+     */
+    void embedding(IntTensor ids, Tensor weight, int rowOffset, Tensor out);
+
+    /** gradWeight[ids[i] - rowOffset, :] += gradOut[i, :] for ids this shard owns. */
+    void embeddingBackward(IntTensor ids, Tensor gradOut, int rowOffset, Tensor gradWeight);
+
+    /**
+     * Per-row cross-entropy of logits [N, V] against targets; rows whose target equals ignoreIndex get
+     * loss 0. Saves each row's log-sum-exp. Only the first {@code validColumns} columns take part
+     * (padding of a vocab to a multiple of tp never counts).
+     */
+    void crossEntropy(Tensor logits, IntTensor targets, int ignoreIndex, int validColumns, Tensor losses, Tensor logSumExp);
+
+    /**
+     * gradLogits = (softmax(logits) - onehot(target)) * rowScale, zero for ignored rows and padding; a
+     * target outside [0, validColumns) (owned by another vocab shard) subtracts nothing.
+     */
+    void crossEntropyBackward(Tensor logits, IntTensor targets, int ignoreIndex, int validColumns,
+                              Tensor logSumExp, float rowScale, Tensor gradLogits);
+
+    /** mask = 0 or 1/(1-p), from a counter-based generator: the same (seed, index) always drops the same element. */
+    void dropoutMask(float p, long seed, Tensor mask);
+}

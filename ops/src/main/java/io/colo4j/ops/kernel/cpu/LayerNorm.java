@@ -1,0 +1,134 @@
+package io.colo4j.ops.kernel.cpu;
+
+import static io.colo4j.ops.kernel.cpu.Vec.L;
+import static io.colo4j.ops.kernel.cpu.Vec.S;
+
+import io.colo4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** LayerNorm over the last dim. Weight gradients are summed in fixed row blocks, so results never depend on scheduling. */
+final class LayerNorm {
+    private static final int ROW_BLOCK = 32;
+
+    private LayerNorm() {}
+
+    static void forward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out, Tensor mean, Tensor rstd) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        MemorySegment mx = x.segment();
+        MemorySegment mo = out.segment();
+        MemorySegment mg = gamma.segment();
+        MemorySegment mb = beta.segment();
+        long ox = x.offset();
+        long oo = out.offset();
+        long og = gamma.offset();
+        long ob = beta.offset();
+        int bound = S.loopBound(n);
+        CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                long xb = ox + (long) r * n;
+                long yb = oo + (long) r * n;
+                FloatVector vs = FloatVector.zero(S);
+                int i = 0;
+                for (; i < bound; i += L) {
+                    vs = vs.add(Vec.load(mx, xb + i));
+                }
+                float sum = vs.reduceLanes(VectorOperators.ADD);
+                for (; i < n; i++) {
+                    sum += Vec.get(mx, xb + i);
+                }
+                float mu = sum / n;
+                FloatVector vv = FloatVector.zero(S);
+                i = 0;
+                for (; i < bound; i += L) {
+                    FloatVector d = Vec.load(mx, xb + i).sub(mu);
+                    vv = d.fma(d, vv);
+                }
+                float var = vv.reduceLanes(VectorOperators.ADD);
+                for (; i < n; i++) {
+                    float d = Vec.get(mx, xb + i) - mu;
+                    var += d * d;
+                }
+                float rs = (float) (1.0 / Math.sqrt(var / n + eps));
+                mean.set(mu, r);
+                rstd.set(rs, r);
+                i = 0;
+                for (; i < bound; i += L) {
+                    FloatVector xhat = Vec.load(mx, xb + i).sub(mu).mul(rs);
+                    Vec.store(xhat.fma(Vec.load(mg, og + i), Vec.load(mb, ob + i)), mo, yb + i);
+                }
+                for (; i < n; i++) {
+                    Vec.set(mo, yb + i, (Vec.get(mx, xb + i) - mu) * rs * Vec.get(mg, og + i) + Vec.get(mb, ob + i));
+                }
+            }
+        });
+    }
+
+    static void backward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor gradOut,
+                         Tensor gradIn, Tensor gradGamma, Tensor gradBeta) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        float[][] partialGamma = new float[blocks][];
+        float[][] partialBeta = new float[blocks][];
+        MemorySegment mx = x.segment();
+        MemorySegment mg = gamma.segment();
+        MemorySegment mdy = gradOut.segment();
+        MemorySegment mdx = gradIn.segment();
+        long ox = x.offset();
+        long og = gamma.offset();
+        long ody = gradOut.offset();
+        long odx = gradIn.offset();
+        CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
+            for (int blk = fromBlock; blk < toBlock; blk++) {
+                float[] pg = new float[n];
+                float[] pb = new float[n];
+                int r1 = Math.min(rows, (blk + 1) * ROW_BLOCK);
+                for (int r = blk * ROW_BLOCK; r < r1; r++) {
+                    long xb = ox + (long) r * n;
+                    long gb = ody + (long) r * n;
+                    long ib = odx + (long) r * n;
+                    float mu = mean.get(r);
+                    float rs = rstd.get(r);
+                    float sumDxhat = 0f;
+                    float sumDxhatXhat = 0f;
+                    for (int i = 0; i < n; i++) {
+                        float xhat = (Vec.get(mx, xb + i) - mu) * rs;
+                        float dy = Vec.get(mdy, gb + i);
+                        float dxhat = dy * Vec.get(mg, og + i);
+                        sumDxhat += dxhat;
+                        sumDxhatXhat += dxhat * xhat;
+                        pg[i] += dy * xhat;
+                        pb[i] += dy;
+                    }
+                    float meanDxhat = sumDxhat / n;
+                    float meanDxhatXhat = sumDxhatXhat / n;
+                    for (int i = 0; i < n; i++) {
+                        float xhat = (Vec.get(mx, xb + i) - mu) * rs;
+                        float dxhat = Vec.get(mdy, gb + i) * Vec.get(mg, og + i);
+                        Vec.set(mdx, ib + i, rs * (dxhat - meanDxhat - xhat * meanDxhatXhat));
+                    }
+                }
+                partialGamma[blk] = pg;
+                partialBeta[blk] = pb;
+            }
+        });
+        addPartials(partialGamma, gradGamma);
+        addPartials(partialBeta, gradBeta);
+    }
+
+    private static void addPartials(float[][] partials, Tensor target) {
+        if (target == null) {
+            return;
+        }
+        MemorySegment m = target.segment();
+        long off = target.offset();
+        for (float[] p : partials) {
+            for (int i = 0; i < p.length; i++) {
+                Vec.set(m, off + i, Vec.get(m, off + i) + p[i]);
+            }
+        }
+    }
+}

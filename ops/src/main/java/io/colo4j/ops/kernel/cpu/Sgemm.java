@@ -1,0 +1,694 @@
+package io.colo4j.ops.kernel.cpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Single-precision GEMM on the CPU with the Vector API: {@code C = alpha * op(A) @ op(B) + beta * C} on
+ * row-major float32 matrices in {@link MemorySegment}s.
+ *
+ * <p>Design (Goto/BLIS style, with the two inner loops swapped so that the A micro-panel stays in L1):
+ * <ul>
+ *   <li>op(B) is packed per (NC columns x KC depth) block into NR-wide panels {@code [kc][NR]}, and alpha * op(A)
+ *       per (MC rows x KC depth) block into MR-tall panels {@code [kc][MR]}, both zero padded, into per-thread
+ *       {@code float[]} buffers; packing also absorbs the transposes, so one micro-kernel serves all four cases.</li>
+ *   <li>The micro-kernel keeps an MR x NR = 6 x 2L tile of C in 12 vector accumulators (L = 16 lanes with AVX-512),
+ *       one broadcast of A and two loads of B per 12 FMAs, and merges the tile into C once per KC block
+ *       (store when beta == 0 on the first block, so whatever C held, NaN included, is ignored).</li>
+ *   <li>Edge tiles run the same kernel into a scratch tile and are merged with scalar code.</li>
+ *   <li>Parallelism: the rows of C (or its columns when there are too few rows) are split into one block per
+ *       thread of {@link CpuThreads#pool()}; each thread packs its own panels. Small problems stay on the
+ *       calling thread; tiny and skinny ones (m &lt;= 4, or n &lt; L) take an unpacked vector path.</li>
+ * </ul>
+ *
+ * <p>All entry points validate their arguments and throw {@link IllegalArgumentException} naming "sgemm" and the
+ * offending values. C must not overlap A or B (not checked). Safe to call from many threads at once.
+ */
+public final class Sgemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Bytes per vector. */
+    private static final long VB = (long) L * Float.BYTES;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** Micro-tile rows (broadcasts of A per step). */
+    static final int MR = 6;
+    /** Micro-tile columns: two vectors. */
+    static final int NR = 2 * L;
+    /** Depth of a packed block: the A micro-panel (MR x KC) stays in L1, a tile is merged into C once per KC. */
+    static final int KC = Math.max(16, Integer.getInteger("colo4j.sgemm.kc", 512));
+    /** Rows of A packed at a time (a multiple of MR). */
+    static final int MC = Math.max(1, Integer.getInteger("colo4j.sgemm.mc", 192) / MR) * MR;
+    /** Columns of B packed at a time (a multiple of NR); large, to amortise packing A. */
+    static final int NC = Math.max(1, Integer.getInteger("colo4j.sgemm.nc", 1024) / NR) * NR;
+
+    /** Below this many multiply-adds, one thread and no packing. */
+    static final long TINY = 32L * 32 * 32;
+    /** Below this many multiply-adds, the packed path stays on one thread. */
+    static final long PARALLEL_MIN = 128L * 128 * 64;
+    /** Rows of C at most that take the unpacked (GEMV-like) path. */
+    static final int SKINNY_M = 4;
+    /** Columns of C per pass of the unpacked axpy form, so its accumulators stay in L1. */
+    private static final int AXPY_COLS = 512;
+
+    private static final int STORE = 0;
+    private static final int ADD = 1;
+    private static final int SCALE = 2;
+
+    /** An unstarted thread: a segment it may access is usable from the pool threads too (i.e. not confined). */
+    private static final Thread PROBE = new Thread(() -> { }, "colo4j-sgemm-probe");
+
+    private Sgemm() {}
+
+    /** C[m,n] = alpha * op(A) @ op(B) + beta * C, row-major; offsets and leading dims in float elements. */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             MemorySegment a, long aOffset, int lda,
+                             MemorySegment b, long bOffset, int ldb,
+                             float beta, MemorySegment c, long cOffset, int ldc) {
+        sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, CpuThreads.threads());
+    }
+
+    /**
+     * As {@link #sgemm(boolean, boolean, int, int, int, float, MemorySegment, long, int, MemorySegment, long, int,
+     * float, MemorySegment, long, int)} on at most {@code threads} threads of the shared pool (1: the calling thread only).
+     */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             MemorySegment a, long aOffset, int lda,
+                             MemorySegment b, long bOffset, int ldb,
+                             float beta, MemorySegment c, long cOffset, int ldc, int threads) {
+        validate(transA, transB, 1, m, n, k, a, aOffset, 0, lda, b, bOffset, 0, ldb, c, cOffset, 0, ldc, threads);
+        Job job = new Job(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        job.run(aOffset, bOffset, cOffset, effectiveThreads(threads, a, b, c));
+    }
+
+    /** The same for {@code batch} independent problems, each at base offset + i * stride (strides in floats). */
+    public static void sgemmBatched(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                                    MemorySegment a, long aOffset, long strideA, int lda,
+                                    MemorySegment b, long bOffset, long strideB, int ldb,
+                                    float beta, MemorySegment c, long cOffset, long strideC, int ldc) {
+        sgemmBatched(transA, transB, batch, m, n, k, alpha, a, aOffset, strideA, lda, b, bOffset, strideB, ldb,
+                beta, c, cOffset, strideC, ldc, CpuThreads.threads());
+    }
+
+    /** {@link #sgemmBatched} on at most {@code threads} threads of the shared pool. */
+    public static void sgemmBatched(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                                    MemorySegment a, long aOffset, long strideA, int lda,
+                                    MemorySegment b, long bOffset, long strideB, int ldb,
+                                    float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads) {
+        validate(transA, transB, batch, m, n, k, a, aOffset, strideA, lda, b, bOffset, strideB, ldb, c, cOffset, strideC, ldc, threads);
+        if (batch == 0 || m == 0 || n == 0) {
+            return;
+        }
+        Job job = new Job(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        int t = effectiveThreads(threads, a, b, c);
+        long work = (long) m * n * k;
+        if (t == 1 || batch == 1 || work >= 4 * PARALLEL_MIN) {
+            // each problem is big enough to be split on its own
+            for (int i = 0; i < batch; i++) {
+                job.run(aOffset + i * strideA, bOffset + i * strideB, cOffset + i * strideC, t);
+            }
+            return;
+        }
+        // many small problems: one thread per group of whole problems
+        int perTask = (int) Math.max(1, Math.min((batch + t - 1) / t, PARALLEL_MIN / Math.max(1, work)));
+        int tasks = (batch + perTask - 1) / perTask;
+        CpuThreads.parallelFor(tasks, 1, (from, to) -> {
+            for (int task = from; task < to; task++) {
+                int end = Math.min(batch, (task + 1) * perTask);
+                for (int i = task * perTask; i < end; i++) {
+                    job.run(aOffset + i * strideA, bOffset + i * strideB, cOffset + i * strideC, 1);
+                }
+            }
+        });
+    }
+
+    private static int effectiveThreads(int threads, MemorySegment a, MemorySegment b, MemorySegment c) {
+        int t = Math.min(threads, CpuThreads.threads());
+        if (t > 1 && !(a.isAccessibleBy(PROBE) && b.isAccessibleBy(PROBE) && c.isAccessibleBy(PROBE))) {
+            t = 1; // a thread-confined segment: only the calling thread may touch it
+        }
+        return t;
+    }
+
+    // ---------------------------------------------------------------- validation
+
+    private static void validate(boolean transA, boolean transB, int batch, int m, int n, int k,
+                                 MemorySegment a, long aOffset, long strideA, int lda,
+                                 MemorySegment b, long bOffset, long strideB, int ldb,
+                                 MemorySegment c, long cOffset, long strideC, int ldc, int threads) {
+        if (a == null || b == null || c == null) {
+            throw new IllegalArgumentException("sgemm: null segment (a=" + a + ", b=" + b + ", c=" + c + ")");
+        }
+        if (batch < 0 || m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("sgemm: negative size (batch=" + batch + ", m=" + m + ", n=" + n + ", k=" + k + ")");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("sgemm: threads must be >= 1, got " + threads);
+        }
+        if (c.isReadOnly()) {
+            throw new IllegalArgumentException("sgemm: output segment c is read-only");
+        }
+        checkOperand("a", a, aOffset, strideA, lda, batch, transA ? k : m, transA ? m : k, transA);
+        checkOperand("b", b, bOffset, strideB, ldb, batch, transB ? n : k, transB ? k : n, transB);
+        checkOperand("c", c, cOffset, strideC, ldc, batch, m, n, false);
+        if (batch > 1 && m > 0 && n > 0 && strideC < (long) (m - 1) * ldc + n) {
+            throw new IllegalArgumentException("sgemm: output matrices overlap: strideC=" + strideC + " < (m-1)*ldc+n="
+                    + ((long) (m - 1) * ldc + n) + " (batch=" + batch + ", m=" + m + ", n=" + n + ", ldc=" + ldc + ")");
+        }
+    }
+
+    /** Checks a stored [rows, cols] matrix with row stride ld (and a batch of them) lies inside the segment. */
+    private static void checkOperand(String name, MemorySegment seg, long offset, long stride, int ld, int batch,
+                                     int rows, int cols, boolean trans) {
+        String what = name + (trans ? " (transposed, stored " : " (stored ") + rows + "x" + cols + ")";
+        if (offset < 0) {
+            throw new IllegalArgumentException("sgemm: negative offset " + offset + " for " + what);
+        }
+        if (stride < 0) {
+            throw new IllegalArgumentException("sgemm: negative batch stride " + stride + " for " + what);
+        }
+        if (ld < cols) {
+            throw new IllegalArgumentException("sgemm: ld" + name + "=" + ld + " is less than the row width " + cols + " of " + what);
+        }
+        if (rows == 0 || cols == 0 || batch == 0) {
+            return;
+        }
+        long end;
+        try {
+            long last = Math.addExact(Math.multiplyExact((long) (rows - 1), (long) ld), cols);
+            end = Math.addExact(Math.addExact(offset, Math.multiplyExact(stride, (long) (batch - 1))), last);
+            end = Math.multiplyExact(end, (long) Float.BYTES);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("sgemm: addressed range of " + what + " overflows (offset=" + offset
+                    + ", ld=" + ld + ", stride=" + stride + ", batch=" + batch + ")");
+        }
+        if (end > seg.byteSize()) {
+            throw new IllegalArgumentException("sgemm: segment " + name + " of " + seg.byteSize() / Float.BYTES
+                    + " floats is too small for " + what + " at offset " + offset + " with ld" + name + "=" + ld
+                    + (batch > 1 ? ", batch " + batch + " x stride " + stride : "") + ": needs " + end / Float.BYTES + " floats");
+        }
+    }
+
+    // ---------------------------------------------------------------- driver
+
+    /** One problem's shape and operands; offsets are passed per call so batched problems share the object. */
+    private static final class Job {
+        final boolean transA, transB;
+        final int m, n, k, lda, ldb, ldc;
+        final float alpha, beta;
+        final MemorySegment a, b, c;
+
+        Job(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
+            MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+            this.transA = transA;
+            this.transB = transB;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.alpha = alpha;
+            this.a = a;
+            this.lda = lda;
+            this.b = b;
+            this.ldb = ldb;
+            this.beta = beta;
+            this.c = c;
+            this.ldc = ldc;
+        }
+
+        void run(long aOff, long bOff, long cOff, int threads) {
+            if (m == 0 || n == 0) {
+                return;
+            }
+            if (k == 0 || alpha == 0f) {
+                scaleC(cOff); // op(A) @ op(B) contributes nothing; A and B are not read
+                return;
+            }
+            long work = (long) m * n * k;
+            int t = work < PARALLEL_MIN ? 1 : threads;
+            if (work < TINY || m <= SKINNY_M || n < L) {
+                // unpacked path; split the longer side of C when it is worth it
+                if (t > 1 && m <= SKINNY_M && n >= 2 * L * t) {
+                    int cols = roundUp(ceilDiv(n, t), L);
+                    CpuThreads.parallelFor(ceilDiv(n, cols), 1, (from, to) -> {
+                        Workspace ws = Workspace.get();
+                        for (int q = from; q < to; q++) {
+                            simple(aOff, bOff, cOff, 0, m, q * cols, Math.min(n, (q + 1) * cols), ws);
+                        }
+                    });
+                } else if (t > 1 && m >= 2 * SKINNY_M * t) {
+                    int rows = roundUp(ceilDiv(m, t), SKINNY_M);
+                    CpuThreads.parallelFor(ceilDiv(m, rows), 1, (from, to) -> {
+                        Workspace ws = Workspace.get();
+                        for (int q = from; q < to; q++) {
+                            simple(aOff, bOff, cOff, q * rows, Math.min(m, (q + 1) * rows), 0, n, ws);
+                        }
+                    });
+                } else {
+                    simple(aOff, bOff, cOff, 0, m, 0, n, Workspace.get());
+                }
+                return;
+            }
+            if (t > 1 && m >= 2 * MR * t) {
+                int rows = roundUp(ceilDiv(m, t), MR);
+                CpuThreads.parallelFor(ceilDiv(m, rows), 1, (from, to) -> {
+                    Workspace ws = Workspace.get();
+                    for (int q = from; q < to; q++) {
+                        packed(aOff, bOff, cOff, q * rows, Math.min(m, (q + 1) * rows), 0, n, ws);
+                    }
+                });
+            } else if (t > 1 && n >= 2 * NR * t) {
+                int cols = roundUp(ceilDiv(n, t), NR);
+                CpuThreads.parallelFor(ceilDiv(n, cols), 1, (from, to) -> {
+                    Workspace ws = Workspace.get();
+                    for (int q = from; q < to; q++) {
+                        packed(aOff, bOff, cOff, 0, m, q * cols, Math.min(n, (q + 1) * cols), ws);
+                    }
+                });
+            } else {
+                packed(aOff, bOff, cOff, 0, m, 0, n, Workspace.get());
+            }
+        }
+
+        /** C = beta * C (C = 0 when beta == 0, whatever it held). */
+        private void scaleC(long cOff) {
+            if (beta == 1f) {
+                return;
+            }
+            for (int i = 0; i < m; i++) {
+                long row = (cOff + (long) i * ldc) * Float.BYTES;
+                if (beta == 0f) {
+                    c.asSlice(row, (long) n * Float.BYTES).fill((byte) 0);
+                    continue;
+                }
+                int j = 0;
+                for (; j <= n - L; j += L) {
+                    long o = row + (long) j * Float.BYTES;
+                    FloatVector.fromMemorySegment(S, c, o, ORDER).mul(beta).intoMemorySegment(c, o, ORDER);
+                }
+                for (; j < n; j++) {
+                    long o = row + (long) j * Float.BYTES;
+                    c.set(F, o, beta * c.get(F, o));
+                }
+            }
+        }
+
+        /** The packed, blocked path for C[m0:m1, n0:n1]. */
+        private void packed(long aOff, long bOff, long cOff, int m0, int m1, int n0, int n1, Workspace ws) {
+            int kcMax = Math.min(KC, k);
+            float[] bp = ws.bp(roundUp(Math.min(NC, n1 - n0), NR) * kcMax);
+            float[] ap = ws.ap(roundUp(Math.min(MC, m1 - m0), MR) * kcMax);
+            float[] row = ws.row(Math.max(kcMax, MC));
+            long ldcB = (long) ldc * Float.BYTES;
+            for (int jc = n0; jc < n1; jc += NC) {
+                int nc = Math.min(NC, n1 - jc);
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    packB(bOff, pc, kc, jc, nc, bp, row);
+                    int mode = pc > 0 || beta == 1f ? ADD : beta == 0f ? STORE : SCALE;
+                    for (int ic = m0; ic < m1; ic += MC) {
+                        int mc = Math.min(MC, m1 - ic);
+                        packA(aOff, ic, mc, pc, kc, ap, row);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            int ao = ir * kc;
+                            for (int jr = 0; jr < nc; jr += NR) {
+                                int nr = Math.min(NR, nc - jr);
+                                long co = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
+                                if (mr == MR && nr == NR) {
+                                    kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB, mode, beta);
+                                } else {
+                                    kernel(kc, ap, ao, bp, jr * kc, ws.tile, 0, (long) NR * Float.BYTES, STORE, 0f);
+                                    mergeTile(ws.tile, c, co, ldcB, mr, nr, mode, beta);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels [kc][NR], zero padded. */
+        private void packB(long bOff, int pc, int kc, int jc, int nc, float[] bp, float[] row) {
+            for (int jp = 0; jp < nc; jp += NR) {
+                int w = Math.min(NR, nc - jp);
+                int dst = jp * kc;
+                if (!transB) {
+                    long src = (bOff + (long) pc * ldb + jc + jp) * Float.BYTES;
+                    long ldbB = (long) ldb * Float.BYTES;
+                    if (w == NR) {
+                        for (int p = 0; p < kc; p++, src += ldbB) {
+                            int d = dst + p * NR;
+                            FloatVector.fromMemorySegment(S, b, src, ORDER).intoArray(bp, d);
+                            FloatVector.fromMemorySegment(S, b, src + VB, ORDER).intoArray(bp, d + L);
+                        }
+                    } else {
+                        VectorMask<Float> m0 = S.indexInRange(0, w);
+                        VectorMask<Float> m1 = S.indexInRange(L, w);
+                        for (int p = 0; p < kc; p++, src += ldbB) {
+                            int d = dst + p * NR;
+                            FloatVector.fromMemorySegment(S, b, src, ORDER, m0).intoArray(bp, d);
+                            FloatVector.fromMemorySegment(S, b, src + VB, ORDER, m1).intoArray(bp, d + L);
+                        }
+                    }
+                } else {
+                    for (int q = 0; q < w; q++) {
+                        MemorySegment.copy(b, F, (bOff + (long) (jc + jp + q) * ldb + pc) * Float.BYTES, row, 0, kc);
+                        for (int p = 0; p < kc; p++) {
+                            bp[dst + p * NR + q] = row[p];
+                        }
+                    }
+                    for (int q = w; q < NR; q++) {
+                        for (int p = 0; p < kc; p++) {
+                            bp[dst + p * NR + q] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] into MR-tall panels [kc][MR], zero padded. */
+        private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] row) {
+            float al = alpha;
+            if (!transA) {
+                for (int ip = 0; ip < mc; ip += MR) {
+                    int h = Math.min(MR, mc - ip);
+                    int dst = ip * kc;
+                    for (int r = 0; r < h; r++) {
+                        MemorySegment.copy(a, F, (aOff + (long) (ic + ip + r) * lda + pc) * Float.BYTES, row, 0, kc);
+                        for (int p = 0; p < kc; p++) {
+                            ap[dst + p * MR + r] = al * row[p];
+                        }
+                    }
+                    for (int r = h; r < MR; r++) {
+                        for (int p = 0; p < kc; p++) {
+                            ap[dst + p * MR + r] = 0f;
+                        }
+                    }
+                }
+            } else {
+                int mcr = roundUp(mc, MR);
+                for (int p = 0; p < kc; p++) {
+                    MemorySegment.copy(a, F, (aOff + (long) (pc + p) * lda + ic) * Float.BYTES, row, 0, mc);
+                    for (int i = mc; i < mcr; i++) {
+                        row[i] = 0f;
+                    }
+                    for (int ip = 0; ip < mcr; ip += MR) {
+                        int dst = ip * kc + p * MR;
+                        for (int r = 0; r < MR; r++) {
+                            ap[dst + r] = al * row[ip + r];
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * The unpacked path for C[m0:m1, n0:n1], SKINNY_M rows at a time: alpha * op(A) rows are gathered into
+         * a buffer; then either C rows accumulate axpy-style over contiguous rows of op(B) (B not transposed and
+         * wide enough), or each C element is a vector dot product with a contiguous column of op(B).
+         */
+        private void simple(long aOff, long bOff, long cOff, int m0, int m1, int n0, int n1, Workspace ws) {
+            final int rb = SKINNY_M;
+            int w = n1 - n0;
+            boolean dot = transB || w < L;
+            float[] bt = null;
+            if (dot && !transB) {
+                // op(B)[:, n0:n1] transposed into [w][k] so that every column is contiguous
+                bt = ws.bt((long) w * k);
+                float[] row = ws.row(w);
+                for (int p = 0; p < k; p++) {
+                    MemorySegment.copy(b, F, (bOff + (long) p * ldb + n0) * Float.BYTES, row, 0, w);
+                    for (int q = 0; q < w; q++) {
+                        bt[q * k + p] = row[q];
+                    }
+                }
+            }
+            float[] ar = ws.ar((long) rb * k);
+            int chunk = dot ? w : Math.min(w, AXPY_COLS);
+            float[] acc = ws.acc((long) rb * chunk);
+            for (int i0 = m0; i0 < m1; i0 += rb) {
+                int h = Math.min(rb, m1 - i0);
+                gatherRows(aOff, i0, h, ar);
+                for (int j0 = 0; j0 < w; j0 += chunk) {
+                    int cw = Math.min(chunk, w - j0);
+                    if (dot) {
+                        dotRows(bOff, n0 + j0, cw, ar, bt, acc);
+                    } else {
+                        axpyRows(bOff, n0 + j0, cw, ar, acc);
+                    }
+                    for (int r = 0; r < h; r++) {
+                        storeRow(acc, r * cw, (cOff + (long) (i0 + r) * ldc + n0 + j0) * Float.BYTES, cw);
+                    }
+                }
+            }
+        }
+
+        /** ar[r][p] = alpha * op(A)[i0 + r, p] for r < h, zero for h <= r < SKINNY_M. */
+        private void gatherRows(long aOff, int i0, int h, float[] ar) {
+            float al = alpha;
+            for (int r = 0; r < h; r++) {
+                int d = r * k;
+                if (!transA) {
+                    MemorySegment.copy(a, F, (aOff + (long) (i0 + r) * lda) * Float.BYTES, ar, d, k);
+                } else {
+                    long src = (aOff + i0 + r) * Float.BYTES;
+                    long ldaB = (long) lda * Float.BYTES;
+                    for (int p = 0; p < k; p++, src += ldaB) {
+                        ar[d + p] = a.get(F, src);
+                    }
+                }
+                if (al != 1f) {
+                    for (int p = 0; p < k; p++) {
+                        ar[d + p] *= al;
+                    }
+                }
+            }
+            java.util.Arrays.fill(ar, h * k, SKINNY_M * k, 0f);
+        }
+
+        /** acc[r][q] = sum_p ar[r][p] * op(B)[p, n0 + q] with op(B) columns contiguous (B transposed, or bt). */
+        private void dotRows(long bOff, int n0, int w, float[] ar, float[] bt, float[] acc) {
+            int k = this.k;
+            int kv = k - k % L;
+            VectorMask<Float> tail = S.indexInRange(kv, k);
+            for (int q = 0; q < w; q++) {
+                FloatVector s0 = FloatVector.zero(S);
+                FloatVector s1 = s0;
+                FloatVector s2 = s0;
+                FloatVector s3 = s0;
+                long src = (bOff + (long) (n0 + q) * ldb) * Float.BYTES;
+                int bo = q * k;
+                for (int p = 0; p < kv; p += L) {
+                    FloatVector bv = bt != null ? FloatVector.fromArray(S, bt, bo + p)
+                            : FloatVector.fromMemorySegment(S, b, src + (long) p * Float.BYTES, ORDER);
+                    s0 = FloatVector.fromArray(S, ar, p).fma(bv, s0);
+                    s1 = FloatVector.fromArray(S, ar, k + p).fma(bv, s1);
+                    s2 = FloatVector.fromArray(S, ar, 2 * k + p).fma(bv, s2);
+                    s3 = FloatVector.fromArray(S, ar, 3 * k + p).fma(bv, s3);
+                }
+                if (kv < k) {
+                    FloatVector bv = bt != null ? FloatVector.fromArray(S, bt, bo + kv, tail)
+                            : FloatVector.fromMemorySegment(S, b, src + (long) kv * Float.BYTES, ORDER, tail);
+                    s0 = FloatVector.fromArray(S, ar, kv, tail).fma(bv, s0);
+                    s1 = FloatVector.fromArray(S, ar, k + kv, tail).fma(bv, s1);
+                    s2 = FloatVector.fromArray(S, ar, 2 * k + kv, tail).fma(bv, s2);
+                    s3 = FloatVector.fromArray(S, ar, 3 * k + kv, tail).fma(bv, s3);
+                }
+                acc[q] = s0.reduceLanes(VectorOperators.ADD);
+                acc[w + q] = s1.reduceLanes(VectorOperators.ADD);
+                acc[2 * w + q] = s2.reduceLanes(VectorOperators.ADD);
+                acc[3 * w + q] = s3.reduceLanes(VectorOperators.ADD);
+            }
+        }
+
+        /** acc[r][0:w] = sum_p ar[r][p] * op(B)[p, n0:n0+w] with B rows contiguous (B not transposed). */
+        private void axpyRows(long bOff, int n0, int w, float[] ar, float[] acc) {
+            int k = this.k;
+            int wv = w - w % L;
+            VectorMask<Float> tail = S.indexInRange(wv, w);
+            java.util.Arrays.fill(acc, 0, SKINNY_M * w, 0f);
+            long ldbB = (long) ldb * Float.BYTES;
+            long src = (bOff + n0) * Float.BYTES;
+            for (int p = 0; p < k; p++, src += ldbB) {
+                FloatVector a0 = FloatVector.broadcast(S, ar[p]);
+                FloatVector a1 = FloatVector.broadcast(S, ar[k + p]);
+                FloatVector a2 = FloatVector.broadcast(S, ar[2 * k + p]);
+                FloatVector a3 = FloatVector.broadcast(S, ar[3 * k + p]);
+                int j = 0;
+                for (; j < wv; j += L) {
+                    FloatVector bv = FloatVector.fromMemorySegment(S, b, src + (long) j * Float.BYTES, ORDER);
+                    a0.fma(bv, FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+                    a1.fma(bv, FloatVector.fromArray(S, acc, w + j)).intoArray(acc, w + j);
+                    a2.fma(bv, FloatVector.fromArray(S, acc, 2 * w + j)).intoArray(acc, 2 * w + j);
+                    a3.fma(bv, FloatVector.fromArray(S, acc, 3 * w + j)).intoArray(acc, 3 * w + j);
+                }
+                if (j < w) {
+                    FloatVector bv = FloatVector.fromMemorySegment(S, b, src + (long) j * Float.BYTES, ORDER, tail);
+                    a0.fma(bv, FloatVector.fromArray(S, acc, j, tail)).intoArray(acc, j, tail);
+                    a1.fma(bv, FloatVector.fromArray(S, acc, w + j, tail)).intoArray(acc, w + j, tail);
+                    a2.fma(bv, FloatVector.fromArray(S, acc, 2 * w + j, tail)).intoArray(acc, 2 * w + j, tail);
+                    a3.fma(bv, FloatVector.fromArray(S, acc, 3 * w + j, tail)).intoArray(acc, 3 * w + j, tail);
+                }
+            }
+        }
+
+        /** C[row, 0:w] = acc[from:from+w] + beta * C (just acc when beta == 0). */
+        private void storeRow(float[] acc, int from, long dst, int w) {
+            int j = 0;
+            for (; j <= w - L; j += L) {
+                long o = dst + (long) j * Float.BYTES;
+                FloatVector v = FloatVector.fromArray(S, acc, from + j);
+                if (beta != 0f) {
+                    v = FloatVector.fromMemorySegment(S, c, o, ORDER).fma(FloatVector.broadcast(S, beta), v);
+                }
+                v.intoMemorySegment(c, o, ORDER);
+            }
+            for (; j < w; j++) {
+                long o = dst + (long) j * Float.BYTES;
+                float v = acc[from + j];
+                c.set(F, o, beta == 0f ? v : beta * c.get(F, o) + v);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- kernel
+
+    private static void update(FloatVector v, MemorySegment c, long off, int mode, float beta) {
+        if (mode == STORE) {
+            v.intoMemorySegment(c, off, ORDER);
+        } else if (mode == ADD) {
+            FloatVector.fromMemorySegment(S, c, off, ORDER).add(v).intoMemorySegment(c, off, ORDER);
+        } else {
+            FloatVector.fromMemorySegment(S, c, off, ORDER).fma(FloatVector.broadcast(S, beta), v).intoMemorySegment(c, off, ORDER);
+        }
+    }
+
+    /** Merges the top-left mr x nr of a scratch tile (row stride NR) into C. */
+    private static void mergeTile(MemorySegment tile, MemorySegment c, long co, long ldcB, int mr, int nr, int mode, float beta) {
+        for (int r = 0; r < mr; r++) {
+            long row = co + r * ldcB;
+            for (int q = 0; q < nr; q++) {
+                float v = tile.get(F, (long) (r * NR + q) * Float.BYTES);
+                long o = row + (long) q * Float.BYTES;
+                if (mode == STORE) {
+                    c.set(F, o, v);
+                } else if (mode == ADD) {
+                    c.set(F, o, c.get(F, o) + v);
+                } else {
+                    c.set(F, o, beta * c.get(F, o) + v);
+                }
+            }
+        }
+    }
+
+    /** The 6 x 2L register-blocked micro-kernel: C[6][2L] (+)= Ap[kc][6] * Bp[kc][2L]. */
+    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB, int mode, float beta) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            int ai = ao + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
+        }
+        long r0 = co;
+        update(c00, c, r0, mode, beta);
+        update(c01, c, r0 + VB, mode, beta);
+        long r1 = co + ldcB;
+        update(c10, c, r1, mode, beta);
+        update(c11, c, r1 + VB, mode, beta);
+        long r2 = co + 2 * ldcB;
+        update(c20, c, r2, mode, beta);
+        update(c21, c, r2 + VB, mode, beta);
+        long r3 = co + 3 * ldcB;
+        update(c30, c, r3, mode, beta);
+        update(c31, c, r3 + VB, mode, beta);
+        long r4 = co + 4 * ldcB;
+        update(c40, c, r4, mode, beta);
+        update(c41, c, r4 + VB, mode, beta);
+        long r5 = co + 5 * ldcB;
+        update(c50, c, r5, mode, beta);
+        update(c51, c, r5 + VB, mode, beta);
+    }
+
+    // ---------------------------------------------------------------- buffers
+
+    /** Per-thread packing buffers, grown on demand and reused. Only used between two points with no fork/join. */
+    private static final class Workspace {
+        private static final ThreadLocal<Workspace> LOCAL = ThreadLocal.withInitial(Workspace::new);
+
+        final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
+        private float[] ap = new float[0];
+        private float[] bp = new float[0];
+        private float[] row = new float[0];
+        private float[] bt = new float[0];
+        private float[] ar = new float[0];
+        private float[] acc = new float[0];
+
+        static Workspace get() {
+            return LOCAL.get();
+        }
+
+        float[] ap(long size) {
+            return ap.length >= size ? ap : (ap = new float[checkedSize(size)]);
+        }
+
+        float[] bp(long size) {
+            return bp.length >= size ? bp : (bp = new float[checkedSize(size)]);
+        }
+
+        float[] row(long size) {
+            return row.length >= size ? row : (row = new float[checkedSize(size)]);
+        }
+
+        float[] bt(long size) {
+            return bt.length >= size ? bt : (bt = new float[checkedSize(size)]);
+        }
+
+        float[] ar(long size) {
+            return ar.length >= size ? ar : (ar = new float[checkedSize(size)]);
+        }
+
+        float[] acc(long size) {
+            return acc.length >= size ? acc : (acc = new float[checkedSize(size)]);
+        }
+
+        private static int checkedSize(long size) {
+            if (size > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("sgemm: work buffer of " + size + " floats is too large");
+            }
+            return (int) size;
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+}

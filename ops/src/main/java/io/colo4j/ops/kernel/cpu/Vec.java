@@ -1,0 +1,38 @@
+package io.colo4j.ops.kernel.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Float-indexed vector and scalar access to off-heap memory, shared by the CPU kernels. */
+final class Vec {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private Vec() {}
+
+    static FloatVector load(MemorySegment seg, long index) {
+        return FloatVector.fromMemorySegment(S, seg, index * Float.BYTES, ORDER);
+    }
+
+    static void store(FloatVector v, MemorySegment seg, long index) {
+        v.intoMemorySegment(seg, index * Float.BYTES, ORDER);
+    }
+
+    static float get(MemorySegment seg, long index) {
+        return seg.getAtIndex(F, index);
+    }
+
+    static void set(MemorySegment seg, long index, float value) {
+        seg.setAtIndex(F, index, value);
+    }
+
+    /** Rows per parallel task so each task touches at least ~16K floats. */
+    static int rowGrain(int rowLength) {
+        return Math.max(1, (1 << 14) / Math.max(rowLength, 1));
+    }
+}

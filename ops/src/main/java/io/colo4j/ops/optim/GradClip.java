@@ -1,0 +1,104 @@
+package io.colo4j.ops.optim;
+
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.GradMode;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.Collection;
+import java.util.function.DoubleUnaryOperator;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_ (L2, coefficient
+ * max_norm / (norm + 1e-6), applied only when below 1).
+ *
+ * <p>The norm is the square root of a sum of squares that passes through a {@code reduce} function
+ * before the root: identity for a serial model; a tensor-parallel caller passes an all-reduce (sum)
+ * over its ranks and counts each replicated parameter on one rank only (see
+ * {@link #clip(Collection, Collection, double, DoubleUnaryOperator)}).
+ */
+public final class GradClip {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final int BLOCK = 1 << 12;
+
+    private GradClip() {}
+
+    /** Sum of squares of a tensor's elements, accumulated in double (per block of 4096 floats). */
+    public static double sumOfSquares(Tensor t) {
+        Tensor c = t.isContiguous() ? t : t.copy();
+        MemorySegment seg = c.segment();
+        long base = c.offset() * Float.BYTES;
+        long n = c.numel();
+        double total = 0;
+        for (long start = 0; start < n; start += BLOCK) {
+            int len = (int) Math.min(BLOCK, n - start);
+            int bound = S.loopBound(len);
+            FloatVector acc = FloatVector.zero(S);
+            long at = base + start * Float.BYTES;
+            int i = 0;
+            for (; i < bound; i += S.length()) {
+                FloatVector x = FloatVector.fromMemorySegment(S, seg, at + (long) i * Float.BYTES, ORDER);
+                acc = x.fma(x, acc);
+            }
+            double block = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < len; i++) {
+                float x = seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, at + (long) i * Float.BYTES);
+                block += (double) x * x;
+            }
+            total += block;
+        }
+        return total;
+    }
+
+    /** The local sum of squares of the gradients of {@code params} (those without a gradient count 0). */
+    public static double gradSumOfSquares(Collection<? extends Tensor> params) {
+        double sum = 0;
+        for (Tensor p : params) {
+            if (p.grad() != null) {
+                sum += sumOfSquares(p.grad());
+            }
+        }
+        return sum;
+    }
+
+    /** sqrt(reduce(local sum of squares of the gradients)). */
+    public static double globalNorm(Collection<? extends Tensor> params, DoubleUnaryOperator reduce) {
+        return Math.sqrt(reduce.applyAsDouble(gradSumOfSquares(params)));
+    }
+
+    /** Serial clipping: returns the norm before clipping. */
+    public static double clip(Collection<? extends Tensor> params, double maxNorm) {
+        return clip(params, params, maxNorm, DoubleUnaryOperator.identity());
+    }
+
+    public static double clip(Collection<? extends Tensor> params, double maxNorm, DoubleUnaryOperator reduce) {
+        return clip(params, params, maxNorm, reduce);
+    }
+
+    /**
+     * Computes the norm over {@code counted} (reduced with {@code reduce}) and scales the gradients of
+     * all of {@code params} by max_norm / (norm + 1e-6) when that is below 1. Returns the norm before
+     * clipping; a non-finite norm leaves the gradients as they are (the caller decides what to do).
+     * {@code maxNorm <= 0} only measures.
+     */
+    public static double clip(Collection<? extends Tensor> counted, Collection<? extends Tensor> params, double maxNorm,
+                              DoubleUnaryOperator reduce) {
+        double norm = globalNorm(counted, reduce);
+        if (maxNorm > 0 && Double.isFinite(norm)) {
+            double coef = maxNorm / (norm + 1e-6);
+            if (coef < 1.0) {
+                try (GradMode.Guard ignored = GradMode.disabled()) {
+                    for (Tensor p : params) {
+                        if (p.grad() != null) {
+                            p.grad().scaleInPlace((float) coef);
+                        }
+                    }
+                }
+            }
+        }
+        return norm;
+    }
+}

@@ -1,0 +1,2 @@
+/** colo4j ops module. */
+package io.colo4j.ops;

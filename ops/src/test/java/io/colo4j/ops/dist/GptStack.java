@@ -1,0 +1,144 @@
+package io.colo4j.ops.dist;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.Init;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.tensor.nn.Parameter;
+
+/**
+ * A GPT-2-shaped stack written as plain serial code with HuggingFace names (fused qkv, Conv1D layout,
+ * tied head): the dispatcher tests run exactly this code sharded.
+ */
+final class GptStack extends Module {
+    final int vocab;
+    final int d;
+    final int heads;
+    final Embedding wte;
+    final Embedding wpe;
+    final ModuleList<Block> h = new ModuleList<>();
+    final LayerNorm lnF;
+
+    GptStack(int vocab, int positions, int d, int layers, int heads) {
+        this.vocab = vocab;
+        this.d = d;
+        this.heads = heads;
+        wte = registerModule("wte", new Embedding(vocab, d, 1));
+        wpe = registerModule("wpe", new Embedding(positions, d, 2));
+        registerModule("h", h);
+        for (int i = 0; i < layers; i++) {
+            h.add(new Block(d, heads, 10 + 10L * i));
+        }
+        lnF = registerModule("ln_f", new LayerNorm(d, 3));
+    }
+
+    Tensor loss(IntTensor ids, IntTensor targets) {
+        int[] s = ids.shape();
+        int b = s[0];
+        int t = s[1];
+        int[] positions = new int[b * t];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = i % t;
+        }
+        Tensor x = F.add(F.embedding(ids, wte.weight), F.embedding(IntTensor.of(positions, b, t), wpe.weight));
+        for (Block block : h) {
+            x = block.forward(x, b, t);
+        }
+        Tensor logits = F.linear(lnF.forward(x), wte.weight, null);
+        return F.crossEntropy(logits.view(b * t, vocab), targets);
+    }
+
+    static final class Embedding extends Module {
+        final Parameter weight;
+
+        Embedding(int n, int d, long seed) {
+            weight = registerParameter("weight", new Parameter(Init.normal(seed, 0, 0.5f), n, d));
+        }
+    }
+
+    static final class LayerNorm extends Module {
+        final Parameter weight;
+        final Parameter bias;
+
+        LayerNorm(int d, long seed) {
+            weight = registerParameter("weight", new Parameter(Init.uniform(seed, 0.5f, 1.5f), d));
+            bias = registerParameter("bias", new Parameter(Init.uniform(seed + 1, -0.1f, 0.1f), d));
+        }
+
+        Tensor forward(Tensor x) {
+            return F.layerNorm(x, weight, bias, 1e-5f);
+        }
+    }
+
+    static final class Conv1D extends Module {
+        final Parameter weight;
+        final Parameter bias;
+
+        Conv1D(int in, int out, long seed) {
+            weight = registerParameter("weight", new Parameter(Init.normal(seed, 0, 0.3f), in, out));
+            bias = registerParameter("bias", new Parameter(Init.normal(seed + 1, 0, 0.1f), out));
+        }
+
+        Tensor forward(Tensor x) {
+            return F.addmm(bias, x, weight);
+        }
+    }
+
+    static final class Attention extends Module {
+        final Conv1D cAttn;
+        final Conv1D cProj;
+        final int d;
+        final int heads;
+
+        Attention(int d, int heads, long seed) {
+            this.d = d;
+            this.heads = heads;
+            cAttn = registerModule("c_attn", new Conv1D(d, 3 * d, seed));
+            cProj = registerModule("c_proj", new Conv1D(d, d, seed + 2));
+        }
+
+        Tensor forward(Tensor x, int b, int t) {
+            var qkv = cAttn.forward(x).split(d, 2);
+            Tensor q = qkv.get(0).view(b, t, heads, d / heads).transpose(1, 2);
+            Tensor k = qkv.get(1).view(b, t, heads, d / heads).transpose(1, 2);
+            Tensor v = qkv.get(2).view(b, t, heads, d / heads).transpose(1, 2);
+            Tensor y = F.causalAttention(q, k, v).transpose(1, 2).reshape(b, t, d);
+            return cProj.forward(y);
+        }
+    }
+
+    static final class Mlp extends Module {
+        final Conv1D cFc;
+        final Conv1D cProj;
+
+        Mlp(int d, long seed) {
+            cFc = registerModule("c_fc", new Conv1D(d, 4 * d, seed));
+            cProj = registerModule("c_proj", new Conv1D(4 * d, d, seed + 2));
+        }
+
+        Tensor forward(Tensor x) {
+            return cProj.forward(F.gelu(cFc.forward(x)));
+        }
+    }
+
+    static final class Block extends Module {
+        final LayerNorm ln1;
+        final Attention attn;
+        final LayerNorm ln2;
+        final Mlp mlp;
+
+        Block(int d, int heads, long seed) {
+            ln1 = registerModule("ln_1", new LayerNorm(d, seed));
+            attn = registerModule("attn", new Attention(d, heads, seed + 2));
+            ln2 = registerModule("ln_2", new LayerNorm(d, seed + 6));
+            mlp = registerModule("mlp", new Mlp(d, seed + 8));
+        }
+
+        Tensor forward(Tensor x, int b, int t) {
+            x = F.add(x, attn.forward(ln1.forward(x), b, t));
+            return F.add(x, mlp.forward(ln2.forward(x)));
+        }
+    }
+}

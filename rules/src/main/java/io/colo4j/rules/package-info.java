@@ -1,0 +1,2 @@
+/** colo4j rules module. */
+package io.colo4j.rules;

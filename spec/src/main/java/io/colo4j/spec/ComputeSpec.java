@@ -1,0 +1,52 @@
+package io.colo4j.spec;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+
+/**
+ * How an operator computes on a parameter (ColossalAI's {@code ComputeSpec}).
+ *
+ * <p>{@code outputReplicate} is ColossalAI's {@code set_output_replicate}: when true the op
+ * gathers/reduces its output back to a replica (a column-parallel linear all-gathers, a
+ * row-parallel one all-reduces); when false the output stays sharded or partial so that the next
+ * op can consume it without communication (Megatron's column-then-row MLP pairing). It defaults
+ * to true, as ColossalAI's {@code ComputeSpec(..)}: an op that returns a replica is always
+ * correct, and a model opts into keeping outputs distributed where it knows the next op copes.
+ */
+@JsonPropertyOrder({"pattern", "outputReplicate"})
+public record ComputeSpec(ComputePattern pattern, boolean outputReplicate) {
+
+    public ComputeSpec {
+        if (pattern == null) {
+            throw new SpecException("compute spec needs a pattern, e.g. " + ComputePattern.TP1D.wireName());
+        }
+    }
+
+    /** With {@code outputReplicate = true}, ColossalAI's default. */
+    public ComputeSpec(ComputePattern pattern) {
+        this(pattern, true);
+    }
+
+    /** 1-D tensor parallelism with a replicated output. */
+    public static ComputeSpec tp1d() {
+        return new ComputeSpec(ComputePattern.TP1D, true);
+    }
+
+    public ComputeSpec withOutputReplicate(boolean outputReplicate) {
+        return new ComputeSpec(pattern, outputReplicate);
+    }
+
+    /** JSON may omit {@code outputReplicate}; it then takes the same default as the Java API. */
+    @JsonCreator
+    static ComputeSpec fromJson(
+            @JsonProperty(value = "pattern", required = true) ComputePattern pattern,
+            @JsonProperty("outputReplicate") Boolean outputReplicate) {
+        return new ComputeSpec(pattern, outputReplicate == null || outputReplicate);
+    }
+
+    @Override
+    public String toString() {
+        return "compute(" + pattern.wireName() + ", outputReplicate=" + outputReplicate + ")";
+    }
+}

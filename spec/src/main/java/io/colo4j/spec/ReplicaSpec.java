@@ -1,0 +1,17 @@
+package io.colo4j.spec;
+
+/** Every rank of the group holds the whole tensor (ColossalAI's ReplicaSpec, DTensor's Replicate). */
+public record ReplicaSpec() implements DistSpec {
+    /** All replica specs are equal; this one saves the allocation. */
+    public static final ReplicaSpec INSTANCE = new ReplicaSpec();
+
+    @Override
+    public PlacementKind kind() {
+        return PlacementKind.REPLICATE;
+    }
+
+    @Override
+    public String toString() {
+        return "replicate";
+    }
+}

@@ -1,0 +1,118 @@
+package io.colo4j.tensor.autograd;
+
+import io.colo4j.tensor.MemoryScope;
+import io.colo4j.tensor.ShapeException;
+import io.colo4j.tensor.Tensor;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Records ops onto the graph and runs reverse-mode differentiation over it. */
+public final class Autograd {
+    private Autograd() {}
+
+    /**
+     * Makes {@code output} the result of a differentiable op when grad mode is on and any input
+     * requires a gradient; otherwise returns it untouched. Returns {@code output} either way.
+     */
+    public static Tensor record(String name, Tensor output, BackwardFn backward, Tensor... inputs) {
+        if (!GradMode.isEnabled()) {
+            return output;
+        }
+        for (Tensor input : inputs) {
+            if (input != null && input.requiresGrad()) {
+                output.attachGradFn(new GradFn(name, inputs.clone(), backward));
+                return output;
+            }
+        }
+        return output;
+    }
+
+    /** Accumulates d(root)/d(leaf) into every leaf's {@code grad}, seeding with {@code gradRoot}. */
+    public static void backward(Tensor root, Tensor gradRoot) {
+        if (!root.sameShape(gradRoot)) {
+            throw ShapeException.of("backward", "gradient shape differs from the output", root.shape(), gradRoot.shape());
+        }
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward: the tensor does not require grad and has no grad_fn");
+        }
+        if (root.isLeaf()) {
+            accumulateLeaf(root, gradRoot);
+            return;
+        }
+        List<Tensor> order = topologicalOrder(root);
+        Map<Tensor, Tensor> pending = new IdentityHashMap<>();
+        pending.put(root, gradRoot);
+        try (GradMode.Guard ignored = GradMode.disabled()) {
+            for (Tensor node : order) {
+                Tensor grad = pending.remove(node);
+                GradFn fn = node.gradFn();
+                if (grad == null) {
+                    fn.release();
+                    continue;
+                }
+                Tensor[] inputs = fn.inputs();
+                Tensor[] grads = fn.apply(grad);
+                fn.release();
+                for (int i = 0; i < inputs.length; i++) {
+                    Tensor input = inputs[i];
+                    if (input == null || !input.requiresGrad() || grads[i] == null) {
+                        continue;
+                    }
+                    if (!input.sameShape(grads[i])) {
+                        throw ShapeException.of("backward of " + fn.name(), "gradient for input " + i
+                                + " has the wrong shape", input.shape(), grads[i].shape());
+                    }
+                    if (input.isLeaf()) {
+                        accumulateLeaf(input, grads[i]);
+                    } else {
+                        pending.merge(input, grads[i], (a, b) -> a.copy().addInPlace(b));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Leaf gradients outlive the step that computed them, so they are long-lived memory. */
+    private static void accumulateLeaf(Tensor leaf, Tensor grad) {
+        try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope persistent = MemoryScope.persistent()) {
+            if (leaf.grad() == null) {
+                leaf.adoptGrad(grad.copy());
+            } else {
+                leaf.grad().addInPlace(grad);
+            }
+        }
+        leaf.onGradAccumulated();
+    }
+
+    /** Non-leaf tensors reachable from root, each after every tensor that consumes it. */
+    private static List<Tensor> topologicalOrder(Tensor root) {
+        List<Tensor> postOrder = new ArrayList<>();
+        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[] {root, 0});
+        visited.add(root);
+        while (!stack.isEmpty()) {
+            Object[] frame = stack.peek();
+            Tensor node = (Tensor) frame[0];
+            Tensor[] inputs = node.gradFn().inputs();
+            int next = (Integer) frame[1];
+            if (next < inputs.length) {
+                frame[1] = next + 1;
+                Tensor input = inputs[next];
+                if (input != null && !input.isLeaf() && visited.add(input)) {
+                    stack.push(new Object[] {input, 0});
+                }
+            } else {
+                stack.pop();
+                postOrder.add(node);
+            }
+        }
+        Collections.reverse(postOrder);
+        return postOrder;
+    }
+}

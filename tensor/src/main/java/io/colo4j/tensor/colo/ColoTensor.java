@@ -1,0 +1,61 @@
+package io.colo4j.tensor.colo;
+
+import io.colo4j.spec.DistSpec;
+import io.colo4j.spec.ReplicaSpec;
+import io.colo4j.spec.placement.ShardLayout;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Autograd;
+
+/**
+ * The ColoTensor API. A ColoTensor is a {@link Tensor} whose data is this rank's shard and whose
+ * {@link Tensor#dist()} says of what: ops dispatch on it, view ops take global shapes.
+ */
+public final class ColoTensor {
+    private ColoTensor() {}
+
+    /** This rank's shard of {@code full} (every rank passes the same full tensor); no communication. */
+    public static Tensor distribute(Tensor full, DistSpec spec, DistContext context) {
+        ShardLayout layout = ShardLayout.of("tensor", full.shape(), spec, context.tpSize());
+        Tensor local = Shards.slice(full, layout, context.tpRank());
+        return local.setDist(new DistState(spec, full.shape(), context));
+    }
+
+    /** {@code t} (the same values on every rank) as a replicated ColoTensor; shares its data and graph. */
+    public static Tensor replicate(Tensor t, DistContext context) {
+        Tensor out = t.detach().setDist(new DistState(ReplicaSpec.INSTANCE, t.shape(), context));
+        return Autograd.record("replicate", out, g -> new Tensor[] {g}, t);
+    }
+
+    public static DistSpec spec(Tensor t) {
+        return Redistributor.requireDist(t).spec();
+    }
+
+    /** The whole tensor as a plain tensor on every rank (gathered or reduced as needed); differentiable. */
+    public static Tensor full(Tensor t) {
+        DistState state = Redistributor.requireDist(t);
+        Tensor replicated = state.spec() instanceof ReplicaSpec ? t : Redistributor.redistribute(t, ReplicaSpec.INSTANCE);
+        Tensor plain = replicated.detach();
+        if (state.padded()) {
+            int[] valid = state.validShape();
+            for (int d = 0; d < valid.length; d++) {
+                plain = plain.narrow(d, 0, valid[d]);
+            }
+            plain = plain.copy();
+        }
+        return Autograd.record("to_full", plain, g -> new Tensor[] {padGrad(g, state)}, replicated);
+    }
+
+    private static Tensor padGrad(Tensor g, DistState state) {
+        if (!state.padded()) {
+            return g;
+        }
+        Tensor out = Tensor.zeros(state.globalShape());
+        Tensor region = out;
+        int[] valid = state.validShape();
+        for (int d = 0; d < valid.length; d++) {
+            region = region.narrow(d, 0, valid[d]);
+        }
+        region.copyFrom(g);
+        return out;
+    }
+}

@@ -1,0 +1,32 @@
+package io.colo4j.tensor.colo;
+
+import io.colo4j.spec.placement.CollectiveKind;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.GradMode;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.Parameter;
+
+/** Data parallelism across the dp group: every rank's gradients replaced by their mean over dp. */
+public final class DataParallel {
+    private DataParallel() {}
+
+    /** Call after backward on every rank: averages each parameter's gradient over the dp group. */
+    public static void averageGradients(Module model, DistContext context) {
+        int dp = context.dp().size();
+        if (dp == 1) {
+            return;
+        }
+        try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter("dp_grad_sync", "")) {
+            for (Parameter p : model.parameters()) {
+                Tensor grad = p.grad();
+                if (grad == null) {
+                    continue;
+                }
+                context.dp().allReduce(grad);
+                grad.scaleInPlace(1f / dp);
+                context.traceCollective(CollectiveKind.ALL_REDUCE, 2L * (dp - 1) * grad.numel() * Float.BYTES / dp,
+                        CommTrace.Phase.BACKWARD);
+            }
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package io.colo4j.tensor.comm;
+
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.comm.Collective.Header;
+import io.colo4j.tensor.comm.Collective.Op;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The tensor-level half of every collective, shared by the backends: shapes and arguments are exchanged
+ * and checked on every rank ({@link Collective#validate}), non-contiguous tensors are copied around the
+ * call, outputs are allocated; the backend then moves contiguous float buffers.
+ */
+abstract sealed class AbstractCommunicator implements Communicator permits ThreadCommunicator, MpiCommunicator {
+    /** Collectives this rank has entered on this communicator (the same count on every rank). */
+    protected long seq;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    protected volatile boolean closed;
+
+    // ---- backend ----------------------------------------------------------------------------------------
+
+    /**
+     * Tells every rank what this rank is entering and returns all ranks' headers, indexed by rank.
+     * {@code data} (may be null) is the buffer this rank contributes, for backends that read peers' memory.
+     */
+    protected abstract Header[] exchange(Header mine, MemorySegment data);
+
+    protected abstract void allReduceData(MemorySegment data);
+
+    protected abstract void allGatherData(MemorySegment local, int[] localShape, int dim, MemorySegment out);
+
+    protected abstract void reduceScatterData(MemorySegment full, int[] fullShape, int dim, MemorySegment out);
+
+    protected abstract void broadcastData(MemorySegment data, int root);
+
+    protected abstract void allToAllData(MemorySegment local, int[] localShape, int splitDim, int concatDim,
+                                         MemorySegment out, int[] outShape);
+
+    protected abstract Communicator splitData(Header[] all, int color, int key);
+
+    /** After the exchange of a barrier (which already waited for every rank). */
+    protected abstract void barrierData();
+
+    /** "rank r of n" plus, for sub-groups, where the group sits in the world. */
+    protected abstract String where();
+
+    // ---- collectives -------------------------------------------------------------------------------------
+
+    @Override
+    public final void allReduce(Tensor t) {
+        enter("allReduce");
+        try {
+            Tensor c = contiguousCopy(t);
+            exchangeChecked(Header.of(Op.ALL_REDUCE, seq, t.shape(), 0, 0), c.data());
+            allReduceData(c.data());
+            copyBack(t, c);
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final Tensor allGather(Tensor local, int dim) {
+        enter("allGather");
+        try {
+            int[] shape = local.shape();
+            int d = Collective.normalizeDim(dim, shape.length);
+            Tensor c = contiguousCopy(local);
+            exchangeChecked(Header.of(Op.ALL_GATHER, seq, shape, d, 0), c.data());
+            int[] outShape = shape.clone();
+            outShape[d] = Math.multiplyExact(shape[d], size());
+            Tensor out = Tensor.zeros(outShape);
+            allGatherData(c.data(), shape, d, out.data());
+            return out;
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final Tensor reduceScatter(Tensor full, int dim) {
+        enter("reduceScatter");
+        try {
+            int[] shape = full.shape();
+            int d = Collective.normalizeDim(dim, shape.length);
+            Tensor c = contiguousCopy(full);
+            exchangeChecked(Header.of(Op.REDUCE_SCATTER, seq, shape, d, 0), c.data());
+            int[] outShape = shape.clone();
+            outShape[d] = shape[d] / size();
+            Tensor out = Tensor.zeros(outShape);
+            reduceScatterData(c.data(), shape, d, out.data());
+            return out;
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final void broadcast(Tensor t, int root) {
+        enter("broadcast");
+        try {
+            Tensor c = contiguousCopy(t);
+            exchangeChecked(Header.of(Op.BROADCAST, seq, t.shape(), root, 0), c.data());
+            broadcastData(c.data(), root);
+            copyBack(t, c);
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final Tensor allToAll(Tensor local, int splitDim, int concatDim) {
+        enter("allToAll");
+        try {
+            int[] shape = local.shape();
+            int a = Collective.normalizeDim(splitDim, shape.length);
+            int b = Collective.normalizeDim(concatDim, shape.length);
+            Tensor c = contiguousCopy(local);
+            exchangeChecked(Header.of(Op.ALL_TO_ALL, seq, shape, a, b), c.data());
+            int[] outShape = shape.clone();
+            outShape[a] = shape[a] / size();
+            outShape[b] = Math.multiplyExact(outShape[b], size());
+            Tensor out = Tensor.zeros(outShape);
+            allToAllData(c.data(), shape, a, b, out.data(), outShape);
+            return out;
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final void barrier() {
+        enter("barrier");
+        try {
+            exchangeChecked(Header.of(Op.BARRIER, seq, new int[0], 0, 0), null);
+            barrierData();
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final Communicator split(int color, int key) {
+        enter("split");
+        try {
+            Header[] all = exchangeChecked(Header.of(Op.SPLIT, seq, new int[0], color, key), null);
+            return splitData(all, color, key);
+        } finally {
+            leave();
+        }
+    }
+
+    // ---- flat variants -------------------------------------------------------------------------------------
+
+    @Override
+    public final void allReduce(MemorySegment floats) {
+        enter("allReduce");
+        try {
+            int n = floats("allReduce", floats);
+            exchangeChecked(Header.of(Op.ALL_REDUCE, seq, new int[] {n}, 0, 0), floats);
+            allReduceData(floats);
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final void allGather(MemorySegment local, MemorySegment out) {
+        enter("allGather");
+        try {
+            int n = floats("allGather", local);
+            if (out.byteSize() != local.byteSize() * size()) {
+                throw new IllegalArgumentException("allGather on " + where() + ": output holds " + out.byteSize() / Float.BYTES
+                        + " floats, needs " + size() + " x " + n);
+            }
+            floats("allGather", out);
+            exchangeChecked(Header.of(Op.ALL_GATHER, seq, new int[] {n}, 0, 0), local);
+            allGatherData(local, new int[] {n}, 0, out);
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final void reduceScatter(MemorySegment full, MemorySegment out) {
+        enter("reduceScatter");
+        try {
+            int n = floats("reduceScatter", full);
+            if (out.byteSize() * size() != full.byteSize()) {
+                throw new IllegalArgumentException("reduceScatter on " + where() + ": output holds " + out.byteSize() / Float.BYTES
+                        + " floats, needs " + n + " / " + size());
+            }
+            floats("reduceScatter", out);
+            exchangeChecked(Header.of(Op.REDUCE_SCATTER, seq, new int[] {n}, 0, 0), full);
+            reduceScatterData(full, new int[] {n}, 0, out);
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public final void broadcast(MemorySegment floats, int root) {
+        enter("broadcast");
+        try {
+            int n = floats("broadcast", floats);
+            exchangeChecked(Header.of(Op.BROADCAST, seq, new int[] {n}, root, 0), floats);
+            broadcastData(floats, root);
+        } finally {
+            leave();
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------
+
+    private Header[] exchangeChecked(Header mine, MemorySegment data) {
+        Header[] all = exchange(mine, data);
+        seq++;
+        Collective.validate(all, rank(), where());
+        return all;
+    }
+
+    private void enter(String collective) {
+        if (closed) {
+            throw new IllegalStateException(collective + " on " + where() + ": communicator is closed");
+        }
+        if (!busy.compareAndSet(false, true)) {
+            throw new IllegalStateException(collective + " on " + where()
+                    + ": this communicator is already running a collective on another thread (one at a time per communicator)");
+        }
+    }
+
+    private void leave() {
+        busy.set(false);
+    }
+
+    private static Tensor contiguousCopy(Tensor t) {
+        return t.isContiguous() ? t : t.copy();
+    }
+
+    private static void copyBack(Tensor t, Tensor c) {
+        if (c != t) {
+            t.detach().copyFrom(c);
+        }
+    }
+
+    private int floats(String op, MemorySegment seg) {
+        if (!seg.isNative()) {
+            throw new IllegalArgumentException(op + " on " + where() + ": needs a native (off-heap) segment");
+        }
+        if (seg.byteSize() % Float.BYTES != 0) {
+            throw new IllegalArgumentException(op + " on " + where() + ": " + seg.byteSize() + " bytes is not a whole number of floats");
+        }
+        long n = seg.byteSize() / Float.BYTES;
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(op + " on " + where() + ": flat buffers hold at most " + Integer.MAX_VALUE
+                    + " floats; view a larger one as a multi-dimensional Tensor (Tensor.wrap)");
+        }
+        return (int) n;
+    }
+}

@@ -1,0 +1,619 @@
+package io.colo4j.tensor.comm;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import io.colo4j.tensor.comm.Collective.Header;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Ranks are processes started by {@code mpirun}; collectives are Open MPI's, called through
+ * java.lang.foreign on the tensors' own off-heap memory (no copies except the local reordering that
+ * all-gather / reduce-scatter / all-to-all along a non-leading dim need around the flat MPI call).
+ * Counts are C ints: buffers past 2^31 - 1 floats are moved in chunks.
+ *
+ * <p><b>Checks and timeouts.</b> Before every collective the ranks swap a 64-byte header (collective, shape,
+ * arguments) point to point with MPI_Isend / MPI_Irecv, polled with MPI_Testsome (spin, then yield, then
+ * short sleeps). Mismatched calls throw a {@link CommMismatchException} on every rank. A rank whose header
+ * has not arrived after {@link #timeout()} is named in a {@link CommTimeoutException}; the communicator is
+ * unusable afterwards. The exchange is also what makes {@link #barrier()} a barrier. Once every rank has
+ * arrived the blocking MPI collective runs; should it still not finish within the timeout (a peer killed
+ * mid-transfer), a watchdog thread prints what is stuck and ends the process ({@link #abortJob}).
+ *
+ * <p><b>Failures end the job.</b> MPI cannot fail one collective and carry on, so a rank that throws must end
+ * its process non-zero: mpirun then kills the other ranks (about 2 s with Open MPI 4.1) and itself exits
+ * non-zero. {@link Communicators#launch} does this at once (prints the failure, then {@link #abortJob}); a plain
+ * {@code main} that lets the exception escape also works as long as no non-daemon thread keeps the JVM
+ * alive. MPI_Finalize runs when the world communicator is closed (never from a shutdown hook: it would wait
+ * for ranks that are gone).
+ *
+ * <p>MPI is initialised with MPI_THREAD_MULTIPLE; Open MPI's handles are the addresses of its predefined
+ * global objects, and every communicator gets MPI_ERRORS_RETURN so failures come back as MPI's own text.
+ */
+public final class MpiCommunicator extends AbstractCommunicator {
+    private static final int HEADER_TAG = 3071;
+    /**
+     * Largest count passed to one MPI call (C int). Tests lower it to exercise the chunked paths without
+     * 8 GiB buffers.
+     */
+    static volatile int maxCount = Integer.MAX_VALUE;
+    private static final Set<MpiCommunicator> LIVE = ConcurrentHashMap.newKeySet();
+    private static MpiCommunicator world;
+    private static Thread watchdog;
+
+    private final Mpi mpi;
+    private final MemorySegment comm;
+    private final boolean isWorld;
+    private final int rank;
+    private final int size;
+    private final int[] worldRanks;
+    private final MpiCommunicator parentWorld;
+    private volatile Duration timeout;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment headerOut;
+    private final MemorySegment headerIn;
+    private final MemorySegment requests;
+    private final MemorySegment indices;
+    private final MemorySegment outCount;
+    private final int[] wire = new int[Collective.WIRE_INTS];
+    private volatile String broken;
+    private volatile long dataDeadline;
+    private volatile String dataOp;
+    private final List<MpiCommunicator> children = new ArrayList<>();
+
+    private MpiCommunicator(Mpi mpi, MemorySegment comm, boolean isWorld, int[] worldRanks, MpiCommunicator parentWorld,
+                            Duration timeout) {
+        this.mpi = mpi;
+        this.comm = comm;
+        this.isWorld = isWorld;
+        this.parentWorld = parentWorld == null ? this : parentWorld;
+        this.timeout = timeout;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_INT);
+            check("MPI_Comm_rank", mpi.commRank(comm, out));
+            this.rank = out.get(JAVA_INT, 0);
+            check("MPI_Comm_size", mpi.commSize(comm, out));
+            this.size = out.get(JAVA_INT, 0);
+        }
+        this.worldRanks = worldRanks != null ? worldRanks : identity(size);
+        int peers = Math.max(1, size - 1);
+        this.headerOut = arena.allocate((long) Collective.WIRE_INTS * Integer.BYTES, 64);
+        this.headerIn = arena.allocate((long) size * Collective.WIRE_INTS * Integer.BYTES, 64);
+        this.requests = arena.allocate(ADDRESS, 2L * peers);
+        this.indices = arena.allocate(JAVA_INT, 2L * peers);
+        this.outCount = arena.allocate(JAVA_INT);
+        LIVE.add(this);
+    }
+
+    /**
+     * The MPI_COMM_WORLD communicator of this process, initialising MPI (MPI_THREAD_MULTIPLE) on first use.
+     * Without mpirun this is a 1-rank job. Timeout: {@link Communicators#defaultTimeout()}.
+     */
+    public static MpiCommunicator world() {
+        return world(Communicators.defaultTimeout());
+    }
+
+    /** As {@link #world()}, and sets the world communicator's timeout (inherited by later splits). */
+    public static synchronized MpiCommunicator world(Duration timeout) {
+        if (world != null) {
+            if (world.closed) {
+                throw new IllegalStateException("MPI was finalized when the world communicator was closed; it cannot be reinitialised");
+            }
+            world.timeout = timeout;
+            return world;
+        }
+        Mpi mpi = Mpi.load();
+        if (mpi.isFinalized()) {
+            throw new IllegalStateException("MPI was already finalized in this process");
+        }
+        if (!mpi.isInitialized()) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment provided = a.allocate(JAVA_INT);
+                int rc = mpi.initThread(Mpi.THREAD_MULTIPLE, provided);
+                if (rc != Mpi.SUCCESS) {
+                    throw new CommException("init", -1, "colo4j comm: MPI_Init_thread failed: " + mpi.errorString(rc));
+                }
+                int level = provided.get(JAVA_INT, 0);
+                if (level < Mpi.THREAD_MULTIPLE) {
+                    System.err.println("colo4j comm: warning: Open MPI provides thread level " + level
+                            + " < MPI_THREAD_MULTIPLE; use each communicator from one thread at a time");
+                }
+            }
+        }
+        int rc = mpi.setErrorsReturn(mpi.commWorld);
+        if (rc != Mpi.SUCCESS) {
+            throw new CommException("init", -1, "colo4j comm: MPI_Comm_set_errhandler failed: " + mpi.errorString(rc));
+        }
+        world = new MpiCommunicator(mpi, mpi.commWorld, true, null, null, timeout);
+        return world;
+    }
+
+    /** Open MPI's version string (MPI_Get_library_version). */
+    public String libraryVersion() {
+        return mpi.libraryVersion();
+    }
+
+    /**
+     * Ends this process now with {@code exitCode} (non-zero; 1 if given 0), after flushing stdout and stderr;
+     * mpirun sees a rank exit non-zero and kills the others (about 2 s with Open MPI 4.1). Exiting is used
+     * rather than MPI_Abort because MPI_Abort tears the job down before mpirun has forwarded what the ranks
+     * printed, which loses the very message saying why. Shutdown hooks do not run. Does not return.
+     */
+    public void abortJob(int exitCode) {
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(exitCode == 0 ? 1 : exitCode);
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public String backend() {
+        return "mpi";
+    }
+
+    @Override
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** This rank's rank in MPI_COMM_WORLD. */
+    public int worldRank() {
+        return worldRanks[rank];
+    }
+
+    @Override
+    public String toString() {
+        return "MpiCommunicator[" + where() + "]";
+    }
+
+    @Override
+    protected String where() {
+        if (isWorld) {
+            return "rank " + rank + " of " + size;
+        }
+        return "rank " + rank + " of " + size + " (MPI world rank " + worldRank() + ", group of world ranks "
+                + Arrays.toString(worldRanks) + ")";
+    }
+
+    private String describe(int r) {
+        return isWorld ? "rank " + r : "rank " + r + " (world rank " + worldRanks[r] + ")";
+    }
+
+    /**
+     * Frees this communicator (MPI_Comm_free) or, for the world, finalizes MPI (MPI_Finalize, which waits for
+     * every rank to finalize too).
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LIVE.remove(this);
+        if (isWorld) {
+            synchronized (MpiCommunicator.class) {
+                if (!mpi.isFinalized()) {
+                    check("MPI_Finalize", mpi.finalizeMpi());
+                }
+            }
+        } else if (broken == null && !mpi.isFinalized()) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment ptr = a.allocate(ADDRESS);
+                ptr.set(ADDRESS, 0, comm);
+                check("MPI_Comm_free", mpi.commFree(ptr));
+            }
+        }
+    }
+
+    // ---- header exchange ------------------------------------------------------------------------------------
+
+    @Override
+    protected Header[] exchange(Header mine, MemorySegment data) {
+        String name = mine.op().label;
+        if (broken != null) {
+            throw new CommException(name, rank, "colo4j comm: " + name + " on " + where()
+                    + ": this communicator is unusable after an earlier failure: " + broken);
+        }
+        if (size == 1) {
+            return new Header[] {mine};
+        }
+        mine.encode(wire, 0);
+        MemorySegment.copy(wire, 0, headerOut, JAVA_INT, 0, wire.length);
+        int n = 0;
+        int[] peerOf = new int[2 * (size - 1)];
+        long headerBytes = (long) Collective.WIRE_INTS * Integer.BYTES;
+        for (int j = 0; j < size; j++) {
+            if (j != rank) {
+                check(name, "MPI_Irecv", mpi.irecv(headerIn.asSlice(j * headerBytes, headerBytes), Collective.WIRE_INTS,
+                        mpi.intType, j, HEADER_TAG, comm, requests.asSlice(n * ADDRESS.byteSize())));
+                peerOf[n++] = j;
+            }
+        }
+        for (int j = 0; j < size; j++) {
+            if (j != rank) {
+                check(name, "MPI_Isend", mpi.isend(headerOut, Collective.WIRE_INTS, mpi.intType, j, HEADER_TAG, comm,
+                        requests.asSlice(n * ADDRESS.byteSize())));
+                peerOf[n++] = -1 - j;
+            }
+        }
+        waitAll(name, n, peerOf);
+        Header[] all = new Header[size];
+        int[] in = new int[size * Collective.WIRE_INTS];
+        MemorySegment.copy(headerIn, JAVA_INT, 0, in, 0, in.length);
+        for (int j = 0; j < size; j++) {
+            all[j] = j == rank ? mine : Header.decode(in, j * Collective.WIRE_INTS);
+        }
+        return all;
+    }
+
+    private void waitAll(String name, int n, int[] peerOf) {
+        boolean[] done = new boolean[n];
+        int remaining = n;
+        long start = System.nanoTime();
+        long timeoutNanos = timeoutNanos();
+        long spins = 0;
+        while (true) {
+            check(name, "MPI_Testsome", mpi.testsome(n, requests, outCount, indices));
+            int completed = outCount.get(JAVA_INT, 0);
+            if (completed != Mpi.UNDEFINED) {
+                for (int i = 0; i < completed; i++) {
+                    int idx = indices.getAtIndex(JAVA_INT, i);
+                    if (!done[idx]) {
+                        done[idx] = true;
+                        remaining--;
+                    }
+                }
+            } else {
+                remaining = 0;
+            }
+            if (remaining == 0) {
+                return;
+            }
+            long waited = System.nanoTime() - start;
+            if (timeoutNanos > 0 && waited > timeoutNanos) {
+                throw timedOut(name, n, peerOf, done, waited);
+            }
+            spins++;
+            if (waited < 100_000) {
+                Thread.onSpinWait();
+            } else if (waited < 20_000_000) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(waited < 1_000_000_000L ? 100_000 : 1_000_000);
+            }
+        }
+    }
+
+    private CommTimeoutException timedOut(String name, int n, int[] peerOf, boolean[] done, long waited) {
+        List<Integer> missing = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            MemorySegment req = requests.asSlice(i * ADDRESS.byteSize(), ADDRESS.byteSize());
+            if (!done[i]) {
+                if (peerOf[i] >= 0) {
+                    missing.add(peerOf[i]);
+                    names.add(describe(peerOf[i]));
+                    mpi.cancel(req);
+                }
+                mpi.requestFree(req);
+            }
+        }
+        String msg = "colo4j comm: " + name + " (#" + (seq + 1) + ") on " + where() + " timed out after " + ThreadWorld.seconds(waited)
+                + " waiting for " + (names.isEmpty() ? "its header sends to complete" : String.join(", ", names))
+                + " (timeout: system property colo4j.comm.timeout, seconds)";
+        broken = msg;
+        return new CommTimeoutException(name, rank, missing, msg);
+    }
+
+    private long timeoutNanos() {
+        Duration t = timeout;
+        if (t.isZero() || t.isNegative()) {
+            return 0;
+        }
+        try {
+            return t.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 4;
+        }
+    }
+
+    // ---- data movement ---------------------------------------------------------------------------------------
+
+    @Override
+    protected void allReduceData(MemorySegment data) {
+        if (size == 1) {
+            return;
+        }
+        long count = data.byteSize() / Float.BYTES;
+        begin("allReduce");
+        try {
+            for (long off = 0, max = maxCount; off < count; off += max) {
+                int c = (int) Math.min(max, count - off);
+                check("allReduce", "MPI_Allreduce", mpi.allreduce(Mpi.IN_PLACE, data.asSlice(off * Float.BYTES),
+                        c, mpi.floatType, mpi.opSum, comm));
+            }
+        } finally {
+            end();
+        }
+    }
+
+    @Override
+    protected void allGatherData(MemorySegment local, int[] localShape, int dim, MemorySegment out) {
+        long c = local.byteSize() / Float.BYTES;
+        long outer = Collective.outer(localShape, dim);
+        if (size == 1) {
+            MemorySegment.copy(local, 0, out, 0, local.byteSize());
+            return;
+        }
+        begin("allGather");
+        try (Arena temp = Arena.ofConfined()) {
+            if (outer == 1) {
+                gather(local, c, out);
+            } else {
+                MemorySegment all = temp.allocate(out.byteSize(), 64);
+                gather(local, c, all);
+                long run = localShape[dim] * Collective.inner(localShape, dim);
+                for (int j = 0; j < size; j++) {
+                    FloatOps.copyBlocks(all, j * c, run, out, j * run, size * run, outer, run);
+                }
+            }
+        } finally {
+            end();
+        }
+    }
+
+    /** MPI_Allgather of {@code c} floats per rank into {@code recv} (rank j's block at j*c). */
+    private void gather(MemorySegment send, long c, MemorySegment recv) {
+        if (c <= maxCount) {
+            check("allGather", "MPI_Allgather", mpi.allgather(send, (int) c, mpi.floatType, recv, (int) c, mpi.floatType, comm));
+            return;
+        }
+        for (long off = 0, max = maxCount; off < c; off += max) {
+            int k = (int) Math.min(max, c - off);
+            MemorySegment block = blockType("allGather", k, c);
+            try {
+                check("allGather", "MPI_Allgather", mpi.allgather(send.asSlice(off * Float.BYTES), k, mpi.floatType,
+                        recv.asSlice(off * Float.BYTES), 1, block, comm));
+            } finally {
+                freeType(block);
+            }
+        }
+    }
+
+    @Override
+    protected void reduceScatterData(MemorySegment full, int[] fullShape, int dim, MemorySegment out) {
+        if (size == 1) {
+            MemorySegment.copy(full, 0, out, 0, full.byteSize());
+            return;
+        }
+        long c = out.byteSize() / Float.BYTES;
+        long outer = Collective.outer(fullShape, dim);
+        begin("reduceScatter");
+        try (Arena temp = Arena.ofConfined()) {
+            MemorySegment send = full;
+            if (outer != 1) {
+                send = temp.allocate(full.byteSize(), 64);
+                long inner = Collective.inner(fullShape, dim);
+                long run = (fullShape[dim] / size) * inner;
+                long stride = fullShape[dim] * inner;
+                for (int j = 0; j < size; j++) {
+                    FloatOps.copyBlocks(full, j * run, stride, send, j * c, run, outer, run);
+                }
+            }
+            if (c <= maxCount) {
+                check("reduceScatter", "MPI_Reduce_scatter_block",
+                        mpi.reduceScatterBlock(send, out, (int) c, mpi.floatType, mpi.opSum, comm));
+            } else {
+                // past the C int limit: one MPI_Reduce per destination rank and chunk (each element is still
+                // reduced in exactly one place)
+                for (long off = 0, max = maxCount; off < c; off += max) {
+                    int k = (int) Math.min(max, c - off);
+                    for (int j = 0; j < size; j++) {
+                        check("reduceScatter", "MPI_Reduce", mpi.reduce(send.asSlice((j * c + off) * Float.BYTES),
+                                out.asSlice(off * Float.BYTES), k, mpi.floatType, mpi.opSum, j, comm));
+                    }
+                }
+            }
+        } finally {
+            end();
+        }
+    }
+
+    @Override
+    protected void broadcastData(MemorySegment data, int root) {
+        if (size == 1) {
+            return;
+        }
+        long count = data.byteSize() / Float.BYTES;
+        begin("broadcast");
+        try {
+            for (long off = 0, max = maxCount; off < count; off += max) {
+                int c = (int) Math.min(max, count - off);
+                check("broadcast", "MPI_Bcast", mpi.bcast(data.asSlice(off * Float.BYTES), c, mpi.floatType, root, comm));
+            }
+        } finally {
+            end();
+        }
+    }
+
+    @Override
+    protected void allToAllData(MemorySegment local, int[] localShape, int splitDim, int concatDim,
+                                MemorySegment out, int[] outShape) {
+        long c = local.byteSize() / Float.BYTES / size;
+        int[] partShape = localShape.clone();
+        partShape[splitDim] /= size;
+        begin("allToAll");
+        try (Arena temp = Arena.ofConfined()) {
+            MemorySegment send = local;
+            if (Collective.outer(localShape, splitDim) != 1) {
+                send = temp.allocate(local.byteSize(), 64);
+                for (int j = 0; j < size; j++) {
+                    FloatOps.copyPart(local, localShape, splitDim, j, size,
+                            send.asSlice(j * c * Float.BYTES, c * Float.BYTES), partShape, 0, 0, 1);
+                }
+            }
+            boolean direct = Collective.outer(outShape, concatDim) == 1;
+            MemorySegment recv = direct ? out : temp.allocate(out.byteSize(), 64);
+            if (size == 1) {
+                MemorySegment.copy(send, 0, recv, 0, send.byteSize());
+            } else if (c <= maxCount) {
+                check("allToAll", "MPI_Alltoall", mpi.alltoall(send, (int) c, mpi.floatType, recv, (int) c, mpi.floatType, comm));
+            } else {
+                for (long off = 0, max = maxCount; off < c; off += max) {
+                    int k = (int) Math.min(max, c - off);
+                    MemorySegment block = blockType("allToAll", k, c);
+                    try {
+                        check("allToAll", "MPI_Alltoall", mpi.alltoall(send.asSlice(off * Float.BYTES), 1, block,
+                                recv.asSlice(off * Float.BYTES), 1, block, comm));
+                    } finally {
+                        freeType(block);
+                    }
+                }
+            }
+            if (!direct) {
+                for (int j = 0; j < size; j++) {
+                    FloatOps.copyPart(recv.asSlice(j * c * Float.BYTES, c * Float.BYTES), partShape, 0, 0, 1,
+                            out, outShape, concatDim, j, size);
+                }
+            }
+        } finally {
+            end();
+        }
+    }
+
+    /** {@code k} contiguous floats whose extent is a whole rank block of {@code blockFloats} floats. */
+    private MemorySegment blockType(String op, int k, long blockFloats) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment t1 = a.allocate(ADDRESS);
+            MemorySegment t2 = a.allocate(ADDRESS);
+            check(op, "MPI_Type_contiguous", mpi.typeContiguous(k, mpi.floatType, t1));
+            MemorySegment contiguous = t1.get(ADDRESS, 0);
+            check(op, "MPI_Type_create_resized", mpi.typeCreateResized(contiguous, 0, blockFloats * Float.BYTES, t2));
+            check(op, "MPI_Type_free", mpi.typeFree(t1));
+            check(op, "MPI_Type_commit", mpi.typeCommit(t2));
+            return t2.get(ADDRESS, 0);
+        }
+    }
+
+    private void freeType(MemorySegment type) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            p.set(ADDRESS, 0, type);
+            mpi.typeFree(p);
+        }
+    }
+
+    @Override
+    protected void barrierData() {
+        // every rank has received every other rank's header: that was the barrier
+    }
+
+    @Override
+    protected Communicator splitData(Header[] all, int color, int key) {
+        List<Integer> members = new ArrayList<>();
+        for (int r = 0; r < all.length; r++) {
+            if (all[r].arg0() == color) {
+                members.add(r);
+            }
+        }
+        members.sort(Comparator.<Integer>comparingInt(r -> all[r].arg1()).thenComparingInt(r -> r));
+        int[] childWorldRanks = new int[members.size()];
+        for (int i = 0; i < childWorldRanks.length; i++) {
+            childWorldRanks[i] = worldRanks[members.get(i)];
+        }
+        MemorySegment handle;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ptr = a.allocate(ADDRESS);
+            begin("split");
+            try {
+                check("split", "MPI_Comm_split", mpi.commSplit(comm, color, key, ptr));
+            } finally {
+                end();
+            }
+            handle = ptr.get(ADDRESS, 0);
+        }
+        check("split", "MPI_Comm_set_errhandler", mpi.setErrorsReturn(handle));
+        MpiCommunicator child = new MpiCommunicator(mpi, handle, false, childWorldRanks, parentWorld, timeout);
+        if (child.rank != members.indexOf(rank) || child.size != members.size()) {
+            throw new IllegalStateException("MPI_Comm_split ordered the group differently than expected: rank "
+                    + child.rank + " of " + child.size + ", expected " + members.indexOf(rank) + " of " + members.size());
+        }
+        return child;
+    }
+
+    // ---- errors and the watchdog -------------------------------------------------------------------------------
+
+    private void check(String fn, int rc) {
+        check("init", fn, rc);
+    }
+
+    private void check(String collective, String fn, int rc) {
+        if (rc != Mpi.SUCCESS) {
+            throw new CommException(collective, rank, "colo4j comm: " + fn + " failed in " + collective + " on " + where()
+                    + ": " + mpi.errorString(rc) + " (MPI error " + rc + ")");
+        }
+    }
+
+    private void begin(String op) {
+        long t = timeoutNanos();
+        if (t == 0) {
+            return;
+        }
+        dataOp = op;
+        dataDeadline = System.nanoTime() + t;
+        startWatchdog();
+    }
+
+    private void end() {
+        dataDeadline = 0;
+    }
+
+    private static synchronized void startWatchdog() {
+        if (watchdog != null) {
+            return;
+        }
+        watchdog = Thread.ofPlatform().name("colo4j-mpi-watchdog").daemon(true).start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (MpiCommunicator c : LIVE) {
+                    long d = c.dataDeadline;
+                    if (d != 0 && System.nanoTime() - d > 0) {
+                        System.err.println("colo4j comm: MPI " + c.dataOp + " on " + c.where() + " did not finish within "
+                                + c.timeout.toSeconds() + " s although every rank had joined it; aborting the MPI job");
+                        c.abortJob(1);
+                    }
+                }
+            }
+        });
+    }
+
+    private static int[] identity(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+}

@@ -1,0 +1,218 @@
+package io.colo4j.tensor.comm;
+
+import io.colo4j.tensor.comm.Collective.Header;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A rank of a {@link ThreadWorld}: collectives over shared memory, moving as little as possible. Each rank
+ * publishes its buffer, then reads the others' directly:
+ * <ul>
+ *   <li>allReduce: rank r owns the r-th 1/n of the elements (split on 64-byte lines); for each of them it
+ *       sums all ranks' values in rank order and writes the sum straight into every rank's buffer, then one
+ *       barrier. No element is touched by two ranks, each is reduced exactly once (so every rank gets the same
+ *       bits), and each rank moves as many bytes as a memcpy of the buffer would, all ranks in parallel.</li>
+ *   <li>allGather / reduceScatter / allToAll / broadcast: each rank reads exactly what it needs from the
+ *       published buffers straight into its output, then one barrier.</li>
+ * </ul>
+ * Barriers spin for up to 50 microseconds (when every rank can have a core), then park; they fail instead of
+ * hanging (see {@link ThreadWorld}). Buffers must be in shared memory (every tensor's storage is).
+ */
+public final class ThreadCommunicator extends AbstractCommunicator {
+    private final SharedGroup group;
+    private final int rank;
+    private int parity;
+
+    ThreadCommunicator(SharedGroup group, int rank) {
+        this.group = group;
+        this.rank = rank;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return group.size;
+    }
+
+    @Override
+    public String backend() {
+        return "thread";
+    }
+
+    @Override
+    public Duration timeout() {
+        return group.world.timeout();
+    }
+
+    /** The world rank of this rank (equal to {@link #rank()} for a world communicator). */
+    public int worldRank() {
+        return group.worldRanks[rank];
+    }
+
+    /** The world this communicator belongs to. */
+    public ThreadWorld world() {
+        return group.world;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (group.isWorld()) {
+            group.world.markFinished(worldRank());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ThreadCommunicator[" + where() + "]";
+    }
+
+    @Override
+    protected String where() {
+        if (group.isWorld()) {
+            return "rank " + rank + " of " + group.size;
+        }
+        return "rank " + rank + " of " + group.size + " (world rank " + worldRank() + ", group of world ranks "
+                + Arrays.toString(group.worldRanks) + ")";
+    }
+
+    /** Names group rank {@code r} for messages. */
+    String describe(int r) {
+        return group.isWorld() ? "rank " + r : "rank " + r + " (world rank " + group.worldRanks[r] + ")";
+    }
+
+    // ---- exchange --------------------------------------------------------------------------------------
+
+    @Override
+    protected Header[] exchange(Header mine, MemorySegment data) {
+        parity = (int) (seq & 1);
+        group.headers[parity][rank] = mine;
+        group.buffers[parity][rank] = data;
+        group.await(this, mine.op().label, seq + 1);
+        return group.headers[parity].clone();
+    }
+
+    private MemorySegment[] peers() {
+        return group.buffers[parity];
+    }
+
+    private void done(String collective) {
+        group.await(this, collective, seq);
+    }
+
+    // ---- data movement -----------------------------------------------------------------------------------
+
+    @Override
+    protected void allReduceData(MemorySegment data) {
+        int n = group.size;
+        if (n == 1) {
+            return;
+        }
+        MemorySegment[] bufs = peers().clone();
+        long count = data.byteSize() / Float.BYTES;
+        long lo = chunkStart(count, n, rank);
+        long hi = chunkStart(count, n, rank + 1);
+        FloatOps.sumToAll(bufs, lo * Float.BYTES, hi - lo);
+        done("allReduce");
+    }
+
+    /** Start of rank {@code r}'s chunk: equal chunks rounded to whole 64-byte lines. */
+    private static long chunkStart(long count, int n, int r) {
+        long per = (count + n - 1) / n;
+        per = (per + 15) & ~15L;
+        return Math.min(count, per * r);
+    }
+
+    @Override
+    protected void allGatherData(MemorySegment local, int[] localShape, int dim, MemorySegment out) {
+        int n = group.size;
+        MemorySegment[] bufs = peers();
+        long outer = Collective.outer(localShape, dim);
+        long run = localShape[dim] * Collective.inner(localShape, dim);
+        for (int k = 0; k < n; k++) {
+            int j = (rank + k) % n;
+            FloatOps.copyBlocks(bufs[j], 0, run, out, j * run, n * run, outer, run);
+        }
+        done("allGather");
+    }
+
+    @Override
+    protected void reduceScatterData(MemorySegment full, int[] fullShape, int dim, MemorySegment out) {
+        int n = group.size;
+        MemorySegment[] bufs = peers().clone();
+        long outer = Collective.outer(fullShape, dim);
+        long inner = Collective.inner(fullShape, dim);
+        long run = (fullShape[dim] / n) * inner;
+        long stride = fullShape[dim] * inner;
+        if (n == 1) {
+            MemorySegment.copy(full, 0, out, 0, full.byteSize());
+        } else {
+            for (long o = 0; o < outer; o++) {
+                FloatOps.sum(bufs, (o * stride + rank * run) * Float.BYTES, out, o * run * Float.BYTES, run);
+            }
+        }
+        done("reduceScatter");
+    }
+
+    @Override
+    protected void broadcastData(MemorySegment data, int root) {
+        if (group.size == 1) {
+            return;
+        }
+        if (rank != root) {
+            MemorySegment.copy(peers()[root], 0, data, 0, data.byteSize());
+        }
+        done("broadcast");
+    }
+
+    @Override
+    protected void allToAllData(MemorySegment local, int[] localShape, int splitDim, int concatDim,
+                                MemorySegment out, int[] outShape) {
+        int n = group.size;
+        MemorySegment[] bufs = peers();
+        for (int k = 0; k < n; k++) {
+            int j = (rank + k) % n;
+            FloatOps.copyPart(bufs[j], localShape, splitDim, rank, n, out, outShape, concatDim, j, n);
+        }
+        done("allToAll");
+    }
+
+    @Override
+    protected void barrierData() {
+        // the exchange was the barrier
+    }
+
+    @Override
+    protected Communicator splitData(Header[] all, int color, int key) {
+        List<Integer> members = new ArrayList<>();
+        for (int r = 0; r < all.length; r++) {
+            if (all[r].arg0() == color) {
+                members.add(r);
+            }
+        }
+        members.sort(Comparator.<Integer>comparingInt(r -> all[r].arg1()).thenComparingInt(r -> r));
+        int[] worldRanks = new int[members.size()];
+        for (int i = 0; i < worldRanks.length; i++) {
+            worldRanks[i] = group.worldRanks[members.get(i)];
+        }
+        List<Long> splitKey = List.of(seq, (long) color);
+        SharedGroup.PendingSplit pending = group.splits.computeIfAbsent(splitKey,
+                k -> new SharedGroup.PendingSplit(group.world.newGroup(worldRanks), new AtomicInteger(worldRanks.length)));
+        if (pending.remaining().decrementAndGet() == 0) {
+            group.splits.remove(splitKey);
+        }
+        return new ThreadCommunicator(pending.group(), members.indexOf(rank));
+    }
+}

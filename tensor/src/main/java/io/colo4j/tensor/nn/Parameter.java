@@ -1,0 +1,93 @@
+package io.colo4j.tensor.nn;
+
+import io.colo4j.tensor.Init;
+import io.colo4j.tensor.MemoryScope;
+import io.colo4j.tensor.Shapes;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.colo.ColoParameter;
+import io.colo4j.tensor.colo.InitContext;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A trainable leaf tensor registered in a {@link Module}. It remembers its full (serial) shape and its
+ * initializer, so a sharded copy can be materialised for any rank with the serial model's values.
+ */
+public class Parameter extends Tensor {
+    private final int[] fullShape;
+    private final Init init;
+    private String name;
+
+    /**
+     * A parameter of {@code shape}, filled by {@code init}, in long-lived memory. Inside an
+     * {@link InitContext} nothing is allocated yet: the module that registers it turns it into a
+     * {@link ColoParameter} that materialises only its rank's shard.
+     */
+    public Parameter(Init init, int... shape) {
+        this(InitContext.current() == null ? materialise(init, shape) : null, init, shape);
+    }
+
+    /** For subclasses that materialise lazily: no storage until first touched. */
+    protected Parameter(Init init, int[] shape, boolean lazy) {
+        this(null, init, shape);
+    }
+
+    /** A parameter holding a copy of {@code value} (e.g. loaded from a checkpoint). */
+    public static Parameter of(Tensor value) {
+        try (MemoryScope persistent = MemoryScope.persistent()) {
+            Tensor copy = value.copy();
+            MemorySegment values = copy.data();
+            return new Parameter(copy, index -> values.getAtIndex(ValueLayout.JAVA_FLOAT, index));
+        }
+    }
+
+    protected Parameter(Tensor data, Init init) {
+        this(data, init, data.shape());
+    }
+
+    private Parameter(Tensor data, Init init, int[] shape) {
+        super(data == null ? null : data.storage(), shape.clone(),
+                data == null ? Shapes.contiguousStrides(shape) : data.strides(), data == null ? 0 : data.offset());
+        this.fullShape = shape.clone();
+        this.init = init;
+        requiresGrad(true);
+    }
+
+    /** Its dotted name in the model, once a module tree has named it; null before. */
+    public final String name() {
+        return name;
+    }
+
+    /** Set by {@link Module#namedParameters()}: the first path under which the parameter is found. */
+    final void nameIfUnnamed(String path) {
+        if (name == null) {
+            name = path;
+        }
+    }
+
+    /** A lazily created parameter registered outside a ColoParameter-aware module tree: materialise it whole. */
+    @Override
+    protected void materialize() {
+        setData(materialise(init, fullShape));
+    }
+
+    private static Tensor materialise(Init init, int[] shape) {
+        try (MemoryScope persistent = MemoryScope.persistent()) {
+            return Tensor.init(init, shape);
+        }
+    }
+
+    /** The shape of the whole (unsharded) parameter. */
+    public final int[] fullShape() {
+        return fullShape.clone();
+    }
+
+    public final Init init() {
+        return init;
+    }
+
+    /** Swaps the values this parameter holds (e.g. for its local shard), keeping its identity. */
+    public void setData(Tensor data) {
+        replaceData(data);
+    }
+}

@@ -1,0 +1,2 @@
+/** colo4j tensor module. */
+package io.colo4j.tensor;

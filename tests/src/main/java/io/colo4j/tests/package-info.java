@@ -1,0 +1,2 @@
+/** colo4j tests module. */
+package io.colo4j.tests;
