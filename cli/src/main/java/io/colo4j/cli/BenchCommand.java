@@ -1,5 +1,6 @@
 package io.colo4j.cli;
 
+import io.colo4j.ops.bench.DispatchBench;
 import io.colo4j.ops.bench.GemmBench;
 import io.colo4j.ops.bench.KernelBench;
 import io.colo4j.ops.kernel.cpu.CpuThreads;
@@ -8,8 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j bench gemm|kernels}: kernel speed, printed against this machine's own anchors. */
-@Command(name = "bench", description = "Benchmarks: gemm GFLOP/s, fused-kernel bandwidth.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class})
+@Command(name = "bench", description = "Benchmarks: gemm GFLOP/s, fused-kernel bandwidth, dispatch overhead.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class, BenchCommand.Dispatch.class})
 final class BenchCommand {
     private BenchCommand() {}
 
@@ -36,6 +37,22 @@ final class BenchCommand {
         public Integer call() {
             int t = threads != null ? threads : CpuThreads.pool().getParallelism();
             GemmBench.run(sizes, t, warmup, iterations, anchor, System.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "dispatch", mixinStandardHelpOptions = true,
+            description = "Per-op cost of dispatching on ColoTensors, beside the serial op and the bare kernel.")
+    static final class Dispatch implements Callable<Integer> {
+        @Option(names = "--size", defaultValue = "4", description = "Square tensor size (default: ${DEFAULT-VALUE}).")
+        int size;
+
+        @Option(names = "--iterations", defaultValue = "20000")
+        int iterations;
+
+        @Override
+        public Integer call() {
+            DispatchBench.run(size, iterations, System.out);
             return 0;
         }
     }

@@ -158,6 +158,16 @@ public class Tensor {
         throw new IllegalStateException("tensor " + Shapes.format(shape) + " has no storage");
     }
 
+    /** A lazily initialised tensor's future shape (e.g. its shard's) before any data exists. */
+    protected final void setLazyShape(int[] newShape) {
+        if (storage != null) {
+            throw new IllegalStateException("setLazyShape on a tensor that already has data");
+        }
+        this.shape = newShape.clone();
+        this.strides = Shapes.contiguousStrides(newShape);
+        this.offset = 0;
+    }
+
     /** True until a lazily initialised tensor's data is first touched. */
     public final boolean isMaterialized() {
         return storage != null;

@@ -55,7 +55,7 @@ public final class Dispatcher {
         OpCall call = new OpCall(op, inputs, args, context);
         String module = moduleOf(inputs);
         try (OpScope scope = OpScope.enter(op, module)) {
-            ShardingRule rule = ShardingRules.get(op);
+            ShardingRule rule = ShardingRegistry.get(op);
             Strategy strategy = rule == null ? null : rule.plan(call);
             if (strategy == null) {
                 strategy = fallback(call);

@@ -2,7 +2,7 @@ package io.colo4j.ops.dist;
 
 import io.colo4j.ops.functional.Arithmetic;
 import io.colo4j.ops.functional.Matmul;
-import io.colo4j.ops.functional.Matmul.WeightLayout;
+import io.colo4j.tensor.nn.WeightLayout;
 import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.Tensor;

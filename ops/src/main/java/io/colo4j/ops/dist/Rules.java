@@ -1,7 +1,7 @@
 package io.colo4j.ops.dist;
 
 import io.colo4j.ops.functional.Embeddings;
-import io.colo4j.ops.functional.Matmul.WeightLayout;
+import io.colo4j.tensor.nn.WeightLayout;
 import io.colo4j.spec.ComputeSpec;
 import io.colo4j.spec.DistSpec;
 import io.colo4j.spec.ReplicaSpec;

@@ -7,6 +7,7 @@ import io.colo4j.ops.kernel.GemmOperand;
 import io.colo4j.tensor.ShapeException;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.Autograd;
+import io.colo4j.tensor.nn.WeightLayout;
 
 /**
  * matmul / bmm and the two linear layouts: torch Linear (weight [out, in], y = x W^T + b) and
@@ -14,22 +15,6 @@ import io.colo4j.tensor.autograd.Autograd;
  */
 public final class Matmul {
     private Matmul() {}
-
-    /** Where a linear layer keeps its weight: which Megatron role ("column"/"row") maps to which dim. */
-    public enum WeightLayout {
-        /** torch.nn.Linear: [out_features, in_features]. */
-        OUT_IN,
-        /** HuggingFace Conv1D: [in_features, out_features]. */
-        IN_OUT;
-
-        public int outDim() {
-            return this == OUT_IN ? 0 : 1;
-        }
-
-        public int inDim() {
-            return 1 - outDim();
-        }
-    }
 
     /** a [..., m, k] @ b [..., k, n] with equal batch dims, or b 2-d (shared by the batch). */
     public static Tensor matmul(Tensor a, Tensor b) {

@@ -72,7 +72,9 @@ public final class ColoParameter extends Parameter {
         this.compute = newCompute;
         this.globalShape = padded;
         setDist(new DistState(newSpec, padded, valid, context));
-        if (replicated != null) {
+        if (replicated == null) {
+            setLazyShape(layout.localShape());
+        } else {
             try (MemoryScope persistent = MemoryScope.persistent()) {
                 Tensor full = padded(replicated, padded);
                 Tensor local = Shards.slice(full, layout, context.tpRank());

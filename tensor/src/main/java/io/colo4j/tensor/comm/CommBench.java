@@ -25,6 +25,8 @@ import java.util.Locale;
 public final class CommBench {
     private static final long MIB = 1L << 20;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
+    /** The first measurement in a JVM warms up for at least 1.5 s (JIT compiler threads compete for the cores). */
+    private static volatile boolean firstWarmUp = true;
 
     /** What to measure. Sizes in bytes. */
     public record Options(int[] threadRanks, long[] sizes, int rounds, int minMillis, String backend) {
@@ -164,34 +166,49 @@ public final class CommBench {
     }
 
     private static double time(Communicator comm, Options o, Runnable op) {
-        // Every rank must run the same number of iterations, so rank 0 decides and broadcasts: first when to
-        // stop warming up (at least 3 x minMillis, for the JIT), then each round's count from the last round.
+        // Every rank must run the same number of iterations, so rank 0 decides and broadcasts. Warm-up runs in
+        // rounds of about minMillis until a round is no longer clearly faster than the best so far (the JIT,
+        // and under mpirun the JVM's own threads sharing the rank's core, take a second or two to settle).
         MemorySegment box = Arena.ofAuto().allocate(Float.BYTES);
-        long warmStart = System.nanoTime();
-        long warmNanos = 3L * o.minMillis() * 1_000_000L;
-        int ops = 0;
-        do {
-            op.run();
-            ops++;
-            box.set(FLOAT, 0, ops < 3 || System.nanoTime() - warmStart < warmNanos ? 1f : 0f);
-            comm.broadcast(box, 0);
-        } while (box.get(FLOAT, 0) != 0f);
-        double perOp = (System.nanoTime() - warmStart) / 1e9 / ops;
+        long t0 = System.nanoTime();
+        op.run();
+        double perOp = Math.max(1e-7, (System.nanoTime() - t0) / 1e9);
         double best = Double.MAX_VALUE;
-        for (int r = 0; r < o.rounds(); r++) {
-            box.set(FLOAT, 0, (float) Math.max(1, Math.min(100_000, o.minMillis() / 1e3 / perOp)));
+        long minWarmNanos = firstWarmUp ? 1_500_000_000L : 0;
+        firstWarmUp = false;
+        for (int round = 0, calm = 0; round < 100; round++) {
+            double t = round(comm, o, op, box, perOp);
+            perOp = t;
+            boolean improved = t < best * 0.97;
+            best = Math.min(best, t);
+            calm = improved ? 0 : calm + 1;
+            boolean settled = round >= 2 && calm >= 2 && System.nanoTime() - t0 > minWarmNanos;
+            box.set(FLOAT, 0, settled ? 0f : 1f);
             comm.broadcast(box, 0);
-            int iters = (int) box.get(FLOAT, 0);
-            comm.barrier();
-            long s = System.nanoTime();
-            for (int i = 0; i < iters; i++) {
-                op.run();
+            if (box.get(FLOAT, 0) == 0f) {
+                break;
             }
-            comm.barrier();
-            perOp = (System.nanoTime() - s) / 1e9 / iters;
+        }
+        best = Double.MAX_VALUE;
+        for (int r = 0; r < o.rounds(); r++) {
+            perOp = round(comm, o, op, box, perOp);
             best = Math.min(best, perOp);
         }
         return best;
+    }
+
+    /** One timed round of about minMillis; returns seconds per operation (rank 0's count and clock). */
+    private static double round(Communicator comm, Options o, Runnable op, MemorySegment box, double perOp) {
+        box.set(FLOAT, 0, (float) Math.max(1, Math.min(100_000, o.minMillis() / 1e3 / perOp)));
+        comm.broadcast(box, 0);
+        int iters = (int) box.get(FLOAT, 0);
+        comm.barrier();
+        long s = System.nanoTime();
+        for (int i = 0; i < iters; i++) {
+            op.run();
+        }
+        comm.barrier();
+        return (System.nanoTime() - s) / 1e9 / iters;
     }
 
     static Options parse(String[] args) {

@@ -84,8 +84,7 @@ public final class Sgemm {
                              MemorySegment b, long bOffset, int ldb,
                              float beta, MemorySegment c, long cOffset, int ldc, int threads) {
         validate(transA, transB, 1, m, n, k, a, aOffset, 0, lda, b, bOffset, 0, ldb, c, cOffset, 0, ldc, threads);
-        Job job = new Job(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        job.run(aOffset, bOffset, cOffset, effectiveThreads(threads, a, b, c));
+        execute(transA, transB, 1, m, n, k, alpha, a, aOffset, 0, lda, b, bOffset, 0, ldb, beta, c, cOffset, 0, ldc, threads);
     }
 
     /** The same for {@code batch} independent problems, each at base offset + i * stride (strides in floats). */
@@ -103,7 +102,20 @@ public final class Sgemm {
                                     MemorySegment b, long bOffset, long strideB, int ldb,
                                     float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads) {
         validate(transA, transB, batch, m, n, k, a, aOffset, strideA, lda, b, bOffset, strideB, ldb, c, cOffset, strideC, ldc, threads);
+        execute(transA, transB, batch, m, n, k, alpha, a, aOffset, strideA, lda, b, bOffset, strideB, ldb,
+                beta, c, cOffset, strideC, ldc, threads);
+    }
+
+    private static void execute(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                                MemorySegment a, long aOffset, long strideA, int lda,
+                                MemorySegment b, long bOffset, long strideB, int ldb,
+                                float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads) {
         if (batch == 0 || m == 0 || n == 0) {
+            return;
+        }
+        if (!a.isNative() || !b.isNative() || !c.isNative()) {
+            onNativeCopies(transA, transB, batch, m, n, k, alpha, a, aOffset, strideA, lda, b, bOffset, strideB, ldb,
+                    beta, c, cOffset, strideC, ldc, threads);
             return;
         }
         Job job = new Job(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -127,6 +139,49 @@ public final class Sgemm {
                 }
             }
         });
+    }
+
+    /**
+     * Heap segments go through off-heap copies: vector access to them from the kernels would make those call sites
+     * megamorphic, and C2 would then stop intrinsifying them for every later (off-heap) call in this JVM.
+     */
+    private static void onNativeCopies(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                                       MemorySegment a, long aOffset, long strideA, int lda,
+                                       MemorySegment b, long bOffset, long strideB, int ldb,
+                                       float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads) {
+        try (Arena tmp = Arena.ofShared()) {
+            long aStart = a.isNative() ? 0 : aOffset;
+            long bStart = b.isNative() ? 0 : bOffset;
+            long cStart = c.isNative() ? 0 : cOffset;
+            MemorySegment na = a.isNative() ? a
+                    : nativeCopy(tmp, a, aOffset, extent(strideA, lda, batch, transA ? k : m, transA ? m : k));
+            MemorySegment nb = b.isNative() ? b
+                    : nativeCopy(tmp, b, bOffset, extent(strideB, ldb, batch, transB ? n : k, transB ? k : n));
+            MemorySegment nc = c.isNative() ? c : nativeCopy(tmp, c, cOffset, extent(strideC, ldc, batch, m, n));
+            execute(transA, transB, batch, m, n, k, alpha, na, aOffset - aStart, strideA, lda, nb, bOffset - bStart, strideB, ldb,
+                    beta, nc, cOffset - cStart, strideC, ldc, threads);
+            if (!c.isNative()) {
+                for (int q = 0; q < batch; q++) {
+                    for (int i = 0; i < m; i++) {
+                        long rel = q * strideC + (long) i * ldc;
+                        MemorySegment.copy(nc, rel * Float.BYTES, c, (cOffset + rel) * Float.BYTES, (long) n * Float.BYTES);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Floats from the first to one past the last element a batch of stored [rows, cols] matrices addresses. */
+    private static long extent(long stride, int ld, int batch, int rows, int cols) {
+        return rows == 0 || cols == 0 ? 0 : stride * (batch - 1) + (long) (rows - 1) * ld + cols;
+    }
+
+    private static MemorySegment nativeCopy(Arena arena, MemorySegment src, long offset, long floats) {
+        MemorySegment dst = arena.allocate(Math.max(1, floats) * Float.BYTES, 64);
+        if (floats > 0) {
+            MemorySegment.copy(src, offset * Float.BYTES, dst, 0, floats * Float.BYTES);
+        }
+        return dst;
     }
 
     private static int effectiveThreads(int threads, MemorySegment a, MemorySegment b, MemorySegment c) {

@@ -7,12 +7,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * The one registry of sharding rules, by op name. Adding a distributed op is one {@link #register}
  * call; an op without a rule still runs correctly through the dispatcher's replicate fallback.
  */
-public final class ShardingRules {
+public final class ShardingRegistry {
     private static final Map<String, ShardingRule> RULES = new ConcurrentHashMap<>();
 
     static {
-        register("linear", Rules.linear(io.colo4j.ops.functional.Matmul.WeightLayout.OUT_IN));
-        register("addmm", Rules.linear(io.colo4j.ops.functional.Matmul.WeightLayout.IN_OUT));
+        register("linear", Rules.linear(io.colo4j.tensor.nn.WeightLayout.OUT_IN));
+        register("addmm", Rules.linear(io.colo4j.tensor.nn.WeightLayout.IN_OUT));
         register("matmul", Rules::matmul);
         register("embedding", Rules::embedding);
         register("layer_norm", Rules::layerNorm);
@@ -29,7 +29,7 @@ public final class ShardingRules {
         register("cross_entropy", Rules::crossEntropy);
     }
 
-    private ShardingRules() {}
+    private ShardingRegistry() {}
 
     public static void register(String op, ShardingRule rule) {
         RULES.put(op, rule);
