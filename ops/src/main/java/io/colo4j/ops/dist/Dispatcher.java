@@ -59,6 +59,7 @@ public final class Dispatcher {
             Strategy strategy = rule == null ? null : rule.plan(call);
             if (strategy == null) {
                 strategy = fallback(call);
+                context.trace().addFallback(new io.colo4j.tensor.colo.CommTrace.Fallback(module, op, describe(call)));
             }
             Tensor[] converted = new Tensor[inputs.length];
             for (int i = 0; i < inputs.length; i++) {

@@ -15,7 +15,11 @@ public final class CommTrace {
 
     public enum Phase { FORWARD, BACKWARD }
 
+    /** An op that had no sharding rule for its inputs' placements and ran on replicated inputs. */
+    public record Fallback(String module, String op, String placements) {}
+
     private final List<Record> records = new ArrayList<>();
+    private final List<Fallback> fallbacks = new ArrayList<>();
     private boolean enabled;
 
     public synchronized void enable(boolean on) {
@@ -32,11 +36,22 @@ public final class CommTrace {
         }
     }
 
+    public synchronized void addFallback(Fallback fallback) {
+        if (enabled) {
+            fallbacks.add(fallback);
+        }
+    }
+
+    public synchronized List<Fallback> fallbacks() {
+        return Collections.unmodifiableList(new ArrayList<>(fallbacks));
+    }
+
     public synchronized List<Record> records() {
         return Collections.unmodifiableList(new ArrayList<>(records));
     }
 
     public synchronized void clear() {
         records.clear();
+        fallbacks.clear();
     }
 }
