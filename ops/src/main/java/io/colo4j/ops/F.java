@@ -80,6 +80,16 @@ public final class F {
         return SoftmaxOps.softmax(x, dim);
     }
 
+    /** RMSNorm (T5, Llama): x / sqrt(mean(x^2) + eps) * weight. */
+    public static Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
+        return Normalization.rmsNorm(x, weight, eps);
+    }
+
+    /** torch.repeat_interleave along one dim (grouped-query attention's key/value heads). */
+    public static Tensor repeatInterleave(Tensor x, int repeats, int dim) {
+        return io.colo4j.ops.functional.Shaping.repeatInterleave(x, repeats, dim);
+    }
+
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
         return Normalization.layerNorm(x, weight, bias, eps);
     }
@@ -91,6 +101,14 @@ public final class F {
 
     public static Tensor attention(Tensor q, Tensor k, Tensor v, boolean causal) {
         return Attention.scaledDotProduct(q, k, v, causal);
+    }
+
+    /**
+     * softmax(scale q k^T + bias) v, with q [B, H, Tq, hd] and k, v [B, H, Tk, ...]: cross-attention,
+     * padding masks and relative position biases as {@code bias} (null for none), scale NaN for 1/sqrt(hd).
+     */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor bias, boolean causal, float scale) {
+        return Attention.scaledDotProduct(q, k, v, bias, causal, scale);
     }
 
     public static Tensor embedding(IntTensor ids, Tensor weight) {

@@ -66,6 +66,29 @@ class OpGradientTest {
     }
 
     @Test
+    void rmsNorm() {
+        check.check("rms_norm", in -> F.rmsNorm(in[0], in[1], 1e-6f), randomInput(1, 2, 3, 37), randomInput(2, 1, 37));
+    }
+
+    @Test
+    void attentionWithBiasScaleAndCrossLengths() {
+        check.withTolerance(3e-2, 3e-3).check("cross attention with learned bias",
+                in -> F.attention(in[0], in[1], in[2], in[3], false, 1f),
+                randomInput(1, 1, 2, 2, 3, 4), randomInput(2, 1, 2, 2, 5, 4), randomInput(3, 1, 2, 2, 5, 6),
+                randomInput(4, 1, 1, 2, 3, 5));
+        check.withTolerance(3e-2, 3e-3).check("causal attention with a padding mask",
+                in -> F.attention(in[0], in[1], in[2], Tensor.init(io.colo4j.tensor.Init.uniform(9, -2, 0), 2, 1, 1, 4), true, Float.NaN),
+                randomInput(5, 1, 2, 2, 4, 3), randomInput(6, 1, 2, 2, 4, 3), randomInput(7, 1, 2, 2, 4, 3));
+    }
+
+    @Test
+    void repeatInterleave() {
+        check.check("repeat_interleave", in -> F.repeatInterleave(in[0], 3, 1), randomInput(1, 1, 2, 2, 3, 2));
+        Tensor x = Tensor.vector(1, 2);
+        org.assertj.core.api.Assertions.assertThat(F.repeatInterleave(x, 2, 0).toFloatArray()).containsExactly(1, 1, 2, 2);
+    }
+
+    @Test
     void embeddingAndCrossEntropy() {
         IntTensor ids = IntTensor.of(new int[] {3, 0, 3, 5, 1, 2}, 2, 3);
         check.check("embedding", in -> F.embedding(ids, in[0]), randomInput(1, 1, 6, 4));

@@ -145,15 +145,24 @@ final class Rules {
         return null;
     }
 
-    /** LayerNorm normalises the last dim, so it is local only when that dim is whole: x:S(d != last) -> S(d). */
+    /**
+     * LayerNorm / RMSNorm normalise the last dim, so they are local only when that dim is whole:
+     * x:S(d != last) -> S(d), with the (replicated) affine weights' gradients partial.
+     */
     static Strategy layerNorm(OpCall call) {
         Placement x = call.placement(0);
-        Strategy.Builder s = Strategy.of(3);
+        Strategy.Builder s = Strategy.of(call.size());
         if (x.isReplicate()) {
-            return s.require(1, R).require(2, R).output(R);
+            for (int i = 1; i < call.size(); i++) {
+                s.require(i, R);
+            }
+            return s.output(R);
         }
         if (x.isShard() && x.dim() != x.rank() - 1) {
-            return s.require(1, R).require(2, R).partialGrad(1).partialGrad(2).output(x.spec());
+            for (int i = 1; i < call.size(); i++) {
+                s.require(i, R).partialGrad(i);
+            }
+            return s.output(x.spec());
         }
         return null;
     }
@@ -178,16 +187,35 @@ final class Rules {
         return softmax(call);
     }
 
-    /** Attention over [B, H, T, hd] is independent per batch row and per head: S(0) or S(1) on all three. */
+    /**
+     * Attention over [B, H, T, hd] is independent per batch row and per head: S(0) or S(1) on q, k and
+     * v. A bias (mask, relative positions) that spans that dim is split the same way (a replicated one
+     * by a local slice); one broadcast along it stays R and gets a partial gradient.
+     */
     static Strategy attention(OpCall call) {
         Placement q = call.placement(0);
         Placement k = call.placement(1);
         Placement v = call.placement(2);
+        Placement bias = call.placement(3);
+        Strategy.Builder s = Strategy.of(4);
         if (q.isReplicate() && k.isReplicate() && v.isReplicate()) {
-            return Strategy.of(3).output(R);
+            if (bias != null && !bias.isReplicate()) {
+                s.require(3, R);
+            }
+            return s.output(R);
         }
         if (q.isShard() && q.dim() <= 1 && k.isShardOn(q.dim()) && v.isShardOn(q.dim()) && q.sameSplitAs(k) && q.sameSplitAs(v)) {
-            return Strategy.of(3).output(q.spec());
+            if (bias != null) {
+                int d = q.dim() - (4 - bias.rank());
+                if (d >= 0 && bias.globalShape()[d] != 1) {
+                    s.require(3, q.shardSpecOn(d));
+                } else if (bias.isReplicate()) {
+                    s.partialGrad(3);
+                } else {
+                    return null;
+                }
+            }
+            return s.output(q.spec());
         }
         return null;
     }

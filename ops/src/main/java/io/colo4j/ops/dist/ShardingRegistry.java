@@ -16,6 +16,8 @@ public final class ShardingRegistry {
         register("matmul", Rules::matmul);
         register("embedding", Rules::embedding);
         register("layer_norm", Rules::layerNorm);
+        register("rms_norm", Rules::layerNorm);
+        register("repeat_interleave", Rules::linearPointwise);
         register("softmax", Rules::softmax);
         register("causal_softmax", Rules::causalSoftmax);
         register("attention", Rules::attention);

@@ -2,6 +2,8 @@ package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
 import io.colo4j.ops.kernel.Backends;
+import io.colo4j.ops.kernel.BinaryOp;
+import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.ShapeException;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.Autograd;
@@ -15,30 +17,49 @@ public final class Attention {
     private Attention() {}
 
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, boolean causal) {
-        if (Dispatcher.any(q, k, v)) {
-            return Dispatcher.dispatch("attention", in -> scaledDotProduct(in[0], in[1], in[2], causal), q, k, v);
+        return scaledDotProduct(q, k, v, null, causal, Float.NaN);
+    }
+
+    /**
+     * softmax(scale * q k^T + bias, causal) v over q [B, H, Tq, hd], k [B, H, Tk, hd], v [B, H, Tk, hv].
+     * {@code bias} (a padding mask, T5's relative position bias; null for none) broadcasts to
+     * [B, H, Tq, Tk] and gets a gradient when it requires one; {@code scale} NaN means 1/sqrt(hd).
+     */
+    public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, boolean causal, float scale) {
+        if (Dispatcher.any(q, k, v) || Dispatcher.any(bias)) {
+            return Dispatcher.dispatch("attention",
+                    in -> scaledDotProduct(in[0], in[1], in[2], in[3], causal, scale), q, k, v, bias);
         }
-        if (q.dim() != 4 || !Arrays.equals(q.shape(), k.shape()) || !Arrays.equals(q.shape(), v.shape())) {
-            throw ShapeException.of("attention", "q, k and v must all be [batch, heads, seq, head_dim]", q.shape(), k.shape(), v.shape());
+        int[] qs = q.shape();
+        int[] ks = k.shape();
+        int[] vs = v.shape();
+        if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || qs[0] != ks[0] || qs[1] != ks[1] || qs[3] != ks[3]
+                || vs[0] != ks[0] || vs[1] != ks[1] || vs[2] != ks[2] || (causal && qs[2] != ks[2])) {
+            throw ShapeException.of("attention", "q [B, H, Tq, hd], k [B, H, Tk, hd] and v [B, H, Tk, hv] do not agree"
+                    + (causal ? " (causal needs Tq == Tk)" : ""), qs, ks, vs);
         }
-        int[] s = q.shape();
-        int t = s[2];
-        float scale = (float) (1.0 / Math.sqrt(s[3]));
+        int[] scoreShape = {qs[0], qs[1], qs[2], ks[2]};
+        float alpha = Float.isNaN(scale) ? (float) (1.0 / Math.sqrt(qs[3])) : scale;
         Tensor qd = q.detach();
         Tensor kd = k.detach();
         Tensor vd = v.detach();
-        Tensor scores = Matmul.product(qd, kd.mT(), new int[] {s[0], s[1], t, t});
-        Tensor probs = Tensor.zeros(scores.shape());
-        Backends.current().softmax(scores, scale, causal, probs);
-        Tensor out = Matmul.product(probs, vd, s);
+        Tensor scores = Matmul.product(qd, kd.mT(), scoreShape, alpha);
+        if (bias != null) {
+            Shapes.broadcast("attention bias", bias.shape(), scoreShape);
+            Backends.current().binary(BinaryOp.ADD, scores, Broadcasting.expand(bias.detach(), scoreShape), scores);
+        }
+        Tensor probs = Tensor.zeros(scoreShape);
+        Backends.current().softmax(scores, 1f, causal, probs);
+        Tensor out = Matmul.product(probs, vd, new int[] {qs[0], qs[1], qs[2], vs[3]}, 1f);
         return Autograd.record("attention", out, g -> {
-            Tensor gp = Matmul.product(g, vd.mT(), probs.shape());
-            Tensor gs = Tensor.zeros(probs.shape());
-            Backends.current().softmaxBackward(probs, gp, scale, gs);
+            Tensor gp = Matmul.product(g, vd.mT(), scoreShape, 1f);
+            Tensor gs = Tensor.zeros(scoreShape);
+            Backends.current().softmaxBackward(probs, gp, 1f, gs);
             return new Tensor[] {
-                Matmul.product(gs, kd, s),
-                Matmul.product(gs.mT(), qd, s),
-                Matmul.product(probs.mT(), g, s)};
-        }, q, k, v);
+                Matmul.product(gs, kd, qs, alpha),
+                Matmul.product(gs.mT(), qd, ks, alpha),
+                Matmul.product(probs.mT(), g, vs, 1f),
+                bias != null && bias.requiresGrad() ? Broadcasting.reduceTo(gs, bias.shape()) : null};
+        }, q, k, v, bias);
     }
 }

@@ -117,10 +117,10 @@ public final class Matmul {
         }, x, weight, bias);
     }
 
-    /** Used by attention: a fresh out = a @ b without recording. */
-    static Tensor product(Tensor a, Tensor b, int[] outShape) {
+    /** Used by attention: a fresh out = alpha * a @ b without recording. */
+    static Tensor product(Tensor a, Tensor b, int[] outShape, float alpha) {
         Tensor out = Tensor.zeros(outShape);
-        Backends.current().matmul(GemmOperand.prepare(a), GemmOperand.prepare(b), out, 1f, 0f);
+        Backends.current().matmul(GemmOperand.prepare(a), GemmOperand.prepare(b), out, alpha, 0f);
         return out;
     }
 

@@ -6,7 +6,7 @@ import io.colo4j.tensor.ShapeException;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.Autograd;
 
-/** LayerNorm over the last dim. */
+/** LayerNorm and RMSNorm over the last dim. */
 public final class Normalization {
     private Normalization() {}
 
@@ -32,5 +32,28 @@ public final class Normalization {
             Backends.current().layerNormBackward(input, g0, mean, rstd, g.isContiguous() ? g : g.contiguous(), gx, gg, gb);
             return new Tensor[] {x.requiresGrad() ? gx : null, gg, gb};
         }, x, gamma, beta);
+    }
+
+    /** RMSNorm (T5's LayerNorm, Llama's RMSNorm): x / sqrt(mean(x^2) + eps) * weight, no bias. */
+    public static Tensor rmsNorm(Tensor x, Tensor gamma, float eps) {
+        if (Dispatcher.any(x, gamma)) {
+            return Dispatcher.dispatch("rms_norm", in -> rmsNorm(in[0], in[1], eps), x, gamma);
+        }
+        int n = x.size(-1);
+        if (gamma.dim() != 1 || gamma.size(0) != n) {
+            throw ShapeException.of("rms_norm", "weight must be [" + n + "]", x.shape(), gamma.shape());
+        }
+        Tensor input = x.isContiguous() ? x.detach() : x.detach().contiguous();
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        Tensor out = Tensor.zeros(x.shape());
+        Tensor rstd = Tensor.zeros(rows);
+        Tensor g0 = gamma.detach();
+        Backends.current().rmsNorm(input, g0, eps, out, rstd);
+        return Autograd.record("rms_norm", out, g -> {
+            Tensor gx = Tensor.zeros(x.shape());
+            Tensor gg = gamma.requiresGrad() ? Tensor.zeros(n) : null;
+            Backends.current().rmsNormBackward(input, g0, rstd, g.isContiguous() ? g : g.contiguous(), gx, gg);
+            return new Tensor[] {x.requiresGrad() ? gx : null, gg};
+        }, x, gamma);
     }
 }

@@ -45,6 +45,56 @@ public interface KernelBackend {
                            Tensor gradIn, Tensor gradGamma, Tensor gradBeta);
 
     /**
+     * RMSNorm over the last dim (T5, Llama): out = x / sqrt(mean(x^2) + eps) * gamma; saves 1/rms per
+     * row. The default is plain loops over host memory, correct on any backend; fast ones override it.
+     */
+    default void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out, Tensor rstd) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        for (int r = 0; r < rows; r++) {
+            double sq = 0;
+            for (int i = 0; i < n; i++) {
+                float v = HostAccess.get(x, (long) r * n + i);
+                sq += (double) v * v;
+            }
+            float rs = (float) (1.0 / Math.sqrt(sq / n + eps));
+            HostAccess.set(rstd, r, rs);
+            for (int i = 0; i < n; i++) {
+                HostAccess.set(out, (long) r * n + i, HostAccess.get(x, (long) r * n + i) * rs * HostAccess.get(gamma, i));
+            }
+        }
+    }
+
+    /** gradIn = rstd * (g*gamma - xhat * mean(g*gamma*xhat)); adds sum over rows of g*xhat into gradGamma (may be null). */
+    default void rmsNormBackward(Tensor x, Tensor gamma, Tensor rstd, Tensor gradOut, Tensor gradIn, Tensor gradGamma) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        double[] gg = new double[n];
+        for (int r = 0; r < rows; r++) {
+            float rs = HostAccess.get(rstd, r);
+            double dot = 0;
+            for (int i = 0; i < n; i++) {
+                long e = (long) r * n + i;
+                float xhat = HostAccess.get(x, e) * rs;
+                float g = HostAccess.get(gradOut, e);
+                dot += (double) g * HostAccess.get(gamma, i) * xhat;
+                gg[i] += (double) g * xhat;
+            }
+            float mean = (float) (dot / n);
+            for (int i = 0; i < n; i++) {
+                long e = (long) r * n + i;
+                float xhat = HostAccess.get(x, e) * rs;
+                HostAccess.set(gradIn, e, rs * (HostAccess.get(gradOut, e) * HostAccess.get(gamma, i) - xhat * mean));
+            }
+        }
+        if (gradGamma != null) {
+            for (int i = 0; i < n; i++) {
+                HostAccess.set(gradGamma, i, HostAccess.get(gradGamma, i) + (float) gg[i]);
+            }
+        }
+    }
+
+    /**
      * out[i, :] = weight[ids[i] - rowOffset, :] for ids in [rowOffset, rowOffset + rows); other ids give
      * zero rows (how a vocab-parallel shard sees ids owned by another rank).
      */

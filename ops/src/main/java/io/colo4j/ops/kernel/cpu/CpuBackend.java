@@ -87,6 +87,16 @@ public final class CpuBackend implements KernelBackend {
     }
 
     @Override
+    public void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out, Tensor rstd) {
+        RmsNorm.forward(x, gamma, eps, out, rstd);
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor gamma, Tensor rstd, Tensor gradOut, Tensor gradIn, Tensor gradGamma) {
+        RmsNorm.backward(x, gamma, rstd, gradOut, gradIn, gradGamma);
+    }
+
+    @Override
     public void embedding(IntTensor ids, Tensor weight, int rowOffset, Tensor out) {
         Embedding.forward(ids, weight, rowOffset, out);
     }

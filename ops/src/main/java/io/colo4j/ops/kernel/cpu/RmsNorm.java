@@ -1,0 +1,103 @@
+package io.colo4j.ops.kernel.cpu;
+
+import static io.colo4j.ops.kernel.cpu.Vec.L;
+import static io.colo4j.ops.kernel.cpu.Vec.S;
+
+import io.colo4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** RMSNorm over the last dim; the weight gradient is summed in fixed row blocks, so it never depends on scheduling. */
+final class RmsNorm {
+    private static final int ROW_BLOCK = 32;
+
+    private RmsNorm() {}
+
+    static void forward(Tensor x, Tensor gamma, float eps, Tensor out, Tensor rstd) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        MemorySegment mx = x.segment();
+        MemorySegment mo = out.segment();
+        MemorySegment mg = gamma.segment();
+        long ox = x.offset();
+        long oo = out.offset();
+        long og = gamma.offset();
+        int bound = S.loopBound(n);
+        CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                long xb = ox + (long) r * n;
+                long yb = oo + (long) r * n;
+                FloatVector acc = FloatVector.zero(S);
+                int i = 0;
+                for (; i < bound; i += L) {
+                    FloatVector v = Vec.load(mx, xb + i);
+                    acc = v.fma(v, acc);
+                }
+                float sq = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < n; i++) {
+                    float v = Vec.get(mx, xb + i);
+                    sq += v * v;
+                }
+                float rs = (float) (1.0 / Math.sqrt(sq / n + eps));
+                rstd.set(rs, r);
+                i = 0;
+                for (; i < bound; i += L) {
+                    Vec.store(Vec.load(mx, xb + i).mul(rs).mul(Vec.load(mg, og + i)), mo, yb + i);
+                }
+                for (; i < n; i++) {
+                    Vec.set(mo, yb + i, Vec.get(mx, xb + i) * rs * Vec.get(mg, og + i));
+                }
+            }
+        });
+    }
+
+    static void backward(Tensor x, Tensor gamma, Tensor rstd, Tensor gradOut, Tensor gradIn, Tensor gradGamma) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        float[][] partial = new float[blocks][];
+        MemorySegment mx = x.segment();
+        MemorySegment mg = gamma.segment();
+        MemorySegment mdy = gradOut.segment();
+        MemorySegment mdx = gradIn.segment();
+        long ox = x.offset();
+        long og = gamma.offset();
+        long ody = gradOut.offset();
+        long odx = gradIn.offset();
+        CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
+            for (int blk = fromBlock; blk < toBlock; blk++) {
+                float[] pg = new float[n];
+                int r1 = Math.min(rows, (blk + 1) * ROW_BLOCK);
+                for (int r = blk * ROW_BLOCK; r < r1; r++) {
+                    long xb = ox + (long) r * n;
+                    long gb = ody + (long) r * n;
+                    long ib = odx + (long) r * n;
+                    float rs = rstd.get(r);
+                    float dot = 0f;
+                    for (int i = 0; i < n; i++) {
+                        float xhat = Vec.get(mx, xb + i) * rs;
+                        float dy = Vec.get(mdy, gb + i);
+                        dot += dy * Vec.get(mg, og + i) * xhat;
+                        pg[i] += dy * xhat;
+                    }
+                    float mean = dot / n;
+                    for (int i = 0; i < n; i++) {
+                        float xhat = Vec.get(mx, xb + i) * rs;
+                        Vec.set(mdx, ib + i, rs * (Vec.get(mdy, gb + i) * Vec.get(mg, og + i) - xhat * mean));
+                    }
+                }
+                partial[blk] = pg;
+            }
+        });
+        if (gradGamma != null) {
+            MemorySegment m = gradGamma.segment();
+            long off = gradGamma.offset();
+            for (float[] p : partial) {
+                for (int i = 0; i < n; i++) {
+                    Vec.set(m, off + i, Vec.get(m, off + i) + p[i]);
+                }
+            }
+        }
+    }
+}
