@@ -3,9 +3,13 @@ package io.colo4j.cli;
 import io.colo4j.ops.bench.DispatchBench;
 import io.colo4j.ops.bench.GemmBench;
 import io.colo4j.ops.bench.KernelBench;
+import io.colo4j.ops.kernel.KernelBackend;
 import io.colo4j.ops.kernel.cpu.CpuThreads;
+import io.colo4j.ops.kernel.opencl.OpenClBackend;
+import io.colo4j.ops.kernel.opencl.OpenClGemmBench;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j bench gemm|kernels}: kernel speed, printed against this machine's own anchors. */
@@ -15,8 +19,12 @@ final class BenchCommand {
     private BenchCommand() {}
 
     @Command(name = "gemm", mixinStandardHelpOptions = true,
-            description = "sgemm GFLOP/s for square sizes, as a ratio of the measured FMA peak and (with --anchor) torch.mm.")
+            description = "sgemm GFLOP/s for square sizes, as a ratio of the measured FMA peak and (with --anchor) torch.mm;"
+                    + " with --backend opencl, the OpenCL sgemm beside both in the same run.")
     static final class Gemm implements Callable<Integer> {
+        @Mixin
+        BackendOption backend;
+
         @Option(names = "--sizes", split = ",", defaultValue = "256,512,1024,2048", description = "Square sizes (default: ${DEFAULT-VALUE}).")
         int[] sizes;
 
@@ -36,7 +44,12 @@ final class BenchCommand {
         @Override
         public Integer call() {
             int t = threads != null ? threads : CpuThreads.pool().getParallelism();
-            GemmBench.run(sizes, t, warmup, iterations, anchor, System.out);
+            KernelBackend b = backend.apply();
+            if (b instanceof OpenClBackend cl) {
+                OpenClGemmBench.run(cl, sizes, t, warmup, iterations, anchor, System.out);
+            } else {
+                GemmBench.run(sizes, t, warmup, iterations, anchor, System.out);
+            }
             return 0;
         }
     }
@@ -44,6 +57,9 @@ final class BenchCommand {
     @Command(name = "dispatch", mixinStandardHelpOptions = true,
             description = "Per-op cost of dispatching on ColoTensors, beside the serial op and the bare kernel.")
     static final class Dispatch implements Callable<Integer> {
+        @Mixin
+        BackendOption backend;
+
         @Option(names = "--size", defaultValue = "4", description = "Square tensor size (default: ${DEFAULT-VALUE}).")
         int size;
 
@@ -52,14 +68,19 @@ final class BenchCommand {
 
         @Override
         public Integer call() {
+            backend.apply();
             DispatchBench.run(size, iterations, System.out);
             return 0;
         }
     }
 
     @Command(name = "kernels", mixinStandardHelpOptions = true,
-            description = "Softmax, layernorm, gelu (forward and backward) bandwidth against a memcpy of the same bytes.")
+            description = "Softmax, layernorm, gelu (forward and backward) bandwidth against a memcpy of the same bytes,"
+                    + " on the --backend chosen.")
     static final class Kernels implements Callable<Integer> {
+        @Mixin
+        BackendOption backend;
+
         @Option(names = "--rows", defaultValue = "4096")
         int rows;
 
@@ -71,6 +92,7 @@ final class BenchCommand {
 
         @Override
         public Integer call() {
+            backend.apply();
             KernelBench.run(rows, cols, iterations, System.out);
             return 0;
         }

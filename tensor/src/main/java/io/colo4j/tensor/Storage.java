@@ -3,11 +3,29 @@ package io.colo4j.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 
-/** A flat block of float32 elements in off-heap memory that one or more tensor views share. */
+/**
+ * A flat block of float32 elements in off-heap memory that one or more tensor views share.
+ *
+ * <p>A device backend may attach a {@link DeviceMirror}, its copy of these elements in device memory. The host
+ * segment stays the reference for all host code: {@code Tensor}'s single data accessor calls
+ * {@link #beforeHostAccess()} first, so the mirror can bring newer device results back and, because the host
+ * may then write, treat its own copy as stale until it next uploads. {@link #free()} releases the mirror with
+ * the memory; a scope-allocated storage's mirror is released by its backend once the scope has closed.
+ */
 public final class Storage {
     private final MemorySegment segment;
     private final long numel;
     private final Cleaner.Cleanable release;
+    private volatile DeviceMirror mirror;
+
+    /** A device backend's copy of a storage's elements; see the class comment for the coherence protocol. */
+    public interface DeviceMirror {
+        /** Before the host reads or writes {@code storage}'s segment: make the host copy current. */
+        void beforeHostAccess(Storage storage);
+
+        /** The storage's memory is being freed: release the device copy now (without syncing it back). */
+        void release();
+    }
 
     private Storage(MemorySegment segment, long numel, Cleaner.Cleanable release) {
         this.segment = segment;
@@ -37,12 +55,45 @@ public final class Storage {
         return numel;
     }
 
+    /** The attached device mirror, or null. */
+    public DeviceMirror mirror() {
+        return mirror;
+    }
+
+    /** Attaches {@code m} unless a mirror is already attached; returns the one attached afterwards. */
+    public synchronized DeviceMirror attachMirror(DeviceMirror m) {
+        if (mirror == null) {
+            mirror = m;
+        }
+        return mirror;
+    }
+
+    /** Detaches {@code m} if it is the attached mirror (a released mirror of a closed device backend). */
+    public synchronized void detachMirror(DeviceMirror m) {
+        if (mirror == m) {
+            mirror = null;
+        }
+    }
+
+    /** Called before any host access to the segment (by {@code Tensor}); a no-op without a mirror. */
+    public void beforeHostAccess() {
+        DeviceMirror m = mirror;
+        if (m != null) {
+            m.beforeHostAccess(this);
+        }
+    }
+
     /**
      * Frees long-lived storage now. Scoped storage is freed by its scope, wrapped storage by its owner;
      * for both this does nothing. Any view used after this fails with IllegalStateException.
      */
     public void free() {
         if (release != null) {
+            DeviceMirror m = mirror;
+            mirror = null;
+            if (m != null) {
+                m.release();
+            }
             release.clean();
         }
     }

@@ -140,6 +140,11 @@ public class Tensor {
         return store();
     }
 
+    /**
+     * The single accessor all host data access goes through. It first lets a device mirror of the storage (an
+     * OpenCL buffer, see {@link Storage.DeviceMirror}) bring newer device results back and mark its own copy
+     * stale, so host code never reads stale data and device kernels never miss a host write.
+     */
     private Storage store() {
         if (storage == null) {
             materialize();
@@ -147,6 +152,7 @@ public class Tensor {
                 throw new IllegalStateException("tensor " + Shapes.format(shape) + " has no storage after materialize()");
             }
         }
+        storage.beforeHostAccess();
         return storage;
     }
 

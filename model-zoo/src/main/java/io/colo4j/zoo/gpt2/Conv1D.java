@@ -5,9 +5,10 @@ import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.tensor.nn.WeightLayout;
 
 /** HF's Conv1D: y = x @ weight + bias with weight [in, out] (the transpose of torch Linear). */
-public final class Conv1D extends Module {
+public final class Conv1D extends Module implements WeightLayout.Aware {
     private final Parameter weight;
     private final Parameter bias;
 
@@ -16,8 +17,8 @@ public final class Conv1D extends Module {
      *             weight's values are seeded from {@code seed} and {@code path + ".weight"}
      */
     public Conv1D(String path, int in, int out, float std, long seed) {
-        this.weight = registerParameter("weight", new Parameter(Gpt2Model.normal(seed, path + ".weight", std), in, out));
-        this.bias = registerParameter("bias", new Parameter(Init.zeros(), out));
+        this.weight = registerParameter("weight", InitializedParameter.of(Gpt2Model.normal(seed, path + ".weight", std), in, out));
+        this.bias = registerParameter("bias", InitializedParameter.of(Init.zeros(), out));
     }
 
     public Tensor forward(Tensor x) {
@@ -30,5 +31,11 @@ public final class Conv1D extends Module {
 
     public Parameter bias() {
         return bias;
+    }
+
+    /** HF Conv1D keeps its weight [in, out]: Megatron's column role splits dim 1, row splits dim 0. */
+    @Override
+    public WeightLayout weightLayout() {
+        return WeightLayout.IN_OUT;
     }
 }

@@ -18,6 +18,11 @@ public final class Gpt2Attention extends Module {
         int d = config.nEmbd();
         this.cAttn = registerModule("c_attn", new Conv1D(path + ".c_attn", d, 3 * d, config.initializerRange(), seed));
         this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", d, d, Gpt2Model.residualStd(config), seed));
+        // the head structure: any split of these dims must keep whole heads
+        int hd = config.headDim();
+        cAttn.weight().splitUnit(1, hd);
+        cAttn.bias().splitUnit(0, hd);
+        cProj.weight().splitUnit(0, hd);
     }
 
     /** x [B, T, nEmbd] -> [B, T, nEmbd]; {@code dropoutSeed} makes this step's dropout masks. */

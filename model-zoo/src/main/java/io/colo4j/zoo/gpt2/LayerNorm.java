@@ -13,8 +13,8 @@ public final class LayerNorm extends Module {
     private final float eps;
 
     public LayerNorm(int dim, float eps) {
-        this.weight = registerParameter("weight", new Parameter(Init.ones(), dim));
-        this.bias = registerParameter("bias", new Parameter(Init.zeros(), dim));
+        this.weight = registerParameter("weight", InitializedParameter.of(Init.ones(), dim));
+        this.bias = registerParameter("bias", InitializedParameter.of(Init.zeros(), dim));
         this.eps = eps;
     }
 

@@ -58,7 +58,7 @@ public final class Tokenizers {
             throw new TokenizerException("tokenizer: '" + p + "' is not byte, gpt2 or an existing file or folder");
         }
         JsonNode root = readJson(p);
-        if (root.has("model")) {
+        if (root.path("model").isObject()) { // a vocab.json may well hold the token "model", but not an object
             return fromTokenizerJson(p, root);
         }
         Path merges = p.resolveSibling("merges.txt");

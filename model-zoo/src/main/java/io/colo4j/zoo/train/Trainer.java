@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -60,6 +61,7 @@ public final class Trainer {
     private final List<Double> lrs = new ArrayList<>();
     private final List<Double> gradNorms = new ArrayList<>();
     private Path saveDir;
+    private DoubleUnaryOperator normReduction = DoubleUnaryOperator.identity();
     private int keepCheckpoints = 2;
     private PrintStream out;
     private boolean terminal;
@@ -92,6 +94,15 @@ public final class Trainer {
     /** Checkpoints, losses.csv and loss.png go to {@code dir}. */
     public Trainer saveTo(Path dir) {
         this.saveDir = dir;
+        return this;
+    }
+
+    /**
+     * How the local sum of squared gradients becomes the global one before clipping: identity for a
+     * serial model; a tensor-parallel caller passes an all-reduce over its ranks (see {@link GradClip}).
+     */
+    public Trainer gradNormReduction(DoubleUnaryOperator reduce) {
+        this.normReduction = reduce;
         return this;
     }
 
@@ -144,7 +155,7 @@ public final class Trainer {
                 optimizer.zeroGrad();
                 throw new IllegalStateException("step " + step + ": the loss is " + loss + " (diverged); lower --lr or raise --warmup");
             }
-            double norm = GradClip.clip(parameters, config.clip());
+            double norm = GradClip.clip(parameters, config.clip(), normReduction);
             if (!Double.isFinite(norm)) {
                 optimizer.zeroGrad();
                 throw new IllegalStateException("step " + step + ": the gradient norm is " + norm + "; lower --lr or set --clip");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
@@ -60,6 +61,16 @@ class Gpt2ModelTest {
                 .containsExactly(m.namedParameters().get("transformer.h.0.attn.c_attn.weight").toFloatArray());
         assertThat(new Gpt2Model(big, 8).namedParameters().get("transformer.wte.weight").toFloatArray())
                 .isNotEqualTo(m.namedParameters().get("transformer.wte.weight").toFloatArray());
+    }
+
+    @Test
+    void parallelInitGivesExactlyTheSerialValues() {
+        Init init = Gpt2Model.normal(42, "transformer.h.0.mlp.c_fc.weight", 0.02f);
+        Parameter p = InitializedParameter.of(init, 300, 500);
+        assertThat(p.toFloatArray()).containsExactly(Tensor.init(init, 300, 500).toFloatArray());
+        assertThat(p.init()).isSameAs(init);
+        assertThat(p.requiresGrad()).isTrue();
+        assertThat(InitializedParameter.of(Init.ones(), 70_000).toFloatArray()).containsOnly(1f);
     }
 
     private static double std(Tensor t) {

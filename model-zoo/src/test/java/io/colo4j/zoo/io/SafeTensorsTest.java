@@ -95,7 +95,7 @@ class SafeTensorsTest {
                 }
             }
             // a column shard (last dim) into a transposed (non-contiguous) destination
-            Tensor dst = Tensor.zeros(2, 4, 6).transpose(0, 2);
+            Tensor dst = Tensor.zeros(2, 6, 4).transpose(0, 2);
             r.readBlock("w", new int[] {0, 0, 3}, dst);
             for (int i = 0; i < 4; i++) {
                 for (int j = 0; j < 6; j++) {

@@ -68,6 +68,7 @@ public final class GemmBench {
         out.println(peak);
         double peakGflops = t == 1 ? peak.perThreadGflops() : peak.allThreadsGflops();
 
+        warmUpJit(t);
         List<double[]> timings = new ArrayList<>();
         for (int n : ns) {
             timings.add(time(n, t, warmup, iterations));
@@ -94,6 +95,32 @@ public final class GemmBench {
         return results;
     }
 
+    /**
+     * Runs a mid-size sgemm until C2 has compiled the kernel: the Vector API is ~100x slower before that, and on a
+     * busy machine compilation can take seconds. Stops when three calls in a row agree within 10%, or after 5 s.
+     */
+    private static void warmUpJit(int threads) {
+        int n = 384;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment a = arena.allocate((long) n * n * Float.BYTES, 64);
+            MemorySegment b = arena.allocate((long) n * n * Float.BYTES, 64);
+            MemorySegment c = arena.allocate((long) n * n * Float.BYTES, 64);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            long min = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+            double[] last = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+            for (int i = 0; System.nanoTime() < end; i++) {
+                long t0 = System.nanoTime();
+                Sgemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n, threads);
+                last[i % 3] = System.nanoTime() - t0;
+                double lo = Math.min(last[0], Math.min(last[1], last[2]));
+                double hi = Math.max(last[0], Math.max(last[1], last[2]));
+                if (System.nanoTime() > min && hi < 1.1 * lo) {
+                    break;
+                }
+            }
+        }
+    }
+
     /** {best, median} milliseconds of one square size. */
     private static double[] time(int n, int threads, int warmup, int iterations) {
         long elems = (long) n * n;
@@ -106,13 +133,10 @@ public final class GemmBench {
                 a.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
                 b.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
             }
-            // at least ~0.3 s of warm-up so C2 has compiled the kernel before anything is timed
-            long warmEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-            for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
+            // the warm-up calls, and at least 0.2 s of them (page faults, caches, this size's loop shapes)
+            long warmEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+            for (int i = 0; i < warmup || (System.nanoTime() < warmEnd && i < 1000); i++) {
                 Sgemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n, threads);
-                if (i > 1000) {
-                    break;
-                }
             }
             double[] ms = new double[iterations];
             for (int i = 0; i < iterations; i++) {

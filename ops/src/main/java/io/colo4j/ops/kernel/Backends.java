@@ -1,14 +1,31 @@
 package io.colo4j.ops.kernel;
 
 import io.colo4j.ops.kernel.cpu.CpuBackend;
+import io.colo4j.ops.kernel.opencl.AutoSelection;
+import io.colo4j.ops.kernel.opencl.OpenClBackend;
+import java.io.PrintStream;
+import java.util.Locale;
 import java.util.Objects;
 
-/** Which backend operators run on: one process-wide default, overridable per thread (per rank). */
+/**
+ * Which backend operators run on: one process-wide default, overridable per thread (per rank).
+ *
+ * <p>Backends by name ({@link #named}): {@code cpu} (the default), {@code opencl} (OpenCL kernels compiled by the
+ * device's driver; throws {@code OpenClUnavailableException} with the reason when no platform or device is usable)
+ * and {@code auto} (opencl only when a device is present and a quick sgemm probe runs faster there, else cpu).
+ * {@code -Dcolo4j.backend=...} chooses the process default at startup.
+ */
 public final class Backends {
-    private static volatile KernelBackend defaultBackend = new CpuBackend();
+    private static final KernelBackend CPU = new CpuBackend();
+    private static volatile KernelBackend defaultBackend = initialDefault();
     private static final ThreadLocal<KernelBackend> OVERRIDE = new ThreadLocal<>();
 
     private Backends() {}
+
+    private static KernelBackend initialDefault() {
+        String name = System.getProperty("colo4j.backend");
+        return name == null || name.isBlank() ? CPU : named(name, System.err);
+    }
 
     public static KernelBackend current() {
         KernelBackend local = OVERRIDE.get();
@@ -17,6 +34,29 @@ public final class Backends {
 
     public static void setDefault(KernelBackend backend) {
         defaultBackend = Objects.requireNonNull(backend);
+    }
+
+    /** The process default (ignoring any per-thread override). */
+    public static KernelBackend getDefault() {
+        return defaultBackend;
+    }
+
+    /** The shared cpu backend. */
+    public static KernelBackend cpu() {
+        return CPU;
+    }
+
+    /**
+     * The backend called {@code name}: cpu, opencl or auto (case-insensitive). auto explains its choice on
+     * {@code log} (null for silence); opencl fails with a clear message when OpenCL cannot run here.
+     */
+    public static KernelBackend named(String name, PrintStream log) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "cpu" -> CPU;
+            case "opencl" -> OpenClBackend.shared();
+            case "auto" -> AutoSelection.choose(CPU, log);
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "': use cpu, opencl or auto");
+        };
     }
 
     /** {@code try (var ignored = Backends.use(b)) { ... }} on this thread only. */

@@ -1,9 +1,11 @@
 package io.colo4j.ops.optim;
 
+import io.colo4j.ops.kernel.cpu.CpuThreads;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Collections;
@@ -26,11 +28,14 @@ import jdk.incubator.vector.VectorSpecies;
  *   p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * </pre>
  * The moments live in long-lived memory (allocated once, under {@link MemoryScope#persistent()}), the
- * update is one fused Vector API pass per parameter, run under {@link GradMode#disabled()}.
+ * update is one fused Vector API pass per parameter, split over the kernel threads ({@link CpuThreads}),
+ * run under {@link GradMode#disabled()}.
  */
 public final class AdamW {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Floats per parallel task (a multiple of every vector length). */
+    private static final int CHUNK = 1 << 16;
     private static final Pattern NO_DECAY = Pattern.compile("(^|.*\\.)(bias|[^.]*(ln|norm|LayerNorm)[^.]*\\.weight)$",
             Pattern.CASE_INSENSITIVE);
 
@@ -165,39 +170,45 @@ public final class AdamW {
         long mo = m.offset() * Float.BYTES;
         long vo = v.offset() * Float.BYTES;
         long n = p.numel();
-        long bound = S.loopBound(n);
-        int lanes = S.length();
-        long i = 0;
-        for (; i < bound; i += lanes) {
-            long b = i * Float.BYTES;
-            FloatVector pv = FloatVector.fromMemorySegment(S, ps, po + b, ORDER);
-            FloatVector gv = FloatVector.fromMemorySegment(S, gs, go + b, ORDER);
-            FloatVector mv = FloatVector.fromMemorySegment(S, ms, mo + b, ORDER);
-            FloatVector vv = FloatVector.fromMemorySegment(S, vs, vo + b, ORDER);
-            pv = pv.mul(decay);
-            mv = mv.mul(b1).add(gv.mul(ob1));
-            vv = vv.mul(b2).add(gv.mul(gv).mul(ob2));
-            FloatVector denom = vv.sqrt().mul(invBc2Sqrt).add(eps);
-            pv = pv.sub(mv.mul(stepSize).div(denom));
-            pv.intoMemorySegment(ps, po + b, ORDER);
-            mv.intoMemorySegment(ms, mo + b, ORDER);
-            vv.intoMemorySegment(vs, vo + b, ORDER);
-        }
-        for (; i < n; i++) {
-            long b = i * Float.BYTES;
-            float pv = ps.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, po + b);
-            float gv = gs.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, go + b);
-            float mv = ms.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, mo + b);
-            float vv = vs.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, vo + b);
-            pv = pv * decay;
-            mv = mv * b1 + gv * ob1;
-            vv = vv * b2 + gv * gv * ob2;
-            float denom = (float) Math.sqrt(vv) * invBc2Sqrt + eps;
-            pv = pv - mv * stepSize / denom;
-            ps.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, po + b, pv);
-            ms.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, mo + b, mv);
-            vs.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, vo + b, vv);
-        }
+        int chunks = (int) ((n + CHUNK - 1) / CHUNK);
+        // Elementwise, so splitting across the kernel threads cannot change a single bit of the result.
+        CpuThreads.parallelFor(chunks, 1, (from, to) -> {
+            long start = (long) from * CHUNK;
+            long end = Math.min(n, (long) to * CHUNK);
+            long bound = start + S.loopBound(end - start);
+            int lanes = S.length();
+            long i = start;
+            for (; i < bound; i += lanes) {
+                long b = i * Float.BYTES;
+                FloatVector pv = FloatVector.fromMemorySegment(S, ps, po + b, ORDER);
+                FloatVector gv = FloatVector.fromMemorySegment(S, gs, go + b, ORDER);
+                FloatVector mv = FloatVector.fromMemorySegment(S, ms, mo + b, ORDER);
+                FloatVector vv = FloatVector.fromMemorySegment(S, vs, vo + b, ORDER);
+                pv = pv.mul(decay);
+                mv = mv.mul(b1).add(gv.mul(ob1));
+                vv = vv.mul(b2).add(gv.mul(gv).mul(ob2));
+                FloatVector denom = vv.sqrt().mul(invBc2Sqrt).add(eps);
+                pv = pv.sub(mv.mul(stepSize).div(denom));
+                pv.intoMemorySegment(ps, po + b, ORDER);
+                mv.intoMemorySegment(ms, mo + b, ORDER);
+                vv.intoMemorySegment(vs, vo + b, ORDER);
+            }
+            for (; i < end; i++) {
+                long b = i * Float.BYTES;
+                float pv = ps.get(ValueLayout.JAVA_FLOAT, po + b);
+                float gv = gs.get(ValueLayout.JAVA_FLOAT, go + b);
+                float mv = ms.get(ValueLayout.JAVA_FLOAT, mo + b);
+                float vv = vs.get(ValueLayout.JAVA_FLOAT, vo + b);
+                pv = pv * decay;
+                mv = mv * b1 + gv * ob1;
+                vv = vv * b2 + gv * gv * ob2;
+                float denom = (float) Math.sqrt(vv) * invBc2Sqrt + eps;
+                pv = pv - mv * stepSize / denom;
+                ps.set(ValueLayout.JAVA_FLOAT, po + b, pv);
+                ms.set(ValueLayout.JAVA_FLOAT, mo + b, mv);
+                vs.set(ValueLayout.JAVA_FLOAT, vo + b, vv);
+            }
+        });
     }
 
     /** Drops every parameter's gradient. */

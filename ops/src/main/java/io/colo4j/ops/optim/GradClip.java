@@ -1,13 +1,14 @@
 package io.colo4j.ops.optim;
 
+import io.colo4j.ops.kernel.cpu.CpuThreads;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Collection;
 import java.util.function.DoubleUnaryOperator;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,29 +27,44 @@ public final class GradClip {
 
     private GradClip() {}
 
-    /** Sum of squares of a tensor's elements, accumulated in double (per block of 4096 floats). */
+    /**
+     * Sum of squares of a tensor's elements: float partial sums per block of 4096, added in double in
+     * block order, so the result does not depend on how many threads computed the blocks.
+     */
     public static double sumOfSquares(Tensor t) {
         Tensor c = t.isContiguous() ? t : t.copy();
         MemorySegment seg = c.segment();
         long base = c.offset() * Float.BYTES;
         long n = c.numel();
+        int blocks = (int) ((n + BLOCK - 1) / BLOCK);
+        double[] partial = new double[blocks];
+        CpuThreads.parallelFor(blocks, 16, (from, to) -> {
+            for (int blk = from; blk < to; blk++) {
+                long start = (long) blk * BLOCK;
+                int len = (int) Math.min(BLOCK, n - start);
+                int bound = S.loopBound(len);
+                FloatVector acc = FloatVector.zero(S);
+                long at = base + start * Float.BYTES;
+                int i = 0;
+                for (; i < bound; i += S.length()) {
+                    FloatVector x = FloatVector.fromMemorySegment(S, seg, at + (long) i * Float.BYTES, ORDER);
+                    acc = x.fma(x, acc);
+                }
+                float[] lanes = acc.toArray();
+                double block = 0;
+                for (float l : lanes) {
+                    block += l;
+                }
+                for (; i < len; i++) {
+                    float x = seg.get(ValueLayout.JAVA_FLOAT, at + (long) i * Float.BYTES);
+                    block += (double) x * x;
+                }
+                partial[blk] = block;
+            }
+        });
         double total = 0;
-        for (long start = 0; start < n; start += BLOCK) {
-            int len = (int) Math.min(BLOCK, n - start);
-            int bound = S.loopBound(len);
-            FloatVector acc = FloatVector.zero(S);
-            long at = base + start * Float.BYTES;
-            int i = 0;
-            for (; i < bound; i += S.length()) {
-                FloatVector x = FloatVector.fromMemorySegment(S, seg, at + (long) i * Float.BYTES, ORDER);
-                acc = x.fma(x, acc);
-            }
-            double block = acc.reduceLanes(VectorOperators.ADD);
-            for (; i < len; i++) {
-                float x = seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, at + (long) i * Float.BYTES);
-                block += (double) x * x;
-            }
-            total += block;
+        for (double p : partial) {
+            total += p;
         }
         return total;
     }

@@ -52,8 +52,8 @@ class AdamWTest {
     }
 
     @Test
-    void matchesAScalarDoublePrecisionReferenceOnAVectorLongerThanTheLanes() {
-        int n = 37;
+    void matchesAScalarDoublePrecisionReferenceAcrossChunksAndTails() {
+        int n = 70_001; // two parallel chunks and a scalar tail
         float[] init = new float[n];
         for (int i = 0; i < n; i++) {
             init[i] = (float) Math.sin(i + 1);

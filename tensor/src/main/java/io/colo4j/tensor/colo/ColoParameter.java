@@ -63,6 +63,7 @@ public final class ColoParameter extends Parameter {
         int[] valid = fullShape();
         int[] padded = padToDivide ? paddedShape(newSpec, valid) : valid;
         ShardLayout layout = ShardLayout.of(displayName(), padded, newSpec, context.tpSize());
+        checkSplitUnits(newSpec, padded, context.tpSize());
         if (isMaterialized() && !(spec instanceof ReplicaSpec && !padded())) {
             throw new IllegalStateException("parameter " + displayName() + " already holds " + spec
                     + " data; respecifying a materialised shard is not supported");

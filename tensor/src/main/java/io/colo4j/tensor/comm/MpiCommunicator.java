@@ -56,7 +56,6 @@ public final class MpiCommunicator extends AbstractCommunicator {
     private final int rank;
     private final int size;
     private final int[] worldRanks;
-    private final MpiCommunicator parentWorld;
     private volatile Duration timeout;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment headerOut;
@@ -68,14 +67,11 @@ public final class MpiCommunicator extends AbstractCommunicator {
     private volatile String broken;
     private volatile long dataDeadline;
     private volatile String dataOp;
-    private final List<MpiCommunicator> children = new ArrayList<>();
 
-    private MpiCommunicator(Mpi mpi, MemorySegment comm, boolean isWorld, int[] worldRanks, MpiCommunicator parentWorld,
-                            Duration timeout) {
+    private MpiCommunicator(Mpi mpi, MemorySegment comm, boolean isWorld, int[] worldRanks, Duration timeout) {
         this.mpi = mpi;
         this.comm = comm;
         this.isWorld = isWorld;
-        this.parentWorld = parentWorld == null ? this : parentWorld;
         this.timeout = timeout;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(JAVA_INT);
@@ -133,7 +129,7 @@ public final class MpiCommunicator extends AbstractCommunicator {
         if (rc != Mpi.SUCCESS) {
             throw new CommException("init", -1, "colo4j comm: MPI_Comm_set_errhandler failed: " + mpi.errorString(rc));
         }
-        world = new MpiCommunicator(mpi, mpi.commWorld, true, null, null, timeout);
+        world = new MpiCommunicator(mpi, mpi.commWorld, true, null, timeout);
         return world;
     }
 
@@ -551,7 +547,7 @@ public final class MpiCommunicator extends AbstractCommunicator {
             handle = ptr.get(ADDRESS, 0);
         }
         check("split", "MPI_Comm_set_errhandler", mpi.setErrorsReturn(handle));
-        MpiCommunicator child = new MpiCommunicator(mpi, handle, false, childWorldRanks, parentWorld, timeout);
+        MpiCommunicator child = new MpiCommunicator(mpi, handle, false, childWorldRanks, timeout);
         if (child.rank != members.indexOf(rank) || child.size != members.size()) {
             throw new IllegalStateException("MPI_Comm_split ordered the group differently than expected: rank "
                     + child.rank + " of " + child.size + ", expected " + members.indexOf(rank) + " of " + members.size());

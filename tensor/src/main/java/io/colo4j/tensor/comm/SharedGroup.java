@@ -128,7 +128,7 @@ final class SharedGroup {
                     throw e;
                 }
                 LockSupport.parkNanos(this, timeout > 0 ? deadline - now : Long.MAX_VALUE);
-                if (Thread.interrupted()) {
+                if (Thread.currentThread().isInterrupted()) {
                     CommException e = new CommException(collective, rank,
                             "colo4j comm: " + label + " on " + c.where() + " was interrupted while waiting for " + missing(target));
                     world.abort(c.worldRank(), e);

@@ -95,8 +95,15 @@ public final class ThreadCommunicator extends AbstractCommunicator {
 
     // ---- exchange --------------------------------------------------------------------------------------
 
+    /** Never started; a segment it may access is one every rank thread may access. */
+    private static final Thread ANY_OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
     @Override
     protected Header[] exchange(Header mine, MemorySegment data) {
+        if (data != null && group.size > 1 && !data.isAccessibleBy(ANY_OTHER_THREAD)) {
+            throw new IllegalArgumentException(mine.op().label + " on " + where() + ": the buffer belongs to a confined arena,"
+                    + " which other rank threads cannot read; use tensors (shared memory) or Arena.ofShared()");
+        }
         parity = (int) (seq & 1);
         group.headers[parity][rank] = mine;
         group.buffers[parity][rank] = data;

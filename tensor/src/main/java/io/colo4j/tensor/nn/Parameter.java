@@ -17,6 +17,7 @@ public class Parameter extends Tensor {
     private final int[] fullShape;
     private final Init init;
     private String name;
+    private int[] splitUnits;
 
     /**
      * A parameter of {@code shape}, filled by {@code init}, in long-lived memory. Inside an
@@ -51,6 +52,47 @@ public class Parameter extends Tensor {
         this.fullShape = shape.clone();
         this.init = init;
         requiresGrad(true);
+    }
+
+    /**
+     * Declares that dim {@code dim} is made of whole units of {@code unit} elements (attention heads of
+     * head_dim): a shard must hold whole units, so a head count that tp does not divide fails when the
+     * spec is set, not later inside attention. A structural fact about the model, not parallel code.
+     */
+    public final Parameter splitUnit(int dim, int unit) {
+        if (unit < 1) {
+            throw new IllegalArgumentException("split unit must be >= 1, got " + unit);
+        }
+        int d = Shapes.dim("splitUnit", dim, fullShape.length);
+        if (splitUnits == null) {
+            splitUnits = new int[fullShape.length];
+            java.util.Arrays.fill(splitUnits, 1);
+        }
+        splitUnits[d] = unit;
+        return this;
+    }
+
+    /**
+     * Fails naming the parameter when {@code spec} over {@code tp} ranks would cut one of its declared
+     * units (see {@link #splitUnit}); {@code globalShape} may be padded.
+     */
+    public final void checkSplitUnits(io.colo4j.spec.DistSpec spec, int[] globalShape, int tp) {
+        if (splitUnits == null || !(spec instanceof io.colo4j.spec.ShardSpec shard)) {
+            return;
+        }
+        for (int i = 0; i < shard.rank(); i++) {
+            int d = Shapes.dim("splitUnit", shard.dim(i), globalShape.length);
+            int unit = splitUnits[d];
+            long block = (long) globalShape[d] / shard.stride(i);
+            long units = block / unit;
+            if (unit > 1 && units % shard.numPartitions(i) != 0) {
+                throw new IllegalArgumentException("cannot shard " + (name != null ? name : "parameter") + " "
+                        + Shapes.format(fullShape) + " dim " + d + " into " + shard.numPartitions(i) + " parts at tp=" + tp
+                        + ": it holds " + units + " units of " + unit + " (e.g. attention heads)"
+                        + (shard.stride(i) > 1 ? " per fused block" : "") + " and " + units + " is not divisible by "
+                        + shard.numPartitions(i));
+            }
+        }
     }
 
     /** Its dotted name in the model, once a module tree has named it; null before. */

@@ -1,6 +1,7 @@
 package io.colo4j.tensor.comm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.io.File;
@@ -84,6 +85,12 @@ class MpiCommunicatorTest {
         assertThat(run.seconds()).as("rank 1 sleeps 60 s; the job must end long before: %s", run).isLessThan(40);
     }
 
+    @Test
+    void withoutMpirunTheTestsFailSayingHowToInstallIt() {
+        assertThatThrownBy(() -> findMpirun("/nonexistent-colo4j-dir"))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("mpirun not found").hasMessageContaining("bin/install-deps");
+    }
+
     // ---- launching ----------------------------------------------------------------------------------------------
 
     static Run mpirun(int np, String scenario, String... jvmOptions) {
@@ -130,7 +137,11 @@ class MpiCommunicatorTest {
     }
 
     static Path findMpirun() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+        return findMpirun(System.getenv().getOrDefault("PATH", ""));
+    }
+
+    static Path findMpirun(String searchPath) {
+        for (String dir : searchPath.split(File.pathSeparator)) {
             Path p = Path.of(dir.isEmpty() ? "." : dir, "mpirun");
             if (Files.isExecutable(p)) {
                 return p;

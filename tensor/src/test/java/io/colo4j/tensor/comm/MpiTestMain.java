@@ -39,6 +39,16 @@ public final class MpiTestMain {
                             comm.size(), chunk, Integer.toHexString(hash), (System.nanoTime() - t0) / 1e9));
                 }
                 MpiCommunicator.maxCount = Integer.MAX_VALUE;
+                // MPI_ERRORS_RETURN is set: a bad call returns a code, and MPI_Error_string explains it
+                Mpi lib = Mpi.load();
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    int rc = lib.bcast(arena.allocate(4), 1, lib.floatType, comm.size() + 5, lib.commWorld);
+                    String text = lib.errorString(rc);
+                    if (rc == Mpi.SUCCESS || !text.toLowerCase(java.util.Locale.ROOT).contains("root")) {
+                        throw new AssertionError("MPI_Bcast with a bad root returned " + rc + ": " + text);
+                    }
+                    System.out.println("rank " + comm.rank() + " of " + comm.size() + ": bad root -> MPI error " + rc + ": " + text);
+                }
                 System.out.println("rank " + comm.rank() + " of " + comm.size() + ": ALL OK (" + mpi.backend() + ", world rank "
                         + mpi.worldRank() + ")");
             });

@@ -224,6 +224,16 @@ class ThreadCommunicatorTest {
     }
 
     @Test
+    void confinedBuffersAreRejectedWithAClearMessage() {
+        RankFailedException e = catchThrowableOfType(RankFailedException.class, () -> ThreadWorld.run(2, comm -> {
+            try (Arena arena = Arena.ofConfined()) {
+                comm.allReduce(arena.allocate(16));
+            }
+        }));
+        assertThat(e.getCause()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("confined");
+    }
+
+    @Test
     void closedCommunicatorRejectsCollectives() {
         ThreadWorld world = new ThreadWorld(1);
         ThreadCommunicator comm = world.communicator(0);

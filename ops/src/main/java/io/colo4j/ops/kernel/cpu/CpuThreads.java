@@ -5,11 +5,13 @@ import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one fork/join pool every CPU kernel runs on: as many daemon threads ({@code colo4j-cpu-N}) as available
  * processors, or the system property {@code colo4j.threads}. Callers from several threads at once (tensor-parallel
- * ranks are plain threads in one JVM) share it, so the machine is never oversubscribed by kernels.
+ * ranks are plain threads in one JVM) share it: each parallel loop uses its caller plus at most threads() - 1
+ * workers, so R concurrent callers keep at most R + threads() - 1 threads busy.
  */
 public final class CpuThreads {
     /** A body over the index range {@code [from, to)}. */
@@ -33,10 +35,14 @@ public final class CpuThreads {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} split into ranges of at most {@code grain} indices (at least one index
-     * per range) on the pool, and returns when all are done. Runs inline when {@code n <= grain} or the pool has one
-     * thread. Safe to call from inside a pool task (the caller's worker forks and helps rather than blocking) and from
-     * any number of threads at once. The first exception thrown by the body is rethrown.
+     * Runs {@code body} over disjoint ranges covering {@code [0, n)} in parallel and returns when all are done. Ranges
+     * are {@code max(grain, n / (4 * threads()))} long (the last may be shorter): {@code grain} is the least work worth
+     * a task. Runs inline, as one range, when {@code n <= grain} or the pool has one thread.
+     *
+     * <p>From a thread outside the pool, the calling thread runs ranges itself next to at most {@code threads() - 1}
+     * pool workers. From inside a pool task it forks in the same pool and helps while joining, so nested calls
+     * neither deadlock nor block a worker. Safe from any number of threads at once. The first exception thrown by
+     * the body is rethrown once every range has finished or been skipped.
      */
     public static void parallelFor(int n, int grain, IntRangeBody body) {
         if (n <= 0) {
@@ -47,11 +53,100 @@ public final class CpuThreads {
             body.run(0, n);
             return;
         }
-        RangeTask task = new RangeTask(body, 0, n, g);
         if (Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL) {
-            task.invoke(); // forks stay in this pool; joins help instead of blocking
-        } else {
-            POOL.invoke(task);
+            // forks stay in this pool; joins help instead of blocking
+            new RangeTask(body, 0, n, chunkSize(n, g)).invoke();
+            return;
+        }
+        new Team(body, n, chunkSize(n, g)).runAsCaller();
+    }
+
+    /** About 4 ranges per thread for balance, none shorter than the grain. */
+    private static int chunkSize(int n, int grain) {
+        int p = POOL.getParallelism();
+        return Math.max(grain, (int) ((n + 4L * p - 1) / (4L * p)));
+    }
+
+    /**
+     * A parallel loop started from outside the pool. The index range is cut into chunks that participants claim one
+     * at a time: the calling thread, which starts at once, and up to parallelism - 1 pool tasks, so one call never
+     * has more threads running than the pool has workers. A pool worker that wakes up late (parked threads on a VM
+     * can take 100s of microseconds) finds the chunks already claimed and leaves; the caller never waits for a task
+     * that has not started, only for chunks that are running.
+     */
+    private static final class Team implements Runnable {
+        private final IntRangeBody body;
+        private final int n;
+        private final int chunk;
+        private final int chunks;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger pending;
+        private final Thread caller = Thread.currentThread();
+        private volatile Throwable failure;
+
+        Team(IntRangeBody body, int n, int chunk) {
+            this.body = body;
+            this.n = n;
+            this.chunk = chunk;
+            this.chunks = (int) ((n + (long) chunk - 1) / chunk);
+            this.pending = new AtomicInteger(chunks);
+        }
+
+        void runAsCaller() {
+            int helpers = Math.min(POOL.getParallelism() - 1, chunks - 1);
+            for (int i = 0; i < helpers; i++) {
+                POOL.execute(this);
+            }
+            work();
+            // wait for chunks still running on pool threads: spin briefly, then park
+            long spinUntil = System.nanoTime() + 50_000;
+            while (pending.get() > 0) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            Throwable f = failure;
+            if (f instanceof RuntimeException e) {
+                throw e;
+            }
+            if (f instanceof Error e) {
+                throw e;
+            }
+            if (f != null) {
+                throw new IllegalStateException(f);
+            }
+        }
+
+        /** A pool task's part: claim chunks until none are left. */
+        @Override
+        public void run() {
+            work();
+        }
+
+        private void work() {
+            for (int i; (i = next.getAndIncrement()) < chunks; ) {
+                int from = i * chunk;
+                int to = (int) Math.min(n, (long) from + chunk);
+                try {
+                    if (failure == null) {
+                        body.run(from, to);
+                    }
+                } catch (Throwable e) {
+                    synchronized (this) {
+                        if (failure == null) {
+                            failure = e;
+                        } else if (failure != e) {
+                            failure.addSuppressed(e);
+                        }
+                    }
+                } finally {
+                    if (pending.decrementAndGet() == 0 && Thread.currentThread() != caller) {
+                        LockSupport.unpark(caller);
+                    }
+                }
+            }
         }
     }
 

@@ -52,11 +52,11 @@ final class CrossEntropy {
         FloatVector vsum = FloatVector.zero(S);
         i = 0;
         for (; i < bound; i += L) {
-            vsum = vsum.add(Vec.load(m, base + i).sub(max).lanewise(VectorOperators.EXP));
+            vsum = vsum.add(VecMath.exp(Vec.load(m, base + i).sub(max)));
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = VecMath.sum(vsum);
         for (; i < n; i++) {
-            sum += (float) Math.exp(Vec.get(m, base + i) - max);
+            sum += VecMath.exp(Vec.get(m, base + i) - max);
         }
         return max + (float) Math.log(sum);
     }
@@ -84,10 +84,10 @@ final class CrossEntropy {
                 float lse = logSumExp.get(r);
                 int i = 0;
                 for (; i < bound; i += L) {
-                    Vec.store(Vec.load(ml, lb + i).sub(lse).lanewise(VectorOperators.EXP).mul(rowScale), mg, gb + i);
+                    Vec.store(VecMath.exp(Vec.load(ml, lb + i).sub(lse)).mul(rowScale), mg, gb + i);
                 }
                 for (; i < valid; i++) {
-                    Vec.set(mg, gb + i, (float) Math.exp(Vec.get(ml, lb + i) - lse) * rowScale);
+                    Vec.set(mg, gb + i, VecMath.exp(Vec.get(ml, lb + i) - lse) * rowScale);
                 }
                 for (; i < v; i++) {
                     Vec.set(mg, gb + i, 0f);

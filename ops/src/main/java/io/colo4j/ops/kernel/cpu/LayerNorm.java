@@ -35,7 +35,7 @@ final class LayerNorm {
                 for (; i < bound; i += L) {
                     vs = vs.add(Vec.load(mx, xb + i));
                 }
-                float sum = vs.reduceLanes(VectorOperators.ADD);
+                float sum = VecMath.sum(vs);
                 for (; i < n; i++) {
                     sum += Vec.get(mx, xb + i);
                 }
@@ -46,7 +46,7 @@ final class LayerNorm {
                     FloatVector d = Vec.load(mx, xb + i).sub(mu);
                     vv = d.fma(d, vv);
                 }
-                float var = vv.reduceLanes(VectorOperators.ADD);
+                float var = VecMath.sum(vv);
                 for (; i < n; i++) {
                     float d = Vec.get(mx, xb + i) - mu;
                     var += d * d;

@@ -93,11 +93,11 @@ final class Pointwise {
         return switch (op) {
             case GELU_TANH -> {
                 FloatVector inner = x.mul(x).mul(x).mul(UnaryOp.GELU_COEF).add(x).mul(UnaryOp.SQRT_2_OVER_PI);
-                yield inner.lanewise(VectorOperators.TANH).add(1f).mul(x).mul(0.5f);
+                yield VecMath.tanh(inner).add(1f).mul(x).mul(0.5f);
             }
             case RELU -> x.max(0f);
-            case SILU -> x.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
-            case EXP -> x.lanewise(VectorOperators.EXP);
+            case SILU -> x.div(VecMath.exp(x.neg()).add(1f));
+            case EXP -> VecMath.exp(x);
             case NEG -> x.neg();
         };
     }
@@ -126,19 +126,18 @@ final class Pointwise {
         return switch (op) {
             case GELU_TANH -> {
                 FloatVector x2 = x.mul(x);
-                FloatVector t = x2.mul(UnaryOp.GELU_COEF).add(1f).mul(x).mul(UnaryOp.SQRT_2_OVER_PI)
-                        .lanewise(VectorOperators.TANH);
+                FloatVector t = VecMath.tanh(x2.mul(UnaryOp.GELU_COEF).add(1f).mul(x).mul(UnaryOp.SQRT_2_OVER_PI));
                 FloatVector dInner = x2.mul(3f * UnaryOp.GELU_COEF).add(1f).mul(UnaryOp.SQRT_2_OVER_PI);
                 FloatVector oneMinusT2 = t.mul(t).neg().add(1f);
                 yield t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(oneMinusT2).mul(dInner));
             }
             case RELU -> FloatVector.broadcast(S, 0f).blend(1f, x.compare(VectorOperators.GT, 0f));
             case SILU -> {
-                FloatVector s = x.neg().lanewise(VectorOperators.EXP).add(1f);
+                FloatVector s = VecMath.exp(x.neg()).add(1f);
                 s = FloatVector.broadcast(S, 1f).div(s);
                 yield s.mul(x.mul(s.neg().add(1f)).add(1f));
             }
-            case EXP -> x.lanewise(VectorOperators.EXP);
+            case EXP -> VecMath.exp(x);
             case NEG -> FloatVector.broadcast(S, -1f);
         };
     }

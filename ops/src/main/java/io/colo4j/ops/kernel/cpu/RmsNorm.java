@@ -34,7 +34,7 @@ final class RmsNorm {
                     FloatVector v = Vec.load(mx, xb + i);
                     acc = v.fma(v, acc);
                 }
-                float sq = acc.reduceLanes(VectorOperators.ADD);
+                float sq = VecMath.sum(acc);
                 for (; i < n; i++) {
                     float v = Vec.get(mx, xb + i);
                     sq += v * v;

@@ -13,22 +13,26 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-precision GEMM on the CPU with the Vector API: {@code C = alpha * op(A) @ op(B) + beta * C} on
  * row-major float32 matrices in {@link MemorySegment}s.
  *
- * <p>Design (Goto/BLIS style, with the two inner loops swapped so that the A micro-panel stays in L1):
+ * <p>Design (Goto/BLIS style):
  * <ul>
- *   <li>op(B) is packed per (NC columns x KC depth) block into NR-wide panels {@code [kc][NR]}, and alpha * op(A)
- *       per (MC rows x KC depth) block into MR-tall panels {@code [kc][MR]}, both zero padded, into per-thread
- *       {@code float[]} buffers; packing also absorbs the transposes, so one micro-kernel serves all four cases.</li>
- *   <li>The micro-kernel keeps an MR x NR = 6 x 2L tile of C in 12 vector accumulators (L = 16 lanes with AVX-512),
- *       one broadcast of A and two loads of B per 12 FMAs, and merges the tile into C once per KC block
- *       (store when beta == 0 on the first block, so whatever C held, NaN included, is ignored).</li>
- *   <li>Edge tiles run the same kernel into a scratch tile and are merged with scalar code.</li>
- *   <li>Parallelism: the rows of C (or its columns when there are too few rows) are split into one block per
- *       thread of {@link CpuThreads#pool()}; each thread packs its own panels. Small problems stay on the
- *       calling thread; tiny and skinny ones (m &lt;= 4, or n &lt; L) take an unpacked vector path.</li>
+ *   <li>Loops: for each NC-column block of C, for each KC-deep block, op(B)[KC x NC] is packed into NR-wide panels
+ *       {@code [kc][NR]}; then for each MC-row block, alpha * op(A)[MC x KC] is packed into MR-tall panels
+ *       {@code [kc][MR]}; then for each A panel (kept in L1, MR x KC = 12 KiB) the micro-kernel sweeps all the B
+ *       panels of the block (streamed from L2/L3). Panels are zero padded, in per-thread {@code float[]} buffers;
+ *       packing absorbs the transposes, so one micro-kernel serves all four cases.</li>
+ *   <li>Micro-kernel: a 6 x 2L tile of C (L = 16 lanes with AVX-512: 6 x 32) in 12 vector accumulators; per step
+ *       of k, 2 vector loads of B, 6 broadcasts of A, 12 independent FMAs. The tile is merged into C once per KC
+ *       block: stored on the first block when beta == 0 (so whatever C held, NaN included, is ignored), added
+ *       otherwise. Edge tiles run the same kernel into a scratch tile that is merged with scalar code.</li>
+ *   <li>Parallelism: the longer side of C is split into one block per thread of {@link CpuThreads#pool()}; each
+ *       thread packs its own panels. Problems under {@code PARALLEL_MIN} (160^3) multiply-adds stay on the calling thread;
+ *       batches of small problems are spread across the pool one problem per task. Tiny (&lt; 32^3) and skinny
+ *       (m &lt;= 4, or n &lt; L) problems take an unpacked vector path (axpy rows or dot products).</li>
  * </ul>
  *
  * <p>All entry points validate their arguments and throw {@link IllegalArgumentException} naming "sgemm" and the
- * offending values. C must not overlap A or B (not checked). Safe to call from many threads at once.
+ * offending values. C must not overlap A or B (not checked). Thread-confined segments are computed on the calling
+ * thread; heap segments through off-heap copies. Safe to call from many threads at once.
  */
 public final class Sgemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -52,9 +56,11 @@ public final class Sgemm {
     /** Below this many multiply-adds, one thread and no packing. */
     static final long TINY = 32L * 32 * 32;
     /** Below this many multiply-adds, the packed path stays on one thread. */
-    static final long PARALLEL_MIN = 128L * 128 * 64;
+    static final long PARALLEL_MIN = 160L * 160 * 160;
     /** Rows of C at most that take the unpacked (GEMV-like) path. */
     static final int SKINNY_M = 4;
+    /** Depth staged at a time when packing a transposed B. */
+    private static final int PB = 64;
     /** Columns of C per pass of the unpacked axpy form, so its accumulators stay in L1. */
     private static final int AXPY_COLS = 512;
 
@@ -310,7 +316,10 @@ public final class Sgemm {
                 }
                 return;
             }
-            if (t > 1 && m >= 2 * MR * t) {
+            // split the longer side of C: each thread packs all of op(B) when rows are split, all of op(A) when columns are
+            boolean rowsSplit = m >= 2 * MR * t;
+            boolean colsSplit = n >= 2 * NR * t;
+            if (t > 1 && rowsSplit && (m >= n || !colsSplit)) {
                 int rows = roundUp(ceilDiv(m, t), MR);
                 CpuThreads.parallelFor(ceilDiv(m, rows), 1, (from, to) -> {
                     Workspace ws = Workspace.get();
@@ -318,7 +327,7 @@ public final class Sgemm {
                         packed(aOff, bOff, cOff, q * rows, Math.min(m, (q + 1) * rows), 0, n, ws);
                     }
                 });
-            } else if (t > 1 && n >= 2 * NR * t) {
+            } else if (t > 1 && colsSplit) {
                 int cols = roundUp(ceilDiv(n, t), NR);
                 CpuThreads.parallelFor(ceilDiv(n, cols), 1, (from, to) -> {
                     Workspace ws = Workspace.get();
@@ -365,7 +374,7 @@ public final class Sgemm {
                 int nc = Math.min(NC, n1 - jc);
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
-                    packB(bOff, pc, kc, jc, nc, bp, row);
+                    packB(bOff, pc, kc, jc, nc, bp, row, ws.stage);
                     int mode = pc > 0 || beta == 1f ? ADD : beta == 0f ? STORE : SCALE;
                     for (int ic = m0; ic < m1; ic += MC) {
                         int mc = Math.min(MC, m1 - ic);
@@ -390,7 +399,7 @@ public final class Sgemm {
         }
 
         /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels [kc][NR], zero padded. */
-        private void packB(long bOff, int pc, int kc, int jc, int nc, float[] bp, float[] row) {
+        private void packB(long bOff, int pc, int kc, int jc, int nc, float[] bp, float[] row, float[] stage) {
             for (int jp = 0; jp < nc; jp += NR) {
                 int w = Math.min(NR, nc - jp);
                 int dst = jp * kc;
@@ -410,6 +419,33 @@ public final class Sgemm {
                             int d = dst + p * NR;
                             FloatVector.fromMemorySegment(S, b, src, ORDER, m0).intoArray(bp, d);
                             FloatVector.fromMemorySegment(S, b, src + VB, ORDER, m1).intoArray(bp, d + L);
+                        }
+                    }
+                } else if (w == NR) {
+                    // NR rows of B, PB of their columns at a time, staged contiguously; then rows of the panel are
+                    // written whole (a 64 x NR block of the panel stays in L1, unlike scattering all kc rows at once)
+                    int p0 = 0;
+                    for (; p0 + PB <= kc; p0 += PB) {
+                        for (int q = 0; q < NR; q++) {
+                            MemorySegment.copy(b, F, (bOff + (long) (jc + jp + q) * ldb + pc + p0) * Float.BYTES, stage, q * PB, PB);
+                        }
+                        for (int p = 0; p < PB; p++) {
+                            int d = dst + (p0 + p) * NR;
+                            for (int q = 0; q < NR; q++) {
+                                bp[d + q] = stage[q * PB + p];
+                            }
+                        }
+                    }
+                    int pw = kc - p0;
+                    if (pw > 0) {
+                        for (int q = 0; q < NR; q++) {
+                            MemorySegment.copy(b, F, (bOff + (long) (jc + jp + q) * ldb + pc + p0) * Float.BYTES, stage, q * pw, pw);
+                        }
+                        for (int p = 0; p < pw; p++) {
+                            int d = dst + (p0 + p) * NR;
+                            for (int q = 0; q < NR; q++) {
+                                bp[d + q] = stage[q * pw + p];
+                            }
                         }
                     }
                 } else {
@@ -494,9 +530,17 @@ public final class Sgemm {
                 for (int j0 = 0; j0 < w; j0 += chunk) {
                     int cw = Math.min(chunk, w - j0);
                     if (dot) {
-                        dotRows(bOff, n0 + j0, cw, ar, bt, acc);
+                        if (h == 1) {
+                            dotRow(bOff, n0 + j0, cw, ar, bt, acc);
+                        } else {
+                            dotRows(bOff, n0 + j0, cw, ar, bt, acc);
+                        }
                     } else {
-                        axpyRows(bOff, n0 + j0, cw, ar, acc);
+                        if (h == 1) {
+                            axpyRow(bOff, n0 + j0, cw, ar, acc);
+                        } else {
+                            axpyRows(bOff, n0 + j0, cw, ar, acc);
+                        }
                     }
                     for (int r = 0; r < h; r++) {
                         storeRow(acc, r * cw, (cOff + (long) (i0 + r) * ldc + n0 + j0) * Float.BYTES, cw);
@@ -560,6 +604,80 @@ public final class Sgemm {
                 acc[w + q] = s1.reduceLanes(VectorOperators.ADD);
                 acc[2 * w + q] = s2.reduceLanes(VectorOperators.ADD);
                 acc[3 * w + q] = s3.reduceLanes(VectorOperators.ADD);
+            }
+        }
+
+        /** dotRows for a single row of A (GEMV): acc[q] = sum_p ar[p] * op(B)[p, n0 + q]. */
+        private void dotRow(long bOff, int n0, int w, float[] ar, float[] bt, float[] acc) {
+            int k = this.k;
+            int kv = k - k % L;
+            int k2 = k - k % (2 * L);
+            VectorMask<Float> tail = S.indexInRange(kv, k);
+            for (int q = 0; q < w; q++) {
+                FloatVector s0 = FloatVector.zero(S);
+                FloatVector s1 = s0;
+                long src = (bOff + (long) (n0 + q) * ldb) * Float.BYTES;
+                int bo = q * k;
+                int p = 0;
+                for (; p < k2; p += 2 * L) {
+                    FloatVector b0 = bt != null ? FloatVector.fromArray(S, bt, bo + p)
+                            : FloatVector.fromMemorySegment(S, b, src + (long) p * Float.BYTES, ORDER);
+                    FloatVector b1 = bt != null ? FloatVector.fromArray(S, bt, bo + p + L)
+                            : FloatVector.fromMemorySegment(S, b, src + (long) (p + L) * Float.BYTES, ORDER);
+                    s0 = FloatVector.fromArray(S, ar, p).fma(b0, s0);
+                    s1 = FloatVector.fromArray(S, ar, p + L).fma(b1, s1);
+                }
+                for (; p < kv; p += L) {
+                    FloatVector bv = bt != null ? FloatVector.fromArray(S, bt, bo + p)
+                            : FloatVector.fromMemorySegment(S, b, src + (long) p * Float.BYTES, ORDER);
+                    s0 = FloatVector.fromArray(S, ar, p).fma(bv, s0);
+                }
+                if (kv < k) {
+                    FloatVector bv = bt != null ? FloatVector.fromArray(S, bt, bo + kv, tail)
+                            : FloatVector.fromMemorySegment(S, b, src + (long) kv * Float.BYTES, ORDER, tail);
+                    s1 = FloatVector.fromArray(S, ar, kv, tail).fma(bv, s1);
+                }
+                acc[q] = s0.add(s1).reduceLanes(VectorOperators.ADD);
+            }
+        }
+
+        /** axpyRows for a single row of A (GEMV): acc[0:w] = sum_p ar[p] * op(B)[p, n0:n0+w]. */
+        private void axpyRow(long bOff, int n0, int w, float[] ar, float[] acc) {
+            int k = this.k;
+            int wv = w - w % L;
+            VectorMask<Float> tail = S.indexInRange(wv, w);
+            java.util.Arrays.fill(acc, 0, w, 0f);
+            long ldbB = (long) ldb * Float.BYTES;
+            long src = (bOff + n0) * Float.BYTES;
+            int p = 0;
+            for (; p + 1 < k; p += 2, src += 2 * ldbB) {
+                FloatVector a0 = FloatVector.broadcast(S, ar[p]);
+                FloatVector a1 = FloatVector.broadcast(S, ar[p + 1]);
+                int j = 0;
+                for (; j < wv; j += L) {
+                    long o = src + (long) j * Float.BYTES;
+                    FloatVector x = FloatVector.fromMemorySegment(S, b, o, ORDER);
+                    FloatVector y = FloatVector.fromMemorySegment(S, b, o + ldbB, ORDER);
+                    a1.fma(y, a0.fma(x, FloatVector.fromArray(S, acc, j))).intoArray(acc, j);
+                }
+                if (j < w) {
+                    long o = src + (long) j * Float.BYTES;
+                    FloatVector x = FloatVector.fromMemorySegment(S, b, o, ORDER, tail);
+                    FloatVector y = FloatVector.fromMemorySegment(S, b, o + ldbB, ORDER, tail);
+                    a1.fma(y, a0.fma(x, FloatVector.fromArray(S, acc, j, tail))).intoArray(acc, j, tail);
+                }
+            }
+            if (p < k) {
+                FloatVector a0 = FloatVector.broadcast(S, ar[p]);
+                int j = 0;
+                for (; j < wv; j += L) {
+                    FloatVector x = FloatVector.fromMemorySegment(S, b, src + (long) j * Float.BYTES, ORDER);
+                    a0.fma(x, FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
+                }
+                if (j < w) {
+                    FloatVector x = FloatVector.fromMemorySegment(S, b, src + (long) j * Float.BYTES, ORDER, tail);
+                    a0.fma(x, FloatVector.fromArray(S, acc, j, tail)).intoArray(acc, j, tail);
+                }
             }
         }
 
@@ -696,6 +814,7 @@ public final class Sgemm {
         private static final ThreadLocal<Workspace> LOCAL = ThreadLocal.withInitial(Workspace::new);
 
         final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
+        final float[] stage = new float[NR * PB];
         private float[] ap = new float[0];
         private float[] bp = new float[0];
         private float[] row = new float[0];

@@ -46,13 +46,13 @@ final class Softmax {
         FloatVector vsum = FloatVector.zero(S);
         i = 0;
         for (; i < bound; i += L) {
-            FloatVector e = Vec.load(mx, xBase + i).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VecMath.exp(Vec.load(mx, xBase + i).mul(scale).sub(shift));
             Vec.store(e, mo, oBase + i);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = VecMath.sum(vsum);
         for (; i < valid; i++) {
-            float e = (float) Math.exp(Vec.get(mx, xBase + i) * scale - shift);
+            float e = VecMath.exp(Vec.get(mx, xBase + i) * scale - shift);
             Vec.set(mo, oBase + i, e);
             sum += e;
         }
@@ -89,7 +89,7 @@ final class Softmax {
                 for (; i < bound; i += L) {
                     vdot = Vec.load(my, yb + i).fma(Vec.load(mg, gb + i), vdot);
                 }
-                float dot = vdot.reduceLanes(VectorOperators.ADD);
+                float dot = VecMath.sum(vdot);
                 for (; i < n; i++) {
                     dot += Vec.get(my, yb + i) * Vec.get(mg, gb + i);
                 }

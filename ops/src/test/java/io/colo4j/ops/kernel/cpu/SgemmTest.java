@@ -413,5 +413,12 @@ class SgemmTest {
             assertThat(h).isEqualTo(1);
         }
         assertThat(CpuThreads.pool().getParallelism()).isEqualTo(CpuThreads.threads()).isGreaterThanOrEqualTo(1);
+        // a failing body surfaces in the caller, after every range has finished
+        assertThatThrownBy(() -> CpuThreads.parallelFor(100, 1, (from, to) -> {
+            if (from <= 57 && 57 < to) {
+                throw new IllegalStateException("boom at 57");
+            }
+        })).hasMessageContaining("boom at 57");
+        assertThat(Thread.currentThread().getName()).doesNotStartWith("colo4j-cpu-");
     }
 }

@@ -1,0 +1,173 @@
+package io.colo4j.cli;
+
+import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
+import io.colo4j.zoo.gpt2.Gpt2Config;
+import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
+import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.tokenizer.Tokenizer;
+import io.colo4j.zoo.tokenizer.Tokenizers;
+import io.colo4j.zoo.train.TokenData;
+import io.colo4j.zoo.train.TrainConfig;
+import io.colo4j.zoo.train.Trainer;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bin/colo4j train}: trains a language model on a text file, serially for now. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains a GPT-2 on a text file: AdamW, linear warmup + cosine decay, global-norm clipping; "
+                + "checkpoints (HF model folder + optimizer state) every --save-every steps and at the end, resumable with --resume.",
+            "Progress is one redrawn line on a terminal, plain lines otherwise; --save also gets losses.csv and loss.png."})
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "gpt2", description = "Model family (only gpt2 so far).")
+    String model;
+
+    @Option(names = "--config", description = "tiny, small, medium, large or xl (default: tiny, or the --init/--resume model's).")
+    String config;
+
+    @Option(names = "--init", description = "Start from this HF model folder (config.json + model.safetensors).")
+    Path init;
+
+    @Option(names = "--data", description = "UTF-8 text file to train on (default: the bundled corpus of GNU license texts).")
+    Path data;
+
+    @Option(names = "--tokenizer", arity = "1..2", paramLabel = "SPEC",
+            description = "byte (default), gpt2 (GPT-2's BPE, bundled), an HF tokenizer.json, a folder, or vocab.json merges.txt.")
+    List<String> tokenizer;
+
+    @Option(names = "--steps", defaultValue = "50", description = "Optimizer steps in the whole run (default: ${DEFAULT-VALUE}).")
+    long steps;
+
+    @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seq", description = "Tokens per sequence (default: min(64, the model's positions)).")
+    Integer seq;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--warmup", description = "Linear warmup steps (default: 10%% of --steps).")
+    Long warmup;
+
+    @Option(names = "--min-lr-ratio", defaultValue = "0.1", description = "Cosine decay ends at lr * this (default: ${DEFAULT-VALUE}).")
+    double minLrRatio;
+
+    @Option(names = "--weight-decay", defaultValue = "0.1",
+            description = "AdamW weight decay, not applied to biases and LayerNorm weights (default: ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--beta1", defaultValue = "0.9", description = "AdamW beta1 (default: ${DEFAULT-VALUE}).")
+    double beta1;
+
+    @Option(names = "--beta2", defaultValue = "0.95", description = "AdamW beta2 (default: ${DEFAULT-VALUE}).")
+    double beta2;
+
+    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip, 0 = off (default: ${DEFAULT-VALUE}).")
+    double clip;
+
+    @Option(names = "--dropout", description = "Override the config's embd/attn/resid dropout.")
+    Float dropout;
+
+    @Option(names = "--seed", defaultValue = "1234", description = "Seed of the model init, data order and dropout (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--save", description = "Folder for checkpoints, losses.csv and loss.png (default with --resume: its save folder).")
+    Path save;
+
+    @Option(names = "--save-every", defaultValue = "0", description = "Checkpoint every N steps; 0 = only at the end (default: ${DEFAULT-VALUE}).")
+    long saveEvery;
+
+    @Option(names = "--resume", description = "Continue from a checkpoint folder, or a save folder's latest checkpoint.")
+    Path resume;
+
+    @Option(names = "--log-every", defaultValue = "0", description = "Without a terminal, a progress line every N steps; 0 = about 20 lines.")
+    long logEvery;
+
+    @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel degree (only 1 so far).")
+    int tp;
+
+    @Option(names = "--dp", defaultValue = "1", description = "Data-parallel degree (only 1 so far).")
+    int dp;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        if (tp != 1) {
+            throw new IllegalArgumentException("--tp " + tp + ": tensor parallelism arrives with the dispatcher; only --tp 1 works today");
+        }
+        if (dp != 1) {
+            throw new IllegalArgumentException("--dp " + dp + ": data parallelism is not wired yet (tensor parallelism arrives with the dispatcher); "
+                    + "only --dp 1 works today");
+        }
+        if (!model.equalsIgnoreCase("gpt2")) {
+            throw new IllegalArgumentException("--model " + model + ": only gpt2 is available");
+        }
+        if (init != null && resume != null) {
+            throw new IllegalArgumentException("give --init or --resume, not both");
+        }
+        Path checkpoint = resume == null ? null : Trainer.resolveCheckpoint(resume);
+        Gpt2Config cfg;
+        if (checkpoint != null) {
+            cfg = Gpt2Checkpoint.readConfig(checkpoint);
+        } else if (init != null) {
+            cfg = Gpt2Checkpoint.readConfig(init);
+        } else {
+            cfg = Gpt2Config.named(config == null ? "tiny" : config);
+        }
+        if (config != null && (checkpoint != null || init != null) && !Gpt2Config.named(config).withDropout(0).equals(cfg.withDropout(0))) {
+            throw new IllegalArgumentException("--config " + config + " differs from the model in " + (checkpoint != null ? checkpoint : init));
+        }
+        if (dropout != null && checkpoint == null) {
+            cfg = cfg.withDropout(dropout);
+        }
+        Tokenizer tok = Tokenizers.load(tokenizer == null ? List.of() : tokenizer);
+        if (tok.vocabSize() > cfg.vocabSize()) {
+            throw new IllegalArgumentException("the " + tok.spec() + " tokenizer has " + tok.vocabSize() + " ids but the model's vocabulary only "
+                    + cfg.vocabSize() + "; use a model with a larger vocabulary (e.g. --config small) or a smaller tokenizer (--tokenizer byte)");
+        }
+        if (data != null && !java.nio.file.Files.isRegularFile(data)) {
+            throw new IllegalArgumentException("--data " + data + ": no such file");
+        }
+        TokenData tokens = data == null ? TokenData.bundled(tok) : TokenData.fromFile(data, tok);
+        int seqLen = seq != null ? seq : Math.min(64, cfg.nPositions());
+        long warm = warmup != null ? warmup : steps / 10;
+        TrainConfig tc = new TrainConfig(steps, batch, seqLen, lr, warm, minLrRatio, weightDecay, beta1, beta2, clip, seed, saveEvery, logEvery);
+
+        Gpt2Model gpt2 = new Gpt2Model(cfg, seed);
+        if (init != null) {
+            Gpt2Checkpoint.loadWeights(gpt2, init.resolve(Gpt2Checkpoint.WEIGHTS));
+        }
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        Trainer trainer = new Trainer(new Gpt2LanguageModel(gpt2), tokens, tc).log(out, terminal);
+        Path saveDir = save;
+        if (saveDir == null && checkpoint != null) {
+            saveDir = checkpoint.toAbsolutePath().getParent();
+        }
+        if (saveDir != null) {
+            trainer.saveTo(saveDir);
+        }
+        out.println(String.format(Locale.ROOT,
+                "gpt2 %s: %.2fM parameters (%d layers, %d wide, %d heads, vocab %d, %d positions, dropout %.2f)%s",
+                config != null ? config : init != null ? "from " + init : checkpoint != null ? "from " + checkpoint : "tiny",
+                gpt2.parameterCount() / 1e6, cfg.nLayer(), cfg.nEmbd(), cfg.nHead(), cfg.vocabSize(), cfg.nPositions(), cfg.residPdrop(),
+                init != null ? ", weights from " + init : ""));
+        out.println(String.format(Locale.ROOT,
+                "data: %,d tokens from %s (tokenizer %s); %d steps x %d sequences x %d tokens; lr %.2e, warmup %d, cosine to %.0f%%, "
+                        + "weight decay %.3g, clip %.3g, seed %d%s",
+                tokens.size(), tokens.source(), tok.spec(), steps, batch, seqLen, lr, warm, minLrRatio * 100, weightDecay, clip, seed,
+                saveDir != null ? "; saving to " + saveDir : ""));
+        if (checkpoint != null) {
+            trainer.resume(checkpoint);
+        }
+        trainer.run();
+        if (saveDir != null) {
+            out.println("losses: " + saveDir.resolve("losses.csv") + ", curve: " + saveDir.resolve("loss.png"));
+        }
+        return 0;
+    }
+}

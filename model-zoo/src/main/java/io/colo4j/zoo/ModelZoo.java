@@ -1,0 +1,75 @@
+package io.colo4j.zoo;
+
+import io.colo4j.rules.ShardingRules;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.gpt2.Gpt2Config;
+import io.colo4j.zoo.gpt2.Gpt2Model;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The zoo's model families by name: how to build each from a named config, and the sharding rules
+ * shipped next to it. Tools (coverage, train) and the data-driven rule tests go through this list, so a
+ * family added here is covered by them automatically.
+ */
+public final class ModelZoo {
+    /** Builds a family's model from one of its config names. */
+    @FunctionalInterface
+    public interface Builder {
+        Module build(String config, long seed);
+    }
+
+    /**
+     * One model family.
+     *
+     * @param name          what {@code --model} says ({@code gpt2})
+     * @param description   one line
+     * @param configs       the config names {@link #build} takes, smallest first
+     * @param defaultConfig the config tools use when none is given (small enough for tests)
+     * @param builder       builds the serial model; inside an {@link io.colo4j.tensor.colo.InitContext}
+     *                      its parameters are lazy, so even the largest config costs no memory
+     * @param rulesResource the classpath resource of its sharding rules
+     */
+    public record Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
+                         String rulesResource) {
+        public Family {
+            configs = List.copyOf(configs);
+            if (!configs.contains(defaultConfig)) {
+                throw new IllegalArgumentException(name + ": default config " + defaultConfig + " is not one of " + configs);
+            }
+            Objects.requireNonNull(builder, "builder");
+            Objects.requireNonNull(rulesResource, "rulesResource");
+        }
+
+        public Module build(String config, long seed) {
+            return builder.build(config, seed);
+        }
+
+        /** The sharding rules shipped with the family. */
+        public ShardingRules rules() {
+            return ShardingRules.fromResource(rulesResource);
+        }
+    }
+
+    private static final List<Family> FAMILIES = List.of(
+            new Family("gpt2", "HF GPT2LMHeadModel: Conv1D layers, fused qkv, LM head tied to wte", Gpt2Config.NAMES, "tiny",
+                    (config, seed) -> new Gpt2Model(Gpt2Config.named(config), seed), "/io/colo4j/zoo/gpt2/gpt2.rules.json"));
+
+    private ModelZoo() {}
+
+    public static List<Family> families() {
+        return FAMILIES;
+    }
+
+    public static List<String> names() {
+        return FAMILIES.stream().map(Family::name).toList();
+    }
+
+    /** The family called {@code name} (case-insensitive); fails listing the known names. */
+    public static Family family(String name) {
+        String wanted = name.toLowerCase(Locale.ROOT);
+        return FAMILIES.stream().filter(f -> f.name().equals(wanted)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown model '" + name + "'; the zoo has " + names()));
+    }
+}

@@ -1,0 +1,74 @@
+package io.colo4j.ops.kernel.cpu;
+
+import static io.colo4j.ops.kernel.cpu.Vec.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * exp, tanh and lane sums from IEEE add/mul/fma only. The Vector API's own EXP/TANH and
+ * reduceLanes(ADD) round differently once C2 compiles them (SVML, a different reduction tree) than
+ * in the interpreter, which would make two runs with the same seed differ in the last bit; these
+ * give the same bits in every mode.
+ */
+final class VecMath {
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float MAX_ARG = 88.72283905206835f;
+    private static final float MIN_ARG = -87.33654475f;
+    /** 1.5 * 2^23: adding and subtracting it rounds a float to the nearest integer. */
+    private static final float ROUNDER = 12582912f;
+
+    private VecMath() {}
+
+    /** e^x to about 2 ulp (Cephes' expf polynomial); +inf above ln(FLT_MAX), 0 below the normal range. */
+    static FloatVector exp(FloatVector x) {
+        FloatVector clamped = x.max(MIN_ARG).min(MAX_ARG);
+        FloatVector n = clamped.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+        FloatVector r = n.fma(bc(-LN2_HI), clamped);
+        r = n.fma(bc(-LN2_LO), r);
+        FloatVector p = bc(1.9875691500e-4f);
+        p = p.fma(r, bc(1.3981999507e-3f));
+        p = p.fma(r, bc(8.3334519073e-3f));
+        p = p.fma(r, bc(4.1665795894e-2f));
+        p = p.fma(r, bc(1.6666665459e-1f));
+        p = p.fma(r, bc(5.0000001201e-1f));
+        p = p.mul(r).fma(r, r).add(1f);
+        // 2^n in two factors so that n = 128 and n = -126 stay representable
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector scaleA = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector scaleB = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector result = p.mul(scaleA).mul(scaleB);
+        VectorMask<Float> over = x.compare(VectorOperators.GT, MAX_ARG);
+        VectorMask<Float> under = x.compare(VectorOperators.LT, MIN_ARG);
+        return result.blend(Float.POSITIVE_INFINITY, over).blend(0f, under);
+    }
+
+    /** tanh(x) = 1 - 2 / (e^{2x} + 1): saturates to +-1 without overflow. */
+    static FloatVector tanh(FloatVector x) {
+        FloatVector e = exp(x.mul(2f));
+        return FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f)));
+    }
+
+    private static FloatVector bc(float v) {
+        return FloatVector.broadcast(S, v);
+    }
+
+    /** The sum of the lanes, always in lane order. */
+    static float sum(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
+    /** Scalar e^x with exactly the vector path's rounding, for loop tails. */
+    static float exp(float x) {
+        return exp(FloatVector.broadcast(S, x)).lane(0);
+    }
+}

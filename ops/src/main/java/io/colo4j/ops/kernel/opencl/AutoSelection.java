@@ -1,0 +1,81 @@
+package io.colo4j.ops.kernel.opencl;
+
+import io.colo4j.ops.kernel.KernelBackend;
+import io.colo4j.tensor.Init;
+import io.colo4j.tensor.MemoryScope;
+import io.colo4j.tensor.Tensor;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * {@code --backend auto}: OpenCL only when a device is present, its program builds, and a quick sgemm probe runs
+ * faster there than on the cpu backend. Decided once per process; every step is explained on {@code log}.
+ */
+public final class AutoSelection {
+    /** The size of the square sgemm probe. */
+    static final int PROBE_SIZE = 384;
+
+    private static volatile KernelBackend decided;
+    private static volatile String reason;
+
+    private AutoSelection() {}
+
+    /** The backend auto picks (cached after the first call), explaining the choice on {@code log} (may be null). */
+    public static synchronized KernelBackend choose(KernelBackend cpu, PrintStream log) {
+        if (decided != null) {
+            say(log, reason);
+            return decided;
+        }
+        KernelBackend pick = cpu;
+        String why;
+        OpenCl.Availability a = OpenCl.discover();
+        if (!a.available()) {
+            why = "auto: " + a.message() + "; using the cpu backend";
+        } else {
+            try {
+                OpenClBackend cl = OpenClBackend.shared();
+                double clMs = probe(cl);
+                double cpuMs = probe(cpu);
+                double clG = 2.0 * PROBE_SIZE * PROBE_SIZE * PROBE_SIZE / (clMs * 1e6);
+                double cpuG = 2.0 * PROBE_SIZE * PROBE_SIZE * PROBE_SIZE / (cpuMs * 1e6);
+                boolean faster = clMs < cpuMs;
+                pick = faster ? cl : cpu;
+                why = String.format(Locale.ROOT, "auto: sgemm %d^3 probe: opencl (%s) %.1f GFLOP/s, cpu %.1f GFLOP/s; using %s",
+                        PROBE_SIZE, cl.deviceName(), clG, cpuG, pick.name());
+            } catch (RuntimeException | LinkageError e) {
+                why = "auto: OpenCL device present but unusable (" + e.getMessage() + "); using the cpu backend";
+            }
+        }
+        decided = pick;
+        reason = why;
+        say(log, why);
+        return pick;
+    }
+
+    private static void say(PrintStream log, String msg) {
+        if (log != null && msg != null) {
+            log.println(msg);
+        }
+    }
+
+    /** Best milliseconds of a few square matmuls after a short warm-up (which also lets C2 compile the cpu kernel). */
+    static double probe(KernelBackend b) {
+        int n = PROBE_SIZE;
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor x = Tensor.init(Init.uniform(11, -1, 1), n, n);
+            Tensor y = Tensor.init(Init.uniform(12, -1, 1), n, n);
+            Tensor z = Tensor.zeros(n, n);
+            long warmEnd = System.nanoTime() + 300_000_000L;
+            for (int i = 0; i < 3 || (System.nanoTime() < warmEnd && i < 40); i++) {
+                b.matmul(x, y, z, 1f, 0f);
+            }
+            double best = Double.MAX_VALUE;
+            for (int i = 0; i < 3; i++) {
+                long t0 = System.nanoTime();
+                b.matmul(x, y, z, 1f, 0f);
+                best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+            }
+            return best;
+        }
+    }
+}
