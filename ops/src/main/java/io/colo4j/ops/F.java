@@ -68,6 +68,14 @@ public final class F {
         return Activations.unary(UnaryOp.RELU, x);
     }
 
+    public static Tensor tanh(Tensor x) {
+        return Activations.unary(UnaryOp.TANH, x);
+    }
+
+    public static Tensor exp(Tensor x) {
+        return Activations.unary(UnaryOp.EXP, x);
+    }
+
     public static Tensor silu(Tensor x) {
         return Activations.unary(UnaryOp.SILU, x);
     }

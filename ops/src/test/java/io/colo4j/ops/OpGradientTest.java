@@ -45,6 +45,8 @@ class OpGradientTest {
         check.check("gelu", in -> F.gelu(in[0]), randomInput(1, 3, 4, 37));
         check.check("relu", in -> F.relu(in[0]), randomInput(2, 3, 4, 37));
         check.check("silu", in -> F.silu(in[0]), randomInput(3, 3, 4, 37));
+        check.check("tanh", in -> F.tanh(in[0]), randomInput(6, 3, 4, 37));
+        check.check("exp", in -> F.exp(in[0]), randomInput(7, 1, 4, 37));
         check.check("dropout", in -> F.dropout(in[0], 0.3f, true, 99), randomInput(4, 1, 4, 37));
         check.check("gelu on a transposed view", in -> F.gelu(in[0].mT()), randomInput(5, 2, 3, 5));
     }

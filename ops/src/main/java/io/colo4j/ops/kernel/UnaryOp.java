@@ -8,7 +8,9 @@ public enum UnaryOp {
     /** x * sigmoid(x), Llama's SwiGLU gate. */
     SILU,
     EXP,
-    NEG;
+    NEG,
+    /** BERT's pooler. Kept last: device kernels index these by ordinal. */
+    TANH;
 
     public static final float SQRT_2_OVER_PI = 0.7978845608028654f;
     public static final float GELU_COEF = 0.044715f;
@@ -20,6 +22,7 @@ public enum UnaryOp {
             case SILU -> x / (1f + (float) Math.exp(-x));
             case EXP -> (float) Math.exp(x);
             case NEG -> -x;
+            case TANH -> (float) Math.tanh(x);
         };
     }
 
@@ -38,6 +41,10 @@ public enum UnaryOp {
             }
             case EXP -> (float) Math.exp(x);
             case NEG -> -1f;
+            case TANH -> {
+                float t = (float) Math.tanh(x);
+                yield 1f - t * t;
+            }
         };
     }
 }

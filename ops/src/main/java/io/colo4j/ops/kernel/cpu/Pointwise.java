@@ -99,6 +99,7 @@ final class Pointwise {
             case SILU -> x.div(VecMath.exp(x.neg()).add(1f));
             case EXP -> VecMath.exp(x);
             case NEG -> x.neg();
+            case TANH -> VecMath.tanh(x);
         };
     }
 
@@ -139,6 +140,10 @@ final class Pointwise {
             }
             case EXP -> VecMath.exp(x);
             case NEG -> FloatVector.broadcast(S, -1f);
+            case TANH -> {
+                FloatVector t = VecMath.tanh(x);
+                yield t.mul(t).neg().add(1f);
+            }
         };
     }
 
