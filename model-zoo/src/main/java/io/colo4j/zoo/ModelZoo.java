@@ -1,5 +1,8 @@
 package io.colo4j.zoo;
 
+import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
+import io.colo4j.zoo.train.LanguageModel;
+
 import io.colo4j.rules.ShardingRules;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.gpt2.Gpt2Config;
@@ -20,6 +23,12 @@ public final class ModelZoo {
         Module build(String config, long seed);
     }
 
+    /** Wraps a built model as the trainer sees it (loss on a token window, save/load as a model folder). */
+    @FunctionalInterface
+    public interface Adapter {
+        LanguageModel adapt(Module model);
+    }
+
     /**
      * One model family.
      *
@@ -30,9 +39,10 @@ public final class ModelZoo {
      * @param builder       builds the serial model; inside an {@link io.colo4j.tensor.colo.InitContext}
      *                      its parameters are lazy, so even the largest config costs no memory
      * @param rulesResource the classpath resource of its sharding rules
+     * @param adapter       how {@code train} and {@code eval} drive a built model
      */
     public record Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
-                         String rulesResource) {
+                         String rulesResource, Adapter adapter) {
         public Family {
             configs = List.copyOf(configs);
             if (!configs.contains(defaultConfig)) {
@@ -40,6 +50,12 @@ public final class ModelZoo {
             }
             Objects.requireNonNull(builder, "builder");
             Objects.requireNonNull(rulesResource, "rulesResource");
+            Objects.requireNonNull(adapter, "adapter");
+        }
+
+        /** The built model as the trainer drives it. */
+        public LanguageModel languageModel(Module model) {
+            return adapter.adapt(model);
         }
 
         public Module build(String config, long seed) {
@@ -54,7 +70,8 @@ public final class ModelZoo {
 
     private static final List<Family> FAMILIES = List.of(
             new Family("gpt2", "HF GPT2LMHeadModel: Conv1D layers, fused qkv, LM head tied to wte", Gpt2Config.NAMES, "tiny",
-                    (config, seed) -> new Gpt2Model(Gpt2Config.named(config), seed), "/io/colo4j/zoo/gpt2/gpt2.rules.json"));
+                    (config, seed) -> new Gpt2Model(Gpt2Config.named(config), seed), "/io/colo4j/zoo/gpt2/gpt2.rules.json",
+                    model -> new Gpt2LanguageModel((Gpt2Model) model)));
 
     private ModelZoo() {}
 
