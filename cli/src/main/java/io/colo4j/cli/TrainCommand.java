@@ -1,5 +1,10 @@
 package io.colo4j.cli;
 
+import io.colo4j.spec.ProcessGroup;
+import io.colo4j.tensor.colo.DistContext;
+import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
 import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
@@ -88,21 +93,20 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log-every", defaultValue = "0", description = "Without a terminal, a progress line every N steps; 0 = about 20 lines.")
     long logEvery;
 
-    @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel degree (only 1 so far).")
+    @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel degree: in-JVM ranks sharding every weight (default: ${DEFAULT-VALUE}).")
     int tp;
 
-    @Option(names = "--dp", defaultValue = "1", description = "Data-parallel degree (only 1 so far).")
+    @Option(names = "--dp", defaultValue = "1", description = "Data-parallel degree: replicas each taking batch/dp sequences (default: ${DEFAULT-VALUE}).")
     int dp;
 
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
-        if (tp != 1) {
-            throw new IllegalArgumentException("--tp " + tp + ": tensor parallelism arrives with the dispatcher; only --tp 1 works today");
+        if (tp < 1 || dp < 1) {
+            throw new IllegalArgumentException("--tp and --dp must be >= 1, got tp=" + tp + ", dp=" + dp);
         }
-        if (dp != 1) {
-            throw new IllegalArgumentException("--dp " + dp + ": data parallelism is not wired yet (tensor parallelism arrives with the dispatcher); "
-                    + "only --dp 1 works today");
+        if (batch % dp != 0) {
+            throw new IllegalArgumentException("--batch " + batch + " is not divisible by --dp " + dp + ": each dp rank takes batch/dp sequences");
         }
         if (!model.equalsIgnoreCase("gpt2")) {
             throw new IllegalArgumentException("--model " + model + ": only gpt2 is available");
@@ -138,36 +142,61 @@ final class TrainCommand implements Callable<Integer> {
         long warm = warmup != null ? warmup : steps / 10;
         TrainConfig tc = new TrainConfig(steps, batch, seqLen, lr, warm, minLrRatio, weightDecay, beta1, beta2, clip, seed, saveEvery, logEvery);
 
-        Gpt2Model gpt2 = new Gpt2Model(cfg, seed);
-        if (init != null) {
-            Gpt2Checkpoint.loadWeights(gpt2, init.resolve(Gpt2Checkpoint.WEIGHTS));
-        }
-        boolean terminal = System.console() != null && System.console().isTerminal();
-        Trainer trainer = new Trainer(new Gpt2LanguageModel(gpt2), tokens, tc).log(out, terminal);
         Path saveDir = save;
         if (saveDir == null && checkpoint != null) {
             saveDir = checkpoint.toAbsolutePath().getParent();
         }
-        if (saveDir != null) {
-            trainer.saveTo(saveDir);
-        }
         out.println(String.format(Locale.ROOT,
-                "gpt2 %s: %.2fM parameters (%d layers, %d wide, %d heads, vocab %d, %d positions, dropout %.2f)%s",
+                "gpt2 %s: %.2fM parameters (%d layers, %d wide, %d heads, vocab %d, %d positions, dropout %.2f)%s; tp=%d dp=%d%s",
                 config != null ? config : init != null ? "from " + init : checkpoint != null ? "from " + checkpoint : "tiny",
-                gpt2.parameterCount() / 1e6, cfg.nLayer(), cfg.nEmbd(), cfg.nHead(), cfg.vocabSize(), cfg.nPositions(), cfg.residPdrop(),
-                init != null ? ", weights from " + init : ""));
+                cfg.parameterCount() / 1e6, cfg.nLayer(), cfg.nEmbd(), cfg.nHead(), cfg.vocabSize(), cfg.nPositions(), cfg.residPdrop(),
+                init != null ? ", weights from " + init : "", tp, dp, tp * dp > 1 ? " (" + tp * dp + " in-JVM ranks)" : ""));
         out.println(String.format(Locale.ROOT,
                 "data: %,d tokens from %s (tokenizer %s); %d steps x %d sequences x %d tokens; lr %.2e, warmup %d, cosine to %.0f%%, "
                         + "weight decay %.3g, clip %.3g, seed %d%s",
                 tokens.size(), tokens.source(), tok.spec(), steps, batch, seqLen, lr, warm, minLrRatio * 100, weightDecay, clip, seed,
                 saveDir != null ? "; saving to " + saveDir : ""));
-        if (checkpoint != null) {
-            trainer.resume(checkpoint);
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        Gpt2Config modelConfig = cfg;
+        Path saveTo = saveDir;
+        if (tp * dp == 1) {
+            Gpt2Model gpt2 = new Gpt2Model(cfg, seed);
+            train(gpt2, null, tokens, tc, checkpoint, saveTo, out, terminal);
+        } else {
+            ThreadWorld.run(tp * dp, comm -> {
+                Gpt2Model gpt2;
+                DistContext context;
+                try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
+                    gpt2 = new Gpt2Model(modelConfig, seed);
+                    context = ctx.context();
+                }
+                ModelZoo.family("gpt2").rules().apply(gpt2);
+                train(gpt2, context, tokens, tc, checkpoint, saveTo, out, terminal);
+            });
         }
-        trainer.run();
         if (saveDir != null) {
             out.println("losses: " + saveDir.resolve("losses.csv") + ", curve: " + saveDir.resolve("loss.png"));
         }
         return 0;
+    }
+
+    /** One rank's run (the only one when serial): load, resume, train. */
+    private void train(Gpt2Model gpt2, DistContext context, TokenData tokens, TrainConfig tc, Path checkpoint, Path saveDir,
+                       PrintStream out, boolean terminal) throws java.io.IOException {
+        if (init != null) {
+            Gpt2Checkpoint.loadWeights(gpt2, init.resolve(Gpt2Checkpoint.WEIGHTS));
+        }
+        Trainer trainer = new Trainer(new Gpt2LanguageModel(gpt2), tokens, tc);
+        if (context != null) {
+            trainer.distributed(context);
+        }
+        trainer.log(out, terminal);
+        if (saveDir != null) {
+            trainer.saveTo(saveDir);
+        }
+        if (checkpoint != null) {
+            trainer.resume(checkpoint);
+        }
+        trainer.run();
     }
 }

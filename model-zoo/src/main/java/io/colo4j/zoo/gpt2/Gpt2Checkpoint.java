@@ -4,6 +4,7 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.io.SafeTensorsException;
 import io.colo4j.zoo.io.SafeTensorsReader;
+import io.colo4j.zoo.io.ShardReads;
 import io.colo4j.zoo.io.SafeTensorsWriter;
 import io.colo4j.zoo.io.TensorInfo;
 import java.io.IOException;
@@ -119,7 +120,7 @@ public final class Gpt2Checkpoint {
     private static void copy(SafeTensorsReader reader, Map<String, String> plan, Gpt2Model model) throws SafeTensorsException {
         Map<String, Parameter> params = model.namedParameters();
         for (Map.Entry<String, String> e : plan.entrySet()) {
-            reader.readInto(e.getValue(), params.get(e.getKey()));
+            ShardReads.readParameter(reader, e.getValue(), params.get(e.getKey()));
         }
     }
 
@@ -150,7 +151,7 @@ public final class Gpt2Checkpoint {
 
     private static Map<String, int[]> expectedShapes(Gpt2Model model) {
         Map<String, int[]> out = new LinkedHashMap<>();
-        model.namedParameters().forEach((name, p) -> out.put(name, p.shape()));
+        model.namedParameters().forEach((name, p) -> out.put(name, p.fullShape()));
         return out;
     }
 

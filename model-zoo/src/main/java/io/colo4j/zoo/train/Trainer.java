@@ -1,5 +1,10 @@
 package io.colo4j.zoo.train;
 
+import io.colo4j.tensor.colo.ColoParameter;
+import io.colo4j.tensor.colo.DataParallel;
+import io.colo4j.tensor.colo.DistContext;
+import io.colo4j.zoo.io.ShardReads;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -67,6 +72,8 @@ public final class Trainer {
     private boolean terminal;
     private long step;
     private double previousSeconds;
+    private DistContext dist;
+    private boolean writer = true;
 
     /** What a run did. */
     public record Result(List<Float> losses, long firstStep, long lastStep, double seconds, double tokensPerSecond, Path checkpoint) {}
@@ -106,6 +113,30 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Runs as one rank of a tp x dp group: each dp rank trains on its slice of every batch, gradients
+     * are averaged over dp and the clip norm is summed over tp (replicated parameters counted once), so
+     * every rank sees the serial run's loss; only global rank 0 logs and writes files. Checkpoints are
+     * gathered whole (a collective every rank joins), so they reload at any tp.
+     */
+    public Trainer distributed(DistContext context) {
+        if (config.batch() % context.dp().size() != 0) {
+            throw new IllegalArgumentException("batch " + config.batch() + " is not divisible by dp=" + context.dp().size());
+        }
+        this.dist = context;
+        this.writer = context.rank().globalRank() == 0;
+        if (!writer) {
+            this.out = null;
+        }
+        Tensor tpSum = Tensor.zeros(1);
+        this.normReduction = local -> {
+            tpSum.set((float) local, 0);
+            context.tp().allReduce(tpSum);
+            return tpSum.get(0);
+        };
+        return this;
+    }
+
     /** How many checkpoints to keep in the save folder (older ones are deleted after a new one is published). */
     public Trainer keepCheckpoints(int n) {
         this.keepCheckpoints = Math.max(1, n);
@@ -114,7 +145,7 @@ public final class Trainer {
 
     /** Progress output: a redrawn line when {@code terminal}, plain lines otherwise; null for silence. */
     public Trainer log(PrintStream out, boolean terminal) {
-        this.out = out;
+        this.out = writer ? out : null;
         this.terminal = terminal;
         return this;
     }
@@ -147,15 +178,22 @@ public final class Trainer {
             float loss;
             try (MemoryScope scope = MemoryScope.open()) {
                 IntTensor[] xy = data.batch(config.seed(), step, config.batch(), config.seq());
+                if (dist != null && dist.dp().size() > 1) {
+                    xy = dataParallelSlice(xy);
+                }
                 Tensor l = model.loss(xy[0], xy[1], step);
                 l.backward();
                 loss = l.item();
+                if (dist != null) {
+                    loss = averageOverDp(loss);
+                    DataParallel.averageGradients(model.module(), dist);
+                }
             }
             if (!Float.isFinite(loss)) {
                 optimizer.zeroGrad();
                 throw new IllegalStateException("step " + step + ": the loss is " + loss + " (diverged); lower --lr or raise --warmup");
             }
-            double norm = GradClip.clip(parameters, config.clip(), normReduction);
+            double norm = GradClip.clip(countedInNorm(), parameters, config.clip(), normReduction);
             if (!Double.isFinite(norm)) {
                 optimizer.zeroGrad();
                 throw new IllegalStateException("step " + step + ": the gradient norm is " + norm + "; lower --lr or set --clip");
@@ -185,10 +223,57 @@ public final class Trainer {
         return new Result(List.copyOf(losses.subList((int) first, losses.size())), first, step, seconds, tokPerSec, last);
     }
 
+    /** This dp rank's rows of the batch. */
+    private IntTensor[] dataParallelSlice(IntTensor[] xy) {
+        int dp = dist.dp().size();
+        int rows = config.batch() / dp;
+        int from = dist.rank().dpRank() * rows * config.seq();
+        IntTensor[] out = new IntTensor[2];
+        for (int i = 0; i < 2; i++) {
+            int[] v = java.util.Arrays.copyOfRange(xy[i].data(), from, from + rows * config.seq());
+            out[i] = IntTensor.of(v, rows, config.seq());
+        }
+        return out;
+    }
+
+    private float averageOverDp(float local) {
+        if (dist.dp().size() == 1) {
+            return local;
+        }
+        Tensor t = Tensor.scalar(local);
+        dist.dp().allReduce(t);
+        return t.item() / dist.dp().size();
+    }
+
+    /** Sharded gradients count on every tp rank, replicated ones (identical everywhere) on tp rank 0 only. */
+    private List<Parameter> countedInNorm() {
+        if (dist == null || dist.tpSize() == 1) {
+            return parameters;
+        }
+        List<Parameter> counted = new ArrayList<>();
+        for (Parameter p : parameters) {
+            boolean replicated = !(p instanceof ColoParameter colo) || colo.isReplicated();
+            if (!replicated || dist.tpRank() == 0) {
+                counted.add(p);
+            }
+        }
+        return counted;
+    }
+
     // ---- checkpoints ----------------------------------------------------------------------------
 
     /** Writes checkpoint-{step} atomically, updates {@code latest}, losses.csv and loss.png; returns its path. */
     public Path checkpoint(double elapsedSeconds) throws IOException {
+        if (dist == null) {
+            return write(elapsedSeconds, optimizer.stateTensors());
+        }
+        Map<String, Tensor> moments = GatheredParameters.gatherLike(optimizer.stateTensors(), model.module().namedParameters());
+        try (GatheredParameters whole = GatheredParameters.open(model.module())) {
+            return writer ? write(elapsedSeconds, moments) : saveDir.resolve(String.format(Locale.ROOT, "checkpoint-%d", step));
+        }
+    }
+
+    private Path write(double elapsedSeconds, Map<String, Tensor> optimizerState) throws IOException {
         Files.createDirectories(saveDir);
         String name = String.format(Locale.ROOT, "checkpoint-%d", step);
         Path target = saveDir.resolve(name);
@@ -196,7 +281,7 @@ public final class Trainer {
         try {
             Files.createDirectories(staged);
             model.save(staged);
-            SafeTensorsWriter.write(staged.resolve(OPTIMIZER), optimizer.stateTensors(), Map.of("format", "colo4j-adamw"));
+            SafeTensorsWriter.write(staged.resolve(OPTIMIZER), optimizerState, Map.of("format", "colo4j-adamw"));
             AtomicFiles.writeString(staged.resolve(STATE), stateJson(elapsedSeconds));
             AtomicFiles.publishDirectory(staged, target);
         } finally {
@@ -326,7 +411,12 @@ public final class Trainer {
         }
         Map<String, Tensor> optState;
         try (MemoryScope scope = MemoryScope.open(); SafeTensorsReader reader = SafeTensorsReader.open(cp.resolve(OPTIMIZER))) {
-            optState = reader.readAll();
+            optState = new LinkedHashMap<>();
+            Map<String, Parameter> byName = model.module().namedParameters();
+            for (Map.Entry<String, Tensor> e : reader.readAll().entrySet()) {
+                Parameter p = byName.get(e.getKey().substring(0, Math.max(0, e.getKey().lastIndexOf('.'))));
+                optState.put(e.getKey(), p == null ? e.getValue() : ShardReads.sliceLike(e.getValue(), p));
+            }
             try {
                 optimizer.loadState(optState, stepCounts);
             } catch (IllegalArgumentException e) {
