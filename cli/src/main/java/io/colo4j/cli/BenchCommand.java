@@ -7,6 +7,7 @@ import io.colo4j.ops.kernel.KernelBackend;
 import io.colo4j.ops.kernel.cpu.CpuThreads;
 import io.colo4j.ops.kernel.opencl.OpenClBackend;
 import io.colo4j.ops.kernel.opencl.OpenClGemmBench;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j bench gemm|kernels}: kernel speed, printed against this machine's own anchors. */
 @Command(name = "bench", description = "Benchmarks: gemm GFLOP/s, fused-kernel bandwidth, dispatch overhead.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class, BenchCommand.Dispatch.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class, BenchCommand.Dispatch.class, BenchCommand.Train.class})
 final class BenchCommand {
     private BenchCommand() {}
 
@@ -49,6 +50,46 @@ final class BenchCommand {
                 OpenClGemmBench.run(cl, sizes, t, warmup, iterations, anchor, System.out);
             } else {
                 GemmBench.run(sizes, t, warmup, iterations, anchor, System.out);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = "GPT-2 training-step speed and per-rank memory at each --tp, beside the PyTorch reference script in the same run.")
+    static final class Train implements Callable<Integer> {
+        @Option(names = "--config", defaultValue = "small", description = "GPT-2 config (default: ${DEFAULT-VALUE}).")
+        String config;
+
+        @Option(names = "--tp", split = ",", defaultValue = "1,2", description = "Tensor-parallel degrees to time (default: ${DEFAULT-VALUE}).")
+        int[] tps;
+
+        @Option(names = "--batch", defaultValue = "4")
+        int batch;
+
+        @Option(names = "--seq", defaultValue = "128")
+        int seq;
+
+        @Option(names = "--steps", defaultValue = "3", description = "Steps per run; the first is warm-up (default: ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Option(names = "--anchor", negatable = true, defaultValue = "true",
+                description = "Also run ../shared/reference/torch_gpt2.py with the same config and threads (default: ${DEFAULT-VALUE}).")
+        boolean anchor;
+
+        @Override
+        public Integer call() throws Exception {
+            List<io.colo4j.zoo.train.TrainBench.Result> results = new java.util.ArrayList<>();
+            for (int tp : tps) {
+                results.add(io.colo4j.zoo.train.TrainBench.run(config, tp, batch, seq, steps, System.out));
+            }
+            double torchTokens = anchor ? TorchAnchor.gpt2TokensPerSecond(config, batch, seq, steps, System.out) : Double.NaN;
+            double tp1 = results.get(0).tokensPerSecond();
+            for (io.colo4j.zoo.train.TrainBench.Result r : results) {
+                System.out.printf("tp=%d: %.1f tokens/s, %.2fx tp=%d%s; state per rank %.2fx tp=%d%n", r.tp(), r.tokensPerSecond(),
+                        r.tokensPerSecond() / tp1, results.get(0).tp(),
+                        Double.isNaN(torchTokens) ? "" : String.format(", %.2fx PyTorch", r.tokensPerSecond() / torchTokens),
+                        (double) r.stateBytesPerRank() / results.get(0).stateBytesPerRank(), results.get(0).tp());
             }
             return 0;
         }

@@ -22,7 +22,7 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** The named configurations {@link #named} knows. */
-    public static final List<String> NAMES = List.of("tiny", "small", "medium", "large", "xl");
+    public static final List<String> NAMES = List.of("tiny", "mini", "small", "medium", "large", "xl");
 
     public Gpt2Config {
         if (vocabSize < 1 || nPositions < 1 || nEmbd < 1 || nLayer < 0 || nHead < 1) {
@@ -52,6 +52,11 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
         return of(256, 64, 64, 2, 4).withDropout(0f);
     }
 
+    /** The main job's model: byte vocabulary, 4 layers, 128 wide, 4 heads, 128 positions (0.8M parameters). */
+    public static Gpt2Config mini() {
+        return of(256, 128, 128, 4, 4).withDropout(0f);
+    }
+
     /** HF {@code gpt2} (124M). */
     public static Gpt2Config small() {
         return of(50257, 1024, 768, 12, 12);
@@ -76,6 +81,7 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
     public static Gpt2Config named(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "tiny" -> tiny();
+            case "mini" -> mini();
             case "small", "gpt2" -> small();
             case "medium", "gpt2-medium" -> medium();
             case "large", "gpt2-large" -> large();
