@@ -3,7 +3,7 @@ package io.colo4j.cli;
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
-import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.tensor.comm.Communicators;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
@@ -105,6 +105,14 @@ final class TrainCommand implements Callable<Integer> {
         if (tp < 1 || dp < 1) {
             throw new IllegalArgumentException("--tp and --dp must be >= 1, got tp=" + tp + ", dp=" + dp);
         }
+        int mpiWorld = Communicators.underMpi() ? Integer.parseInt(System.getenv().getOrDefault("OMPI_COMM_WORLD_SIZE", "-1")) : -1;
+        if (mpiWorld > 0 && mpiWorld != tp * dp) {
+            throw new IllegalArgumentException("mpirun started " + mpiWorld + " processes but --tp " + tp + " x --dp " + dp + " = " + tp * dp
+                    + " ranks are needed: one process per rank");
+        }
+        if (mpiWorld > 0 && !"0".equals(System.getenv("OMPI_COMM_WORLD_RANK"))) {
+            out = new PrintStream(java.io.OutputStream.nullOutputStream());
+        }
         if (batch % dp != 0) {
             throw new IllegalArgumentException("--batch " + batch + " is not divisible by --dp " + dp + ": each dp rank takes batch/dp sequences");
         }
@@ -159,11 +167,13 @@ final class TrainCommand implements Callable<Integer> {
         boolean terminal = System.console() != null && System.console().isTerminal();
         Gpt2Config modelConfig = cfg;
         Path saveTo = saveDir;
+        PrintStream log = out;
         if (tp * dp == 1) {
             Gpt2Model gpt2 = new Gpt2Model(cfg, seed);
             train(gpt2, null, tokens, tc, checkpoint, saveTo, out, terminal);
         } else {
-            ThreadWorld.run(tp * dp, comm -> {
+            // threads of this JVM, or one rank per process when started by mpirun
+            Communicators.launch(tp * dp, comm -> {
                 Gpt2Model gpt2;
                 DistContext context;
                 try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
@@ -171,7 +181,7 @@ final class TrainCommand implements Callable<Integer> {
                     context = ctx.context();
                 }
                 ModelZoo.family("gpt2").rules().apply(gpt2);
-                train(gpt2, context, tokens, tc, checkpoint, saveTo, out, terminal);
+                train(gpt2, context, tokens, tc, checkpoint, saveTo, log, terminal);
             });
         }
         if (saveDir != null) {
