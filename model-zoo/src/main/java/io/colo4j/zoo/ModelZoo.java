@@ -71,7 +71,28 @@ public final class ModelZoo {
     private static final List<Family> FAMILIES = List.of(
             new Family("gpt2", "HF GPT2LMHeadModel: Conv1D layers, fused qkv, LM head tied to wte", Gpt2Config.NAMES, "tiny",
                     (config, seed) -> new Gpt2Model(Gpt2Config.named(config), seed), "/io/colo4j/zoo/gpt2/gpt2.rules.json",
-                    model -> new Gpt2LanguageModel((Gpt2Model) model)));
+                    model -> new Gpt2LanguageModel((Gpt2Model) model)),
+            new Family("opt", "HF OPTForCausalLM: torch Linear q/k/v/out_proj, ReLU fc1/fc2, learned positions (offset 2), LM head tied to embed_tokens",
+                    io.colo4j.zoo.opt.OptConfig.NAMES, "tiny",
+                    (config, seed) -> new io.colo4j.zoo.opt.OptModel(io.colo4j.zoo.opt.OptConfig.named(config), seed),
+                    "/io/colo4j/zoo/opt/opt.rules.json",
+                    model -> new io.colo4j.zoo.opt.OptLanguageModel((io.colo4j.zoo.opt.OptModel) model)),
+            new Family("llama", "HF LlamaForCausalLM: RMSNorm, rotary embeddings, grouped-query attention, SwiGLU MLP, untied lm_head",
+                    io.colo4j.zoo.llama.LlamaConfig.NAMES, "tiny",
+                    (config, seed) -> new io.colo4j.zoo.llama.LlamaModel(io.colo4j.zoo.llama.LlamaConfig.named(config), seed),
+                    "/io/colo4j/zoo/llama/llama.rules.json",
+                    model -> new io.colo4j.zoo.llama.LlamaLanguageModel((io.colo4j.zoo.llama.LlamaModel) model)),
+            new Family("bert", "HF BertForMaskedLM: post-LN encoder, separate query/key/value, MLM head tied to word_embeddings; masked-LM loss",
+                    io.colo4j.zoo.bert.BertConfig.NAMES, "tiny",
+                    (config, seed) -> new io.colo4j.zoo.bert.BertForMaskedLM(io.colo4j.zoo.bert.BertConfig.named(config), seed),
+                    "/io/colo4j/zoo/bert/bert.rules.json",
+                    model -> new io.colo4j.zoo.bert.BertLanguageModel((io.colo4j.zoo.bert.BertForMaskedLM) model)),
+            new Family("t5", "HF T5ForConditionalGeneration (v1.0) with FlagAI's fused cross-attention key_value; relative position"
+                    + " bias, tied head; the encoder reads the first half of a window, the decoder predicts the rest",
+                    io.colo4j.zoo.t5.T5Config.NAMES, "tiny",
+                    (config, seed) -> new io.colo4j.zoo.t5.T5ForConditionalGeneration(io.colo4j.zoo.t5.T5Config.named(config), seed),
+                    "/io/colo4j/zoo/t5/t5.rules.json",
+                    model -> new io.colo4j.zoo.t5.T5LanguageModel((io.colo4j.zoo.t5.T5ForConditionalGeneration) model)));
 
     private ModelZoo() {}
 

@@ -32,6 +32,7 @@ public class Tensor {
     private boolean ownsGrad;
     private List<Consumer<Tensor>> gradHooks = List.of();
     private DistState dist;
+    private Tensor tpCopy;
 
     protected Tensor(Storage storage, int[] shape, long[] strides, long offset) {
         this.storage = storage;
@@ -594,6 +595,16 @@ public class Tensor {
     public final Tensor setDist(DistState state) {
         this.dist = state;
         return this;
+    }
+
+    /** The copy-to-tp region the colo runtime made for this tensor (shared by all its consumers), or null. */
+    public final Tensor tpCopy() {
+        return tpCopy;
+    }
+
+    /** Used by the colo runtime only. */
+    public final void setTpCopy(Tensor copy) {
+        this.tpCopy = copy;
     }
 
     /** The shape of the whole tensor this one is a shard of; its own shape when not distributed. */

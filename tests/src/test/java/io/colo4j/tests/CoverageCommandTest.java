@@ -109,9 +109,9 @@ class CoverageCommandTest {
     void unknownModelOrConfig() {
         Run model = run("coverage", "--model", "gpt3");
         assertThat(model.exit()).isEqualTo(1);
-        assertThat(model.err()).contains("unknown model 'gpt3'; the zoo has [gpt2]");
+        assertThat(model.err()).contains("unknown model 'gpt3'; the zoo has " + io.colo4j.zoo.ModelZoo.names());
         Run config = run("coverage", "--model", "gpt2", "--config", "huge");
         assertThat(config.exit()).isEqualTo(1);
-        assertThat(config.err()).contains("--config huge: gpt2 has [tiny, small, medium, large, xl]");
+        assertThat(config.err()).contains("--config huge: gpt2 has " + io.colo4j.zoo.ModelZoo.family("gpt2").configs());
     }
 }

@@ -60,7 +60,9 @@ class RuleCoverageTest {
             new ParameterClass("transformer\\.(h\\.\\d+\\.ln_[12]|ln_f)\\.(weight|bias)", tp -> new Expected(DistSpec.replicate(), null, false)));
 
     /** Per zoo family. */
-    static final Map<String, List<ParameterClass>> EXPECTED = Map.of("gpt2", GPT2);
+    static final Map<String, List<ParameterClass>> EXPECTED = Map.of("gpt2", GPT2,
+            "opt", OptRulesEquivalenceTest.EXPECTED_SPECS, "llama", LlamaRulesEquivalenceTest.EXPECTED_SPECS,
+            "bert", BertRulesEquivalenceTest.EXPECTED_SPECS, "t5", T5RulesEquivalenceTest.EXPECTED_SPECS);
 
     /** The serial model with lazy parameters (nothing allocated), as {@code colo4j coverage} builds it. */
     static Module lazily(ModelZoo.Family family, String config) {

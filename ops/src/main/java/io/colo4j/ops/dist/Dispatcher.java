@@ -84,7 +84,7 @@ public final class Dispatcher {
         if (required != null && !sameLayout(t.dist(), required, context.tpSize())) {
             t = Redistributor.redistribute(t, required);
         }
-        return partialGrad ? Redistributor.copyToTpRegion(t) : t;
+        return partialGrad ? Redistributor.sharedCopyToTpRegion(t) : t;
     }
 
     private static boolean sameLayout(DistState state, DistSpec required, int tp) {

@@ -35,6 +35,11 @@ public final class GradFn {
         return grads;
     }
 
+    /** True once backward has run through this node (its graph can no longer be extended). */
+    public boolean isReleased() {
+        return backward == null;
+    }
+
     /** Drops what the backward closure captured (saved activations) so it can be collected. */
     void release() {
         backward = null;

@@ -40,6 +40,21 @@ public final class Redistributor {
         return run(x, plan, state);
     }
 
+    /**
+     * {@link #copyToTpRegion}, made once per tensor and graph: every column-parallel consumer of a
+     * replicated activation (q, k and v projections; gate and up) shares it, so their partial gradients
+     * are summed at the one node and all-reduced once, as Megatron's single copy_to_tensor_model_parallel_region.
+     */
+    public static Tensor sharedCopyToTpRegion(Tensor x) {
+        Tensor cached = x.tpCopy();
+        if (cached != null && (cached.gradFn() != null ? !cached.gradFn().isReleased() : !x.requiresGrad())) {
+            return cached;
+        }
+        Tensor copy = copyToTpRegion(x);
+        x.setTpCopy(copy);
+        return copy;
+    }
+
     private static Redistribution plan(DistState state, DistSpec to) {
         return Redistribution.plan(OpScope.currentModule().isEmpty() ? OpScope.currentOp() : OpScope.currentModule(),
                 state.globalShape(), state.spec(), to, state.context().tpSize());

@@ -1,0 +1,74 @@
+package io.colo4j.zoo.bert;
+
+import io.colo4j.tensor.Init;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.train.LanguageModel;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A {@link BertForMaskedLM} as the trainer sees it: the loss of a window is BERT's masked-LM loss on
+ * the window itself ({@link BertMasking}, 15% of the positions, drawn from the model seed and the step,
+ * so every rank and a resumed run mask alike); the next-token {@code targets} the trainer passes are
+ * not used. Checkpoints are HF model folders.
+ */
+public final class BertLanguageModel implements LanguageModel {
+    private final BertForMaskedLM model;
+
+    public BertLanguageModel(BertForMaskedLM model) {
+        this.model = model;
+    }
+
+    public BertForMaskedLM model() {
+        return model;
+    }
+
+    @Override
+    public Module module() {
+        return model;
+    }
+
+    @Override
+    public int vocabSize() {
+        return model.config().vocabSize();
+    }
+
+    @Override
+    public int maxSequenceLength() {
+        return model.config().maxPositionEmbeddings();
+    }
+
+    /** The masking of {@code inputs} at {@code step}. */
+    public BertMasking.Masked masking(IntTensor inputs, long step) {
+        return BertMasking.mask(inputs, Init.Random.seed(model.seed(), "mlm/step/" + step), model.config().vocabSize(),
+                model.config().maskTokenId());
+    }
+
+    @Override
+    public Tensor loss(IntTensor inputs, IntTensor targets, long step) {
+        model.setStep(step);
+        BertMasking.Masked m = masking(inputs, step);
+        return model.loss(m.inputs(), m.labels());
+    }
+
+    @Override
+    public void save(Path dir) throws IOException {
+        BertCheckpoint.save(model, dir);
+    }
+
+    @Override
+    public void load(Path dir) throws IOException {
+        BertConfig saved = BertCheckpoint.readConfig(dir);
+        if (!saved.equals(model.config())) {
+            throw new IOException(dir + ": config " + saved + " differs from the model's " + model.config());
+        }
+        BertCheckpoint.loadWeights(model, dir.resolve(BertCheckpoint.WEIGHTS));
+    }
+
+    @Override
+    public String configJson() {
+        return model.config().toJson();
+    }
+}

@@ -1,0 +1,130 @@
+package io.colo4j.zoo.llama;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Init;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.Linear;
+import io.colo4j.zoo.nn.RmsNorm;
+
+/**
+ * HF's LlamaForCausalLM as plain serial code: {@code model} (embed_tokens, layers.N, norm) and an
+ * untied {@code lm_head} (torch Linear [vocab, hidden], no bias). Parameter names and layouts are HF's,
+ * so {@code namedParameters()} keys match HF checkpoints.
+ *
+ * <p>Initialisation follows HF's LlamaPreTrainedModel: Linear and Embedding weights
+ * Normal(0, initializer_range), RMSNorm weights 1; each parameter is seeded from the model seed and its
+ * dotted name. The only dropout is attention_dropout (0 in every published Llama); its masks are seeded
+ * from the model seed, the step ({@link #setStep}) and the site's name.
+ */
+public final class LlamaModel extends Module {
+    private final LlamaConfig config;
+    private final long seed;
+    private final Base model;
+    private final Linear lmHead;
+    private final LlamaRotaryEmbedding rotary;
+    private long step;
+
+    /** HF's LlamaModel: the {@code model} member of LlamaForCausalLM. */
+    public static final class Base extends Module {
+        private final LlamaConfig config;
+        private final Embedding embedTokens;
+        private final ModuleList<LlamaDecoderLayer> layers;
+        private final RmsNorm norm;
+
+        Base(LlamaConfig config, long seed) {
+            this.config = config;
+            this.embedTokens = registerModule("embed_tokens", new Embedding("model.embed_tokens", config.vocabSize(), config.hiddenSize(),
+                    config.initializerRange(), seed));
+            this.layers = registerModule("layers", new ModuleList<>());
+            for (int i = 0; i < config.numHiddenLayers(); i++) {
+                layers.add(new LlamaDecoderLayer(config, "model.layers." + i, seed));
+            }
+            this.norm = registerModule("norm", new RmsNorm(config.hiddenSize(), config.rmsNormEps()));
+        }
+
+        /** ids [B, T] -> hidden states [B, T, hidden] after the final norm. */
+        Tensor forward(IntTensor ids, LlamaRotaryEmbedding rotary, long dropoutSeed) {
+            int[] s = ids.shape();
+            if (s.length != 2) {
+                throw new IllegalArgumentException("llama: input ids must be [batch, seq], got " + java.util.Arrays.toString(s));
+            }
+            int t = s[1];
+            if (t > config.maxPositionEmbeddings()) {
+                throw new IllegalArgumentException("llama: sequence of " + t + " tokens is longer than max_position_embeddings "
+                        + config.maxPositionEmbeddings());
+            }
+            Tensor[] cosSin = rotary.cosSin(t);
+            Tensor x = embedTokens.forward(ids);
+            for (LlamaDecoderLayer layer : layers) {
+                x = layer.forward(x, cosSin[0], cosSin[1], dropoutSeed);
+            }
+            return norm.forward(x);
+        }
+
+        public Embedding embedTokens() {
+            return embedTokens;
+        }
+
+        public ModuleList<LlamaDecoderLayer> layers() {
+            return layers;
+        }
+
+        public RmsNorm norm() {
+            return norm;
+        }
+    }
+
+    /** A randomly initialised model. */
+    public LlamaModel(LlamaConfig config, long seed) {
+        this.config = config;
+        this.seed = seed;
+        this.model = registerModule("model", new Base(config, seed));
+        this.lmHead = registerModule("lm_head", new Linear("lm_head", config.hiddenSize(), config.vocabSize(), false,
+                config.initializerRange(), seed));
+        this.rotary = new LlamaRotaryEmbedding(config.headDim(), config.ropeTheta());
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** HF's {@code model} (embed_tokens, layers, norm). */
+    public Base base() {
+        return model;
+    }
+
+    public Linear lmHead() {
+        return lmHead;
+    }
+
+    /** Selects this step's dropout masks. */
+    public void setStep(long step) {
+        this.step = step;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when lm_head is column-split). */
+    public Tensor forward(IntTensor ids) {
+        return lmHead.forward(model.forward(ids, rotary, Init.Random.seed(seed, "dropout/step/" + step)));
+    }
+
+    /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
+    public Tensor loss(IntTensor ids, IntTensor targets) {
+        return F.crossEntropy(forward(ids), targets);
+    }
+
+    static long siteSeed(long dropoutSeed, String site) {
+        return Init.Random.seed(dropoutSeed, site);
+    }
+}

@@ -1,0 +1,77 @@
+package io.colo4j.zoo.opt;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.CausalAttention;
+import io.colo4j.zoo.nn.Linear;
+
+/**
+ * HF's OPTAttention (decoder self-attention): separate q/k/v projections (torch Linear [out, in], with
+ * biases unless enable_bias is false), q scaled by head_dim^-0.5 after its projection, causal softmax,
+ * out_proj.
+ */
+public final class OptAttention extends Module {
+    private final OptConfig config;
+    private final String path;
+    private final float scaling;
+    private final Linear kProj;
+    private final Linear vProj;
+    private final Linear qProj;
+    private final Linear outProj;
+
+    public OptAttention(OptConfig config, String path, long seed) {
+        this.config = config;
+        this.path = path;
+        int d = config.hiddenSize();
+        int hd = config.headDim();
+        this.scaling = (float) Math.pow(hd, -0.5);
+        float std = config.initStd();
+        boolean bias = config.enableBias();
+        // HF's registration order (k, v, q, out), so namedParameters() lists them as HF does
+        this.kProj = registerModule("k_proj", new Linear(path + ".k_proj", d, d, bias, std, seed));
+        this.vProj = registerModule("v_proj", new Linear(path + ".v_proj", d, d, bias, std, seed));
+        this.qProj = registerModule("q_proj", new Linear(path + ".q_proj", d, d, bias, std, seed));
+        this.outProj = registerModule("out_proj", new Linear(path + ".out_proj", d, d, bias, std, seed));
+        // the head structure: any split of these dims must keep whole heads
+        for (Linear l : new Linear[] {qProj, kProj, vProj}) {
+            l.weight().splitUnit(0, hd);
+            if (l.bias() != null) {
+                l.bias().splitUnit(0, hd);
+            }
+        }
+        outProj.weight().splitUnit(1, hd);
+    }
+
+    /** x [B, T, hidden] -> [B, T, hidden]; {@code dropoutSeed} makes this step's attention-dropout mask. */
+    public Tensor forward(Tensor x, long dropoutSeed) {
+        int[] s = x.globalShape();
+        int b = s[0];
+        int t = s[1];
+        int h = config.numAttentionHeads();
+        int hd = config.headDim();
+        Tensor q = F.scale(qProj.forward(x), scaling).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor k = kProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor v = vProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor y = CausalAttention.apply(q, k, v, 1f, config.attentionDropout(), isTraining(),
+                OptModel.siteSeed(dropoutSeed, path + ".attention_dropout"));
+        y = y.transpose(1, 2).reshape(b, t, config.hiddenSize());
+        return outProj.forward(y);
+    }
+
+    public Linear qProj() {
+        return qProj;
+    }
+
+    public Linear kProj() {
+        return kProj;
+    }
+
+    public Linear vProj() {
+        return vProj;
+    }
+
+    public Linear outProj() {
+        return outProj;
+    }
+}

@@ -1,0 +1,69 @@
+package io.colo4j.zoo.opt;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.LayerNorm;
+import io.colo4j.zoo.nn.Linear;
+
+/**
+ * HF's OPTDecoderLayer: self-attention and a ReLU MLP (fc1, fc2), each with a residual; LayerNorm
+ * before each sub-layer (do_layer_norm_before, opt-125m and most sizes) or after the residual (opt-350m).
+ * Dropout (config.dropout) follows out_proj and fc2, attention_dropout the attention probabilities.
+ */
+public final class OptDecoderLayer extends Module {
+    private final OptConfig config;
+    private final String path;
+    private final OptAttention selfAttn;
+    private final LayerNorm selfAttnLayerNorm;
+    private final Linear fc1;
+    private final Linear fc2;
+    private final LayerNorm finalLayerNorm;
+
+    public OptDecoderLayer(OptConfig config, String path, long seed) {
+        this.config = config;
+        this.path = path;
+        int d = config.hiddenSize();
+        this.selfAttn = registerModule("self_attn", new OptAttention(config, path + ".self_attn", seed));
+        this.selfAttnLayerNorm = registerModule("self_attn_layer_norm", new LayerNorm(d, OptConfig.LAYER_NORM_EPS));
+        this.fc1 = registerModule("fc1", new Linear(path + ".fc1", d, config.ffnDim(), config.enableBias(), config.initStd(), seed));
+        this.fc2 = registerModule("fc2", new Linear(path + ".fc2", config.ffnDim(), d, config.enableBias(), config.initStd(), seed));
+        this.finalLayerNorm = registerModule("final_layer_norm", new LayerNorm(d, OptConfig.LAYER_NORM_EPS));
+    }
+
+    public Tensor forward(Tensor x, long dropoutSeed) {
+        boolean pre = config.doLayerNormBefore();
+        boolean training = isTraining();
+        Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, dropoutSeed);
+        h = F.dropout(h, config.dropout(), training, OptModel.siteSeed(dropoutSeed, path + ".self_attn.dropout"));
+        h = F.add(x, h);
+        if (!pre) {
+            h = selfAttnLayerNorm.forward(h);
+        }
+        Tensor f = fc1.forward(pre ? finalLayerNorm.forward(h) : h);
+        // as in HF's OPTDecoderLayer, activation_dropout is not applied between fc1 and fc2
+        f = F.dropout(fc2.forward(F.relu(f)), config.dropout(), training, OptModel.siteSeed(dropoutSeed, path + ".dropout"));
+        h = F.add(h, f);
+        return pre ? h : finalLayerNorm.forward(h);
+    }
+
+    public OptAttention selfAttn() {
+        return selfAttn;
+    }
+
+    public LayerNorm selfAttnLayerNorm() {
+        return selfAttnLayerNorm;
+    }
+
+    public Linear fc1() {
+        return fc1;
+    }
+
+    public Linear fc2() {
+        return fc2;
+    }
+
+    public LayerNorm finalLayerNorm() {
+        return finalLayerNorm;
+    }
+}

@@ -1,0 +1,167 @@
+package io.colo4j.zoo.t5;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.Linear;
+import io.colo4j.zoo.nn.Params;
+
+/**
+ * HF T5Attention as self-attention: q, k, v, o (torch Linear, no bias), no 1/sqrt(d_kv) scaling, and in
+ * the first block of each stack the {@code relative_attention_bias} table [buckets, heads] from which
+ * {@link #positionBias} builds the [1, heads, Tq, Tk] bias every block of the stack adds to its scores
+ * (bidirectional buckets in the encoder, causal ones in the decoder).
+ */
+public final class T5Attention extends Module {
+    private final T5Config config;
+    private final String path;
+    private final boolean bidirectional;
+    private final Linear q;
+    private final Linear k;
+    private final Linear v;
+    private final Linear o;
+    private final Embedding relativeAttentionBias;
+
+    public T5Attention(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
+        this.config = config;
+        this.path = path;
+        this.bidirectional = bidirectional;
+        int d = config.dModel();
+        int inner = config.innerDim();
+        float f = config.initializerFactor();
+        this.q = registerModule("q", new Linear(path + ".q", d, inner, false, (float) (f / Math.sqrt((double) d * config.dKv())), seed));
+        this.k = registerModule("k", new Linear(path + ".k", d, inner, false, (float) (f / Math.sqrt(d)), seed));
+        this.v = registerModule("v", new Linear(path + ".v", d, inner, false, (float) (f / Math.sqrt(d)), seed));
+        this.o = registerModule("o", new Linear(path + ".o", inner, d, false, (float) (f / Math.sqrt(inner)), seed));
+        this.relativeAttentionBias = hasRelativeAttentionBias
+                ? registerModule("relative_attention_bias", new Embedding(config.relativeAttentionNumBuckets(), config.numHeads(),
+                        Params.normal(seed, path + ".relative_attention_bias.weight", (float) (f / Math.sqrt(d)))))
+                : null;
+        int hd = config.dKv();
+        q.weight().splitUnit(0, hd);
+        k.weight().splitUnit(0, hd);
+        v.weight().splitUnit(0, hd);
+        o.weight().splitUnit(1, hd);
+    }
+
+    /**
+     * x [B, T, d_model] -> [B, T, d_model].
+     *
+     * @param bias   the stack's position bias (+ padding mask) broadcasting to [B, heads, T, T], or null
+     * @param causal whether position i attends only to j <= i (the decoder)
+     */
+    public Tensor forward(Tensor x, Tensor bias, boolean causal, long dropoutSeed) {
+        int b = x.size(0);
+        int t = x.size(1);
+        Tensor qh = heads(q.forward(x), b, t, config);
+        Tensor kh = heads(k.forward(x), b, t, config);
+        Tensor vh = heads(v.forward(x), b, t, config);
+        Tensor y = attend(qh, kh, vh, bias, causal, config, isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        return o.forward(merge(y, b, t, config));
+    }
+
+    /**
+     * The relative position bias [1, heads, queryLength, keyLength] from this layer's table (HF
+     * compute_bias): bucket(key position - query position), looked up, heads moved to dim 1.
+     */
+    public Tensor positionBias(int queryLength, int keyLength) {
+        if (relativeAttentionBias == null) {
+            throw new IllegalStateException(path + " has no relative_attention_bias");
+        }
+        int[] buckets = new int[queryLength * keyLength];
+        for (int i = 0; i < queryLength; i++) {
+            for (int j = 0; j < keyLength; j++) {
+                buckets[i * keyLength + j] = relativePositionBucket(j - i, bidirectional, config.relativeAttentionNumBuckets(),
+                        config.relativeAttentionMaxDistance());
+            }
+        }
+        Tensor values = relativeAttentionBias.forward(IntTensor.of(buckets, queryLength, keyLength)); // [Tq, Tk, H]
+        return values.permute(2, 0, 1).unsqueeze(0);
+    }
+
+    /**
+     * HF's {@code _relative_position_bucket}: exact buckets for short distances, logarithmic ones up to
+     * {@code maxDistance}, half the buckets for each direction when bidirectional; computed in float32
+     * as torch does.
+     */
+    public static int relativePositionBucket(int relativePosition, boolean bidirectional, int numBuckets, int maxDistance) {
+        int buckets = numBuckets;
+        int out = 0;
+        int rp = relativePosition;
+        if (bidirectional) {
+            buckets /= 2;
+            if (rp > 0) {
+                out += buckets;
+            }
+            rp = Math.abs(rp);
+        } else {
+            rp = -Math.min(rp, 0);
+        }
+        int maxExact = buckets / 2;
+        if (rp < maxExact) {
+            return out + rp;
+        }
+        float ratio = (float) rp / (float) maxExact;
+        float log = (float) Math.log(ratio);
+        float scaled = log / (float) Math.log((double) maxDistance / maxExact) * (float) (buckets - maxExact);
+        int large = maxExact + (int) scaled;
+        return out + Math.min(large, buckets - 1);
+    }
+
+    /** [B, T, heads * d_kv] -> [B, heads, T, d_kv]. */
+    static Tensor heads(Tensor x, int b, int t, T5Config config) {
+        return x.reshape(b, t, config.numHeads(), config.dKv()).transpose(1, 2);
+    }
+
+    /** [B, heads, T, d_kv] -> [B, T, heads * d_kv]. */
+    static Tensor merge(Tensor y, int b, int t, T5Config config) {
+        return y.transpose(1, 2).reshape(b, t, config.innerDim());
+    }
+
+    /** softmax(q k^T + bias [+ causal mask]) v, unscaled as in T5; HF drops the probabilities when training. */
+    static Tensor attend(Tensor q, Tensor k, Tensor v, Tensor bias, boolean causal, T5Config config, boolean training, long seed) {
+        float p = config.dropoutRate();
+        if (!(training && p > 0f)) {
+            return F.attention(q, k, v, bias, causal, 1f);
+        }
+        Tensor scores = F.matmul(q, k.transpose(-2, -1));
+        if (bias != null) {
+            scores = F.add(scores, bias);
+        }
+        if (causal) {
+            int tq = q.globalShape()[2];
+            int tk = k.globalShape()[2];
+            Tensor mask = Tensor.zeros(tq, tk);
+            for (int i = 0; i < tq; i++) {
+                for (int j = i + 1; j < tk; j++) {
+                    mask.set(Float.NEGATIVE_INFINITY, i, j);
+                }
+            }
+            scores = F.add(scores, mask);
+        }
+        return F.matmul(F.dropout(F.softmax(scores, -1), p, true, seed), v);
+    }
+
+    public Linear q() {
+        return q;
+    }
+
+    public Linear k() {
+        return k;
+    }
+
+    public Linear v() {
+        return v;
+    }
+
+    public Linear o() {
+        return o;
+    }
+
+    /** The relative position table, or null in blocks after the first. */
+    public Embedding relativeAttentionBias() {
+        return relativeAttentionBias;
+    }
+}

@@ -1,0 +1,66 @@
+package io.colo4j.zoo.t5;
+
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.Linear;
+import java.util.List;
+
+/**
+ * The decoder's cross-attention (HF T5's {@code EncDecAttention}) with FlagAI's fused key/value
+ * projection: {@code q} projects the decoder states, one {@code key_value} Linear [2 * inner, d_model]
+ * projects the encoder output to k | v (rows 0..inner-1 are HF's {@code k.weight}, the rest its
+ * {@code v.weight}; {@link T5Checkpoint} converts), and {@code o} projects back. Unscaled scores; the
+ * bias is the encoder's padding mask (T5 has no position bias across the two sequences).
+ */
+public final class T5CrossAttention extends Module {
+    private final T5Config config;
+    private final String path;
+    private final Linear q;
+    private final Linear keyValue;
+    private final Linear o;
+
+    public T5CrossAttention(T5Config config, String path, long seed) {
+        this.config = config;
+        this.path = path;
+        int d = config.dModel();
+        int inner = config.innerDim();
+        float f = config.initializerFactor();
+        this.q = registerModule("q", new Linear(path + ".q", d, inner, false, (float) (f / Math.sqrt((double) d * config.dKv())), seed));
+        this.keyValue = registerModule("key_value", new Linear(path + ".key_value", d, 2 * inner, false, (float) (f / Math.sqrt(d)), seed));
+        this.o = registerModule("o", new Linear(path + ".o", inner, d, false, (float) (f / Math.sqrt(inner)), seed));
+        int hd = config.dKv();
+        q.weight().splitUnit(0, hd);
+        keyValue.weight().splitUnit(0, hd);
+        o.weight().splitUnit(1, hd);
+    }
+
+    /**
+     * x [B, Tq, d_model] attends to {@code encoded} [B, Tk, d_model] -> [B, Tq, d_model].
+     *
+     * @param bias the encoder padding mask [B, 1, 1, Tk], or null
+     */
+    public Tensor forward(Tensor x, Tensor encoded, Tensor bias, long dropoutSeed) {
+        int b = x.size(0);
+        int tq = x.size(1);
+        int tk = encoded.size(1);
+        Tensor qh = T5Attention.heads(q.forward(x), b, tq, config);
+        List<Tensor> kv = keyValue.forward(encoded).split(config.innerDim(), -1);
+        Tensor kh = T5Attention.heads(kv.get(0), b, tk, config);
+        Tensor vh = T5Attention.heads(kv.get(1), b, tk, config);
+        Tensor y = T5Attention.attend(qh, kh, vh, bias, false, config, isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        return o.forward(T5Attention.merge(y, b, tq, config));
+    }
+
+    public Linear q() {
+        return q;
+    }
+
+    /** The fused key | value projection [2 * inner, d_model]. */
+    public Linear keyValue() {
+        return keyValue;
+    }
+
+    public Linear o() {
+        return o;
+    }
+}

@@ -1,0 +1,86 @@
+package io.colo4j.zoo.t5;
+
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.train.LanguageModel;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A {@link T5ForConditionalGeneration} as the trainer sees it: a window of T tokens is split in two;
+ * the encoder reads the first T/2, the decoder predicts the rest with teacher forcing (its input is
+ * the labels shifted right behind decoder_start_token_id 0). The next-token {@code targets} the trainer
+ * passes are not used. Checkpoints are HF model folders.
+ */
+public final class T5LanguageModel implements LanguageModel {
+    private final T5ForConditionalGeneration model;
+
+    public T5LanguageModel(T5ForConditionalGeneration model) {
+        this.model = model;
+    }
+
+    public T5ForConditionalGeneration model() {
+        return model;
+    }
+
+    @Override
+    public Module module() {
+        return model;
+    }
+
+    @Override
+    public int vocabSize() {
+        return model.config().vocabSize();
+    }
+
+    @Override
+    public int maxSequenceLength() {
+        return model.config().nPositions();
+    }
+
+    /** The window's encoder input (first half) and labels (second half): {inputs, labels}. */
+    public static IntTensor[] split(IntTensor window) {
+        int[] s = window.shape();
+        if (s.length != 2 || s[1] < 2) {
+            throw new IllegalArgumentException("t5: a window must be [batch, seq] with seq >= 2, got " + java.util.Arrays.toString(s));
+        }
+        int b = s[0];
+        int t = s[1];
+        int e = t / 2;
+        int d = t - e;
+        int[] enc = new int[b * e];
+        int[] lab = new int[b * d];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(window.data(), r * t, enc, r * e, e);
+            System.arraycopy(window.data(), r * t + e, lab, r * d, d);
+        }
+        return new IntTensor[] {IntTensor.of(enc, b, e), IntTensor.of(lab, b, d)};
+    }
+
+    @Override
+    public Tensor loss(IntTensor inputs, IntTensor targets, long step) {
+        model.setStep(step);
+        IntTensor[] parts = split(inputs);
+        return model.loss(parts[0], parts[1]);
+    }
+
+    @Override
+    public void save(Path dir) throws IOException {
+        T5Checkpoint.save(model, dir);
+    }
+
+    @Override
+    public void load(Path dir) throws IOException {
+        T5Config saved = T5Checkpoint.readConfig(dir);
+        if (!saved.equals(model.config())) {
+            throw new IOException(dir + ": config " + saved + " differs from the model's " + model.config());
+        }
+        T5Checkpoint.loadWeights(model, dir.resolve(T5Checkpoint.WEIGHTS));
+    }
+
+    @Override
+    public String configJson() {
+        return model.config().toJson();
+    }
+}

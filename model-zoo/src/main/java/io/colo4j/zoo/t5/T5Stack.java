@@ -1,0 +1,93 @@
+package io.colo4j.zoo.t5;
+
+import io.colo4j.ops.F;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.RmsNorm;
+import java.util.Arrays;
+
+/**
+ * HF T5Stack, the {@code encoder} or the {@code decoder}: {@code block.N} and {@code final_layer_norm}.
+ * The token table is the model's {@code shared} (HF's {@code embed_tokens} is the same module; it is
+ * not registered again here). Block 0's self-attention holds the relative position table; its bias is
+ * computed once and added in every block.
+ */
+public final class T5Stack extends Module {
+    private final T5Config config;
+    private final String path;
+    private final boolean decoder;
+    private final ModuleList<T5Block> block;
+    private final RmsNorm finalLayerNorm;
+
+    public T5Stack(T5Config config, String path, boolean decoder, long seed) {
+        this.config = config;
+        this.path = path;
+        this.decoder = decoder;
+        this.block = registerModule("block", new ModuleList<>());
+        int layers = decoder ? config.numDecoderLayers() : config.numLayers();
+        for (int i = 0; i < layers; i++) {
+            block.add(new T5Block(config, path + ".block." + i, decoder, i == 0, seed));
+        }
+        this.finalLayerNorm = registerModule("final_layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
+    }
+
+    /**
+     * ids [B, T] -> hidden states [B, T, d_model] after final_layer_norm.
+     *
+     * @param mask        [B, T] 1 = attend, 0 = padding, for this stack's own tokens; null for none
+     * @param encoded     the encoder output (decoder only)
+     * @param encoderMask the encoder's padding mask [B, Tk] (decoder only), or null
+     */
+    public Tensor forward(Embedding shared, IntTensor ids, IntTensor mask, Tensor encoded, IntTensor encoderMask, long dropoutSeed) {
+        int[] s = ids.shape();
+        if (s.length != 2) {
+            throw new IllegalArgumentException("t5: input ids must be [batch, seq], got " + Arrays.toString(s));
+        }
+        if (decoder != (encoded != null)) {
+            throw new IllegalArgumentException("t5: the decoder needs the encoder output, the encoder takes none");
+        }
+        int t = s[1];
+        Tensor x = F.dropout(shared.forward(ids), config.dropoutRate(), isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        Tensor positionBias = null;
+        if (block.size() > 0) {
+            positionBias = block.get(0).selfAttention().attention().positionBias(t, t);
+            if (mask != null) {
+                positionBias = F.add(positionBias, maskBias(mask, t));
+            }
+        }
+        Tensor crossBias = encoderMask == null ? null : maskBias(encoderMask, encoded.size(1));
+        for (T5Block b : block) {
+            x = b.forward(x, positionBias, encoded, crossBias, dropoutSeed);
+        }
+        x = finalLayerNorm.forward(x);
+        return F.dropout(x, config.dropoutRate(), isTraining(), T5Block.siteSeed(dropoutSeed, path + ".final_dropout"));
+    }
+
+    /** HF's extended attention mask [B, 1, 1, T]: 0 where attended, the most negative float where padded. */
+    static Tensor maskBias(IntTensor mask, int t) {
+        int[] s = mask.shape();
+        if (s.length != 2 || s[1] != t) {
+            throw new IllegalArgumentException("t5: an attention mask must be [batch, " + t + "], got " + Arrays.toString(s));
+        }
+        float[] v = new float[mask.numel()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = mask.get(i) != 0 ? 0f : -Float.MAX_VALUE;
+        }
+        return Tensor.of(v, s[0], 1, 1, t);
+    }
+
+    public boolean isDecoder() {
+        return decoder;
+    }
+
+    public ModuleList<T5Block> block() {
+        return block;
+    }
+
+    public RmsNorm finalLayerNorm() {
+        return finalLayerNorm;
+    }
+}

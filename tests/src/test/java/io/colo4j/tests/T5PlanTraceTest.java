@@ -1,0 +1,56 @@
+package io.colo4j.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.colo4j.tensor.colo.CommTrace;
+import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.t5.T5Config;
+import io.colo4j.zoo.t5.T5ForConditionalGeneration;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The communication plan of a T5 training step under the shipped rules, from the trace: every
+ * self-attention, cross-attention and feed-forward block all-reduces once forward (its row layer o or
+ * wo); backward the feed-forward block once and each attention block once per column projection (see
+ * {@link BertT5Checks.Trace}): self-attention q, k, v; cross-attention q on the decoder states and the
+ * fused key_value on the encoder output. Nothing but all-reduces inside a block; the relative position
+ * tables (column-split on the heads) never communicate; no op falls back to replicating its inputs.
+ */
+class T5PlanTraceTest {
+    @ParameterizedTest(name = "tp={0}")
+    @ValueSource(ints = {2, 4})
+    void oneAllReducePerBlockForwardAndNothingGatheredInsideABlock(int tp) {
+        T5Config config = T5RulesEquivalenceTest.micro();
+        BertT5Checks.Trace trace = BertT5Checks.Trace.run(tp, () -> new T5ForConditionalGeneration(config, 42L),
+                ModelZoo.family("t5").rules(), T5RulesEquivalenceTest::microLoss);
+        assertThat(trace.fallbacks()).as("ops that fell back to replicate").isEmpty();
+        for (String stack : new String[] {"encoder", "decoder"}) {
+            boolean decoder = stack.equals("decoder");
+            for (int b = 0; b < (decoder ? config.numDecoderLayers() : config.numLayers()); b++) {
+                String block = stack + ".block." + b;
+                trace.assertOnlyAllReducesUnder(block);
+                BertT5Checks.Trace.Counts self = trace.counts(block + ".layer.0");
+                assertThat(self).as("tp=%d %s self-attention in %s", tp, block, trace.summary())
+                        .isEqualTo(new BertT5Checks.Trace.Counts(1, BertT5Checks.Trace.backwardAllReduces(3)));
+                if (decoder) {
+                    BertT5Checks.Trace.Counts cross = trace.counts(block + ".layer.1");
+                    assertThat(cross).as("tp=%d %s cross-attention in %s", tp, block, trace.summary())
+                            .isEqualTo(new BertT5Checks.Trace.Counts(1, BertT5Checks.Trace.backwardAllReduces(2)));
+                }
+                BertT5Checks.Trace.Counts ffn = trace.counts(block + ".layer." + (decoder ? 2 : 1));
+                assertThat(ffn).as("tp=%d %s feed-forward in %s", tp, block, trace.summary())
+                        .isEqualTo(new BertT5Checks.Trace.Counts(1, 1));
+                assertThat(trace.records()).filteredOn(r -> r.phase() == CommTrace.Phase.FORWARD && r.module().startsWith(block + "."))
+                        .extracting(CommTrace.Record::module)
+                        .containsExactlyElementsOf(decoder
+                                ? java.util.List.of(block + ".layer.0.SelfAttention.o", block + ".layer.1.EncDecAttention.o",
+                                        block + ".layer.2.DenseReluDense.wo")
+                                : java.util.List.of(block + ".layer.0.SelfAttention.o", block + ".layer.1.DenseReluDense.wo"));
+            }
+            assertThat(trace.records()).as("the %s relative position table communicates", stack)
+                    .noneMatch(r -> r.module().contains("relative_attention_bias"));
+            assertThat(trace.counts(stack + ".final_layer_norm")).isEqualTo(new BertT5Checks.Trace.Counts(0, 0));
+        }
+    }
+}
