@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j bench gemm|kernels}: kernel speed, printed against this machine's own anchors. */
 @Command(name = "bench", description = "Benchmarks: gemm GFLOP/s, fused-kernel bandwidth, dispatch overhead.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class, BenchCommand.Dispatch.class, BenchCommand.Train.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class, BenchCommand.Dispatch.class, BenchCommand.Train.class, BenchCommand.Comm.class})
 final class BenchCommand {
     private BenchCommand() {}
 
@@ -58,6 +58,9 @@ final class BenchCommand {
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = "GPT-2 training-step speed and per-rank memory at each --tp, beside the PyTorch reference script in the same run.")
     static final class Train implements Callable<Integer> {
+        @Mixin
+        BackendOption backend;
+
         @Option(names = "--config", defaultValue = "small", description = "GPT-2 config (default: ${DEFAULT-VALUE}).")
         String config;
 
@@ -79,6 +82,7 @@ final class BenchCommand {
 
         @Override
         public Integer call() throws Exception {
+            backend.apply();
             List<io.colo4j.zoo.train.TrainBench.Result> results = new java.util.ArrayList<>();
             for (int tp : tps) {
                 results.add(io.colo4j.zoo.train.TrainBench.run(config, tp, batch, seq, steps, System.out));
@@ -91,6 +95,31 @@ final class BenchCommand {
                         Double.isNaN(torchTokens) ? "" : String.format(", %.2fx PyTorch", r.tokensPerSecond() / torchTokens),
                         (double) r.stateBytesPerRank() / results.get(0).stateBytesPerRank(), results.get(0).tp());
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "comm", mixinStandardHelpOptions = true,
+            description = "All-reduce / all-gather / reduce-scatter bus bandwidth beside a memcpy of the same buffer "
+                    + "(in-JVM ranks; MPI when started by mpirun).")
+    static final class Comm implements Callable<Integer> {
+        @Option(names = "--ranks", split = ",", defaultValue = "2,4", description = "In-JVM rank counts (default: ${DEFAULT-VALUE}).")
+        int[] ranks;
+
+        @Option(names = "--sizes", split = ",", defaultValue = "1,16,64", description = "Buffer sizes in MiB (default: ${DEFAULT-VALUE}).")
+        long[] sizes;
+
+        @Option(names = "--rounds", defaultValue = "10")
+        int rounds;
+
+        @Option(names = "--backend", defaultValue = "auto", description = "auto, thread or mpi (default: ${DEFAULT-VALUE}).")
+        String backend;
+
+        @Override
+        public Integer call() {
+            long[] bytes = java.util.Arrays.stream(sizes).map(m -> m << 20).toArray();
+            io.colo4j.tensor.comm.CommBench.run(System.out,
+                    new io.colo4j.tensor.comm.CommBench.Options(ranks, bytes, rounds, 100, backend));
             return 0;
         }
     }
@@ -133,7 +162,10 @@ final class BenchCommand {
 
         @Override
         public Integer call() {
-            backend.apply();
+            if (backend.apply() instanceof OpenClBackend cl) {
+                System.out.printf(java.util.Locale.ROOT, "opencl device: %s; program build %.0f ms (first in this process), %.0f ms warm%n",
+                        cl.deviceDescription(), cl.programBuildMillis(), cl.rebuildProgramMillis());
+            }
             KernelBench.run(rows, cols, iterations, System.out);
             return 0;
         }
