@@ -14,8 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The communication plan of a BERT training step under the shipped rules, from the trace: per encoder
  * layer one all-reduce forward in the attention block (attention.output.dense) and one in the MLP block
- * (output.dense); backward one for the MLP block (intermediate.dense's input gradient) and one per
- * column projection for the attention block (see {@link BertT5Checks.Trace}); nothing but all-reduces
+ * (output.dense); backward one for each (the input gradient of intermediate.dense, and that of query,
+ * key and value, summed and reduced once: see {@link BertT5Checks.Trace}); nothing but all-reduces
  * inside a layer, and no op falls back to replicating its inputs.
  */
 class BertPlanTraceTest {

@@ -72,12 +72,15 @@ final class BertT5Checks {
     /**
      * Rank 0's {@link CommTrace} over one forward and backward of a zoo model with its rules applied.
      *
-     * <p>The dispatcher wraps the replicated input of every column-parallel linear in its own
-     * copy_to_tensor_model_parallel_region, so a block whose input feeds n separate column projections
-     * (BERT's and T5's q, k, v: 3; T5's cross-attention q on the decoder states and key_value on the
-     * encoder output: 2) all-reduces n partial input gradients in backward where a fused projection
-     * (GPT-2's c_attn) needs one. One all-reduce per block needs the dispatcher to share one region per
-     * replicated tensor; flip {@link #COLUMN_PROJECTIONS_SHARE_ONE_BACKWARD_ALL_REDUCE} when it does.
+     * <p>Every column-parallel consumer of one replicated activation shares a single
+     * copy_to_tensor_model_parallel_region (Redistributor.sharedCopyToTpRegion), so separate q, k, v
+     * projections all-reduce their summed input gradient once, as a fused projection (GPT-2's c_attn)
+     * does. T5's cross-attention reads two replicated tensors: the decoder states (its q, once per block)
+     * and the encoder output, which every decoder block's key_value reads, so its gradient is summed over
+     * all of them and all-reduced once in total, traced under the first block (the one that made the
+     * region). Before that dispatcher change each column projection all-reduced on its own
+     * ({@link #COLUMN_PROJECTIONS_SHARE_ONE_BACKWARD_ALL_REDUCE} false: 3 per self-attention, 2 per
+     * cross-attention).
      */
     record Trace(List<CommTrace.Record> records, List<CommTrace.Fallback> fallbacks) {
         static final boolean COLUMN_PROJECTIONS_SHARE_ONE_BACKWARD_ALL_REDUCE = true;
@@ -101,6 +104,11 @@ final class BertT5Checks {
         /** Backward all-reduces of a block whose replicated inputs feed {@code columnProjections} column layers. */
         static int backwardAllReduces(int columnProjections) {
             return COLUMN_PROJECTIONS_SHARE_ONE_BACKWARD_ALL_REDUCE ? 1 : columnProjections;
+        }
+
+        /** Backward all-reduces of decoder block {@code block}'s cross-attention (q, and the encoder output's key_value). */
+        static int crossAttentionBackwardAllReduces(int block) {
+            return COLUMN_PROJECTIONS_SHARE_ONE_BACKWARD_ALL_REDUCE ? 1 + (block == 0 ? 1 : 0) : 2;
         }
 
         /** Collectives of the modules at or under any of {@code prefixes}, forward and backward. */

@@ -10,9 +10,9 @@ import java.nio.file.Path;
 
 /**
  * A {@link BertForMaskedLM} as the trainer sees it: the loss of a window is BERT's masked-LM loss on
- * the window itself ({@link BertMasking}, 15% of the positions, drawn from the model seed and the step,
- * so every rank and a resumed run mask alike); the next-token {@code targets} the trainer passes are
- * not used. Checkpoints are HF model folders.
+ * the window itself ({@link BertMasking}, 15% of the positions, drawn from the step alone, so every
+ * rank, a resumed run and any checkpoint evaluated on the same data mask alike); the next-token
+ * {@code targets} the trainer passes are not used. Checkpoints are HF model folders.
  */
 public final class BertLanguageModel implements LanguageModel {
     private final BertForMaskedLM model;
@@ -40,9 +40,12 @@ public final class BertLanguageModel implements LanguageModel {
         return model.config().maxPositionEmbeddings();
     }
 
+    /** The stream the masks are drawn from (with the step): fixed, not the model's init seed. */
+    public static final long MASKING_SEED = 0x6d6c6d5f6d61736bL;
+
     /** The masking of {@code inputs} at {@code step}. */
     public BertMasking.Masked masking(IntTensor inputs, long step) {
-        return BertMasking.mask(inputs, Init.Random.seed(model.seed(), "mlm/step/" + step), model.config().vocabSize(),
+        return BertMasking.mask(inputs, Init.Random.seed(MASKING_SEED, "mlm/step/" + step), model.config().vocabSize(),
                 model.config().maskTokenId());
     }
 

@@ -105,7 +105,7 @@ class T5ModelTest {
     void shiftRightAndTheAdaptersWindowSplit() {
         T5ForConditionalGeneration m = new T5ForConditionalGeneration(micro(), 2);
         IntTensor labels = IntTensor.of(new int[] {5, 6, 7, 8, -100, 9, 10, -100}, 2, 4);
-        assertThat(m.shiftRight(labels).data()).containsExactly(0, 5, 6, 7, 0, -100 == 9 ? 0 : 0, 9, 10);
+        assertThat(m.shiftRight(labels).data()).containsExactly(0, 5, 6, 7, 0, 0, 9, 10);
         IntTensor window = IntTensor.of(new int[] {1, 2, 3, 4, 5, 11, 12, 13, 14, 15}, 2, 5);
         IntTensor[] parts = T5LanguageModel.split(window);
         assertThat(parts[0].shape()).containsExactly(2, 2);

@@ -65,9 +65,11 @@ public final class Dispatcher {
             for (int i = 0; i < inputs.length; i++) {
                 converted[i] = localView(convert(inputs[i], strategy.inputs()[i], strategy.partialGrad()[i], context));
             }
-            Tensor out = (strategy.local() != null ? strategy.local() : local).apply(converted);
-            int[] global = globalShape(out.shape(), strategy.output(), context.tpSize());
+            Tensor computed = (strategy.local() != null ? strategy.local() : local).apply(converted);
+            int[] global = globalShape(computed.shape(), strategy.output(), context.tpSize());
             int[] valid = strategy.validOutShape() != null ? strategy.validOutShape() : global;
+            // label a new view, never the local op's own output: its backward may have captured it
+            Tensor out = io.colo4j.tensor.autograd.Autograd.record("to_colo", computed.detach(), g -> new Tensor[] {g}, computed);
             out.setDist(new DistState(strategy.output(), global, valid, context));
             if (strategy.after() != null) {
                 out = Redistributor.redistribute(out, strategy.after());
