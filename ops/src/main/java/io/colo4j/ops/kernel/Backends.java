@@ -22,9 +22,18 @@ public final class Backends {
 
     private Backends() {}
 
+    /** -Dcolo4j.backend, else cpu; a backend that cannot start here is reported and cpu used (never a failed class init). */
     private static KernelBackend initialDefault() {
         String name = System.getProperty("colo4j.backend");
-        return name == null || name.isBlank() ? CPU : named(name, System.err);
+        if (name == null || name.isBlank()) {
+            return CPU;
+        }
+        try {
+            return named(name, System.err);
+        } catch (RuntimeException e) {
+            System.err.println("colo4j: -Dcolo4j.backend=" + name + " is unavailable (" + e.getMessage() + "); using cpu");
+            return CPU;
+        }
     }
 
     public static KernelBackend current() {

@@ -20,7 +20,7 @@ import java.util.Locale;
  * and 64 MiB; each figure is the best of several rounds, each round the mean over enough iterations to take
  * about {@code minMillis}. Collectives use the flat buffer variants, so no output is allocated per call.
  *
- * <p>Usage: {@code CommBench [--ranks 2,4] [--sizes 1,16,64] [--rounds 5] [--min-ms 100] [--backend auto|thread|mpi]}.
+ * <p>Usage: {@code CommBench [--ranks 2,4] [--sizes 1,16,64] [--rounds 10] [--min-ms 100] [--backend auto|thread|mpi]}.
  */
 public final class CommBench {
     private static final long MIB = 1L << 20;
@@ -31,7 +31,7 @@ public final class CommBench {
     /** What to measure. Sizes in bytes. */
     public record Options(int[] threadRanks, long[] sizes, int rounds, int minMillis, String backend) {
         public static Options defaults() {
-            return new Options(new int[] {2, 4}, new long[] {MIB, 16 * MIB, 64 * MIB}, 5, 100, "auto");
+            return new Options(new int[] {2, 4}, new long[] {MIB, 16 * MIB, 64 * MIB}, 10, 100, "auto");
         }
     }
 
@@ -172,16 +172,13 @@ public final class CommBench {
         MemorySegment box = Arena.ofAuto().allocate(Float.BYTES);
         long t0 = System.nanoTime();
         op.run();
-        double perOp = Math.max(1e-7, (System.nanoTime() - t0) / 1e9);
-        double best = Double.MAX_VALUE;
+        double best = Math.max(1e-7, (System.nanoTime() - t0) / 1e9);
         long minWarmNanos = firstWarmUp ? 1_500_000_000L : 0;
         firstWarmUp = false;
         for (int round = 0, calm = 0; round < 100; round++) {
-            double t = round(comm, o, op, box, perOp);
-            perOp = t;
-            boolean improved = t < best * 0.97;
+            double t = round(comm, o, op, box, best);
+            calm = t < best * 0.97 ? 0 : calm + 1;
             best = Math.min(best, t);
-            calm = improved ? 0 : calm + 1;
             boolean settled = round >= 2 && calm >= 2 && System.nanoTime() - t0 > minWarmNanos;
             box.set(FLOAT, 0, settled ? 0f : 1f);
             comm.broadcast(box, 0);
@@ -189,17 +186,19 @@ public final class CommBench {
                 break;
             }
         }
-        best = Double.MAX_VALUE;
+        double measured = Double.MAX_VALUE;
         for (int r = 0; r < o.rounds(); r++) {
-            perOp = round(comm, o, op, box, perOp);
-            best = Math.min(best, perOp);
+            measured = Math.min(measured, round(comm, o, op, box, Math.min(best, measured)));
         }
-        return best;
+        return measured;
     }
 
-    /** One timed round of about minMillis; returns seconds per operation (rank 0's count and clock). */
+    /**
+     * One timed round of about minMillis (at least 5 operations, sized from the best time so far); returns
+     * seconds per operation by rank 0's clock.
+     */
     private static double round(Communicator comm, Options o, Runnable op, MemorySegment box, double perOp) {
-        box.set(FLOAT, 0, (float) Math.max(1, Math.min(100_000, o.minMillis() / 1e3 / perOp)));
+        box.set(FLOAT, 0, (float) Math.max(5, Math.min(100_000, o.minMillis() / 1e3 / perOp)));
         comm.broadcast(box, 0);
         int iters = (int) box.get(FLOAT, 0);
         comm.barrier();

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
@@ -25,6 +26,8 @@ final class SharedGroup {
     final int[] worldRanks;
     final Header[][] headers;
     final MemorySegment[][] buffers;
+    /** Next unit of shared work (all-reduce blocks), per collective parity; reset by rank 0 on entry. */
+    final AtomicLong[] cursors = {new AtomicLong(), new AtomicLong()};
     /** Sub-groups being created by a split, keyed by split sequence number and color. */
     final ConcurrentHashMap<List<Long>, PendingSplit> splits = new ConcurrentHashMap<>();
 

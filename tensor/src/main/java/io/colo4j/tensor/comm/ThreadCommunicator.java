@@ -8,15 +8,18 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A rank of a {@link ThreadWorld}: collectives over shared memory, moving as little as possible. Each rank
  * publishes its buffer, then reads the others' directly:
  * <ul>
- *   <li>allReduce: rank r owns the r-th 1/n of the elements (split on 64-byte lines); for each of them it
- *       sums all ranks' values in rank order and writes the sum straight into every rank's buffer, then one
- *       barrier. No element is touched by two ranks, each is reduced exactly once (so every rank gets the same
- *       bits), and each rank moves as many bytes as a memcpy of the buffer would, all ranks in parallel.</li>
+ *   <li>allReduce: the elements are cut into 64 KiB blocks that the ranks take from a shared counter; for each
+ *       element of a block the taker sums all ranks' values in rank order and writes the sum straight into every
+ *       rank's buffer; then one barrier. Each element is reduced exactly once, always in rank order (so every
+ *       rank gets the same bits whoever computed them), each byte is read and written once, as by a memcpy of the
+ *       buffers, and the work spreads over whichever rank threads are running (a descheduled rank delays the
+ *       others by at most one block).</li>
  *   <li>allGather / reduceScatter / allToAll / broadcast: each rank reads exactly what it needs from the
  *       published buffers straight into its output, then one barrier.</li>
  * </ul>
@@ -105,6 +108,10 @@ public final class ThreadCommunicator extends AbstractCommunicator {
                     + " which other rank threads cannot read; use tensors (shared memory) or Arena.ofShared()");
         }
         parity = (int) (seq & 1);
+        if (rank == 0) {
+            // the work cursor of this parity was last used two collectives ago, which everyone has left
+            group.cursors[parity].set(0);
+        }
         group.headers[parity][rank] = mine;
         group.buffers[parity][rank] = data;
         group.await(this, mine.op().label, seq + 1);
@@ -121,6 +128,9 @@ public final class ThreadCommunicator extends AbstractCommunicator {
 
     // ---- data movement -----------------------------------------------------------------------------------
 
+    /** Floats per unit of all-reduce work (64 KiB). */
+    private static final long BLOCK = 16_384;
+
     @Override
     protected void allReduceData(MemorySegment data) {
         int n = group.size;
@@ -129,17 +139,13 @@ public final class ThreadCommunicator extends AbstractCommunicator {
         }
         MemorySegment[] bufs = peers().clone();
         long count = data.byteSize() / Float.BYTES;
-        long lo = chunkStart(count, n, rank);
-        long hi = chunkStart(count, n, rank + 1);
-        FloatOps.sumToAll(bufs, lo * Float.BYTES, hi - lo);
+        long blocks = (count + BLOCK - 1) / BLOCK;
+        AtomicLong cursor = group.cursors[parity];
+        for (long b = cursor.getAndIncrement(); b < blocks; b = cursor.getAndIncrement()) {
+            long lo = b * BLOCK;
+            FloatOps.sumToAll(bufs, lo * Float.BYTES, Math.min(BLOCK, count - lo));
+        }
         done("allReduce");
-    }
-
-    /** Start of rank {@code r}'s chunk: equal chunks rounded to whole 64-byte lines. */
-    private static long chunkStart(long count, int n, int r) {
-        long per = (count + n - 1) / n;
-        per = (per + 15) & ~15L;
-        return Math.min(count, per * r);
     }
 
     @Override

@@ -58,16 +58,27 @@ public final class AutoSelection {
         }
     }
 
-    /** Best milliseconds of a few square matmuls after a short warm-up (which also lets C2 compile the cpu kernel). */
+    /**
+     * Best milliseconds of three square matmuls, after warming up until three calls in a row agree within 10% (the cpu
+     * kernel is ~100x slower before C2 has compiled it) or 1.5 s have passed.
+     */
     static double probe(KernelBackend b) {
         int n = PROBE_SIZE;
         try (MemoryScope scope = MemoryScope.open()) {
             Tensor x = Tensor.init(Init.uniform(11, -1, 1), n, n);
             Tensor y = Tensor.init(Init.uniform(12, -1, 1), n, n);
             Tensor z = Tensor.zeros(n, n);
-            long warmEnd = System.nanoTime() + 300_000_000L;
-            for (int i = 0; i < 3 || (System.nanoTime() < warmEnd && i < 40); i++) {
+            long end = System.nanoTime() + 1_500_000_000L;
+            double[] last = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+            for (int i = 0; System.nanoTime() < end; i++) {
+                long t0 = System.nanoTime();
                 b.matmul(x, y, z, 1f, 0f);
+                last[i % 3] = (System.nanoTime() - t0) / 1e6;
+                double lo = Math.min(last[0], Math.min(last[1], last[2]));
+                double hi = Math.max(last[0], Math.max(last[1], last[2]));
+                if (hi < 1.1 * lo) {
+                    break;
+                }
             }
             double best = Double.MAX_VALUE;
             for (int i = 0; i < 3; i++) {

@@ -33,9 +33,12 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
 
     private final OpenClDevice device;
     private final KernelBackend cpu = new CpuBackend();
+    /** Local-memory tiled sgemm (GPUs) instead of the packed register-blocked one (CPU devices). */
+    private final boolean tiledGemm;
 
-    private OpenClBackend(OpenClDevice device) {
+    private OpenClBackend(OpenClDevice device, boolean tiledGemm) {
         this.device = device;
+        this.tiledGemm = tiledGemm;
     }
 
     /** The process-wide backend on the default device (-Dcolo4j.opencl.device, else the first GPU, else the first device). */
@@ -64,13 +67,20 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
      * (the residency protocol a GPU uses, testable on a CPU device).
      */
     public static OpenClBackend create(String selector, boolean forceCopy) {
+        String gemm = System.getProperty("colo4j.opencl.gemm", "");
+        return create(selector, forceCopy, gemm.isBlank() ? null : gemm.equalsIgnoreCase("tiled"));
+    }
+
+    /** As {@link #create(String, boolean)}; {@code tiledGemm} null: tiled on GPUs, packed on CPU devices. */
+    static OpenClBackend create(String selector, boolean forceCopy, Boolean tiledGemm) {
         OpenCl.Availability a = OpenCl.discover();
         if (!a.available()) {
             throw new OpenClUnavailableException("opencl backend unavailable: " + a.message());
         }
         OpenCl.DeviceInfo info = OpenCl.pick(a, selector);
         try {
-            return new OpenClBackend(new OpenClDevice(info, forceCopy ? OpenClDevice.Residency.COPY : OpenClDevice.Residency.AUTO));
+            return new OpenClBackend(new OpenClDevice(info, forceCopy ? OpenClDevice.Residency.COPY : OpenClDevice.Residency.AUTO),
+                    tiledGemm != null ? tiledGemm : !info.cpu());
         } catch (org.jocl.CLException e) {
             throw new OpenClUnavailableException("opencl backend: cannot set up " + info + ": " + e.getMessage(), e);
         }
@@ -122,6 +132,21 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
     /** Kernels launched on this backend's device so far (all threads). */
     public long kernelLaunches() {
         return device.launches();
+    }
+
+    /** Bytes copied host to device so far (always 0 in zero-copy mode). */
+    public long uploadedBytes() {
+        return device.uploadedBytes();
+    }
+
+    /** Bytes copied device to host so far (always 0 in zero-copy mode). */
+    public long downloadedBytes() {
+        return device.downloadedBytes();
+    }
+
+    /** Time per kernel, when run with -Dcolo4j.opencl.profile=true (each launch then finishes before the next). */
+    public String profileReport() {
+        return OpenClDevice.PROFILE ? device.profileReport() : "(run with -Dcolo4j.opencl.profile=true to profile kernels)\n";
     }
 
     /** Device buffers currently alive (one per storage used on the device). */
@@ -264,6 +289,9 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
 
     private static final int MR = 4;
     private static final int NR = 32;
+    private static final int KB = 16;
+    /** k-slice of one gemm launch: a 32-column B panel slice of KC rows is 64 KiB, so it stays in L2. */
+    private static final int KC = Integer.getInteger("colo4j.opencl.kc", 512);
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out, float alpha, float beta) {
@@ -281,6 +309,10 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         if ((long) m * n * batch == 0) {
             return;
         }
+        if (tiledGemm) {
+            matmulTiled(a, ga, b, gb, out, m, n, k, batch, alpha, beta);
+            return;
+        }
         int mBlocks = (m + MR - 1) / MR;
         int nBlocks = (n + NR - 1) / NR;
         int aPanels = ga.batch() == 1 ? 1 : batch;
@@ -295,18 +327,46 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
                 cl_kernel pa = c.kernel("pack_a");
                 c.args(pa).mem(ma).i64(a.offset()).i64(aPanels == 1 ? 0 : ga.batchStride()).i32(ga.leadingDim())
                         .i32(ga.transposed() ? 1 : 0).i32(m).i32(k).i32(mBlocks).mem(ap);
-                c.run(pa, k, mBlocks, aPanels);
+                c.run(pa, (k + KB - 1) / KB, mBlocks, aPanels);
                 cl_kernel pb = c.kernel("pack_b");
                 c.args(pb).mem(mb).i64(b.offset()).i64(bPanels == 1 ? 0 : gb.batchStride()).i32(gb.leadingDim())
                         .i32(gb.transposed() ? 1 : 0).i32(k).i32(n).i32(nBlocks).mem(bp);
-                c.run(pb, (long) nBlocks * NR, k, bPanels);
+                c.run(pb, (k + KB - 1) / KB, nBlocks, bPanels);
             }
             cl_kernel g = c.kernel("gemm_packed");
-            c.args(g).mem(ap).mem(bp).i32(m).i32(n).i32(k).i32(mBlocks).i32(nBlocks).i32(aPanels).i32(bPanels)
-                    .f32(alpha).f32(beta).mem(mc).i64(out.offset()).i64((long) m * n).i32(n);
             int wg = device.info.cpu() ? Math.min(32, mBlocks) : Math.min(16, mBlocks);
-            c.runLocal(g, new long[] {roundUp(mBlocks, wg), nBlocks, batch}, new long[] {wg, 1, 1});
+            long[] global = {roundUp(mBlocks, wg), nBlocks, batch};
+            long[] local = {wg, 1, 1};
+            int kStart = 0;
+            do {
+                int kLen = Math.min(KC, k - kStart);
+                c.args(g).mem(ap).mem(bp).i32(m).i32(n).i32(k).i32(kStart).i32(kLen).i32(mBlocks).i32(nBlocks)
+                        .i32(aPanels).i32(bPanels).f32(alpha).f32(kStart == 0 ? beta : 1f).mem(mc).i64(out.offset())
+                        .i64((long) m * n).i32(n);
+                c.runLocal(g, global, local);
+                kStart += kLen;
+            } while (kStart < k);
         }
+    }
+
+    private void matmulTiled(Tensor a, GemmOperand ga, Tensor b, GemmOperand gb, Tensor out, int m, int n, int k, int batch,
+                             float alpha, float beta) {
+        try (Call c = new Call()) {
+            cl_mem ma = c.in(a);
+            cl_mem mb = c.in(b);
+            cl_mem mc = c.out(out, beta == 0f);
+            cl_kernel g = c.kernel("gemm_tiled");
+            c.args(g).mem(ma).i64(a.offset()).i64(ga.batch() == 1 ? 0 : ga.batchStride()).i32(ga.leadingDim())
+                    .i32(ga.transposed() ? 1 : 0).mem(mb).i64(b.offset()).i64(gb.batch() == 1 ? 0 : gb.batchStride())
+                    .i32(gb.leadingDim()).i32(gb.transposed() ? 1 : 0).i32(m).i32(n).i32(k).f32(alpha).f32(beta)
+                    .mem(mc).i64(out.offset()).i64((long) m * n).i32(n);
+            c.runLocal(g, new long[] {roundUp(n, 16), roundUp(m, 16), batch}, new long[] {16, 16, 1});
+        }
+    }
+
+    /** Which sgemm kernel this backend uses. */
+    public String gemmKernel() {
+        return tiledGemm ? "gemm_tiled (16x16 local-memory tiles)" : "gemm_packed (packed panels, 4x32 register blocks)";
     }
 
     private static GemmOperand operand(String name, Tensor t) {
@@ -320,6 +380,9 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
 
     // ---- elementwise -------------------------------------------------------------------------------------------
 
+    /** BinaryOp ordinals the program has kernels for; a newer op runs on the cpu backend. */
+    private static final int BINARY_KERNELS = 4;
+
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         int[] shape = out.shape();
@@ -331,7 +394,7 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
             return;
         }
         Dims d = Dims.collapse(shape, a.strides(), b.strides(), out.strides());
-        if (d.rank() > 5) {
+        if (d.rank() > 5 || op.ordinal() >= BINARY_KERNELS) {
             cpu.binary(op, a, b, out);
             return;
         }
@@ -363,14 +426,21 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
             c.args(k).mem(ma).i64(a.offset()).mem(mb).i64(b.offset()).mem(mo).i64(out.offset())
                     .i32(inner).i64(d.stride(0, last)).i64(d.stride(1, last)).i64(d.stride(2, last))
                     .int4(s).long4(st[0]).long4(st[1]).long4(st[2]);
-            c.run(k, roundUp(inner, 16), outer);
+            c.run(k, (inner + device.vectorWidth - 1) / device.vectorWidth, outer);
         }
     }
+
+    /** UnaryOp ordinals the program has kernels for (unary_fwd_0 ..); a newer op runs on the cpu backend. */
+    private static final int UNARY_KERNELS = 6;
 
     @Override
     public void unary(UnaryOp op, Tensor x, Tensor out) {
         long n = out.numel();
         if (n == 0) {
+            return;
+        }
+        if (op.ordinal() >= UNARY_KERNELS) {
+            cpu.unary(op, x, out);
             return;
         }
         try (Call c = new Call()) {
@@ -386,6 +456,10 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
     public void unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, Tensor gradIn) {
         long n = gradIn.numel();
         if (n == 0) {
+            return;
+        }
+        if (op.ordinal() >= UNARY_KERNELS) {
+            cpu.unaryBackward(op, x, gradOut, gradIn);
             return;
         }
         try (Call c = new Call()) {
@@ -646,7 +720,7 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
             cl_kernel k = c.kernel("cross_entropy_bwd");
             c.args(k).mem(ml).i64(logits.offset()).mem(mt).i32(ignoreIndex).i32(validColumns).i32(v)
                     .mem(mlse).i64(logSumExp.offset()).f32(rowScale).mem(mg).i64(gradLogits.offset());
-            c.run(k, roundUp(v, 16), rows);
+            c.run(k, (v + device.vectorWidth - 1) / device.vectorWidth, rows);
         }
     }
 
@@ -790,9 +864,6 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
             if (kept.size() == 1 && reduced.size() == 1 && kept.get(0)[1] == 1 && kept.get(0)[2] == 1
                     && reduced.get(0)[1] == kept.get(0)[0]) {
                 plan.columnRows = (int) reduced.get(0)[0];
-            }
-            if (kept.isEmpty() && reduced.size() == 1 && reduced.get(0)[1] == 1) {
-                plan.columnRows = -1;
             }
             return plan;
         }

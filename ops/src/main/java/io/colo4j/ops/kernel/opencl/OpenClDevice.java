@@ -91,6 +91,11 @@ final class OpenClDevice implements AutoCloseable {
     private long liveBytes;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicLong launches = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong uploaded = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong downloaded = new java.util.concurrent.atomic.AtomicLong();
+    /** -Dcolo4j.opencl.profile=true: finish after every launch and add its wall time to its kernel's total. */
+    static final boolean PROFILE = Boolean.getBoolean("colo4j.opencl.profile");
+    private final Map<String, double[]> profile = new ConcurrentHashMap<>();
 
     /** How mirrors are kept: AUTO probes for zero-copy, COPY forces explicit transfers (tests the GPU path on PoCL). */
     enum Residency { AUTO, ZERO_COPY, COPY }
@@ -240,11 +245,14 @@ final class OpenClDevice implements AutoCloseable {
             this.queue = clCreateCommandQueue(context, info.deviceId(), 0, null);
         }
 
+        private final Map<cl_kernel, String> names = new HashMap<>();
+
         cl_kernel kernel(String name) {
             cl_kernel k = kernels.get(name);
             if (k == null) {
                 k = clCreateKernel(program, name, null);
                 kernels.put(name, k);
+                names.put(k, name);
             }
             return k;
         }
@@ -255,8 +263,17 @@ final class OpenClDevice implements AutoCloseable {
                     return;
                 }
             }
+            long t0 = PROFILE ? System.nanoTime() : 0;
             clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
             launches.incrementAndGet();
+            if (PROFILE) {
+                clFinish(queue);
+                double[] acc = profile.computeIfAbsent(names.getOrDefault(k, "?"), n -> new double[2]);
+                synchronized (acc) {
+                    acc[0] += (System.nanoTime() - t0) / 1e6;
+                    acc[1]++;
+                }
+            }
         }
 
         void finish() {
@@ -301,8 +318,10 @@ final class OpenClDevice implements AutoCloseable {
                 Pointer p = Pointer.to(host.asSlice(off, len).asByteBuffer());
                 if (toDevice) {
                     clEnqueueWriteBuffer(queue, mem, true, off, len, p, 0, null, null);
+                    uploaded.addAndGet(len);
                 } else {
                     clEnqueueReadBuffer(queue, mem, true, off, len, p, 0, null, null);
+                    downloaded.addAndGet(len);
                 }
             }
         }
@@ -500,6 +519,23 @@ final class OpenClDevice implements AutoCloseable {
 
     long launches() {
         return launches.get();
+    }
+
+    long uploadedBytes() {
+        return uploaded.get();
+    }
+
+    long downloadedBytes() {
+        return downloaded.get();
+    }
+
+    /** Per kernel: total ms and launches (only with -Dcolo4j.opencl.profile=true), largest total first. */
+    String profileReport() {
+        StringBuilder sb = new StringBuilder();
+        profile.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[0], a.getValue()[0])).forEach(e ->
+                sb.append(String.format(java.util.Locale.ROOT, "%-24s %10.1f ms %8d launches%n", e.getKey(), e.getValue()[0],
+                        (long) e.getValue()[1])));
+        return sb.toString();
     }
 
     long liveMirrors() {

@@ -87,33 +87,83 @@ inline float wg_max(float v, __local float* s) {
 #define MR 4
 #define NR 32
 
+/* Each packing work-item moves a KB-deep slice of one panel, with vector loads where the layout allows. */
+#define KB 16
+
 __kernel void pack_a(__global const float* a, long aOff, long aBatch, int lda, int transA,
                      int m, int k, int mBlocks, __global float* ap) {
-    int kk = get_global_id(0);
+    int k0 = get_global_id(0) * KB;
     int ib = get_global_id(1);
     int b = get_global_id(2);
-    if (kk >= k) {
+    if (k0 >= k) {
         return;
     }
+    int kn = min(KB, k - k0);
+    int i0 = ib * MR;
+    bool full = i0 + MR <= m;
     __global const float* src = a + aOff + b * aBatch;
-    __global float* dst = ap + (((long) b * mBlocks + ib) * k + kk) * MR;
-    for (int r = 0; r < MR; r++) {
-        int i = ib * MR + r;
-        dst[r] = i < m ? (transA ? src[(long) kk * lda + i] : src[(long) i * lda + kk]) : 0.0f;
+    __global float* dst = ap + (((long) b * mBlocks + ib) * k + k0) * MR;
+    if (transA) {
+        /* element (i, kk) at kk * lda + i: the panel's MR rows are adjacent at each kk */
+        for (int q = 0; q < kn; q++) {
+            __global const float* s = src + (long) (k0 + q) * lda + i0;
+            float4 v = full ? vload4(0, s)
+                            : (float4) (s[0], i0 + 1 < m ? s[1] : 0.0f, i0 + 2 < m ? s[2] : 0.0f, i0 + 3 < m ? s[3] : 0.0f);
+            vstore4(v, q, dst);
+        }
+    } else {
+        /* element (i, kk) at i * lda + kk: each of the MR rows is contiguous in kk */
+        __global const float* r0 = src + (long) i0 * lda + k0;
+        __global const float* r1 = r0 + lda;
+        __global const float* r2 = r1 + lda;
+        __global const float* r3 = r2 + lda;
+        if (full) {
+            for (int q = 0; q < kn; q++) {
+                vstore4((float4) (r0[q], r1[q], r2[q], r3[q]), q, dst);
+            }
+        } else {
+            for (int q = 0; q < kn; q++) {
+                vstore4((float4) (r0[q], i0 + 1 < m ? r1[q] : 0.0f, i0 + 2 < m ? r2[q] : 0.0f, i0 + 3 < m ? r3[q] : 0.0f), q, dst);
+            }
+        }
     }
 }
 
 __kernel void pack_b(__global const float* bm, long bOff, long bBatch, int ldb, int transB,
                      int k, int n, int nBlocks, __global float* bp) {
-    int j = get_global_id(0);
-    int kk = get_global_id(1);
+    int k0 = get_global_id(0) * KB;
+    int jb = get_global_id(1);
     int b = get_global_id(2);
-    if (j >= nBlocks * NR || kk >= k) {
+    if (k0 >= k) {
         return;
     }
+    int kn = min(KB, k - k0);
+    int j0 = jb * NR;
+    int cols = min(NR, n - j0);
     __global const float* src = bm + bOff + b * bBatch;
-    float v = j < n ? (transB ? src[(long) j * ldb + kk] : src[(long) kk * ldb + j]) : 0.0f;
-    bp[(((long) b * nBlocks + j / NR) * k + kk) * NR + (j % NR)] = v;
+    __global float* dst = bp + (((long) b * nBlocks + jb) * k + k0) * NR;
+    if (!transB) {
+        /* element (kk, j) at kk * ldb + j: a panel row is NR contiguous floats */
+        for (int q = 0; q < kn; q++) {
+            __global const float* s = src + (long) (k0 + q) * ldb + j0;
+            if (cols == NR) {
+                vstore16(vload16(0, s), 0, dst + q * NR);
+                vstore16(vload16(1, s), 1, dst + q * NR);
+            } else {
+                for (int c = 0; c < NR; c++) {
+                    dst[q * NR + c] = c < cols ? s[c] : 0.0f;
+                }
+            }
+        }
+    } else {
+        /* element (kk, j) at j * ldb + kk: each column is contiguous in kk; transpose through the L1-sized block */
+        for (int c = 0; c < NR; c++) {
+            __global const float* s = src + (long) (j0 + c) * ldb + k0;
+            for (int q = 0; q < kn; q++) {
+                dst[q * NR + c] = c < cols ? s[q] : 0.0f;
+            }
+        }
+    }
 }
 
 #define GEMM_ACC(r) float16 c##r##0 = (float16) (0.0f), c##r##1 = (float16) (0.0f);
@@ -141,8 +191,12 @@ __kernel void pack_b(__global const float* bm, long bOff, long bBatch, int ldb, 
         } \
     } }
 
-/* aPanels / bPanels: 1 when that operand is broadcast over the batch. */
-__kernel void gemm_packed(__global const float* ap, __global const float16* bp, int m, int n, int k,
+/*
+ * One k-slice [kStart, kStart + kLen) of the product (the host loops over slices so a B panel slice stays in cache
+ * while the work-items of a group stream it; slices after the first pass beta = 1). aPanels / bPanels: 1 when that
+ * operand is broadcast over the batch.
+ */
+__kernel void gemm_packed(__global const float* ap, __global const float16* bp, int m, int n, int k, int kStart, int kLen,
                           int mBlocks, int nBlocks, int aPanels, int bPanels, float alpha, float beta,
                           __global float* c, long cOff, long cBatch, int ldc) {
     int ib = get_global_id(0);
@@ -151,10 +205,10 @@ __kernel void gemm_packed(__global const float* ap, __global const float16* bp, 
     if (ib >= mBlocks) {
         return;
     }
-    __global const float* pa = ap + ((long) (aPanels == 1 ? 0 : b) * mBlocks + ib) * k * MR;
-    __global const float16* pb = bp + ((long) (bPanels == 1 ? 0 : b) * nBlocks + jb) * k * 2;
+    __global const float* pa = ap + (((long) (aPanels == 1 ? 0 : b) * mBlocks + ib) * k + kStart) * MR;
+    __global const float16* pb = bp + (((long) (bPanels == 1 ? 0 : b) * nBlocks + jb) * k + kStart) * 2;
     GEMM_ACC(0) GEMM_ACC(1) GEMM_ACC(2) GEMM_ACC(3)
-    for (int kk = 0; kk < k; kk++) {
+    for (int kk = 0; kk < kLen; kk++) {
         float16 b0 = pb[0];
         float16 b1 = pb[1];
         GEMM_STEP(0) GEMM_STEP(1) GEMM_STEP(2) GEMM_STEP(3)
@@ -167,10 +221,55 @@ __kernel void gemm_packed(__global const float* ap, __global const float16* bp, 
     GEMM_STORE(0) GEMM_STORE(1) GEMM_STORE(2) GEMM_STORE(3)
 }
 
+/*
+ * The sgemm for GPUs (chosen for non-CPU devices): classic 16 x 16 tiles through local memory, one element of C per
+ * work-item, reading the operands in place (transposed or not, batch stride 0 for a broadcast operand). The packed
+ * register-blocked kernel above needs 128 accumulators per work-item, which suits a CPU core, not a GPU thread.
+ */
+#define TS 16
+__kernel void gemm_tiled(__global const float* a, long aOff, long aBatch, int lda, int transA,
+                         __global const float* bm, long bOff, long bBatch, int ldb, int transB,
+                         int m, int n, int k, float alpha, float beta, __global float* c, long cOff, long cBatch, int ldc) {
+    __local float as[TS][TS + 1];
+    __local float bs[TS][TS + 1];
+    int lx = get_local_id(0);
+    int ly = get_local_id(1);
+    int j = get_group_id(0) * TS + lx;
+    int i = get_group_id(1) * TS + ly;
+    long bt = get_global_id(2);
+    __global const float* pa = a + aOff + bt * aBatch;
+    __global const float* pb = bm + bOff + bt * bBatch;
+    float acc = 0.0f;
+    for (int k0 = 0; k0 < k; k0 += TS) {
+        int ka = k0 + lx;
+        as[ly][lx] = i < m && ka < k ? (transA ? pa[(long) ka * lda + i] : pa[(long) i * lda + ka]) : 0.0f;
+        int kb = k0 + ly;
+        bs[ly][lx] = kb < k && j < n ? (transB ? pb[(long) j * ldb + kb] : pb[(long) kb * ldb + j]) : 0.0f;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int q = 0; q < TS; q++) {
+            acc = fma(as[ly][q], bs[q][lx], acc);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (i < m && j < n) {
+        long p = cOff + bt * cBatch + (long) i * ldc + j;
+        c[p] = beta != 0.0f ? alpha * acc + beta * c[p] : alpha * acc;
+    }
+}
+
 /* ---- elementwise ---------------------------------------------------------------------------------------------- */
 
 /* BinaryOp ordinals: ADD, SUB, MUL, DIV. */
 inline float binary_apply(int op, float a, float b) {
+    switch (op) {
+        case 0: return a + b;
+        case 1: return a - b;
+        case 2: return a * b;
+        default: return a / b;
+    }
+}
+
+inline floatv binary_apply_v(int op, floatv a, floatv b) {
     switch (op) {
         case 0: return a + b;
         case 1: return a - b;
@@ -207,19 +306,27 @@ BINARY_FLAT(3)
 __kernel void binary_nd_##OP(__global const float* a, long aOff, __global const float* b, long bOff, \
                              __global float* out, long oOff, int inner, long ia, long ib, long io, \
                              int4 s, long4 sa, long4 sb, long4 so) { \
-    int x = get_global_id(0); \
+    int x0 = get_global_id(0) * VW; \
     long r = get_global_id(1); \
-    if (x >= inner) { \
+    if (x0 >= inner) { \
         return; \
     } \
     long i3 = r % s.w; r /= s.w; \
     long i2 = r % s.z; r /= s.z; \
     long i1 = r % s.y; r /= s.y; \
     long i0 = r; \
-    long pa = aOff + i0 * sa.x + i1 * sa.y + i2 * sa.z + i3 * sa.w + x * ia; \
-    long pb = bOff + i0 * sb.x + i1 * sb.y + i2 * sb.z + i3 * sb.w + x * ib; \
-    long po = oOff + i0 * so.x + i1 * so.y + i2 * so.z + i3 * so.w + x * io; \
-    out[po] = binary_apply(OP, a[pa], b[pb]); \
+    __global const float* pa = a + aOff + i0 * sa.x + i1 * sa.y + i2 * sa.z + i3 * sa.w + x0 * ia; \
+    __global const float* pb = b + bOff + i0 * sb.x + i1 * sb.y + i2 * sb.z + i3 * sb.w + x0 * ib; \
+    __global float* po = out + oOff + i0 * so.x + i1 * so.y + i2 * so.z + i3 * so.w + x0 * io; \
+    if (x0 + VW <= inner && io == 1 && (ia == 0 || ia == 1) && (ib == 0 || ib == 1)) { \
+        floatv va = ia == 1 ? VLOAD(0, pa) : (floatv) (pa[0]); \
+        floatv vb = ib == 1 ? VLOAD(0, pb) : (floatv) (pb[0]); \
+        VSTORE(binary_apply_v(OP, va, vb), 0, po); \
+    } else { \
+        for (int x = 0; x < VW && x0 + x < inner; x++) { \
+            po[x * io] = binary_apply(OP, pa[x * ia], pb[x * ib]); \
+        } \
+    } \
 }
 BINARY_ND(0)
 BINARY_ND(1)
@@ -229,13 +336,14 @@ BINARY_ND(3)
 #define SQRT_2_OVER_PI 0.7978845608028654f
 #define GELU_COEF 0.044715f
 
-/* UnaryOp ordinals: GELU_TANH, RELU, SILU, EXP, NEG. Written for any float type T (float or floatv). */
+/* UnaryOp ordinals: GELU_TANH, RELU, SILU, EXP, NEG, TANH. Written for any float type T (float or floatv). */
 #define UNARY_APPLY(T, op, x) \
     ((op) == 0 ? (T) (0.5f) * (x) * ((T) (1.0f) + tanh((T) (SQRT_2_OVER_PI) * ((x) + (T) (GELU_COEF) * (x) * (x) * (x)))) \
    : (op) == 1 ? fmax((x), (T) (0.0f)) \
    : (op) == 2 ? (x) / ((T) (1.0f) + exp(-(x))) \
    : (op) == 3 ? exp(x) \
-   : -(x))
+   : (op) == 4 ? -(x) \
+   : tanh(x))
 
 inline float unary_derivative(int op, float x) {
     switch (op) {
@@ -250,7 +358,11 @@ inline float unary_derivative(int op, float x) {
             return sg * (1.0f + x * (1.0f - sg));
         }
         case 3: return exp(x);
-        default: return -1.0f;
+        case 4: return -1.0f;
+        default: {
+            float t = tanh(x);
+            return 1.0f - t * t;
+        }
     }
 }
 
@@ -267,7 +379,11 @@ inline floatv unary_derivative_v(int op, floatv x) {
             return sg * (1.0f + x * (1.0f - sg));
         }
         case 3: return exp(x);
-        default: return (floatv) (-1.0f);
+        case 4: return (floatv) (-1.0f);
+        default: {
+            floatv t = tanh(x);
+            return 1.0f - t * t;
+        }
     }
 }
 
@@ -301,6 +417,7 @@ UNARY(1)
 UNARY(2)
 UNARY(3)
 UNARY(4)
+UNARY(5)
 
 /* Init.Random's counter-based generator (splitmix64 finaliser); base = mix(seed), computed on the host. */
 inline ulong mix64(ulong z) {
@@ -659,24 +776,32 @@ __kernel void cross_entropy_fwd(__global const float* logits, long lOff, __globa
     }
 }
 
-/* grad[r, j] = (exp(logits - lse) - onehot(target)) * rowScale over valid columns, 0 elsewhere and for ignored rows. */
+/* grad[r, j] = (exp(logits - lse) - onehot(target)) * rowScale over valid columns, 0 elsewhere and for ignored rows;
+ * VW columns per work-item. */
 __kernel void cross_entropy_bwd(__global const float* logits, long lOff, __global const int* targets, int ignoreIndex,
                                 int valid, int v, __global const float* lse, long lseOff, float rowScale,
                                 __global float* grad, long gOff) {
-    int j = get_global_id(0);
+    int j0 = get_global_id(0) * VW;
     long r = get_global_id(1);
-    if (j >= v) {
+    if (j0 >= v) {
         return;
     }
     int target = targets[r];
-    float out = 0.0f;
-    if (target != ignoreIndex && j < valid) {
-        out = exp(logits[lOff + r * v + j] - lse[lseOff + r]) * rowScale;
-        if (j == target) {
-            out -= rowScale;
+    float l = lse[lseOff + r];
+    __global const float* lr = logits + lOff + r * v;
+    __global float* gr = grad + gOff + r * v;
+    bool ignored = target == ignoreIndex;
+    if (j0 + VW <= valid) {
+        floatv e = ignored ? (floatv) (0.0f) : exp(VLOAD(0, lr + j0) - l) * rowScale;
+        VSTORE(e, 0, gr + j0);
+    } else {
+        for (int j = j0; j < j0 + VW && j < v; j++) {
+            gr[j] = !ignored && j < valid ? exp(lr[j] - l) * rowScale : 0.0f;
         }
     }
-    grad[gOff + r * v + j] = out;
+    if (!ignored && target >= j0 && target < j0 + VW && target < valid) {
+        gr[target] -= rowScale;
+    }
 }
 
 /* ---- optimizer --------------------------------------------------------------------------------------------------- */

@@ -45,7 +45,7 @@ class OpenClKernelsTest {
     @MethodSource("backends")
     void matmulAllTranspositionsOddSizesAlphaBeta(String mode) {
         OpenClBackend cl = backend(mode);
-        int[][] mnk = {{1, 1, 1}, {5, 7, 3}, {33, 65, 17}, {70, 31, 130}, {64, 96, 128}};
+        int[][] mnk = {{1, 1, 1}, {5, 7, 3}, {33, 65, 17}, {70, 31, 130}, {64, 96, 128}, {9, 40, 1100}};
         long seed = 1;
         for (int[] s : mnk) {
             int m = s[0];
@@ -83,6 +83,28 @@ class OpenClKernelsTest {
         check(cl, q, kk.mT(), new int[] {2, 3, 10, 10}, "q @ k^T");
         Tensor big = rand(7, 1, 20, 13);
         check(cl, big.narrow(0, 5, 9), rand(8, 1, 13, 4), new int[] {9, 4}, "offset view");
+    }
+
+    @Test
+    void theGpuTiledSgemmMatchesToo() {
+        OpenClTesting.shared();
+        try (OpenClBackend tiled = OpenClBackend.create(null, true, true)) {
+            assertThat(tiled.gemmKernel()).startsWith("gemm_tiled");
+            long seed = 100;
+            for (int[] s : new int[][] {{1, 1, 1}, {5, 7, 3}, {33, 65, 17}, {17, 40, 130}}) {
+                for (int t = 0; t < 4; t++) {
+                    Tensor a = (t & 1) == 0 ? rand(seed++, 1, s[0], s[2]) : rand(seed++, 1, s[2], s[0]).mT();
+                    Tensor b = (t & 2) == 0 ? rand(seed++, 1, s[2], s[1]) : rand(seed++, 1, s[1], s[2]).mT();
+                    Tensor want = rand(seed, 1, s[0], s[1]);
+                    Tensor got = want.copy();
+                    CPU.matmul(a, b, want, 0.5f, 2f);
+                    tiled.matmul(a, b, got, 0.5f, 2f);
+                    assertClose("tiled " + java.util.Arrays.toString(s) + " t=" + t, got, want, REDUCTION);
+                }
+            }
+            check(tiled, rand(1, 1, 3, 9, 13), rand(2, 1, 13, 11), new int[] {3, 9, 11}, "tiled batched x 2d");
+            check(tiled, rand(5, 1, 2, 3, 10, 8), rand(6, 1, 2, 3, 10, 8).mT(), new int[] {2, 3, 10, 10}, "tiled q @ k^T");
+        }
     }
 
     private static void check(OpenClBackend cl, Tensor a, Tensor b, int[] outShape, String what) {

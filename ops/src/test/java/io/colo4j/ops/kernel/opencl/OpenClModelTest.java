@@ -16,6 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -32,10 +33,10 @@ class OpenClModelTest {
         Backends.setDefault(previous);
     }
 
-    @ParameterizedTest(name = "{0} embeddings")
-    @ValueSource(strings = {"VOCAB", "COLUMN"})
-    void gptStackTensorParallelMatchesSerialOnOpenCl(String embeddings) throws Exception {
-        OpenClBackend cl = OpenClTesting.shared();
+    @ParameterizedTest(name = "{0} embeddings, {1}")
+    @CsvSource({"VOCAB,zero-copy", "COLUMN,zero-copy", "VOCAB,device-copies"})
+    void gptStackTensorParallelMatchesSerialOnOpenCl(String embeddings, String mode) throws Exception {
+        OpenClBackend cl = mode.equals("zero-copy") ? OpenClTesting.shared() : OpenClTesting.copyMode();
         Class<?> test = Class.forName("io.colo4j.ops.dist.GptStackEquivalenceTest");
         Class<?> kind = Class.forName("io.colo4j.ops.dist.GptStackEquivalenceTest$Embeddings");
         Method m = test.getDeclaredMethod("lossAndEveryGradientMatchTheSerialModel", int.class, int.class, kind);
@@ -46,9 +47,10 @@ class OpenClModelTest {
         assertThat(cl.kernelLaunches() - launches).as("kernels launched").isGreaterThan(100);
     }
 
-    @Test
-    void gptStackLossAndGradientsMatchTheCpuBackend() throws Exception {
-        OpenClBackend cl = OpenClTesting.shared();
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"zero-copy", "device-copies"})
+    void gptStackLossAndGradientsMatchTheCpuBackend(String mode) throws Exception {
+        OpenClBackend cl = mode.equals("zero-copy") ? OpenClTesting.shared() : OpenClTesting.copyMode();
         Class<?> test = Class.forName("io.colo4j.ops.dist.GptStackEquivalenceTest");
         Method model = test.getDeclaredMethod("model");
         Method ids = test.getDeclaredMethod("ids", int.class, int.class, int.class);
@@ -102,7 +104,7 @@ class OpenClModelTest {
             }
         }
         assertThat(ran).isPositive();
-        assertThat(cl.kernelLaunches() - launches).as("kernels launched").isGreaterThan(10L * ran);
+        assertThat(cl.kernelLaunches() - launches).as("kernels launched").isGreaterThanOrEqualTo((long) ran);
     }
 
     private static Object newInstance(Class<?> c) throws ReflectiveOperationException {
