@@ -1,5 +1,9 @@
 package io.colo4j.zoo.bert;
 
+import static io.colo4j.zoo.io.HfConfigFields.decimal;
+import static io.colo4j.zoo.io.HfConfigFields.floatField;
+import static io.colo4j.zoo.io.HfConfigFields.intField;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -187,28 +191,6 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
                 intField(root, "mask_token_id", vocab > 103 ? 103 : vocab - 1), root.path("add_pooling_layer").asBoolean(true));
     }
 
-    private static int intField(JsonNode root, String name, int dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not an int");
-        }
-        return n.intValue();
-    }
-
-    private static float floatField(JsonNode root, String name, float dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isNumber()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not a number");
-        }
-        return n.floatValue();
-    }
-
     /** HF-style config.json content. */
     public String toJson() {
         ObjectNode o = JSON.createObjectNode();
@@ -239,9 +221,6 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
     }
 
     /** The float's shortest decimal form as a double (1e-12f is written 1.0E-12). */
-    private static double decimal(float f) {
-        return Double.parseDouble(Float.toString(f));
-    }
 
     /** Writes config.json atomically. */
     public void write(Path configJson) throws IOException {

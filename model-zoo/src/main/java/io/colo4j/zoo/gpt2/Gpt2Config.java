@@ -1,5 +1,9 @@
 package io.colo4j.zoo.gpt2;
 
+import static io.colo4j.zoo.io.HfConfigFields.decimal;
+import static io.colo4j.zoo.io.HfConfigFields.floatField;
+import static io.colo4j.zoo.io.HfConfigFields.intField;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -173,28 +177,6 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
                 floatField(root, "initializer_range", 0.02f));
     }
 
-    private static int intField(JsonNode root, String name, int dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not an int");
-        }
-        return n.intValue();
-    }
-
-    private static float floatField(JsonNode root, String name, float dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isNumber()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not a number");
-        }
-        return n.floatValue();
-    }
-
     /** HF-style config.json content. */
     public String toJson() {
         ObjectNode o = JSON.createObjectNode();
@@ -222,9 +204,6 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
     }
 
     /** The float's shortest decimal form as a double (1e-5f is written 1.0E-5, not 9.99999974737875E-6). */
-    private static double decimal(float f) {
-        return Double.parseDouble(Float.toString(f));
-    }
 
     /** Writes config.json atomically. */
     public void write(Path configJson) throws IOException {

@@ -1,5 +1,10 @@
 package io.colo4j.zoo.llama;
 
+import static io.colo4j.zoo.io.HfConfigFields.decimal;
+import static io.colo4j.zoo.io.HfConfigFields.doubleField;
+import static io.colo4j.zoo.io.HfConfigFields.floatField;
+import static io.colo4j.zoo.io.HfConfigFields.intField;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -167,32 +172,6 @@ public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSi
                 floatField(root, "attention_dropout", 0f), floatField(root, "initializer_range", 0.02f));
     }
 
-    private static int intField(JsonNode root, String name, int dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not an int");
-        }
-        return n.intValue();
-    }
-
-    private static float floatField(JsonNode root, String name, float dflt) {
-        return (float) doubleField(root, name, dflt);
-    }
-
-    private static double doubleField(JsonNode root, String name, double dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isNumber()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not a number");
-        }
-        return n.doubleValue();
-    }
-
     /** HF-style config.json content. */
     public String toJson() {
         ObjectNode o = JSON.createObjectNode();
@@ -223,9 +202,6 @@ public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSi
     }
 
     /** The float's shortest decimal form as a double (1e-6f is written 1.0E-6, not 9.999999974752427E-7). */
-    private static double decimal(float f) {
-        return Double.parseDouble(Float.toString(f));
-    }
 
     /** Writes config.json atomically. */
     public void write(Path configJson) throws IOException {

@@ -1,5 +1,9 @@
 package io.colo4j.zoo.opt;
 
+import static io.colo4j.zoo.io.HfConfigFields.decimal;
+import static io.colo4j.zoo.io.HfConfigFields.floatField;
+import static io.colo4j.zoo.io.HfConfigFields.intField;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -181,28 +185,6 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
                 floatField(root, "init_std", 0.02f), intField(root, "pad_token_id", 1));
     }
 
-    private static int intField(JsonNode root, String name, int dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not an int");
-        }
-        return n.intValue();
-    }
-
-    private static float floatField(JsonNode root, String name, float dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isNumber()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not a number");
-        }
-        return n.floatValue();
-    }
-
     /** HF-style config.json content. */
     public String toJson() {
         ObjectNode o = JSON.createObjectNode();
@@ -236,9 +218,6 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
     }
 
     /** The float's shortest decimal form as a double (0.1f is written 0.1, not 0.10000000149011612). */
-    private static double decimal(float f) {
-        return Double.parseDouble(Float.toString(f));
-    }
 
     /** Writes config.json atomically. */
     public void write(Path configJson) throws IOException {

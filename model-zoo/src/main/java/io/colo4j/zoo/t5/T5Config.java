@@ -1,5 +1,9 @@
 package io.colo4j.zoo.t5;
 
+import static io.colo4j.zoo.io.HfConfigFields.decimal;
+import static io.colo4j.zoo.io.HfConfigFields.floatField;
+import static io.colo4j.zoo.io.HfConfigFields.intField;
+
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -158,28 +162,6 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
                 intField(root, "decoder_start_token_id", 0));
     }
 
-    private static int intField(JsonNode root, String name, int dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not an int");
-        }
-        return n.intValue();
-    }
-
-    private static float floatField(JsonNode root, String name, float dflt) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isNumber()) {
-            throw new IllegalArgumentException(name + " is " + n + ", not a number");
-        }
-        return n.floatValue();
-    }
-
     /** HF-style config.json content. */
     public String toJson() {
         ObjectNode o = JSON.createObjectNode();
@@ -208,10 +190,6 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
         } catch (JacksonException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static double decimal(float f) {
-        return Double.parseDouble(Float.toString(f));
     }
 
     /** Writes config.json atomically. */
