@@ -73,13 +73,22 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
 
     /** As {@link #create(String, boolean)}; {@code tiledGemm} null: tiled on GPUs, packed on CPU devices. */
     static OpenClBackend create(String selector, boolean forceCopy, Boolean tiledGemm) {
+        return create(selector, forceCopy, tiledGemm, null);
+    }
+
+    /**
+     * Everything a GPU would get, selectable on any device for tests: {@code gpuStyle} null picks by device type
+     * (work-group-per-row kernels with local-memory reductions on GPUs, one vectorised work-item per row on CPUs).
+     */
+    static OpenClBackend create(String selector, boolean forceCopy, Boolean tiledGemm, Boolean gpuStyle) {
         OpenCl.Availability a = OpenCl.discover();
         if (!a.available()) {
             throw new OpenClUnavailableException("opencl backend unavailable: " + a.message());
         }
         OpenCl.DeviceInfo info = OpenCl.pick(a, selector);
         try {
-            return new OpenClBackend(new OpenClDevice(info, forceCopy ? OpenClDevice.Residency.COPY : OpenClDevice.Residency.AUTO),
+            OpenClDevice.Residency residency = forceCopy ? OpenClDevice.Residency.COPY : OpenClDevice.Residency.AUTO;
+            return new OpenClBackend(new OpenClDevice(info, residency, gpuStyle != null ? gpuStyle : !info.cpu()),
                     tiledGemm != null ? tiledGemm : !info.cpu());
         } catch (org.jocl.CLException e) {
             throw new OpenClUnavailableException("opencl backend: cannot set up " + info + ": " + e.getMessage(), e);

@@ -101,11 +101,15 @@ final class OpenClDevice implements AutoCloseable {
     enum Residency { AUTO, ZERO_COPY, COPY }
 
     OpenClDevice(OpenCl.DeviceInfo info, Residency residency) {
+        this(info, residency, !info.cpu());
+    }
+
+    /** {@code gpuStyle}: row kernels split each row over a work-group (VW 4, RW up to 128) as on a GPU. */
+    OpenClDevice(OpenCl.DeviceInfo info, Residency residency, boolean gpuStyle) {
         this.info = info;
         cl_context_properties props = new cl_context_properties();
         props.addProperty(CL_CONTEXT_PLATFORM, info.platformId());
         this.context = clCreateContext(props, 1, new org.jocl.cl_device_id[] {info.deviceId()}, null, null, null);
-        boolean gpuStyle = !info.cpu();
         this.vectorWidth = gpuStyle ? 4 : 16;
         this.rowWorkItems = gpuStyle ? (int) Math.min(128, Integer.highestOneBit((int) Math.min(info.maxWorkGroupSize(), 1024))) : 1;
         this.buildOptions = "-DVW=" + vectorWidth + " -DRW=" + rowWorkItems;

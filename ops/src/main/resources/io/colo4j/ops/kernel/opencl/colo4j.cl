@@ -744,35 +744,31 @@ __kernel void cross_entropy_fwd(__global const float* logits, long lOff, __globa
 #endif
     long row = get_group_id(0);
     int target = targets[row];
-    if (target == ignoreIndex) {
-        if (LID == 0) {
-            losses[lossOff + row] = 0.0f;
-            lse[lseOff + row] = 0.0f;
-        }
-        return;
-    }
+    /* no early return for an ignored row: every work-item of the group must reach the reductions' barriers */
+    bool ignored = target == ignoreIndex;
+    int cols = ignored ? 0 : valid;
     __global const float* lr = logits + lOff + row * v;
     float m = -INFINITY;
-    FOR_CHUNKS(c, valid) {
+    FOR_CHUNKS(c, cols) {
         m = fmax(m, hmax(VLOAD(c, lr)));
     }
-    FOR_TAIL(j, valid) {
+    FOR_TAIL(j, cols) {
         m = fmax(m, lr[j]);
     }
     m = wg_max(m, red);
     floatv acc = (floatv) (0.0f);
     float s = 0.0f;
-    FOR_CHUNKS(c, valid) {
+    FOR_CHUNKS(c, cols) {
         acc += exp(VLOAD(c, lr) - m);
     }
-    FOR_TAIL(j, valid) {
+    FOR_TAIL(j, cols) {
         s += exp(lr[j] - m);
     }
     s = wg_sum(s + hsum(acc), red);
     if (LID == 0) {
-        float l = m + log(s);
+        float l = ignored ? 0.0f : m + log(s);
         lse[lseOff + row] = l;
-        losses[lossOff + row] = l - lr[target];
+        losses[lossOff + row] = ignored ? 0.0f : l - lr[target];
     }
 }
 

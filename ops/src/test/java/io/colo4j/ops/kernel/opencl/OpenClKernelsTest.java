@@ -24,8 +24,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every opencl kernel against the cpu backend on the same inputs (relative error <= 1e-5 elementwise, <= 1e-4
- * for reductions and matmul), forward and backward, at odd sizes and on views; each on the zero-copy backend and
- * on a backend that keeps separate device copies (the GPU residency protocol).
+ * for reductions and matmul), forward and backward, at odd sizes and on views; each on the zero-copy backend, on
+ * a backend that keeps separate device copies (the GPU residency protocol), and with everything a GPU gets
+ * (device copies, tiled sgemm, work-group-per-row kernels), all on the PoCL device.
  */
 class OpenClKernelsTest {
     private static final KernelBackend CPU = Backends.cpu();
@@ -34,11 +35,15 @@ class OpenClKernelsTest {
 
     /** Backends by name (JUnit would close AutoCloseable arguments after each invocation). */
     static Stream<Arguments> backends() {
-        return Stream.of(Arguments.of("zero-copy"), Arguments.of("device-copies"));
+        return Stream.of(Arguments.of("zero-copy"), Arguments.of("device-copies"), Arguments.of("gpu-style"));
     }
 
     private static OpenClBackend backend(String mode) {
-        return mode.equals("zero-copy") ? OpenClTesting.shared() : OpenClTesting.copyMode();
+        return switch (mode) {
+            case "zero-copy" -> OpenClTesting.shared();
+            case "device-copies" -> OpenClTesting.copyMode();
+            default -> OpenClTesting.gpuStyle();
+        };
     }
 
     @ParameterizedTest(name = "{0}")

@@ -34,9 +34,9 @@ class OpenClModelTest {
     }
 
     @ParameterizedTest(name = "{0} embeddings, {1}")
-    @CsvSource({"VOCAB,zero-copy", "COLUMN,zero-copy", "VOCAB,device-copies"})
+    @CsvSource({"VOCAB,zero-copy", "COLUMN,zero-copy", "VOCAB,device-copies", "VOCAB,gpu-style"})
     void gptStackTensorParallelMatchesSerialOnOpenCl(String embeddings, String mode) throws Exception {
-        OpenClBackend cl = mode.equals("zero-copy") ? OpenClTesting.shared() : OpenClTesting.copyMode();
+        OpenClBackend cl = backend(mode);
         Class<?> test = Class.forName("io.colo4j.ops.dist.GptStackEquivalenceTest");
         Class<?> kind = Class.forName("io.colo4j.ops.dist.GptStackEquivalenceTest$Embeddings");
         Method m = test.getDeclaredMethod("lossAndEveryGradientMatchTheSerialModel", int.class, int.class, kind);
@@ -48,9 +48,9 @@ class OpenClModelTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"zero-copy", "device-copies"})
+    @ValueSource(strings = {"zero-copy", "device-copies", "gpu-style"})
     void gptStackLossAndGradientsMatchTheCpuBackend(String mode) throws Exception {
-        OpenClBackend cl = mode.equals("zero-copy") ? OpenClTesting.shared() : OpenClTesting.copyMode();
+        OpenClBackend cl = backend(mode);
         Class<?> test = Class.forName("io.colo4j.ops.dist.GptStackEquivalenceTest");
         Method model = test.getDeclaredMethod("model");
         Method ids = test.getDeclaredMethod("ids", int.class, int.class, int.class);
@@ -105,6 +105,14 @@ class OpenClModelTest {
         }
         assertThat(ran).isPositive();
         assertThat(cl.kernelLaunches() - launches).as("kernels launched").isGreaterThanOrEqualTo((long) ran);
+    }
+
+    private static OpenClBackend backend(String mode) {
+        return switch (mode) {
+            case "zero-copy" -> OpenClTesting.shared();
+            case "device-copies" -> OpenClTesting.copyMode();
+            default -> OpenClTesting.gpuStyle();
+        };
     }
 
     private static Object newInstance(Class<?> c) throws ReflectiveOperationException {

@@ -28,6 +28,21 @@ final class OpenClTesting {
         return OpenClBackend.shared();
     }
 
+    private static OpenClBackend gpuStyle;
+
+    /**
+     * Everything a GPU gets, on the PoCL device: device copies, the tiled sgemm, and row kernels that split a row
+     * over a 128-work-item group with local-memory reductions (VW 4).
+     */
+    static synchronized OpenClBackend gpuStyle() {
+        shared();
+        if (gpuStyle == null) {
+            gpuStyle = OpenClBackend.create(null, true, true, true);
+            assertThat(gpuStyle.buildOptions()).isEqualTo("-DVW=4 -DRW=128");
+        }
+        return gpuStyle;
+    }
+
     /** A second backend on the same device that keeps real device copies: the residency protocol of a GPU. */
     static synchronized OpenClBackend copyMode() {
         shared();
