@@ -6,13 +6,13 @@ import static io.colo4j.zoo.io.HfConfigFields.floatField;
 import static io.colo4j.zoo.io.HfConfigFields.intField;
 
 import com.fasterxml.jackson.core.JacksonException;
+import io.colo4j.zoo.io.HfConfigFields;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.colo4j.zoo.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -110,25 +110,11 @@ public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSi
     // ---- HF config.json ----------------------------------------------------------------------
 
     public static LlamaConfig read(Path configJson) throws IOException {
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(configJson));
-        } catch (JacksonException e) {
-            throw new IOException(configJson + ": not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        try {
-            return fromJson(root);
-        } catch (IllegalArgumentException e) {
-            throw new IOException(configJson + ": " + e.getMessage(), e);
-        }
+        return HfConfigFields.read(configJson, LlamaConfig::fromJson);
     }
 
     public static LlamaConfig parse(String json) throws IOException {
-        try {
-            return fromJson(JSON.readTree(json));
-        } catch (JacksonException e) {
-            throw new IOException("llama config: not valid JSON: " + e.getOriginalMessage(), e);
-        }
+        return HfConfigFields.parse(json, "llama", LlamaConfig::fromJson);
     }
 
     static LlamaConfig fromJson(JsonNode root) {
