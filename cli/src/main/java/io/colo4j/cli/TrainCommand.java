@@ -13,6 +13,7 @@ import io.colo4j.zoo.tokenizer.Tokenizer;
 import io.colo4j.zoo.tokenizer.Tokenizers;
 import io.colo4j.zoo.train.TokenData;
 import io.colo4j.zoo.train.TrainConfig;
+import io.colo4j.zoo.train.LanguageModel;
 import io.colo4j.zoo.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Option;
                 + "checkpoints (HF model folder + optimizer state) every --save-every steps and at the end, resumable with --resume.",
             "Progress is one redrawn line on a terminal, plain lines otherwise; --save also gets losses.csv and loss.png."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "gpt2", description = "Model family (only gpt2 so far).")
+    @Option(names = "--model", defaultValue = "gpt2", description = "Zoo family: gpt2, opt, llama, bert or t5 (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--config", description = "tiny, small, medium, large or xl (default: tiny, or the --init/--resume model's).")
@@ -117,7 +118,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch " + batch + " is not divisible by --dp " + dp + ": each dp rank takes batch/dp sequences");
         }
         if (!model.equalsIgnoreCase("gpt2")) {
-            throw new IllegalArgumentException("--model " + model + ": only gpt2 is available");
+            return trainFamily(ModelZoo.family(model), out);
         }
         if (init != null && resume != null) {
             throw new IllegalArgumentException("give --init or --resume, not both");
@@ -190,13 +191,64 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One rank's run (the only one when serial): load, resume, train. */
+    /** One GPT-2 rank's run (the only one when serial): weights from --init, then as every family. */
     private void train(Gpt2Model gpt2, DistContext context, TokenData tokens, TrainConfig tc, Path checkpoint, Path saveDir,
                        PrintStream out, boolean terminal) throws java.io.IOException {
         if (init != null) {
             Gpt2Checkpoint.loadWeights(gpt2, init.resolve(Gpt2Checkpoint.WEIGHTS));
         }
-        Trainer trainer = new Trainer(new Gpt2LanguageModel(gpt2), tokens, tc);
+        train(new Gpt2LanguageModel(gpt2), context, tokens, tc, checkpoint, saveDir, out, terminal);
+    }
+
+    /**
+     * Any other zoo family (OPT, Llama, BERT, T5): built from its named config, sharded by its rules, trained
+     * through its adapter (next-token, masked-LM or encoder-decoder loss on the token windows).
+     */
+    private int trainFamily(ModelZoo.Family family, PrintStream out) throws Exception {
+        if (init != null || dropout != null) {
+            throw new IllegalArgumentException("--init and --dropout work for gpt2 so far; for " + family.name()
+                    + " use --config " + family.configs() + " (and --resume)");
+        }
+        String cfg = config != null ? config : family.defaultConfig();
+        if (!family.configs().contains(cfg)) {
+            throw new IllegalArgumentException("--config " + cfg + ": " + family.name() + " has " + family.configs());
+        }
+        Path checkpoint = resume == null ? null : Trainer.resolveCheckpoint(resume);
+        Tokenizer tok = Tokenizers.load(tokenizer == null ? List.of() : tokenizer);
+        if (data != null && !java.nio.file.Files.isRegularFile(data)) {
+            throw new IllegalArgumentException("--data " + data + ": no such file");
+        }
+        TokenData tokens = data == null ? TokenData.bundled(tok) : TokenData.fromFile(data, tok);
+        int seqLen = seq != null ? seq : 64;
+        long warm = warmup != null ? warmup : steps / 10;
+        TrainConfig tc = new TrainConfig(steps, batch, seqLen, lr, warm, minLrRatio, weightDecay, beta1, beta2, clip, seed, saveEvery, logEvery);
+        Path saveDir = save != null ? save : checkpoint == null ? null : checkpoint.toAbsolutePath().getParent();
+        out.println(String.format(Locale.ROOT, "%s %s (%s); tp=%d dp=%d; data: %,d tokens from %s (tokenizer %s); %d steps x %d x %d%s",
+                family.name(), cfg, family.description(), tp, dp, tokens.size(), tokens.source(), tok.spec(), steps, batch, seqLen,
+                saveDir != null ? "; saving to " + saveDir : ""));
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        PrintStream log = out;
+        if (tp * dp == 1) {
+            train(family.languageModel(family.build(cfg, seed)), null, tokens, tc, checkpoint, saveDir, log, terminal);
+        } else {
+            Communicators.launch(tp * dp, comm -> {
+                io.colo4j.tensor.nn.Module m;
+                DistContext context;
+                try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
+                    m = family.build(cfg, seed);
+                    context = ctx.context();
+                }
+                family.rules().apply(m);
+                train(family.languageModel(m), context, tokens, tc, checkpoint, saveDir, log, terminal);
+            });
+        }
+        return 0;
+    }
+
+    /** One rank's run (the only one when serial): resume, train. */
+    private void train(LanguageModel lm, DistContext context, TokenData tokens, TrainConfig tc, Path checkpoint, Path saveDir,
+                       PrintStream out, boolean terminal) throws java.io.IOException {
+        Trainer trainer = new Trainer(lm, tokens, tc);
         if (context != null) {
             trainer.distributed(context);
         }

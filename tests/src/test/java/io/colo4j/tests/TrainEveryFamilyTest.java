@@ -1,0 +1,40 @@
+package io.colo4j.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.colo4j.cli.Colo4jCommand;
+import io.colo4j.zoo.ModelZoo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** `colo4j train --model <family>` for every zoo family: tp = 2 on in-JVM ranks reproduces the serial losses. */
+class TrainEveryFamilyTest {
+    static Stream<String> families() {
+        return ModelZoo.names().stream();
+    }
+
+    private static List<Double> train(String family, Path save, int tp) throws Exception {
+        int rc = Colo4jCommand.commandLine().execute("train", "--model", family, "--steps", "3", "--batch", "4", "--seq", "16",
+                "--tp", String.valueOf(tp), "--save", save.toString(), "--log-every", "3");
+        assertThat(rc).as("train --model %s --tp %d", family, tp).isZero();
+        return Files.readAllLines(save.resolve("losses.csv")).stream().skip(1).map(l -> Double.parseDouble(l.split(",")[1])).toList();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void tensorParallelTrainingReproducesTheSerialLosses(String family, @TempDir Path dir) throws Exception {
+        List<Double> serial = train(family, dir.resolve("tp1"), 1);
+        List<Double> sharded = train(family, dir.resolve("tp2"), 2);
+        assertThat(sharded).hasSameSizeAs(serial);
+        for (int i = 0; i < serial.size(); i++) {
+            assertThat(sharded.get(i)).as("%s step %d", family, i)
+                    .isCloseTo(serial.get(i), org.assertj.core.api.Assertions.within(1e-5 * Math.abs(serial.get(i))));
+        }
+        assertThat(serial.get(serial.size() - 1)).isLessThan(serial.get(0));
+    }
+}
