@@ -1,7 +1,6 @@
 package io.colo4j.zoo.bert;
 
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.io.SafeTensorsException;
 import io.colo4j.zoo.io.SafeTensorsReader;
 import io.colo4j.zoo.io.SafeTensorsWriter;
@@ -65,13 +64,8 @@ public final class BertCheckpoint {
     /** Overwrites {@code model}'s parameters with {@code weights} (a model.safetensors); nothing is written unless all fit. */
     public static void loadWeights(BertForMaskedLM model, Path weights) throws IOException {
         try (SafeTensorsReader reader = SafeTensorsReader.open(weights)) {
-            Map<String, int[]> expected = new LinkedHashMap<>();
-            model.namedParameters().forEach((name, p) -> expected.put(name, p.fullShape()));
-            Map<String, String> plan = plan(reader, expected, model.config().addPoolingLayer());
-            Map<String, Parameter> params = model.namedParameters();
-            for (Map.Entry<String, String> e : plan.entrySet()) {
-                ShardReads.readParameter(reader, e.getValue(), params.get(e.getKey()));
-            }
+            Map<String, String> plan = plan(reader, ShardReads.fullShapes(model), model.config().addPoolingLayer());
+            ShardReads.readPlanned(reader, plan, model);
         }
     }
 

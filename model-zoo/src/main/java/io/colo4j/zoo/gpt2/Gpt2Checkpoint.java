@@ -1,7 +1,6 @@
 package io.colo4j.zoo.gpt2;
 
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.io.SafeTensorsException;
 import io.colo4j.zoo.io.SafeTensorsReader;
 import io.colo4j.zoo.io.ShardReads;
@@ -53,7 +52,7 @@ public final class Gpt2Checkpoint {
         try (SafeTensorsReader reader = SafeTensorsReader.open(weights)) {
             Map<String, String> plan = plan(reader, expectedShapes(config));
             Gpt2Model model = new Gpt2Model(config, 0L);
-            copy(reader, plan, model);
+            ShardReads.readPlanned(reader, plan, model);
             return model;
         }
     }
@@ -61,8 +60,8 @@ public final class Gpt2Checkpoint {
     /** Overwrites {@code model}'s parameters with {@code weights} (a model.safetensors); nothing is written unless all fit. */
     public static void loadWeights(Gpt2Model model, Path weights) throws IOException {
         try (SafeTensorsReader reader = SafeTensorsReader.open(weights)) {
-            Map<String, String> plan = plan(reader, expectedShapes(model));
-            copy(reader, plan, model);
+            Map<String, String> plan = plan(reader, ShardReads.fullShapes(model));
+            ShardReads.readPlanned(reader, plan, model);
         }
     }
 
@@ -117,13 +116,6 @@ public final class Gpt2Checkpoint {
         return plan;
     }
 
-    private static void copy(SafeTensorsReader reader, Map<String, String> plan, Gpt2Model model) throws SafeTensorsException {
-        Map<String, Parameter> params = model.namedParameters();
-        for (Map.Entry<String, String> e : plan.entrySet()) {
-            ShardReads.readParameter(reader, e.getValue(), params.get(e.getKey()));
-        }
-    }
-
     private static Map<String, int[]> expectedShapes(Gpt2Config config) {
         Map<String, int[]> out = new LinkedHashMap<>();
         int d = config.nEmbd();
@@ -146,12 +138,6 @@ public final class Gpt2Checkpoint {
         }
         out.put("transformer.ln_f.weight", new int[] {d});
         out.put("transformer.ln_f.bias", new int[] {d});
-        return out;
-    }
-
-    private static Map<String, int[]> expectedShapes(Gpt2Model model) {
-        Map<String, int[]> out = new LinkedHashMap<>();
-        model.namedParameters().forEach((name, p) -> out.put(name, p.fullShape()));
         return out;
     }
 

@@ -6,8 +6,11 @@ import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.colo.ColoParameter;
 import io.colo4j.tensor.colo.Shards;
+import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Checkpoint tensors into parameters that may be shards: each rank reads, from the memory-mapped
@@ -63,6 +66,21 @@ public final class ShardReads {
             readBlocks(reader, name, local.localNarrow(dim, localStart, r.length()), layout, rank, dims, which + 1, next, valid);
             localStart += r.length();
         }
+    }
+
+    /** Every planned file tensor (parameter name -> file tensor name) into its parameter, or its shard. */
+    public static void readPlanned(SafeTensorsReader reader, Map<String, String> plan, Module model) throws SafeTensorsException {
+        Map<String, Parameter> params = model.namedParameters();
+        for (Map.Entry<String, String> e : plan.entrySet()) {
+            readParameter(reader, e.getValue(), params.get(e.getKey()));
+        }
+    }
+
+    /** Each parameter's whole, unpadded shape: what a checkpoint file holds for it, whatever the rank keeps. */
+    public static Map<String, int[]> fullShapes(Module model) {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        model.namedParameters().forEach((name, p) -> out.put(name, p.fullShape()));
+        return out;
     }
 
     /** The part of {@code full} (shaped like the whole unpadded parameter) that {@code p}'s shard holds. */

@@ -1,9 +1,9 @@
 package io.colo4j.zoo.llama;
 
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.io.SafeTensorsException;
 import io.colo4j.zoo.io.SafeTensorsReader;
+import io.colo4j.zoo.io.ShardReads;
 import io.colo4j.zoo.io.SafeTensorsWriter;
 import io.colo4j.zoo.io.TensorInfo;
 import java.io.IOException;
@@ -49,8 +49,8 @@ public final class LlamaCheckpoint {
         }
         try (SafeTensorsReader reader = SafeTensorsReader.open(weights)) {
             LlamaModel model = new LlamaModel(config, 0L);
-            Map<String, String> plan = plan(reader, shapes(model));
-            copy(reader, plan, model);
+            Map<String, String> plan = plan(reader, ShardReads.fullShapes(model));
+            ShardReads.readPlanned(reader, plan, model);
             return model;
         }
     }
@@ -58,8 +58,8 @@ public final class LlamaCheckpoint {
     /** Overwrites {@code model}'s parameters with {@code weights} (a model.safetensors); nothing is written unless all fit. */
     public static void loadWeights(LlamaModel model, Path weights) throws IOException {
         try (SafeTensorsReader reader = SafeTensorsReader.open(weights)) {
-            Map<String, String> plan = plan(reader, shapes(model));
-            copy(reader, plan, model);
+            Map<String, String> plan = plan(reader, ShardReads.fullShapes(model));
+            ShardReads.readPlanned(reader, plan, model);
         }
     }
 
@@ -99,19 +99,6 @@ public final class LlamaCheckpoint {
             throw new SafeTensorsException(reader.file(), null, "does not fit the Llama model: " + String.join("; ", problems));
         }
         return plan;
-    }
-
-    private static void copy(SafeTensorsReader reader, Map<String, String> plan, LlamaModel model) throws SafeTensorsException {
-        Map<String, Parameter> params = model.namedParameters();
-        for (Map.Entry<String, String> e : plan.entrySet()) {
-            reader.readInto(e.getValue(), params.get(e.getKey()));
-        }
-    }
-
-    private static Map<String, int[]> shapes(LlamaModel model) {
-        Map<String, int[]> out = new LinkedHashMap<>();
-        model.namedParameters().forEach((name, p) -> out.put(name, p.fullShape()));
-        return out;
     }
 
     /** Writes {@code dir/config.json} and {@code dir/model.safetensors} with HF's LlamaForCausalLM names. */
