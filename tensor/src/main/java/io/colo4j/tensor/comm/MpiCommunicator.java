@@ -130,6 +130,11 @@ public final class MpiCommunicator extends AbstractCommunicator {
             throw new CommException("init", -1, "colo4j comm: MPI_Comm_set_errhandler failed: " + mpi.errorString(rc));
         }
         world = new MpiCommunicator(mpi, mpi.commWorld, true, null, timeout);
+        if (world.size > 1 && world.rank == 0 && System.getenv("MALLOC_ARENA_MAX") == null) {
+            System.err.println("colo4j comm: warning: MALLOC_ARENA_MAX is not set; large MPI collectives run up to 2x"
+                    + " slower in a JVM (glibc's per-thread arenas return Open MPI's scratch buffers to the kernel after"
+                    + " every call). bin/colo4j sets MALLOC_ARENA_MAX=1; with plain java use mpirun -x MALLOC_ARENA_MAX=1");
+        }
         return world;
     }
 
@@ -415,8 +420,12 @@ public final class MpiCommunicator extends AbstractCommunicator {
                 }
             }
             if (c <= maxCount) {
-                check("reduceScatter", "MPI_Reduce_scatter_block",
-                        mpi.reduceScatterBlock(send, out, (int) c, mpi.floatType, mpi.opSum, comm));
+                MemorySegment counts = temp.allocate(JAVA_INT, size);
+                for (int j = 0; j < size; j++) {
+                    counts.setAtIndex(JAVA_INT, j, (int) c);
+                }
+                check("reduceScatter", "MPI_Reduce_scatter",
+                        mpi.reduceScatter(send, out, counts, mpi.floatType, mpi.opSum, comm));
             } else {
                 // past the C int limit: one MPI_Reduce per destination rank and chunk (each element is still
                 // reduced in exactly one place)

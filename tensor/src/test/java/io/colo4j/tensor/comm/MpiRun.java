@@ -47,6 +47,7 @@ public final class MpiRun {
         env.put("OMPI_MCA_rmaps_base_oversubscribe", "1");
         env.put("OMPI_MCA_pml", "ob1");
         env.put("OMPI_MCA_btl", "self,vader,tcp");
+        env.put("MALLOC_ARENA_MAX", "1");
         env.remove("JAVA_TOOL_OPTIONS");
         long t0 = System.nanoTime();
         try {
