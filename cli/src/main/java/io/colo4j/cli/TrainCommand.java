@@ -100,11 +100,21 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--dp", defaultValue = "1", description = "Data-parallel degree: replicas each taking batch/dp sequences (default: ${DEFAULT-VALUE}).")
     int dp;
 
+    @Option(names = "--zero", defaultValue = "0",
+            description = "ZeRO stage over the dp group: 1 shards the AdamW moments, 2 also reduce-scatters gradients (default: ${DEFAULT-VALUE}).")
+    int zero;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
         if (tp < 1 || dp < 1) {
             throw new IllegalArgumentException("--tp and --dp must be >= 1, got tp=" + tp + ", dp=" + dp);
+        }
+        if (zero < 0 || zero > 2) {
+            throw new IllegalArgumentException("--zero must be 0, 1 or 2, got " + zero);
+        }
+        if (zero > 0 && dp == 1) {
+            throw new IllegalArgumentException("--zero " + zero + " shards optimizer state over the data-parallel ranks; it needs --dp > 1");
         }
         int mpiWorld = Communicators.underMpi() ? Integer.parseInt(System.getenv().getOrDefault("OMPI_COMM_WORLD_SIZE", "-1")) : -1;
         if (mpiWorld > 0 && mpiWorld != tp * dp) {
@@ -250,7 +260,7 @@ final class TrainCommand implements Callable<Integer> {
                        PrintStream out, boolean terminal) throws java.io.IOException {
         Trainer trainer = new Trainer(lm, tokens, tc);
         if (context != null) {
-            trainer.distributed(context);
+            trainer.distributed(context, zero);
         }
         trainer.log(out, terminal);
         if (saveDir != null) {

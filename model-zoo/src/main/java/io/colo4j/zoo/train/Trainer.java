@@ -14,6 +14,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.colo4j.ops.optim.AdamW;
 import io.colo4j.ops.optim.GradClip;
 import io.colo4j.ops.optim.LrSchedule;
+import io.colo4j.ops.optim.Optimizer;
+import io.colo4j.ops.optim.ZeroAdamW;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
@@ -59,7 +61,8 @@ public final class Trainer {
     private final LanguageModel model;
     private final TokenData data;
     private final TrainConfig config;
-    private final AdamW optimizer;
+    private Optimizer optimizer;
+    private ZeroAdamW zero;
     private final LrSchedule schedule;
     private final List<Parameter> parameters;
     private final List<Float> losses = new ArrayList<>();
@@ -92,8 +95,6 @@ public final class Trainer {
         this.model = model;
         this.data = data;
         this.config = config;
-        this.optimizer = new AdamW(model.module().namedParameters(),
-                new AdamW.Options(config.lr(), config.beta1(), config.beta2(), 1e-8, config.weightDecay()));
         this.schedule = LrSchedule.warmupCosine(config.lr(), config.warmup(), config.steps(), config.minLrRatio());
         this.parameters = List.copyOf(model.module().namedParameters().values());
     }
@@ -120,10 +121,29 @@ public final class Trainer {
      * gathered whole (a collective every rank joins), so they reload at any tp.
      */
     public Trainer distributed(DistContext context) {
+        return distributed(context, 0);
+    }
+
+    /**
+     * As {@link #distributed(DistContext)}, with the AdamW moments sharded over dp as ZeRO stage
+     * {@code zeroStage} (1: optimizer state; 2: also gradients, reduce-scattered; 0: none), see {@link ZeroAdamW}.
+     * Checkpoints keep the unsharded format, so they reload at any tp, dp and stage.
+     */
+    public Trainer distributed(DistContext context, int zeroStage) {
+        if (zeroStage < 0 || zeroStage > 2) {
+            throw new IllegalArgumentException("ZeRO stage must be 0, 1 or 2, got " + zeroStage);
+        }
+        if (optimizer != null) {
+            throw new IllegalStateException("distributed(...) must be called before the optimizer is used");
+        }
         if (config.batch() % context.dp().size() != 0) {
             throw new IllegalArgumentException("batch " + config.batch() + " is not divisible by dp=" + context.dp().size());
         }
         this.dist = context;
+        if (zeroStage > 0) {
+            this.zero = new ZeroAdamW(model.module().namedParameters(), adamOptions(), context, zeroStage);
+            this.optimizer = zero;
+        }
         this.writer = context.rank().globalRank() == 0;
         if (!writer) {
             this.out = null;
@@ -150,8 +170,21 @@ public final class Trainer {
         return this;
     }
 
-    public AdamW optimizer() {
+    public Optimizer optimizer() {
+        if (optimizer == null) {
+            optimizer = new AdamW(model.module().namedParameters(), adamOptions());
+        }
         return optimizer;
+    }
+
+    private AdamW.Options adamOptions() {
+        return new AdamW.Options(config.lr(), config.beta1(), config.beta2(), 1e-8, config.weightDecay());
+    }
+
+    /** This rank's parameter, gradient and optimizer memory, with the sizing formula beside it. */
+    public MemoryReport memory() {
+        return MemoryReport.of(parameters, optimizer().stateBytes(), dist == null ? 1 : dist.tpSize(),
+                dist == null ? 1 : dist.dp().size(), zero == null ? 0 : zero.stage());
     }
 
     /** Steps completed so far (including those restored by {@link #resume}). */
@@ -171,6 +204,10 @@ public final class Trainer {
         Progress progress = new Progress(out == null ? new PrintStream(PrintStream.nullOutputStream()) : out, terminal,
                 config.steps(), first, config.logEvery(), (long) config.batch() * config.seq());
         Path last = null;
+        Optimizer optimizer = optimizer();
+        if (out != null && dist != null) {
+            out.println(memory());
+        }
         model.module().train(true);
         while (step < config.steps()) {
             double lr = schedule.lr(step);
@@ -186,14 +223,19 @@ public final class Trainer {
                 loss = l.item();
                 if (dist != null) {
                     loss = averageOverDp(loss);
-                    DataParallel.averageGradients(model.module(), dist);
+                    if (zero != null) {
+                        zero.reduceGradients();
+                    } else {
+                        DataParallel.averageGradients(model.module(), dist);
+                    }
                 }
             }
             if (!Float.isFinite(loss)) {
                 optimizer.zeroGrad();
                 throw new IllegalStateException("step " + step + ": the loss is " + loss + " (diverged); lower --lr or raise --warmup");
             }
-            double norm = GradClip.clip(countedInNorm(), parameters, config.clip(), normReduction);
+            double norm = zero != null ? zero.clip(countedInNorm(), config.clip(), normReduction)
+                    : GradClip.clip(countedInNorm(), parameters, config.clip(), normReduction);
             if (!Double.isFinite(norm)) {
                 optimizer.zeroGrad();
                 throw new IllegalStateException("step " + step + ": the gradient norm is " + norm + "; lower --lr or set --clip");
@@ -265,11 +307,14 @@ public final class Trainer {
     /** Writes checkpoint-{step} atomically, updates {@code latest}, losses.csv and loss.png; returns its path. */
     public Path checkpoint(double elapsedSeconds) throws IOException {
         if (dist == null) {
-            return write(elapsedSeconds, optimizer.stateTensors());
+            return write(elapsedSeconds, optimizer().stateTensors());
         }
-        Map<String, Tensor> moments = GatheredParameters.gatherLike(optimizer.stateTensors(), model.module().namedParameters());
-        try (GatheredParameters whole = GatheredParameters.open(model.module())) {
-            return writer ? write(elapsedSeconds, moments) : saveDir.resolve(String.format(Locale.ROOT, "checkpoint-%d", step));
+        // a sharded optimizer gathers its moments into this scope's memory; freed once written
+        try (MemoryScope scope = MemoryScope.open()) {
+            Map<String, Tensor> moments = GatheredParameters.gatherLike(optimizer().stateTensors(), model.module().namedParameters());
+            try (GatheredParameters whole = GatheredParameters.open(model.module())) {
+                return writer ? write(elapsedSeconds, moments) : saveDir.resolve(String.format(Locale.ROOT, "checkpoint-%d", step));
+            }
         }
     }
 
@@ -347,7 +392,7 @@ public final class Trainer {
         ArrayNode g = o.putArray("grad_norms");
         gradNorms.forEach(g::add);
         ObjectNode steps = o.putObject("optimizer_steps");
-        optimizer.stepCounts().forEach(steps::put);
+        optimizer().stepCounts().forEach(steps::put);
         o.put("elapsed_seconds", elapsedSeconds);
         return JSON.writeValueAsString(o) + "\n";
     }
@@ -418,7 +463,7 @@ public final class Trainer {
                 optState.put(e.getKey(), p == null ? e.getValue() : ShardReads.sliceLike(e.getValue(), p));
             }
             try {
-                optimizer.loadState(optState, stepCounts);
+                optimizer().loadState(optState, stepCounts);
             } catch (IllegalArgumentException e) {
                 throw new IOException(cp.resolve(OPTIMIZER) + ": " + e.getMessage(), e);
             }

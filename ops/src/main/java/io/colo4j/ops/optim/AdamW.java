@@ -31,7 +31,7 @@ import jdk.incubator.vector.VectorSpecies;
  * update is one fused Vector API pass per parameter, split over the kernel threads ({@link CpuThreads}),
  * run under {@link GradMode#disabled()}.
  */
-public final class AdamW {
+public final class AdamW implements Optimizer {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Floats per parallel task (a multiple of every vector length). */
@@ -107,10 +107,12 @@ public final class AdamW {
         return options;
     }
 
+    @Override
     public double lr() {
         return lr;
     }
 
+    @Override
     public void setLr(double lr) {
         if (!(lr >= 0)) {
             throw new IllegalArgumentException("AdamW: learning rate must be >= 0, got " + lr);
@@ -128,6 +130,7 @@ public final class AdamW {
     }
 
     /** One update of every parameter that has a gradient. */
+    @Override
     public void step() {
         try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope persistent = MemoryScope.persistent()) {
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
@@ -151,6 +154,17 @@ public final class AdamW {
             p.copyFrom(work);
             return;
         }
+        update(options, lr, p.segment(), p.offset() * Float.BYTES, g.segment(), g.offset() * Float.BYTES,
+                m.segment(), m.offset() * Float.BYTES, v.segment(), v.offset() * Float.BYTES, p.numel(), t, wd);
+    }
+
+    /**
+     * The fused update of {@code n} consecutive floats of p, g, m, v (byte offsets into each segment), as the
+     * class comment. Every operation is a correctly rounded IEEE op applied lane by lane (no fused multiply-add),
+     * so any split of a tensor into pieces, e.g. {@link ZeroAdamW}'s dp chunks, gives the same bits as one pass.
+     */
+    static void update(Options options, double lr, MemorySegment ps, long po, MemorySegment gs, long go,
+                       MemorySegment ms, long mo, MemorySegment vs, long vo, long n, long t, double wd) {
         double bc1 = 1 - Math.pow(options.beta1(), t);
         double bc2 = 1 - Math.pow(options.beta2(), t);
         float decay = (float) (1 - lr * wd);
@@ -161,15 +175,6 @@ public final class AdamW {
         float stepSize = (float) (lr / bc1);
         float invBc2Sqrt = (float) (1 / Math.sqrt(bc2));
         float eps = (float) options.eps();
-        MemorySegment ps = p.segment();
-        MemorySegment gs = g.segment();
-        MemorySegment ms = m.segment();
-        MemorySegment vs = v.segment();
-        long po = p.offset() * Float.BYTES;
-        long go = g.offset() * Float.BYTES;
-        long mo = m.offset() * Float.BYTES;
-        long vo = v.offset() * Float.BYTES;
-        long n = p.numel();
         int chunks = (int) ((n + CHUNK - 1) / CHUNK);
         // Elementwise, so splitting across the kernel threads cannot change a single bit of the result.
         CpuThreads.parallelFor(chunks, 1, (from, to) -> {
@@ -212,6 +217,7 @@ public final class AdamW {
     }
 
     /** Drops every parameter's gradient. */
+    @Override
     public void zeroGrad() {
         params.values().forEach(Tensor::zeroGrad);
     }
@@ -229,6 +235,7 @@ public final class AdamW {
      * The optimizer state as tensors, for checkpoints: {@code <name>.exp_avg} and {@code <name>.exp_avg_sq}
      * (the live tensors, not copies). Per-parameter step counts come from {@link #stepCounts()}.
      */
+    @Override
     public Map<String, Tensor> stateTensors() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (String name : params.keySet()) {
@@ -238,14 +245,25 @@ public final class AdamW {
         return out;
     }
 
+    @Override
     public Map<String, Long> stepCounts() {
         return Collections.unmodifiableMap(new LinkedHashMap<>(steps));
+    }
+
+    @Override
+    public long stateBytes() {
+        long floats = 0;
+        for (String name : params.keySet()) {
+            floats += expAvg.get(name).numel() + expAvgSq.get(name).numel();
+        }
+        return floats * Float.BYTES;
     }
 
     /**
      * Restores what {@link #stateTensors()} and {@link #stepCounts()} returned. Every tensor must be
      * present with the right shape; nothing is changed unless all are.
      */
+    @Override
     public void loadState(Map<String, ? extends Tensor> state, Map<String, Long> stepCounts) {
         for (String name : params.keySet()) {
             int[] shape = params.get(name).shape();

@@ -13,7 +13,8 @@ public final class CommTrace {
     /** One collective: its kind, the bytes this rank sent, forward or backward. */
     public record Record(String module, String op, CollectiveKind collective, long bytes, Phase phase) {}
 
-    public enum Phase { FORWARD, BACKWARD }
+    /** When in the step: the model's forward or backward, or the optimizer (ZeRO's parameter all-gather). */
+    public enum Phase { FORWARD, BACKWARD, OPTIMIZER }
 
     /** An op that had no sharding rule for its inputs' placements and ran on replicated inputs. */
     public record Fallback(String module, String op, String placements) {}

@@ -4,7 +4,6 @@ import io.colo4j.spec.placement.CollectiveKind;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
 import io.colo4j.tensor.nn.Module;
-import io.colo4j.tensor.nn.Parameter;
 
 /** Data parallelism across the dp group: every rank's gradients replaced by their mean over dp. */
 public final class DataParallel {
@@ -12,12 +11,17 @@ public final class DataParallel {
 
     /** Call after backward on every rank: averages each parameter's gradient over the dp group. */
     public static void averageGradients(Module model, DistContext context) {
+        averageGradients(model.parameters(), context);
+    }
+
+    /** As {@link #averageGradients(Module, DistContext)} for the given parameters, in their order on every rank. */
+    public static void averageGradients(Iterable<? extends Tensor> parameters, DistContext context) {
         int dp = context.dp().size();
         if (dp == 1) {
             return;
         }
         try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter("dp_grad_sync", "")) {
-            for (Parameter p : model.parameters()) {
+            for (Tensor p : parameters) {
                 Tensor grad = p.grad();
                 if (grad == null) {
                     continue;

@@ -1,0 +1,161 @@
+package io.colo4j.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.colo4j.cli.Colo4jCommand;
+import io.colo4j.ops.optim.AdamW;
+import io.colo4j.ops.optim.Optimizer;
+import io.colo4j.ops.optim.ZeroAdamW;
+import io.colo4j.spec.ProcessGroup;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.MemoryScope;
+import io.colo4j.tensor.MemoryStats;
+import io.colo4j.tensor.colo.DistContext;
+import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.gpt2.Gpt2Config;
+import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.train.MemoryReport;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/**
+ * ZeRO-1/2 (AdamW moments, and for stage 2 gradients, sharded over dp) trains to plain data parallelism's
+ * losses at tp = 1, 2, 4 (stage 1 bit for bit; stage 2 sums the clipping norm in another order), pads the
+ * last chunk at an odd dp, checkpoints in the unsharded format, and holds per rank what the sizing formula
+ * says: (sharded/tp + replicated) x (1 + 1 + 2/dp).
+ */
+class ZeroTrainingTest {
+    private static final double RTOL = 1e-5;
+
+    private static List<Double> train(Path save, String... extra) throws IOException {
+        String[] base = {"train", "--model", "gpt2", "--config", "tiny", "--steps", "6", "--batch", "6", "--seq", "16",
+            "--save", save.toString(), "--log-every", "6"};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        assertThat(Colo4jCommand.commandLine().execute(args)).as(String.join(" ", args)).isZero();
+        return Files.readAllLines(save.resolve("losses.csv")).stream().skip(1)
+                .map(line -> Double.parseDouble(line.split(",")[1])).toList();
+    }
+
+    private static void assertClose(List<Double> actual, List<Double> expected) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(actual.get(i)).as("loss of step %d", i).isCloseTo(expected.get(i), within(RTOL * Math.abs(expected.get(i))));
+        }
+    }
+
+    @ParameterizedTest(name = "tp {0}, dp 2")
+    @ValueSource(ints = {1, 2, 4})
+    void zeroOneIsBitIdenticalAndZeroTwoMatchesPlainDataParallel(int tp, @TempDir Path dir) throws IOException {
+        String t = String.valueOf(tp);
+        List<Double> plain = train(dir.resolve("plain"), "--tp", t, "--dp", "2");
+        assertThat(train(dir.resolve("zero1"), "--tp", t, "--dp", "2", "--zero", "1")).isEqualTo(plain);
+        assertClose(train(dir.resolve("zero2"), "--tp", t, "--dp", "2", "--zero", "2"), plain);
+    }
+
+    @Test
+    void anOddDpPadsTheLastChunkAndStillMatches(@TempDir Path dir) throws IOException {
+        List<Double> plain = train(dir.resolve("plain"), "--dp", "3");
+        assertThat(train(dir.resolve("zero1"), "--dp", "3", "--zero", "1")).isEqualTo(plain);
+        assertClose(train(dir.resolve("zero2"), "--dp", "3", "--zero", "2"), plain);
+    }
+
+    @Test
+    void zeroWithoutDataParallelRanksIsRefused() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Colo4jCommand.commandLine();
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute("train", "--config", "tiny", "--steps", "1", "--tp", "2", "--zero", "1");
+        assertThat(exit).isNotZero();
+        assertThat(err.toString()).contains("--zero 1 shards optimizer state over the data-parallel ranks; it needs --dp > 1");
+    }
+
+    @Test
+    void aZeroCheckpointIsUnshardedAndResumesAtAnotherLayout(@TempDir Path dir) throws IOException {
+        List<Double> serial = train(dir.resolve("serial"));
+        List<Double> zero2 = train(dir.resolve("zero2"), "--tp", "2", "--dp", "2", "--zero", "2", "--save-every", "3");
+        assertClose(zero2, serial);
+        Path checkpoint = dir.resolve("zero2").resolve("checkpoint-3");
+        // the same files a plain run writes: whole moments per parameter, whatever the tp, dp or stage
+        List<Double> serialResumed = train(dir.resolve("serial-resumed"), "--resume", checkpoint.toString());
+        assertClose(serialResumed, serial);
+        List<Double> zero1Resumed = train(dir.resolve("zero1-resumed"), "--tp", "4", "--dp", "2", "--zero", "1",
+                "--resume", checkpoint.toString());
+        assertClose(zero1Resumed, serial);
+    }
+
+    /**
+     * Measured: the off-heap bytes the ranks hold after backward (parameters + whole gradients + AdamW
+     * state), averaged over the ranks of one JVM, against the formula, at tp 2 x dp 2 with and without ZeRO.
+     */
+    @ParameterizedTest(name = "zero {0}")
+    @ValueSource(ints = {0, 1, 2})
+    void perRankMemoryFollowsTheFormula(int stage) throws InterruptedException {
+        int tp = 2;
+        int dp = 2;
+        Gpt2Config cfg = Gpt2Config.of(1024, 32, 256, 4, 4).withDropout(0f);
+        int[] ids = new int[2 * 16];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i * 131 + 7) % 1024;
+        }
+        IntTensor x = IntTensor.of(ids, 2, 16);
+        long before = settledLiveBytes();
+        List<Object[]> perRank = ThreadWorld.call(tp * dp, comm -> {
+            Gpt2Model model;
+            DistContext context;
+            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
+                model = new Gpt2Model(cfg, 3);
+                context = ctx.context();
+            }
+            ModelZoo.family("gpt2").rules().apply(model);
+            AdamW.Options options = AdamW.Options.defaults(1e-3);
+            Optimizer optimizer = stage == 0 ? new AdamW(model.namedParameters(), options)
+                    : new ZeroAdamW(model.namedParameters(), options, context, stage);
+            try (MemoryScope step = MemoryScope.open()) {
+                model.loss(x, x).backward();
+            }
+            comm.barrier();
+            long live = MemoryStats.liveBytes();
+            comm.barrier();
+            optimizer.zeroGrad();
+            return new Object[] {live, MemoryReport.of(model.namedParameters().values(), optimizer.stateBytes(), tp, dp, stage)};
+        });
+        long measuredPerRank = ((long) perRank.get(0)[0] - before) / (tp * dp);
+        MemoryReport report = (MemoryReport) perRank.get(0)[1];
+        assertThat((double) measuredPerRank).as(report.toString()).isCloseTo(report.formulaBytes(), within(0.05 * report.formulaBytes()));
+        assertThat((double) report.totalBytes()).isCloseTo(report.formulaBytes(), within(0.05 * report.formulaBytes()));
+        if (stage > 0) {
+            assertThat(report.optimizerBytes()).isCloseTo(report.parameterBytes(), within(report.parameterBytes() / 20));
+        } else {
+            assertThat(report.optimizerBytes()).isEqualTo(2 * report.parameterBytes());
+        }
+    }
+
+    /** Live off-heap bytes once storage dropped by earlier tests has been cleaned (their cleaners run after GC). */
+    private static long settledLiveBytes() throws InterruptedException {
+        long previous = -1;
+        for (int i = 0; i < 50; i++) {
+            System.gc();
+            Thread.sleep(20);
+            long now = MemoryStats.liveBytes();
+            if (now == previous) {
+                return now;
+            }
+            previous = now;
+        }
+        return previous;
+    }
+}
