@@ -38,7 +38,7 @@ final class BenchCommand {
         @Option(names = "--warmup", defaultValue = "3")
         int warmup;
 
-        @Option(names = "--anchor", negatable = true, defaultValue = "true",
+        @Option(names = "--anchor", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "Also time torch.mm through python3 in the same run when torch is installed (default: ${DEFAULT-VALUE}).")
         boolean anchor;
 
@@ -76,7 +76,7 @@ final class BenchCommand {
         @Option(names = "--steps", defaultValue = "3", description = "Steps per run; the first is warm-up (default: ${DEFAULT-VALUE}).")
         int steps;
 
-        @Option(names = "--anchor", negatable = true, defaultValue = "true",
+        @Option(names = "--anchor", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "Also run ../shared/reference/torch_gpt2.py with the same config and threads (default: ${DEFAULT-VALUE}).")
         boolean anchor;
 
@@ -84,10 +84,19 @@ final class BenchCommand {
         public Integer call() throws Exception {
             backend.apply();
             List<io.colo4j.zoo.train.TrainBench.Result> results = new java.util.ArrayList<>();
-            for (int tp : tps) {
-                results.add(io.colo4j.zoo.train.TrainBench.run(config, tp, batch, seq, steps, System.out));
+            boolean mpi = io.colo4j.tensor.comm.Communicators.underMpi();
+            if (mpi && tps.length != 1) {
+                throw new IllegalArgumentException("under mpirun give one --tp, equal to -np (MPI cannot be restarted for another)");
             }
-            double torchTokens = anchor ? TorchAnchor.gpt2TokensPerSecond(config, batch, seq, steps, System.out) : Double.NaN;
+            for (int tp : tps) {
+                var r = io.colo4j.zoo.train.TrainBench.run(config, tp, batch, seq, steps, System.out);
+                if (r == null) {
+                    return 0; // an MPI rank other than 0: rank 0 reports
+                }
+                results.add(r);
+            }
+            // under mpirun the anchor would compete with the other ranks' processes: time it in an in-JVM run
+            double torchTokens = anchor && !mpi ? TorchAnchor.gpt2TokensPerSecond(config, batch, seq, steps, System.out) : Double.NaN;
             double tp1 = results.get(0).tokensPerSecond();
             for (io.colo4j.zoo.train.TrainBench.Result r : results) {
                 System.out.printf("tp=%d: %.1f tokens/s, %.2fx tp=%d%s; state per rank %.2fx tp=%d%n", r.tp(), r.tokensPerSecond(),

@@ -9,7 +9,8 @@ import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.colo.ColoParameter;
 import io.colo4j.tensor.colo.InitContext;
-import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.tensor.comm.Communicators;
+import io.colo4j.tensor.comm.RankFunction;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.gpt2.Gpt2Config;
 import io.colo4j.zoo.gpt2.Gpt2Model;
@@ -27,6 +28,10 @@ public final class TrainBench {
 
     public record Result(int tp, double medianStepSeconds, double tokensPerSecond, long stateBytesPerRank, List<Double> stepSeconds) {}
 
+    /**
+     * Times {@code steps} steps at {@code tp}: on in-JVM ranks, or under mpirun on the MPI world (which must have
+     * tp processes); returns rank 0's result (null on the other MPI ranks, which print nothing).
+     */
     public static Result run(String config, int tp, int batch, int seq, int steps, PrintStream out) {
         Gpt2Config cfg = Gpt2Config.named(config).withDropout(0f);
         int[] ids = new int[batch * seq];
@@ -38,7 +43,7 @@ public final class TrainBench {
         IntTensor x = IntTensor.of(ids, batch, seq);
         IntTensor y = IntTensor.of(targets, batch, seq);
         long before = MemoryStats.liveBytes();
-        List<double[]> perRank = ThreadWorld.call(tp, comm -> {
+        RankFunction<double[]> rank = comm -> {
             Gpt2Model model;
             if (tp == 1) {
                 model = new Gpt2Model(cfg, 1);
@@ -78,17 +83,33 @@ public final class TrainBench {
                 times[s] = (System.nanoTime() - t0) / 1e9;
             }
             return times;
+        };
+        // under mpirun each process is one rank (its memory is the rank's); otherwise tp threads share the JVM
+        boolean mpi = Communicators.underMpi();
+        double[][] rank0 = new double[1][];
+        Communicators.launch(tp, comm -> {
+            if (comm.size() != tp) {
+                throw new IllegalArgumentException("bench train under mpirun: started " + comm.size()
+                        + " processes but --tp " + tp + " needs one per rank; give a single --tp equal to -np");
+            }
+            double[] t = rank.call(comm);
+            if (comm.rank() == 0) {
+                rank0[0] = t;
+            }
         });
-        double[] times = perRank.get(0);
-        long live = (long) times[steps] - before;
+        if (rank0[0] == null) {
+            return null;
+        }
+        double[] times = rank0[0];
+        long live = ((long) times[steps] - before) * (mpi ? tp : 1);
         double[] timed = Arrays.copyOfRange(times, steps > 1 ? 1 : 0, steps);
         Arrays.sort(timed);
         double median = timed[timed.length / 2];
         Result r = new Result(tp, median, batch * seq / median, live / tp,
                 Arrays.stream(Arrays.copyOf(times, steps)).boxed().toList());
-        out.printf("colo4j gpt2 %s tp=%d: median step %.2f s (%.1f tokens/s) over steps 2..%d; steps %s s; "
+        out.printf("colo4j gpt2 %s tp=%d%s: median step %.2f s (%.1f tokens/s) over steps 2..%d; steps %s s; "
                         + "parameters + gradients + AdamW state per rank %.1f MiB%n",
-                config, tp, median, r.tokensPerSecond(), steps, r.stepSeconds().stream().map(v -> String.format("%.2f", v)).toList(),
+                config, tp, mpi ? " (mpirun, one process per rank)" : " (in-JVM ranks)", median, r.tokensPerSecond(), steps, r.stepSeconds().stream().map(v -> String.format("%.2f", v)).toList(),
                 r.stateBytesPerRank() / 1048576.0);
         return r;
     }

@@ -49,6 +49,7 @@ public final class ZeroAdamW implements Optimizer {
     private final DistContext context;
     private final Communicator dp;
     private final int stage;
+    private final Tensor normSum;
     private double lr;
 
     /** One parameter: where this rank's chunk lies in it, the chunk's moments and (stage 2) its gradient. */
@@ -98,6 +99,7 @@ public final class ZeroAdamW implements Optimizer {
         this.stage = stage;
         this.lr = options.lr();
         try (MemoryScope persistent = MemoryScope.persistent()) {
+            this.normSum = Tensor.zeros(1);
             for (Map.Entry<String, ? extends Tensor> e : namedParams.entrySet()) {
                 Tensor p = e.getValue();
                 if (!p.isContiguous()) {
@@ -178,9 +180,9 @@ public final class ZeroAdamW implements Optimizer {
                 local += GradClip.sumOfSquares(s.gradChunk);
             }
         }
-        Tensor sum = Tensor.scalar((float) local);
-        dp.allReduce(sum);
-        double norm = Math.sqrt(tpReduce.applyAsDouble(sum.item()));
+        normSum.set((float) local, 0);
+        dp.allReduce(normSum);
+        double norm = Math.sqrt(tpReduce.applyAsDouble(normSum.get(0)));
         if (maxNorm > 0 && Double.isFinite(norm)) {
             double coef = maxNorm / (norm + 1e-6);
             if (coef < 1.0) {
