@@ -39,6 +39,25 @@ class MpiTrainingTest {
         assertThat(losses(mpi)).isEqualTo(losses(threads));
     }
 
+    /** Four processes as a 2 x 2 mesh, ZeRO-2 over dp: the same bits as four in-JVM ranks. */
+    @Test
+    void zeroTwoOnATwoByTwoMeshUnderMpirunReproducesTheInJvmRanks(@TempDir Path dir) throws Exception {
+        String[] mesh = java.util.stream.Stream.concat(java.util.Arrays.stream(TRAIN).map(a -> a.equals("--tp") ? "--dp" : a),
+                java.util.stream.Stream.of("--tp", "2", "--zero", "2")).toArray(String[]::new);
+        Path threads = dir.resolve("threads");
+        assertThat(Colo4jCommand.commandLine().execute(with(mesh, "--save", threads.toString()))).isZero();
+        Path mpi = dir.resolve("mpi");
+        MpiRun.Result run = MpiRun.launch(4, List.of("-Xmx256m"), Colo4jCommand.class.getName(), 240,
+                with(mesh, "--save", mpi.toString()));
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(run.output()).contains("(ZeRO-2 over dp=2)");
+        assertThat(losses(mpi)).isEqualTo(losses(threads));
+    }
+
+    private static String[] with(String[] args, String... more) {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.Arrays.stream(more)).toArray(String[]::new);
+    }
+
     @Test
     void aProcessCountThatIsNotTpTimesDpIsRefused(@TempDir Path dir) {
         String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(TRAIN),
