@@ -6,7 +6,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -600,10 +599,10 @@ public final class Sgemm {
                     s2 = FloatVector.fromArray(S, ar, 2 * k + kv, tail).fma(bv, s2);
                     s3 = FloatVector.fromArray(S, ar, 3 * k + kv, tail).fma(bv, s3);
                 }
-                acc[q] = s0.reduceLanes(VectorOperators.ADD);
-                acc[w + q] = s1.reduceLanes(VectorOperators.ADD);
-                acc[2 * w + q] = s2.reduceLanes(VectorOperators.ADD);
-                acc[3 * w + q] = s3.reduceLanes(VectorOperators.ADD);
+                acc[q] = VecMath.sum(s0);
+                acc[w + q] = VecMath.sum(s1);
+                acc[2 * w + q] = VecMath.sum(s2);
+                acc[3 * w + q] = VecMath.sum(s3);
             }
         }
 
@@ -637,7 +636,7 @@ public final class Sgemm {
                             : FloatVector.fromMemorySegment(S, b, src + (long) kv * Float.BYTES, ORDER, tail);
                     s1 = FloatVector.fromArray(S, ar, kv, tail).fma(bv, s1);
                 }
-                acc[q] = s0.add(s1).reduceLanes(VectorOperators.ADD);
+                acc[q] = VecMath.sum(s0.add(s1));
             }
         }
 
