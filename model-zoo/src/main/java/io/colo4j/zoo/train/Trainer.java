@@ -19,6 +19,7 @@ import io.colo4j.ops.optim.ZeroAdamW;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.comm.PeerProcesses;
 import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.io.AtomicFiles;
 import io.colo4j.zoo.io.SafeTensorsReader;
@@ -56,6 +57,10 @@ public final class Trainer {
     public static final String OPTIMIZER = "optimizer.safetensors";
     private static final String FORMAT = "colo4j-train-checkpoint/1";
     private static final Pattern CHECKPOINT = Pattern.compile("checkpoint-(\\d+)");
+    /** A checkpoint being written: {@code .checkpoint-<step>.tmp-<pid>@<host>-<nanos>}. */
+    private static final Pattern STAGED = Pattern.compile("\\.checkpoint-\\d+\\.tmp-(\\d+)@(.+)-\\d+");
+    /** This process as a checkpoint writer: pid@host (the host name made file-name safe). */
+    static final String WRITER = ProcessHandle.current().pid() + "@" + PeerProcesses.hostName().replaceAll("[^A-Za-z0-9._-]", "_");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final LanguageModel model;
@@ -322,7 +327,7 @@ public final class Trainer {
         Files.createDirectories(saveDir);
         String name = String.format(Locale.ROOT, "checkpoint-%d", step);
         Path target = saveDir.resolve(name);
-        Path staged = saveDir.resolve("." + name + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        Path staged = saveDir.resolve("." + name + ".tmp-" + WRITER + "-" + System.nanoTime());
         try {
             Files.createDirectories(staged);
             model.save(staged);
@@ -346,13 +351,23 @@ public final class Trainer {
         return target;
     }
 
+    /**
+     * Deletes all but the newest {@link #keepCheckpoints} checkpoints, and the staged folders of writers that
+     * died mid-checkpoint (killed ranks leave them; nothing ever reads them, but each is as large as a
+     * checkpoint). A staged folder is only deleted when its writer ran on this host and is no longer running.
+     */
     private void pruneCheckpoints() throws IOException {
         List<long[]> found = new ArrayList<>();
+        String host = WRITER.substring(WRITER.indexOf('@') + 1);
         try (Stream<Path> list = Files.list(saveDir)) {
             for (Path p : (Iterable<Path>) list::iterator) {
                 Matcher m = CHECKPOINT.matcher(p.getFileName().toString());
                 if (m.matches() && Files.isDirectory(p)) {
                     found.add(new long[] {Long.parseLong(m.group(1))});
+                }
+                Matcher s = STAGED.matcher(p.getFileName().toString());
+                if (s.matches() && s.group(2).equals(host) && PeerProcesses.hasEnded(Long.parseLong(s.group(1)))) {
+                    AtomicFiles.deleteRecursively(p);
                 }
             }
         }

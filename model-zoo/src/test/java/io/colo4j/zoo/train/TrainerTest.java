@@ -141,6 +141,36 @@ class TrainerTest {
         assertThat(png.getWidth()).isGreaterThan(400);
     }
 
+    /**
+     * A writer killed mid-checkpoint leaves its staged folder; {@code latest} never names one, and the next
+     * checkpoint written to the folder deletes those of writers on this host that are gone, leaving live
+     * writers' and other hosts' alone.
+     */
+    @Test
+    void stagedFoldersOfDeadWritersAreNeverResumedAndAreCleanedUp(@TempDir Path dir) throws Exception {
+        Process dead = new ProcessBuilder("true").start();
+        assertThat(dead.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        Process alive = new ProcessBuilder("sleep", "60").start();
+        try {
+            String pidAtHost = Trainer.WRITER;
+            String host = pidAtHost.substring(pidAtHost.indexOf('@') + 1);
+            Path stale = dir.resolve(".checkpoint-4.tmp-" + dead.pid() + "@" + host + "-1");
+            Path live = dir.resolve(".checkpoint-6.tmp-" + alive.pid() + "@" + host + "-2");
+            Path remote = dir.resolve(".checkpoint-8.tmp-" + dead.pid() + "@not-" + host + "-3");
+            for (Path p : List.of(stale, live, remote)) {
+                Files.createDirectories(p);
+                Files.writeString(p.resolve(Trainer.STATE), "{\"format\": \"truncated"); // a half-written checkpoint
+            }
+            trainer(config(2)).saveTo(dir).run();
+            assertThat(Trainer.resolveCheckpoint(dir)).isEqualTo(dir.resolve("checkpoint-2"));
+            assertThat(stale).doesNotExist();
+            assertThat(live).exists();
+            assertThat(remote).exists();
+        } finally {
+            alive.destroyForcibly();
+        }
+    }
+
     @Test
     void resumeRefusesADifferentRun(@TempDir Path dir) throws IOException {
         trainer(config(2)).saveTo(dir).run();

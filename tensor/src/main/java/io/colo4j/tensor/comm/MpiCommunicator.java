@@ -29,6 +29,13 @@ import java.util.concurrent.locks.LockSupport;
  * arrived the blocking MPI collective runs; should it still not finish within the timeout (a peer killed
  * mid-transfer), a watchdog thread prints what is stuck and ends the process ({@link #abortJob}).
  *
+ * <p><b>Dead peers.</b> When MPI starts the ranks swap their pid, start time and machine ({@link PeerProcesses}).
+ * A collective that has waited a second looks, once a second, for peers on this machine whose process has
+ * ended (SIGKILL, OOM killer, crash): waiting for a header it throws a {@link CommAbortedException} naming the
+ * rank; stuck in the MPI call the watchdog names it and ends the process. Either way the job ends within
+ * about two seconds, not after the timeout, which still covers ranks on other machines. A rank that is
+ * stopped (mpirun's SIGTERM after another rank died) names the ranks already gone from a shutdown hook.
+ *
  * <p><b>Failures end the job.</b> MPI cannot fail one collective and carry on, so a rank that throws must end
  * its process non-zero: mpirun then kills the other ranks (about 2 s with Open MPI 4.1) and itself exits
  * non-zero. {@link Communicators#launch} does this at once (prints the failure, then {@link #abortJob}); a plain
@@ -49,6 +56,10 @@ public final class MpiCommunicator extends AbstractCommunicator {
     private static final Set<MpiCommunicator> LIVE = ConcurrentHashMap.newKeySet();
     private static MpiCommunicator world;
     private static Thread watchdog;
+    /** Each world rank's process, swapped when MPI starts (null in a 1-rank job). */
+    private static volatile PeerProcesses peers;
+    /** How long a collective waits before looking for peers whose process has ended, and how often after that. */
+    private static final long LIVENESS_CHECK_NANOS = 1_000_000_000L;
 
     private final Mpi mpi;
     private final MemorySegment comm;
@@ -65,8 +76,12 @@ public final class MpiCommunicator extends AbstractCommunicator {
     private final MemorySegment outCount;
     private final int[] wire = new int[Collective.WIRE_INTS];
     private volatile String broken;
-    private volatile long dataDeadline;
+    /** When the running MPI data call began; meaningful while {@link #dataOp} is set (written first). */
+    private volatile long dataSince;
+    /** The collective whose MPI data call is running, null when none. */
     private volatile String dataOp;
+    /** The collective whose headers this rank is waiting for, null when none. */
+    private volatile String waitingOp;
 
     private MpiCommunicator(Mpi mpi, MemorySegment comm, boolean isWorld, int[] worldRanks, Duration timeout) {
         this.mpi = mpi;
@@ -130,6 +145,12 @@ public final class MpiCommunicator extends AbstractCommunicator {
             throw new CommException("init", -1, "colo4j comm: MPI_Comm_set_errhandler failed: " + mpi.errorString(rc));
         }
         world = new MpiCommunicator(mpi, mpi.commWorld, true, null, timeout);
+        if (world.size > 1) {
+            peers = world.swapPeers();
+            // mpirun ends the other ranks with SIGTERM when one dies; say from this side which one it was
+            MpiCommunicator w = world;
+            Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("colo4j-mpi-exit-report").unstarted(() -> reportOnShutdown(w)));
+        }
         if (world.size > 1 && world.rank == 0 && System.getenv("MALLOC_ARENA_MAX") == null) {
             System.err.println("colo4j comm: warning: MALLOC_ARENA_MAX is not set; large MPI collectives run up to 2x"
                     + " slower in a JVM (glibc's per-thread arenas return Open MPI's scratch buffers to the kernel after"
@@ -198,6 +219,86 @@ public final class MpiCommunicator extends AbstractCommunicator {
         return isWorld ? "rank " + r : "rank " + r + " (world rank " + worldRanks[r] + ")";
     }
 
+    /** Rank {@code r} of this communicator with its process, e.g. "rank 1 (pid 5007 on node3)". */
+    private String describeProcess(int r) {
+        PeerProcesses p = peers;
+        if (p == null) {
+            return describe(r);
+        }
+        return isWorld ? "rank " + r + " (" + p.peer(r) + ")" : "rank " + r + " (world rank " + worldRanks[r] + ", " + p.peer(worldRanks[r]) + ")";
+    }
+
+    /** Whether rank {@code r} of this communicator is known to have exited (see {@link PeerProcesses#exited}). */
+    private boolean exited(int r) {
+        PeerProcesses p = peers;
+        return p != null && r != rank && p.exited(worldRanks[r]);
+    }
+
+    /** The other ranks of this communicator whose process is known to have exited, described. */
+    private List<String> exitedPeers() {
+        List<String> gone = new ArrayList<>();
+        for (int r = 0; r < size; r++) {
+            if (exited(r)) {
+                gone.add(describeProcess(r));
+            }
+        }
+        return gone;
+    }
+
+    private static String exitedText(List<String> gone) {
+        return String.join(", ", gone) + (gone.size() == 1 ? " has" : " have") + " exited";
+    }
+
+    /** Every world rank's process (pid, start time, machine): one MPI_Allgather when MPI starts. */
+    private PeerProcesses swapPeers() {
+        PeerProcesses.Peer me = PeerProcesses.self();
+        int ints = PeerProcesses.BYTES / Integer.BYTES;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment mine = a.allocate(PeerProcesses.BYTES, 8);
+            PeerProcesses.encode(me, mine, 0);
+            MemorySegment all = a.allocate((long) size * PeerProcesses.BYTES, 8);
+            check("init", "MPI_Allgather", mpi.allgather(mine, ints, mpi.intType, all, ints, mpi.intType, comm));
+            PeerProcesses.Peer[] byRank = new PeerProcesses.Peer[size];
+            for (int r = 0; r < size; r++) {
+                byRank[r] = PeerProcesses.decode(all, (long) r * PeerProcesses.BYTES);
+            }
+            return new PeerProcesses(me, byRank);
+        }
+    }
+
+    /**
+     * Shutdown hook: a rank stopped before the world communicator was closed (mpirun's SIGTERM after another
+     * rank died, Ctrl-C) names the ranks whose process had already ended, so the survivors' output says which
+     * rank brought the job down, not only mpirun's summary. Preferably those of the collective it was waiting
+     * in: by the time the hook runs mpirun may have stopped other ranks too, which are not the cause. Prints
+     * nothing after a normal finish.
+     */
+    private static void reportOnShutdown(MpiCommunicator w) {
+        if (w.closed) {
+            return;
+        }
+        String where = "";
+        List<String> gone = List.of();
+        for (MpiCommunicator c : LIVE) {
+            String op = c.waitingOp != null ? c.waitingOp : c.dataOp;
+            List<String> exited = op == null ? List.of() : c.exitedPeers();
+            if (!exited.isEmpty()) {
+                where = ", in " + op + (c == w ? "" : " on " + c.where()) + ", where ";
+                gone = exited;
+                break;
+            }
+        }
+        if (gone.isEmpty()) {
+            where = ", and ";
+            gone = w.exitedPeers();
+        }
+        if (!gone.isEmpty()) {
+            System.err.println("colo4j comm: " + w.where() + " is stopped before the job finished" + where + exitedText(gone)
+                    + ": mpirun ends every rank when one dies");
+            System.err.flush();
+        }
+    }
+
     /**
      * Frees this communicator (MPI_Comm_free) or, for the world, finalizes MPI (MPI_Finalize, which waits for
      * every rank to finalize too).
@@ -255,7 +356,12 @@ public final class MpiCommunicator extends AbstractCommunicator {
                 peerOf[n++] = -1 - j;
             }
         }
-        waitAll(name, n, peerOf);
+        waitingOp = name;
+        try {
+            waitAll(name, n, peerOf);
+        } finally {
+            waitingOp = null;
+        }
         Header[] all = new Header[size];
         int[] in = new int[size * Collective.WIRE_INTS];
         MemorySegment.copy(headerIn, JAVA_INT, 0, in, 0, in.length);
@@ -271,6 +377,7 @@ public final class MpiCommunicator extends AbstractCommunicator {
         long start = System.nanoTime();
         long timeoutNanos = timeoutNanos();
         long spins = 0;
+        long livenessCheck = LIVENESS_CHECK_NANOS;
         while (true) {
             check(name, "MPI_Testsome", mpi.testsome(n, requests, outCount, indices));
             int completed = outCount.get(JAVA_INT, 0);
@@ -292,6 +399,16 @@ public final class MpiCommunicator extends AbstractCommunicator {
             if (timeoutNanos > 0 && waited > timeoutNanos) {
                 throw timedOut(name, n, peerOf, done, waited);
             }
+            if (waited > livenessCheck) {
+                // a peer that died will never send its header: say so now rather than after the timeout
+                livenessCheck = waited + LIVENESS_CHECK_NANOS;
+                for (int i = 0; i < n; i++) {
+                    int peer = peerOf[i] >= 0 ? peerOf[i] : -1 - peerOf[i];
+                    if (!done[i] && exited(peer)) {
+                        throw peerExited(name, n, peerOf, done, peer);
+                    }
+                }
+            }
             spins++;
             if (waited < 100_000) {
                 Thread.onSpinWait();
@@ -304,24 +421,41 @@ public final class MpiCommunicator extends AbstractCommunicator {
     }
 
     private CommTimeoutException timedOut(String name, int n, int[] peerOf, boolean[] done, long waited) {
-        List<Integer> missing = new ArrayList<>();
+        List<Integer> missing = abandon(n, peerOf, done);
         List<String> names = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            MemorySegment req = requests.asSlice(i * ADDRESS.byteSize(), ADDRESS.byteSize());
-            if (!done[i]) {
-                if (peerOf[i] >= 0) {
-                    missing.add(peerOf[i]);
-                    names.add(describe(peerOf[i]));
-                    mpi.cancel(req);
-                }
-                mpi.requestFree(req);
-            }
+        for (int r : missing) {
+            names.add(exited(r) ? describeProcess(r) + ", which has exited" : describe(r));
         }
         String msg = "colo4j comm: " + name + " (#" + (seq + 1) + ") on " + where() + " timed out after " + ThreadWorld.seconds(waited)
                 + " waiting for " + (names.isEmpty() ? "its header sends to complete" : String.join(", ", names))
                 + " (timeout: system property colo4j.comm.timeout, seconds)";
         broken = msg;
         return new CommTimeoutException(name, rank, missing, msg);
+    }
+
+    private CommAbortedException peerExited(String name, int n, int[] peerOf, boolean[] done, int peer) {
+        abandon(n, peerOf, done);
+        String msg = "colo4j comm: " + name + " (#" + (seq + 1) + ") on " + where() + " cannot complete: "
+                + exitedText(List.of(describeProcess(peer))) + " (killed or crashed) before joining it; an MPI job cannot go on"
+                + " without one of its ranks";
+        broken = msg;
+        return new CommAbortedException(name, rank, worldRanks[peer], msg, null);
+    }
+
+    /** Cancels the header receives still pending and frees every pending request; returns the ranks not heard from. */
+    private List<Integer> abandon(int n, int[] peerOf, boolean[] done) {
+        List<Integer> missing = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            MemorySegment req = requests.asSlice(i * ADDRESS.byteSize(), ADDRESS.byteSize());
+            if (!done[i]) {
+                if (peerOf[i] >= 0) {
+                    missing.add(peerOf[i]);
+                    mpi.cancel(req);
+                }
+                mpi.requestFree(req);
+            }
+        }
+        return missing;
     }
 
     private long timeoutNanos() {
@@ -572,23 +706,20 @@ public final class MpiCommunicator extends AbstractCommunicator {
 
     private void check(String collective, String fn, int rc) {
         if (rc != Mpi.SUCCESS) {
+            List<String> gone = exitedPeers();
             throw new CommException(collective, rank, "colo4j comm: " + fn + " failed in " + collective + " on " + where()
-                    + ": " + mpi.errorString(rc) + " (MPI error " + rc + ")");
+                    + ": " + mpi.errorString(rc) + " (MPI error " + rc + ")" + (gone.isEmpty() ? "" : "; " + exitedText(gone)));
         }
     }
 
     private void begin(String op) {
-        long t = timeoutNanos();
-        if (t == 0) {
-            return;
-        }
+        dataSince = System.nanoTime();
         dataOp = op;
-        dataDeadline = System.nanoTime() + t;
         startWatchdog();
     }
 
     private void end() {
-        dataDeadline = 0;
+        dataOp = null;
     }
 
     private static synchronized void startWatchdog() {
@@ -603,9 +734,21 @@ public final class MpiCommunicator extends AbstractCommunicator {
                     return;
                 }
                 for (MpiCommunicator c : LIVE) {
-                    long d = c.dataDeadline;
-                    if (d != 0 && System.nanoTime() - d > 0) {
-                        System.err.println("colo4j comm: MPI " + c.dataOp + " on " + c.where() + " did not finish within "
+                    String op = c.dataOp;
+                    if (op == null) {
+                        continue;
+                    }
+                    long busy = System.nanoTime() - c.dataSince;
+                    // a blocking MPI call never returns when a peer dies mid-transfer (over shared memory MPI
+                    // cannot tell a dead peer from a slow one): look for one on this machine, else wait out the timeout
+                    List<String> gone = busy > LIVENESS_CHECK_NANOS ? c.exitedPeers() : List.of();
+                    long limit = c.timeoutNanos();
+                    if (!gone.isEmpty()) {
+                        System.err.println("colo4j comm: MPI " + op + " on " + c.where() + " cannot finish: " + exitedText(gone)
+                                + " (killed or crashed) during it; aborting the MPI job");
+                        c.abortJob(1);
+                    } else if (limit > 0 && busy > limit) {
+                        System.err.println("colo4j comm: MPI " + op + " on " + c.where() + " did not finish within "
                                 + c.timeout.toSeconds() + " s although every rank had joined it; aborting the MPI job");
                         c.abortJob(1);
                     }

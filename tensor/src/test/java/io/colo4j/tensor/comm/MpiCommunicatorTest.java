@@ -69,6 +69,39 @@ class MpiCommunicatorTest {
         assertThat(run.seconds()).as("rank 1 sleeps 60 s; the job must end long before: %s", run).isLessThan(40);
     }
 
+    /**
+     * A rank killed by SIGKILL while the others wait for it: the survivors find its process gone and end the job
+     * naming it within seconds, whether they wait for its header or sit inside the blocking MPI call. mpirun runs
+     * with --enable-recovery, so it does not end the survivors itself (as Open MPI does by default): what ends
+     * them here is colo4j's own detection, the path for launchers that leave survivors running.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"killed-before-header", "killed-in-data"})
+    void aKilledRankIsNamedByTheSurvivorsLongBeforeTheTimeout(String scenario) throws Exception {
+        List<String> options = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m", "-Dcolo4j.comm.timeout=60");
+        try (MpiRun.Job job = MpiRun.start(2, List.of("--enable-recovery"), options, MpiTestMain.class.getName(), 120, scenario)) {
+            long deadline = System.nanoTime() + 90_000_000_000L;
+            while (!job.output().contains("rank 1 waits to be killed")) {
+                assertThat(job.isAlive()).as("the job ended before rank 1 was ready:\n%s", job.output()).isTrue();
+                assertThat(System.nanoTime()).as("rank 1 never got ready:\n%s", job.output()).isLessThan(deadline);
+                Thread.sleep(20); // polling the output
+            }
+            ProcessHandle rank1 = job.rankProcess(1).orElseThrow(() -> new AssertionError("no rank 1 process:\n" + job.output()));
+            long killedAt = System.nanoTime();
+            assertThat(rank1.destroyForcibly()).isTrue();
+            MpiRun.Result run = job.await();
+            double afterKill = (System.nanoTime() - killedAt) / 1e9;
+            String named = "rank 1 (pid " + rank1.pid() + " on ";
+            assertThat(run.output()).as("%s", run).contains(named, "has exited (killed or crashed)").doesNotContain("UNREACHABLE");
+            if (scenario.equals("killed-before-header")) {
+                assertThat(run.output()).as("%s", run).contains("CommAbortedException", "allReduce (#2) on rank 0 of 2 cannot complete");
+            } else {
+                assertThat(run.output()).as("%s", run).contains("MPI allReduce on rank 0 of 2", "cannot finish", "aborting the MPI job");
+            }
+            assertThat(afterKill).as("seconds from the kill to the end of the job (timeout 60 s): %s", run).isLessThan(20);
+        }
+    }
+
     @Test
     void withoutMpirunTheTestsFailSayingHowToInstallIt() {
         assertThatThrownBy(() -> MpiRun.findMpirun("/nonexistent-colo4j-dir"))

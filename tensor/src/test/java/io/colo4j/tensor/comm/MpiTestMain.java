@@ -11,6 +11,10 @@ import io.colo4j.tensor.Tensor;
  *   <li>{@code throw}: rank 1 throws while the others are in an all-reduce, inside {@link Communicators#launch}.</li>
  *   <li>{@code throw-plain}: the same from a plain main, the exception escaping it.</li>
  *   <li>{@code timeout}: rank 1 sleeps through a short timeout (-Dcolo4j.comm.timeout) instead of joining.</li>
+ *   <li>{@code killed-before-header}: rank 0 enters an all-reduce that rank 1 never joins; rank 1 prints
+ *       "rank 1 waits to be killed" and sleeps until the test kills it.</li>
+ *   <li>{@code killed-in-data}: rank 1 swaps the all-reduce's header (so rank 0 enters the blocking MPI call) but
+ *       never makes the call; then as above.</li>
  * </ul>
  */
 public final class MpiTestMain {
@@ -78,6 +82,20 @@ public final class MpiTestMain {
                 comm.barrier();
                 if (comm.rank() == 1) {
                     Thread.sleep(60_000);
+                }
+                comm.allReduce(Tensor.ones(4));
+                System.out.println("rank " + comm.rank() + ": UNREACHABLE");
+            });
+            case "killed-before-header", "killed-in-data" -> Communicators.launch(1, comm -> {
+                comm.barrier();
+                if (comm.rank() == 1) {
+                    if (scenario.equals("killed-in-data")) {
+                        MpiCommunicator mpi = (MpiCommunicator) comm;
+                        mpi.exchange(Collective.Header.of(Collective.Op.ALL_REDUCE, mpi.seq, new int[] {4}, 0, 0), null);
+                    }
+                    System.out.println("rank 1 waits to be killed");
+                    System.out.flush();
+                    Thread.sleep(120_000);
                 }
                 comm.allReduce(Tensor.ones(4));
                 System.out.println("rank " + comm.rank() + ": UNREACHABLE");
