@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.colo4j.rules.ShardingPlan;
 import io.colo4j.rules.ShardingRules;
-import io.colo4j.spec.ProcessGroup;
-import io.colo4j.tensor.colo.InitContext;
-import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
 import java.io.PrintWriter;
@@ -68,7 +65,7 @@ final class CoverageCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--config " + config + ": " + family.name() + " has " + family.configs());
         }
         ShardingRules r = (rules == null ? family.rules() : ShardingRules.fromJson(rules)).strict(strict);
-        Module m = buildLazily(family, cfg);
+        Module m = family.buildLazily(cfg);
         ShardingPlan plan = r.plan(m, tp);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -84,14 +81,5 @@ final class CoverageCommand implements Callable<Integer> {
         }
         out.flush();
         return plan.ok() ? 0 : 1;
-    }
-
-    /** The serial model with lazy parameters: built inside an InitContext on a one-rank world. */
-    static Module buildLazily(ModelZoo.Family family, String config) {
-        return ThreadWorld.call(1, comm -> {
-            try (InitContext _ = InitContext.open(ProcessGroup.of(1, 1), comm, "cpu")) {
-                return family.build(config, 0L);
-            }
-        }).get(0);
     }
 }

@@ -1,40 +1,30 @@
 package io.colo4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.colo4j.spec.ProcessGroup;
-import io.colo4j.spec.placement.CollectiveKind;
-import io.colo4j.tensor.IntTensor;
-import io.colo4j.tensor.MemoryScope;
-import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.colo.CommTrace;
-import io.colo4j.tensor.colo.DataParallel;
-import io.colo4j.tensor.colo.InitContext;
-import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
-import io.colo4j.zoo.train.LanguageModel;
+import io.colo4j.zoo.sizing.SizingPlan;
+import io.colo4j.zoo.sizing.StepTrace;
+import io.colo4j.zoo.sizing.TpDegrees;
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bin/colo4j plan}: runs one traced training step of a zoo model, sharded by its rules on tp
- * in-JVM ranks, and prints every collective the dispatcher issued, per layer, forward and backward.
+ * {@code bin/colo4j plan}: what a training step of a zoo model costs each rank at tp x dp. By default a
+ * sizing plan ({@link SizingPlan}) that never allocates the model: memory per rank from the rules,
+ * communication per step by collective and by layer from a small traced proxy. {@code --traced} runs one
+ * real step on tp x dp in-JVM ranks instead (the whole model on each) and prints every collective it
+ * issued: the measured side, for small configs.
  */
 @Command(name = "plan", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "The collectives one training step issues, per layer (from a traced step on in-JVM ranks).")
+        description = {"Memory per rank and communication per step of a zoo model at tp x dp, by collective and by layer,",
+            "without allocating the model (--traced: every collective of one real step on in-JVM ranks)."})
 final class PlanCommand implements Callable<Integer> {
-    private static final Pattern LAYER = Pattern.compile("^(.*?\\.(?:h|layers|layer|block)\\.\\d+)\\.");
+    private static final int TRACED_BATCH = 2;
+    private static final int TRACED_SEQ = 16;
 
     @Option(names = "--model", defaultValue = "gpt2", description = "Zoo family: ${COMPLETION-CANDIDATES}.", completionCandidates = Families.class)
     String model;
@@ -48,13 +38,22 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--dp", defaultValue = "1", description = "Data-parallel degree (default: ${DEFAULT-VALUE}).")
     int dp;
 
-    @Option(names = "--batch", defaultValue = "2", description = "Sequences in the traced step, per dp rank (default: ${DEFAULT-VALUE}).")
-    int batch;
+    @Option(names = "--zero", defaultValue = "0", description = "ZeRO stage 0, 1 or 2: 1 and 2 shard AdamW's moments over dp"
+            + " (2 also reduce-scatters gradients) (default: ${DEFAULT-VALUE}).")
+    int zero;
 
-    @Option(names = "--seq", defaultValue = "16", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).")
-    int seq;
+    @Option(names = "--batch", description = "Sequences per dp rank and step (default: 1; --traced: " + TRACED_BATCH + ").")
+    Integer batch;
 
-    @Option(names = "--json", description = "Print a JSON array of {module, op, collective, bytes, phase} records.")
+    @Option(names = "--seq", description = "Tokens per sequence (default: the model's longest; --traced: " + TRACED_SEQ + ").")
+    Integer seq;
+
+    @Option(names = "--traced", description = "Run one real traced step on tp x dp in-JVM ranks (allocates the model on every"
+            + " rank: small configs) and print every collective.")
+    boolean traced;
+
+    @Option(names = "--json", description = "Print JSON (the sizing plan; with --traced an array of {module, op, collective,"
+            + " bytes, phase} records).")
     boolean json;
 
     static final class Families extends java.util.ArrayList<String> {
@@ -66,73 +65,43 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelZoo.Family family = ModelZoo.family(model);
-        String cfg = config != null ? config : family.defaultConfig();
-        List<CommTrace.Record> trace = ThreadWorld.call(tp * dp, comm -> {
-            Module m;
-            InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu");
-            try (ctx) {
-                m = family.build(cfg, 1234);
-            }
-            family.rules().apply(m);
-            LanguageModel lm = family.languageModel(m);
-            int t = Math.min(seq, lm.maxSequenceLength());
-            int[] ids = new int[batch * t];
-            int[] targets = new int[batch * t];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = (i * 7919 + 13) % lm.vocabSize();
-                targets[i] = (i * 104729 + 7) % lm.vocabSize();
-            }
-            ctx.context().trace().enable(true);
-            try (MemoryScope scope = MemoryScope.open()) {
-                Tensor loss = lm.loss(IntTensor.of(ids, batch, t), IntTensor.of(targets, batch, t), 0);
-                loss.backward();
-                DataParallel.averageGradients(m, ctx.context());
-            }
-            return ctx.context().trace().records();
-        }).get(0);
+        String cfg = config == null ? family.defaultConfig() : config.toLowerCase(Locale.ROOT);
+        if (!family.configs().contains(cfg)) {
+            throw new IllegalArgumentException("--config " + config + ": " + family.name() + " has " + family.configs());
+        }
         PrintStream out = System.out;
+        if (traced) {
+            return traced(family, cfg, out);
+        }
+        Module lazy = family.buildLazily(cfg);
+        int s = seq != null ? seq : family.languageModel(lazy).maxSequenceLength();
+        SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, cfg, tp, dp, zero, batch != null ? batch : 1, s));
         if (json) {
-            out.println(toJson(trace));
+            out.println(SizingReport.json(plan));
         } else {
-            printTable(out, family.name() + " " + cfg, trace);
+            SizingReport.print(out, plan);
+        }
+        return plan.communication().complete() ? 0 : 1;
+    }
+
+    private int traced(ModelZoo.Family family, String cfg, PrintStream out) throws Exception {
+        if (zero != 0) {
+            throw new IllegalArgumentException("--traced runs DataParallel's plain gradient all-reduce: --zero " + zero
+                    + " is for the sizing plan only");
+        }
+        if (tp < 1 || dp < 1) {
+            throw new IllegalArgumentException("--tp and --dp must be >= 1, got " + tp + " and " + dp);
+        }
+        // refuse a tp the rules cannot shard here, naming the culprit and what would work, not inside a rank thread
+        TpDegrees.require(family, cfg, family.buildLazily(cfg), tp);
+        StepTrace.Window window = new StepTrace.Window(batch != null ? batch : TRACED_BATCH, seq != null ? seq : TRACED_SEQ);
+        StepTrace.Result result = StepTrace.run(family, () -> family.build(cfg, 1234), tp, dp, List.of(window));
+        if (json) {
+            out.println(TraceReport.json(result.windows().get(0)));
+        } else {
+            TraceReport.print(out, String.format("%s %s, tp=%d dp=%d, one traced step of %s tokens per dp rank", family.name(), cfg,
+                    tp, dp, window), result.windows().get(0), result.stacks());
         }
         return 0;
-    }
-
-    static String toJson(List<CommTrace.Record> trace) throws Exception {
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ArrayNode array = mapper.createArrayNode();
-        for (CommTrace.Record r : trace) {
-            ObjectNode o = array.addObject();
-            o.put("module", r.module());
-            o.put("op", r.op());
-            o.put("collective", r.collective().wireName());
-            o.put("bytes", r.bytes());
-            o.put("phase", r.phase().name().toLowerCase(Locale.ROOT));
-        }
-        return mapper.writeValueAsString(array);
-    }
-
-    private void printTable(PrintStream out, String what, List<CommTrace.Record> trace) {
-        out.printf("%s, tp=%d dp=%d, one step of %d x %d tokens per dp rank: %d collectives on rank 0%n%n",
-                what, tp, dp, batch, seq, trace.size());
-        out.printf("%-40s %-22s %-15s %-9s %12s%n", "module", "op", "collective", "phase", "bytes");
-        for (CommTrace.Record r : trace) {
-            out.printf("%-40s %-22s %-15s %-9s %,12d%n", r.module().isEmpty() ? "(model)" : r.module(), r.op(),
-                    r.collective().wireName(), r.phase().name().toLowerCase(Locale.ROOT), r.bytes());
-        }
-        Map<String, long[]> perLayer = new LinkedHashMap<>();
-        for (CommTrace.Record r : trace) {
-            Matcher m = LAYER.matcher(r.module() + ".");
-            String layer = m.find() ? m.group(1) : "outside layers";
-            long[] counts = perLayer.computeIfAbsent(layer, k -> new long[5]);
-            boolean forward = r.phase() == CommTrace.Phase.FORWARD;
-            boolean reduce = r.collective() == CollectiveKind.ALL_REDUCE;
-            counts[forward ? 0 : 1] += reduce ? 1 : 0;
-            counts[forward ? 2 : 3] += reduce ? 0 : 1;
-            counts[4] += r.bytes();
-        }
-        out.printf("%n%-40s %12s %12s %12s %12s %14s%n", "per layer", "fwd reduce", "bwd reduce", "fwd other", "bwd other", "bytes");
-        perLayer.forEach((layer, c) -> out.printf("%-40s %12d %12d %12d %12d %,14d%n", layer, c[0], c[1], c[2], c[3], c[4]));
     }
 }

@@ -8,6 +8,7 @@ import io.colo4j.ops.optim.AdamW;
 import io.colo4j.ops.optim.Optimizer;
 import io.colo4j.ops.optim.ZeroAdamW;
 import io.colo4j.spec.ProcessGroup;
+import io.colo4j.spec.placement.CollectiveKind;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.MemoryStats;
@@ -17,6 +18,7 @@ import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.gpt2.Gpt2Config;
 import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.sizing.DpGradientSync;
 import io.colo4j.zoo.train.MemoryReport;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -141,6 +143,60 @@ class ZeroTrainingTest {
             assertThat(report.optimizerBytes()).isCloseTo(report.parameterBytes(), within(report.parameterBytes() / 20));
         } else {
             assertThat(report.optimizerBytes()).isEqualTo(2 * report.parameterBytes());
+        }
+    }
+
+    /** The dp traffic `plan --zero` predicts (DpGradientSync) is what a traced ZeRO step sends, kind by kind. */
+    @ParameterizedTest(name = "zero {0}")
+    @ValueSource(ints = {0, 1, 2})
+    void planPredictsTheDpTrafficOfATracedZeroStep(int stage) {
+        int tp = 2;
+        int dp = 2;
+        Gpt2Config cfg = Gpt2Config.tiny();
+        int[] ids = new int[2 * 16];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i * 37 + 5) % 256;
+        }
+        IntTensor x = IntTensor.of(ids, 2, 16);
+        List<java.util.Map<CollectiveKind, Long>[]> perRank = ThreadWorld.call(tp * dp, comm -> {
+            Gpt2Model model;
+            DistContext context;
+            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
+                model = new Gpt2Model(cfg, 3);
+                context = ctx.context();
+            }
+            ModelZoo.family("gpt2").rules().apply(model);
+            AdamW.Options options = AdamW.Options.defaults(1e-3);
+            ZeroAdamW zero = stage == 0 ? null : new ZeroAdamW(model.namedParameters(), options, context, stage);
+            context.trace().enable(true);
+            try (MemoryScope step = MemoryScope.open()) {
+                model.loss(x, x).backward();
+            }
+            context.trace().enable(false);
+            int before = context.trace().records().size();
+            context.trace().enable(true);
+            if (zero == null) {
+                io.colo4j.tensor.colo.DataParallel.averageGradients(model, context);
+            } else {
+                zero.reduceGradients();
+                zero.step();
+            }
+            java.util.Map<CollectiveKind, Long> traced = new java.util.TreeMap<>();
+            for (var r : context.trace().records().subList(before, context.trace().records().size())) {
+                traced.merge(r.collective(), r.bytes(), Long::sum);
+            }
+            java.util.Map<CollectiveKind, Long> predicted = new java.util.TreeMap<>();
+            List<DpGradientSync.Local> locals = model.namedParameters().entrySet().stream()
+                    .map(e -> new DpGradientSync.Local(e.getKey(), e.getValue().numel())).toList();
+            for (DpGradientSync.Collective c : DpGradientSync.of(locals, dp, stage)) {
+                predicted.merge(c.kind(), c.bytes(), Long::sum);
+            }
+            @SuppressWarnings("unchecked")
+            java.util.Map<CollectiveKind, Long>[] pair = new java.util.Map[] {traced, predicted};
+            return pair;
+        });
+        for (var pair : perRank) {
+            assertThat(pair[0]).isNotEmpty().isEqualTo(pair[1]);
         }
     }
 

@@ -128,6 +128,28 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
                 addPoolingLayer);
     }
 
+    public BertConfig withLayers(int n) {
+        return new BertConfig(vocabSize, hiddenSize, n, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
+                attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
+                maskTokenId, addPoolingLayer);
+    }
+
+    public BertConfig withMaxPositions(int n) {
+        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
+                attentionProbsDropoutProb, n, typeVocabSize, initializerRange, layerNormEps, padTokenId, maskTokenId,
+                addPoolingLayer);
+    }
+
+    /**
+     * Another vocabulary size; [PAD] and [MASK] keep their ids where the new vocabulary has them and
+     * otherwise become its last id (a proxy's small vocabulary: which id masks changes no shape).
+     */
+    public BertConfig withVocabSize(int v) {
+        return new BertConfig(v, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
+                attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps,
+                Math.min(padTokenId, v - 1), Math.min(maskTokenId, v - 1), addPoolingLayer);
+    }
+
     /** Parameters of the model (the tied MLM decoder counted once). */
     public long parameterCount() {
         long d = hiddenSize;

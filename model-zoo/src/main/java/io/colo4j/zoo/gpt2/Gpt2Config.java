@@ -114,6 +114,10 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
         return new Gpt2Config(vocabSize, n, nEmbd, nLayer, nHead, layerNormEpsilon, embdPdrop, attnPdrop, residPdrop, initializerRange);
     }
 
+    public Gpt2Config withLayers(int n) {
+        return new Gpt2Config(vocabSize, nPositions, nEmbd, n, nHead, layerNormEpsilon, embdPdrop, attnPdrop, residPdrop, initializerRange);
+    }
+
     /** Parameters of the model (tied head counted once). */
     public long parameterCount() {
         long d = nEmbd;

@@ -102,6 +102,16 @@ public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSi
                 numKeyValueHeads, headDim, rmsNormEps, ropeTheta, attentionDropout, initializerRange);
     }
 
+    public LlamaConfig withLayers(int n) {
+        return new LlamaConfig(vocabSize, maxPositionEmbeddings, hiddenSize, intermediateSize, n, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, attentionDropout, initializerRange);
+    }
+
+    public LlamaConfig withMaxPositions(int n) {
+        return new LlamaConfig(vocabSize, n, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, attentionDropout, initializerRange);
+    }
+
     public LlamaConfig withAttentionDropout(float p) {
         return new LlamaConfig(vocabSize, maxPositionEmbeddings, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, rmsNormEps, ropeTheta, p, initializerRange);

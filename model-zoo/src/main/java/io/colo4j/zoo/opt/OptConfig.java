@@ -126,6 +126,18 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
                 activationDropout, initStd, padTokenId);
     }
 
+    public OptConfig withLayers(int n) {
+        return new OptConfig(vocabSize, maxPositionEmbeddings, hiddenSize, n, numAttentionHeads, ffnDim,
+                wordEmbedProjDim, doLayerNormBefore, removeFinalLayerNorm, enableBias, dropout, attentionDropout,
+                activationDropout, initStd, padTokenId);
+    }
+
+    public OptConfig withMaxPositions(int n) {
+        return new OptConfig(vocabSize, n, hiddenSize, numHiddenLayers, numAttentionHeads, ffnDim,
+                wordEmbedProjDim, doLayerNormBefore, removeFinalLayerNorm, enableBias, dropout, attentionDropout,
+                activationDropout, initStd, padTokenId);
+    }
+
     /** opt-350m's layout: post-LN (no final LayerNorm) and embeddings of {@code projDim} projected in and out. */
     public OptConfig withPostLayerNorm(int projDim) {
         return new OptConfig(vocabSize, maxPositionEmbeddings, hiddenSize, numHiddenLayers, numAttentionHeads, ffnDim,

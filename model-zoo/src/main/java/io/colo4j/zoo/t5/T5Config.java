@@ -102,6 +102,22 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
                 relativeAttentionMaxDistance, dropoutRate, layerNormEpsilon, factor, nPositions, padTokenId, decoderStartTokenId);
     }
 
+    public T5Config withLayers(int encoder, int decoder) {
+        return new T5Config(vocabSize, dModel, dKv, dFf, encoder, decoder, numHeads, relativeAttentionNumBuckets,
+                relativeAttentionMaxDistance, dropoutRate, layerNormEpsilon, initializerFactor, nPositions, padTokenId, decoderStartTokenId);
+    }
+
+    public T5Config withPositions(int n) {
+        return new T5Config(vocabSize, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads, relativeAttentionNumBuckets,
+                relativeAttentionMaxDistance, dropoutRate, layerNormEpsilon, initializerFactor, n, padTokenId, decoderStartTokenId);
+    }
+
+    /** Another vocabulary size; the pad and decoder-start ids must lie inside it. */
+    public T5Config withVocabSize(int v) {
+        return new T5Config(v, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads, relativeAttentionNumBuckets,
+                relativeAttentionMaxDistance, dropoutRate, layerNormEpsilon, initializerFactor, nPositions, padTokenId, decoderStartTokenId);
+    }
+
     /** Parameters of the model (the tied LM head counted once). */
     public long parameterCount() {
         long d = dModel;

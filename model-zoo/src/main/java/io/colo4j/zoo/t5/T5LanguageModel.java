@@ -39,6 +39,12 @@ public final class T5LanguageModel implements LanguageModel {
         return model.config().nPositions();
     }
 
+    /** The halves of odd windows differ by a token, so only even windows scale exactly (see {@link #split}). */
+    @Override
+    public int windowStep() {
+        return 2;
+    }
+
     /** The window's encoder input (first half) and labels (second half): {inputs, labels}. */
     public static IntTensor[] split(IntTensor window) {
         int[] s = window.shape();

@@ -18,6 +18,16 @@ public interface LanguageModel {
     int maxSequenceLength();
 
     /**
+     * Window lengths at which every token costs the model the same: 1 for a model that reads the window
+     * as one sequence; T5 splits it into encoder and decoder halves, which are equal only for even
+     * windows (2). Work and communication are exactly proportional to the window only for multiples of
+     * this, which the sizing plan relies on.
+     */
+    default int windowStep() {
+        return 1;
+    }
+
+    /**
      * Mean next-token cross-entropy of {@code inputs} [B, T] against {@code targets} [B, T] for optimizer
      * step {@code step} (which selects the dropout masks, so a resumed run draws the same ones).
      */

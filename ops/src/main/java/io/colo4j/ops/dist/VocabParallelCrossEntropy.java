@@ -63,9 +63,12 @@ final class VocabParallelCrossEntropy {
             Backends.current().crossEntropy(flat, IntTensor.of(forwardTargets, rows), ignoreIndex, localValid, unusedLoss, localLse);
         }
         Tensor all = tp.allGather(localLse.view(1, rows), 0);
-        context.traceCollective(CollectiveKind.ALL_GATHER, (long) (tp.size() - 1) * rows * Float.BYTES, CommTrace.Phase.FORWARD);
+        long rowBytes = (long) rows * Float.BYTES;
+        context.traceCollective(CollectiveKind.ALL_GATHER,
+                CollectiveKind.ALL_GATHER.volume(tp.size(), tp.size() * rowBytes, rowBytes).sendBytesPerRank(), CommTrace.Phase.FORWARD);
         tp.allReduce(targetLogit);
-        context.traceCollective(CollectiveKind.ALL_REDUCE, 2L * (tp.size() - 1) * rows * Float.BYTES / tp.size(), CommTrace.Phase.FORWARD);
+        context.traceCollective(CollectiveKind.ALL_REDUCE,
+                CollectiveKind.ALL_REDUCE.volume(tp.size(), rowBytes, rowBytes).sendBytesPerRank(), CommTrace.Phase.FORWARD);
 
         Tensor lse = Tensor.zeros(rows);
         double total = 0;

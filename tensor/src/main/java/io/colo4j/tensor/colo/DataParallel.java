@@ -7,6 +7,9 @@ import io.colo4j.tensor.nn.Module;
 
 /** Data parallelism across the dp group: every rank's gradients replaced by their mean over dp. */
 public final class DataParallel {
+    /** The op its collectives are traced under (module: the model root), so a trace tells them from tp's. */
+    public static final String OP = "dp_grad_sync";
+
     private DataParallel() {}
 
     /** Call after backward on every rank: averages each parameter's gradient over the dp group. */
@@ -20,7 +23,7 @@ public final class DataParallel {
         if (dp == 1) {
             return;
         }
-        try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter("dp_grad_sync", "")) {
+        try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter(OP, "")) {
             for (Tensor p : parameters) {
                 Tensor grad = p.grad();
                 if (grad == null) {
@@ -28,8 +31,9 @@ public final class DataParallel {
                 }
                 context.dp().allReduce(grad);
                 grad.scaleInPlace(1f / dp);
-                context.traceCollective(CollectiveKind.ALL_REDUCE, 2L * (dp - 1) * grad.numel() * Float.BYTES / dp,
-                        CommTrace.Phase.BACKWARD);
+                long bytes = grad.numel() * Float.BYTES;
+                context.traceCollective(CollectiveKind.ALL_REDUCE,
+                        CollectiveKind.ALL_REDUCE.volume(dp, bytes, bytes).sendBytesPerRank(), CommTrace.Phase.BACKWARD);
             }
         }
     }

@@ -1,0 +1,104 @@
+package io.colo4j.zoo.sizing;
+
+import io.colo4j.rules.Assignment;
+import io.colo4j.rules.ShardingPlan;
+import io.colo4j.tensor.MemoryStats;
+import io.colo4j.tensor.Shapes;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.train.LanguageModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * What a training run of a zoo config at tp x dp costs each rank, without allocating the model: memory
+ * from the sharding plan of the lazily built model ({@link MemoryPerRank}), communication per step from a
+ * proxy ({@link ModelZoo.Family#buildProxy}: at most {@link ProxyLayers#MAX_LAYERS} layers per stack and a
+ * vocabulary of {@link #PROXY_VOCAB_PER_TP} x tp) traced on tp in-JVM ranks at three small windows, checked
+ * and scaled to the step's tokens ({@link TokenScaling}), plus the dp collectives ({@link DpGradientSync}).
+ * The proxy holds min(layers, 3) / layers of the model's parameters (spread over its tp ranks), with their
+ * gradients and, during backward, a scratch copy of those: about three times that in all.
+ */
+public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, CommPerStep communication) {
+    /** Proxy vocabulary per tp rank: a vocabulary-parallel layer communicates per token, so any size divisible by tp will do. */
+    public static final int PROXY_VOCAB_PER_TP = 64;
+    /** The smallest window the proxy is traced at (rounded up to whole multiples of tp per token stream). */
+    static final int MIN_PROBE_SEQ = 8;
+    private static final long PROXY_SEED = 1234;
+
+    /**
+     * A run to size: {@code batch} sequences of {@code seq} tokens per dp rank and step, ZeRO stage
+     * {@code zero} (0, 1 or 2).
+     */
+    public record Request(ModelZoo.Family family, String config, int tp, int dp, int zero, int batch, int seq) {
+        public Request {
+            if (tp < 1 || dp < 1) {
+                throw new IllegalArgumentException("tp and dp must be >= 1, got tp=" + tp + " dp=" + dp);
+            }
+            if (batch < 1 || seq < 1) {
+                throw new IllegalArgumentException("batch and seq must be >= 1, got " + batch + " x " + seq);
+            }
+            MemoryPerRank.checkZero(zero);
+        }
+
+        public String what() {
+            return family.name() + " " + config;
+        }
+
+        public long tokens() {
+            return (long) batch * seq;
+        }
+    }
+
+    /**
+     * The proxy that was traced: its shape, how its layers stand for the model's, the windows of its three
+     * probes, and the most tensor memory its traced steps held at once (all its tp ranks together).
+     */
+    public record Proxy(ModelZoo.ProxyShape shape, ProxyLayers layers, List<StepTrace.Window> probes, long peakBytes) {}
+
+    /**
+     * Sizes the run. Fails naming the culprits when the rules cannot shard the config at this tp (e.g. a
+     * head count tp does not divide) or the window does not suit the model.
+     */
+    public static SizingPlan of(Request request) {
+        ModelZoo.Family family = request.family();
+        Module model = family.buildLazily(request.config());
+        LanguageModel lm = family.languageModel(model);
+        if (request.seq() > lm.maxSequenceLength()) {
+            throw new IllegalArgumentException(request.what() + " accepts at most " + lm.maxSequenceLength()
+                    + " tokens per sequence, not " + request.seq());
+        }
+        if (request.seq() % lm.windowStep() != 0) {
+            throw new IllegalArgumentException(request.what() + ": seq " + request.seq() + " is not a multiple of "
+                    + lm.windowStep() + "; the model's work per token is the same only at multiples of it (for t5: even"
+                    + " windows split into equal encoder and decoder halves), and the sizing plan scales by tokens");
+        }
+        ShardingPlan sharding = TpDegrees.require(family, request.config(), model, request.tp());
+
+        int unit = request.tp() * lm.windowStep();
+        StepTrace.Window base = new StepTrace.Window(1, Math.ceilDiv(MIN_PROBE_SEQ, unit) * unit);
+        List<StepTrace.Window> probes = TokenScaling.probes(base);
+        int longest = probes.stream().mapToInt(StepTrace.Window::seq).max().orElseThrow();
+        ModelZoo.ProxyShape shape = new ModelZoo.ProxyShape(ProxyLayers.MAX_LAYERS, PROXY_VOCAB_PER_TP * request.tp(), longest);
+        // the proxy's cost, to show that sizing is cheap; MemoryStats is per JVM, so this includes anything run alongside
+        long liveBefore = MemoryStats.liveBytes();
+        MemoryStats.resetPeak();
+        StepTrace.Result traced = StepTrace.run(family, () -> family.buildProxy(request.config(), shape, PROXY_SEED),
+                request.tp(), 1, probes);
+        long proxyPeak = MemoryStats.peakBytes() - liveBefore;
+        ProxyLayers layers = new ProxyLayers(LayerStacks.of(model), traced.stacks());
+        Predicate<String> getsGradient = name -> !traced.withoutGradient().contains(layers.proxyPath(name));
+
+        MemoryPerRank memory = MemoryPerRank.of(sharding, request.dp(), request.zero(), getsGradient);
+        List<DpGradientSync.Local> locals = new ArrayList<>();
+        for (Assignment a : sharding.assignments()) {
+            if (getsGradient.test(a.parameter())) {
+                locals.add(new DpGradientSync.Local(a.parameter(), Shapes.numel(a.localShape())));
+            }
+        }
+        CommPerStep communication = CommPerStep.of(TokenScaling.check(base, traced.windows()), layers, request.tokens(),
+                DpGradientSync.of(locals, request.dp(), request.zero()));
+        return new SizingPlan(request, memory, new Proxy(shape, layers, probes, proxyPeak), communication);
+    }
+}

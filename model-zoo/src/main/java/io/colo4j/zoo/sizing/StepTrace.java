@@ -1,0 +1,128 @@
+package io.colo4j.zoo.sizing;
+
+import io.colo4j.spec.ProcessGroup;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.MemoryScope;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.colo.CommTrace;
+import io.colo4j.tensor.colo.DataParallel;
+import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.train.LanguageModel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Training steps of a zoo model with the communication trace on: the measured side of a plan. On tp x dp
+ * in-JVM ranks each rank builds the model lazily, applies the family's rules (materialising only its
+ * shards), and for each window runs the loss, backward and {@link DataParallel#averageGradients}; rank 0's
+ * {@link CommTrace} is kept per window. Every rank holds its shards of the whole model, so this is for
+ * small configs and for proxies ({@link ModelZoo.Family#buildProxy}); parameters and gradients are freed
+ * at the end rather than left to the cleaner.
+ */
+public final class StepTrace {
+    /** {@code batch} sequences of {@code seq} tokens per dp rank. */
+    public record Window(int batch, int seq) {
+        public Window {
+            if (batch < 1 || seq < 1) {
+                throw new IllegalArgumentException("a window needs batch >= 1 and seq >= 1, got " + batch + " x " + seq);
+            }
+        }
+
+        public long tokens() {
+            return (long) batch * seq;
+        }
+
+        @Override
+        public String toString() {
+            return batch + "x" + seq;
+        }
+    }
+
+    /**
+     * Rank 0's collectives of each window, in order; the parameters that got no gradient (the dp gradient
+     * sync skips them); the model's layer stacks.
+     */
+    public record Result(List<List<CommTrace.Record>> windows, Set<String> withoutGradient, LayerStacks stacks) {
+        public Result {
+            windows = List.copyOf(windows);
+            withoutGradient = Collections.unmodifiableSet(new LinkedHashSet<>(withoutGradient));
+        }
+    }
+
+    private StepTrace() {}
+
+    /** Builds {@code build}'s model on every rank (inside its InitContext) and traces one step per window. */
+    public static Result run(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows) {
+        if (windows.isEmpty()) {
+            throw new IllegalArgumentException("no window to trace");
+        }
+        return ThreadWorld.call(tp * dp, comm -> {
+            Module model;
+            InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu");
+            try (ctx) {
+                model = build.get();
+            }
+            try {
+                family.rules().apply(model);
+                LanguageModel lm = family.languageModel(model);
+                CommTrace trace = ctx.context().trace();
+                List<List<CommTrace.Record>> traced = new ArrayList<>();
+                for (Window w : windows) {
+                    if (w.seq() > lm.maxSequenceLength()) {
+                        throw new IllegalArgumentException("a window of " + w.seq() + " tokens is longer than the "
+                                + lm.maxSequenceLength() + " the model accepts");
+                    }
+                    model.zeroGrad();
+                    trace.clear();
+                    trace.enable(true);
+                    try (MemoryScope scope = MemoryScope.open()) {
+                        Tensor loss = lm.loss(tokens(w, lm.vocabSize(), 13, 7919), tokens(w, lm.vocabSize(), 7, 104729), 0);
+                        loss.backward();
+                        DataParallel.averageGradients(model, ctx.context());
+                    } finally {
+                        trace.enable(false);
+                    }
+                    traced.add(trace.records());
+                }
+                Set<String> withoutGradient = new LinkedHashSet<>();
+                model.namedParameters().forEach((name, p) -> {
+                    if (p.grad() == null) {
+                        withoutGradient.add(name);
+                    }
+                });
+                return new Result(traced, withoutGradient, LayerStacks.of(model));
+            } finally {
+                release(model);
+            }
+        }).get(0);
+    }
+
+    /** Deterministic ids spread over the vocabulary (what they are changes no collective). */
+    private static IntTensor tokens(Window w, int vocab, int offset, int multiplier) {
+        int[] ids = new int[Math.toIntExact(w.tokens())];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (int) (((long) i * multiplier + offset) % vocab);
+        }
+        return IntTensor.of(ids, w.batch(), w.seq());
+    }
+
+    /** Frees the gradients and the materialised shards now (tied parameters are one object: freed once). */
+    private static void release(Module model) {
+        model.zeroGrad();
+        Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Parameter p : model.parameters()) {
+            if (seen.add(p) && p.isMaterialized()) {
+                p.storage().free();
+            }
+        }
+    }
+}

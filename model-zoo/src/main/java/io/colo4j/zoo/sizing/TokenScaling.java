@@ -1,0 +1,77 @@
+package io.colo4j.zoo.sizing;
+
+import io.colo4j.tensor.colo.CommTrace;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Scales a proxy's collectives from the small windows it was traced at to the step being sized, after
+ * checking that each one grows exactly as batch x seq. Tensor-parallel collectives move activations
+ * ([batch, seq, hidden]) or per-token values ([batch, seq]), so doubling the batch or the sequence must
+ * double every one of them; one that does not (a payload over seq x seq, or of a fixed size) is kept,
+ * marked {@linkplain Scaled#linear() not linear}, so that no wrong number is printed for it.
+ *
+ * <p>The probes are {@code base}, twice its batch and twice its seq. Their token counts should be
+ * multiples of the group size: ring volumes ({@link io.colo4j.spec.placement.CollectiveKind#volume}) are
+ * then whole numbers of bytes, {@code c * tokens} exactly, and the volume at any other token count is
+ * that rational rounded up, as the collective itself rounds it.
+ */
+public final class TokenScaling {
+    /** One collective of the proxy step with its bytes at the three probes. */
+    public record Scaled(CommTrace.Record record, long probeTokens, long[] measured, boolean linear) {
+        public Scaled {
+            measured = measured.clone();
+        }
+
+        @Override
+        public long[] measured() {
+            return measured.clone();
+        }
+
+        /** Bytes at a step of {@code tokens} (batch x seq); only for a linear collective. */
+        public long bytes(long tokens) {
+            if (!linear) {
+                throw new IllegalStateException(record + " does not grow as batch x seq");
+            }
+            return Math.ceilDiv(Math.multiplyExact(measured[0], tokens), probeTokens);
+        }
+    }
+
+    private TokenScaling() {}
+
+    /** The three probe windows for a base window: itself, twice the batch, twice the sequence. */
+    public static List<StepTrace.Window> probes(StepTrace.Window base) {
+        return List.of(base, new StepTrace.Window(2 * base.batch(), base.seq()), new StepTrace.Window(base.batch(), 2 * base.seq()));
+    }
+
+    /**
+     * Pairs the collectives of the three probe traces (the same ops run in the same order at every
+     * window, so they pair by position) and checks each for exact linearity. When the traces do not
+     * pair (a collective appears at one window only), every collective is marked not linear.
+     */
+    public static List<Scaled> check(StepTrace.Window base, List<List<CommTrace.Record>> probeTraces) {
+        if (probeTraces.size() != 3) {
+            throw new IllegalArgumentException("expected the traces of the 3 probes, got " + probeTraces.size());
+        }
+        List<CommTrace.Record> first = probeTraces.get(0);
+        boolean paired = probeTraces.stream().allMatch(t -> t.size() == first.size());
+        for (int i = 0; paired && i < first.size(); i++) {
+            for (List<CommTrace.Record> t : probeTraces) {
+                paired &= sameCollective(first.get(i), t.get(i));
+            }
+        }
+        List<Scaled> out = new ArrayList<>(first.size());
+        for (int i = 0; i < first.size(); i++) {
+            long b1 = first.get(i).bytes();
+            long b2 = paired ? probeTraces.get(1).get(i).bytes() : -1;
+            long b3 = paired ? probeTraces.get(2).get(i).bytes() : -1;
+            boolean linear = paired && b2 == 2 * b1 && b3 == 2 * b1;
+            out.add(new Scaled(first.get(i), base.tokens(), new long[] {b1, b2, b3}, linear));
+        }
+        return out;
+    }
+
+    private static boolean sameCollective(CommTrace.Record a, CommTrace.Record b) {
+        return a.module().equals(b.module()) && a.op().equals(b.op()) && a.collective() == b.collective() && a.phase() == b.phase();
+    }
+}

@@ -1,0 +1,54 @@
+package io.colo4j.zoo.sizing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.colo4j.spec.placement.CollectiveKind;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The dp collectives per ZeRO stage and the optimizer chunks they imply. */
+class DpGradientSyncTest {
+    private static final List<DpGradientSync.Local> PARAMS = List.of(new DpGradientSync.Local("w", 10), new DpGradientSync.Local("b", 3));
+
+    @Test
+    void zero0AllReducesEveryGradientAtTheRingVolume() {
+        // 2 (dp - 1) / dp of the gradient: 40 B x 4/3 = 53.3 -> 54, 12 B x 4/3 = 16
+        assertThat(DpGradientSync.of(PARAMS, 3, 0)).containsExactly(
+                new DpGradientSync.Collective("w", CollectiveKind.ALL_REDUCE, DpGradientSync.When.BACKWARD, 54),
+                new DpGradientSync.Collective("b", CollectiveKind.ALL_REDUCE, DpGradientSync.When.BACKWARD, 16));
+    }
+
+    @Test
+    void zero1AddsAnAllGatherOfTheParameterChunksPaddedToCeilNumelOverDp() {
+        // w: chunks of ceil(10/3) = 4 floats; the all-gather sends the 2 other ranks' share: 2 x 16 B
+        assertThat(DpGradientSync.of(PARAMS, 3, 1)).containsExactly(
+                new DpGradientSync.Collective("w", CollectiveKind.ALL_REDUCE, DpGradientSync.When.BACKWARD, 54),
+                new DpGradientSync.Collective("w", CollectiveKind.ALL_GATHER, DpGradientSync.When.OPTIMIZER, 32),
+                new DpGradientSync.Collective("b", CollectiveKind.ALL_REDUCE, DpGradientSync.When.BACKWARD, 16),
+                new DpGradientSync.Collective("b", CollectiveKind.ALL_GATHER, DpGradientSync.When.OPTIMIZER, 8));
+    }
+
+    @Test
+    void zero2ReduceScattersGradientsIntoTheChunksInstead() {
+        assertThat(DpGradientSync.of(PARAMS, 3, 2)).containsExactly(
+                new DpGradientSync.Collective("w", CollectiveKind.REDUCE_SCATTER, DpGradientSync.When.BACKWARD, 32),
+                new DpGradientSync.Collective("w", CollectiveKind.ALL_GATHER, DpGradientSync.When.OPTIMIZER, 32),
+                new DpGradientSync.Collective("b", CollectiveKind.REDUCE_SCATTER, DpGradientSync.When.BACKWARD, 8),
+                new DpGradientSync.Collective("b", CollectiveKind.ALL_GATHER, DpGradientSync.When.OPTIMIZER, 8));
+    }
+
+    @Test
+    void nothingWithOneDpRankAndOnlyStages0To2() {
+        assertThat(DpGradientSync.of(PARAMS, 1, 2)).isEmpty();
+        assertThatThrownBy(() -> DpGradientSync.of(PARAMS, 2, 3)).hasMessageContaining("ZeRO stage must be 0, 1 or 2, got 3");
+    }
+
+    @Test
+    void optimizerMomentsAreWholeAtStage0AndCeilNumelOverDpFromStage1() {
+        assertThat(MemoryPerRank.optimizerChunk(10, 3, 0)).isEqualTo(10);
+        assertThat(MemoryPerRank.optimizerChunk(10, 3, 1)).isEqualTo(4);
+        assertThat(MemoryPerRank.optimizerChunk(10, 3, 2)).isEqualTo(4);
+        assertThat(MemoryPerRank.optimizerChunk(9, 3, 1)).isEqualTo(3);
+    }
+}
