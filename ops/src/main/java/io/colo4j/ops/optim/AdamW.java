@@ -250,6 +250,30 @@ public final class AdamW implements Optimizer {
         return Collections.unmodifiableMap(new LinkedHashMap<>(steps));
     }
 
+    /**
+     * Throws unless {@code state} holds both moments of every parameter, shaped like it, and {@code stepCounts} its
+     * update count: what any AdamW (sharded or not) checks before changing anything in {@code loadState}.
+     */
+    static void checkState(Map<String, ? extends Tensor> params, Map<String, ? extends Tensor> state, Map<String, Long> stepCounts) {
+        for (Map.Entry<String, ? extends Tensor> e : params.entrySet()) {
+            String name = e.getKey();
+            int[] shape = e.getValue().shape();
+            for (String key : new String[] {name + ".exp_avg", name + ".exp_avg_sq"}) {
+                Tensor t = state.get(key);
+                if (t == null) {
+                    throw new IllegalArgumentException("AdamW state: missing '" + key + "'");
+                }
+                if (!Arrays.equals(t.shape(), shape)) {
+                    throw new IllegalArgumentException("AdamW state: '" + key + "' has shape " + Arrays.toString(t.shape())
+                            + " but the parameter is " + Arrays.toString(shape));
+                }
+            }
+            if (!stepCounts.containsKey(name)) {
+                throw new IllegalArgumentException("AdamW state: no step count for '" + name + "'");
+            }
+        }
+    }
+
     @Override
     public long stateBytes() {
         long floats = 0;
@@ -265,22 +289,7 @@ public final class AdamW implements Optimizer {
      */
     @Override
     public void loadState(Map<String, ? extends Tensor> state, Map<String, Long> stepCounts) {
-        for (String name : params.keySet()) {
-            int[] shape = params.get(name).shape();
-            for (String key : new String[] {name + ".exp_avg", name + ".exp_avg_sq"}) {
-                Tensor t = state.get(key);
-                if (t == null) {
-                    throw new IllegalArgumentException("AdamW state: missing '" + key + "'");
-                }
-                if (!Arrays.equals(t.shape(), shape)) {
-                    throw new IllegalArgumentException("AdamW state: '" + key + "' has shape " + Arrays.toString(t.shape())
-                            + " but the parameter is " + Arrays.toString(shape));
-                }
-            }
-            if (!stepCounts.containsKey(name)) {
-                throw new IllegalArgumentException("AdamW state: no step count for '" + name + "'");
-            }
-        }
+        checkState(params, state, stepCounts);
         try (GradMode.Guard ignored = GradMode.disabled()) {
             for (String name : params.keySet()) {
                 expAvg.get(name).copyFrom(state.get(name + ".exp_avg"));

@@ -11,7 +11,6 @@ import io.colo4j.tensor.colo.OpScope;
 import io.colo4j.tensor.comm.Communicator;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -287,21 +286,9 @@ public final class ZeroAdamW implements Optimizer {
 
     @Override
     public void loadState(Map<String, ? extends Tensor> state, Map<String, Long> stepCounts) {
-        for (Slot s : slots) {
-            for (String key : new String[] {s.name + ".exp_avg", s.name + ".exp_avg_sq"}) {
-                Tensor t = state.get(key);
-                if (t == null) {
-                    throw new IllegalArgumentException("AdamW state: missing '" + key + "'");
-                }
-                if (!Arrays.equals(t.shape(), s.param.shape())) {
-                    throw new IllegalArgumentException("AdamW state: '" + key + "' has shape " + Arrays.toString(t.shape())
-                            + " but the parameter is " + Arrays.toString(s.param.shape()));
-                }
-            }
-            if (!stepCounts.containsKey(s.name)) {
-                throw new IllegalArgumentException("AdamW state: no step count for '" + s.name + "'");
-            }
-        }
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        slots.forEach(slot -> params.put(slot.name, slot.param));
+        AdamW.checkState(params, state, stepCounts);
         try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope temp = MemoryScope.open()) {
             for (Slot s : slots) {
                 for (boolean first : new boolean[] {true, false}) {
