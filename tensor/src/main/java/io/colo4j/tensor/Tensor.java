@@ -1,8 +1,6 @@
 package io.colo4j.tensor;
 
 import io.colo4j.tensor.autograd.Autograd;
-import io.colo4j.tensor.colo.ColoViews;
-import io.colo4j.tensor.colo.DistState;
 import io.colo4j.tensor.autograd.GradFn;
 import io.colo4j.tensor.autograd.GradMode;
 import java.lang.foreign.MemorySegment;
@@ -17,7 +15,9 @@ import java.util.function.Consumer;
  * with the autograd state torch keeps on a tensor (requiresGrad, grad, the function that made it).
  *
  * <p>View operations here (view, reshape, transpose, permute, narrow, split, chunk, cat, contiguous,
- * unsqueeze, squeeze) are differentiable; arithmetic lives in the ops module's {@code F}.
+ * unsqueeze, squeeze) are differentiable; arithmetic lives in the ops module's {@code F}. A tensor whose
+ * data is one rank's shard of a larger one (a ColoTensor) has a {@link Distribution}, which takes its view
+ * ops: there they use global shapes, as the serial model does.
  */
 public class Tensor {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
@@ -31,8 +31,8 @@ public class Tensor {
     private GradFn gradFn;
     private boolean ownsGrad;
     private List<Consumer<Tensor>> gradHooks = List.of();
-    private DistState dist;
-    private Tensor tpCopy;
+    /** Set only through {@link Distribution#label}; null for a plain tensor. */
+    Distribution distribution;
 
     protected Tensor(Storage storage, int[] shape, long[] strides, long offset) {
         this.storage = storage;
@@ -259,11 +259,11 @@ public class Tensor {
      * shape is global, as in the serial model.
      */
     public final Tensor view(int... newShape) {
-        return dist == null ? localView(newShape) : ColoViews.view(this, newShape);
+        return distribution == null ? localView(newShape) : distribution.view(this, newShape);
     }
 
     /** {@link #view} of this tensor's own data, ignoring any distribution. */
-    public final Tensor localView(int... newShape) {
+    final Tensor localView(int... newShape) {
         int[] target = Shapes.inferView("view", shape, newShape);
         long[] viewStrides = Shapes.viewStrides(shape, strides, target);
         if (viewStrides == null) {
@@ -280,14 +280,14 @@ public class Tensor {
     }
 
     /** {@link #reshape} of this tensor's own data, ignoring any distribution. */
-    public final Tensor localReshape(int... newShape) {
+    final Tensor localReshape(int... newShape) {
         int[] target = Shapes.inferView("reshape", shape, newShape);
         return Shapes.viewStrides(shape, strides, target) != null ? localView(target) : contiguous().localView(target);
     }
 
     /** Whether a (global, for a ColoTensor) view to newShape is possible without a copy of the local data. */
     private boolean canView(int[] newShape) {
-        if (dist != null) {
+        if (distribution != null) {
             return isContiguous();
         }
         return Shapes.viewStrides(shape, strides, Shapes.inferView("reshape", shape, newShape)) != null;
@@ -316,11 +316,11 @@ public class Tensor {
 
     /** Dims reordered; on a ColoTensor the shard moves with its dim. */
     public final Tensor permute(int... dims) {
-        return dist == null ? localPermute(dims) : ColoViews.permute(this, dims);
+        return distribution == null ? localPermute(dims) : distribution.permute(this, dims);
     }
 
     /** {@link #permute} of this tensor's own data, ignoring any distribution. */
-    public final Tensor localPermute(int... dims) {
+    final Tensor localPermute(int... dims) {
         if (dims.length != shape.length) {
             throw ShapeException.of("permute", "permutation " + Arrays.toString(dims) + " has the wrong length", shape);
         }
@@ -344,11 +344,11 @@ public class Tensor {
 
     /** Elements {@code start .. start+length-1} along {@code dim}, without copying (global indices on a ColoTensor). */
     public final Tensor narrow(int dim, int start, int length) {
-        return dist == null ? localNarrow(dim, start, length) : ColoViews.narrow(this, dim, start, length);
+        return distribution == null ? localNarrow(dim, start, length) : distribution.narrow(this, dim, start, length);
     }
 
     /** {@link #narrow} of this tensor's own data, ignoring any distribution. */
-    public final Tensor localNarrow(int dim, int start, int length) {
+    final Tensor localNarrow(int dim, int start, int length) {
         int d = Shapes.dim("narrow", dim, shape.length);
         if (start < 0 || length < 0 || (long) start + length > shape[d]) {
             throw ShapeException.of("narrow", "range [" + start + ", " + ((long) start + length) + ") outside dim " + d, shape);
@@ -425,15 +425,15 @@ public class Tensor {
             throw new ShapeException("cat: needs at least one tensor");
         }
         for (Tensor t : tensors) {
-            if (t.dist != null) {
-                return ColoViews.cat(dim, tensors);
+            if (t.distribution != null) {
+                return t.distribution.cat(dim, tensors);
             }
         }
         return localCat(dim, tensors);
     }
 
     /** {@link #cat} of the tensors' own data, ignoring any distribution. */
-    public static Tensor localCat(int dim, List<Tensor> tensors) {
+    static Tensor localCat(int dim, List<Tensor> tensors) {
         if (tensors.isEmpty()) {
             throw new ShapeException("cat: needs at least one tensor");
         }
@@ -507,7 +507,7 @@ public class Tensor {
             return this;
         }
         Tensor out = zeros(shape).copyFrom(this);
-        out.dist = dist;
+        out.distribution = distribution == null ? null : distribution.forCopy();
         return Autograd.record("contiguous", out, g -> new Tensor[] {g}, this);
     }
 
@@ -580,36 +580,16 @@ public class Tensor {
         }
     }
 
-    // ---- distribution (ColoTensor) ------------------------------------------------------------
+    // ---- distribution ----------------------------------------------------------------------
 
-    /** The spec, global shape and group of a ColoTensor; null for a plain (serial) tensor. */
-    public final DistState dist() {
-        return dist;
-    }
-
+    /** Whether this tensor's data is one rank's shard of a larger tensor (a ColoTensor); a field read. */
     public final boolean isDistributed() {
-        return dist != null;
-    }
-
-    /** Marks this local data as a shard of a distributed tensor; used by the colo runtime. */
-    public final Tensor setDist(DistState state) {
-        this.dist = state;
-        return this;
-    }
-
-    /** The copy-to-tp region the colo runtime made for this tensor (shared by all its consumers), or null. */
-    public final Tensor tpCopy() {
-        return tpCopy;
-    }
-
-    /** Used by the colo runtime only. */
-    public final void setTpCopy(Tensor copy) {
-        this.tpCopy = copy;
+        return distribution != null;
     }
 
     /** The shape of the whole tensor this one is a shard of; its own shape when not distributed. */
     public final int[] globalShape() {
-        return dist == null ? shape() : dist.globalShape();
+        return distribution == null ? shape() : distribution.globalShape();
     }
 
     // ---- autograd ----------------------------------------------------------------------------
@@ -721,8 +701,8 @@ public class Tensor {
         if (numel() <= 16) {
             sb.append(Arrays.toString(toFloatArray()));
         }
-        if (dist != null) {
-            sb.append(" dist=").append(dist);
+        if (distribution != null) {
+            sb.append(" dist=").append(distribution);
         }
         if (gradFn != null) {
             sb.append(" grad_fn=").append(gradFn.name());

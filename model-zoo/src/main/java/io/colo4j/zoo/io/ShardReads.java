@@ -29,7 +29,7 @@ public final class ShardReads {
             reader.readInto(name, p);
             return;
         }
-        ShardLayout layout = colo.dist().layout(name);
+        ShardLayout layout = io.colo4j.tensor.colo.ColoTensor.dist(colo).layout(name);
         if (!p.isMaterialized()) {
             allocate(p, layout.localShape());
         }
@@ -52,7 +52,7 @@ public final class ShardReads {
                 if (inside == 0) {
                     return;
                 }
-                region = region.localNarrow(d, 0, inside);
+                region = region.detach().narrow(d, 0, inside);
             }
             reader.readBlock(name, offset, region);
             return;
@@ -63,7 +63,7 @@ public final class ShardReads {
         for (IndexRange r : ranges) {
             int[] next = offset.clone();
             next[dim] = r.start();
-            readBlocks(reader, name, local.localNarrow(dim, localStart, r.length()), layout, rank, dims, which + 1, next, valid);
+            readBlocks(reader, name, local.detach().narrow(dim, localStart, r.length()), layout, rank, dims, which + 1, next, valid);
             localStart += r.length();
         }
     }
@@ -88,17 +88,17 @@ public final class ShardReads {
         if (!(p instanceof ColoParameter colo) || colo.isReplicated() || colo.context().tpSize() == 1) {
             return full;
         }
-        int[] global = colo.dist().globalShape();
+        int[] global = io.colo4j.tensor.colo.ColoTensor.dist(colo).globalShape();
         Tensor padded = full;
         if (!java.util.Arrays.equals(full.shape(), global)) {
             padded = Tensor.zeros(global);
             Tensor region = padded;
             int[] shape = full.shape();
             for (int d = 0; d < shape.length; d++) {
-                region = region.localNarrow(d, 0, shape[d]);
+                region = region.narrow(d, 0, shape[d]);
             }
             region.copyFrom(full);
         }
-        return Shards.slice(padded, colo.dist().layout(p.name()), colo.context().tpRank());
+        return Shards.slice(padded, io.colo4j.tensor.colo.ColoTensor.dist(colo).layout(p.name()), colo.context().tpRank());
     }
 }

@@ -65,7 +65,7 @@ public final class ShardedCheckpoint {
                 ObjectNode entry = params.putObject(name);
                 DistSpec spec = p instanceof ColoParameter c ? c.spec() : ReplicaSpec.INSTANCE;
                 entry.set("spec", SpecJson.mapper().valueToTree(spec));
-                entry.set("global_shape", JSON.valueToTree(p.isDistributed() ? p.dist().globalShape() : p.shape()));
+                entry.set("global_shape", JSON.valueToTree(p.isDistributed() ? io.colo4j.tensor.colo.ColoTensor.dist(p).globalShape() : p.shape()));
                 entry.set("valid_shape", JSON.valueToTree(p.fullShape()));
             });
             SafeTensorsWriter.write(staged.resolve(shardFile(rank, tp)), local, Map.of("format", FORMAT));
@@ -122,7 +122,7 @@ public final class ShardedCheckpoint {
                     int[] valid = e.getValue().fullShape();
                     Tensor unpadded = whole;
                     for (int d = 0; d < valid.length; d++) {
-                        unpadded = unpadded.localNarrow(d, 0, valid[d]);
+                        unpadded = unpadded.narrow(d, 0, valid[d]);
                     }
                     Parameter p = e.getValue();
                     Tensor mine = ShardReads.sliceLike(unpadded.copy(), p);

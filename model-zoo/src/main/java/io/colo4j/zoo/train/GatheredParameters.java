@@ -30,7 +30,7 @@ final class GatheredParameters implements AutoCloseable {
         GatheredParameters g = new GatheredParameters();
         for (Parameter p : model.namedParameters().values()) {
             if (p instanceof ColoParameter colo && !colo.isReplicated() && colo.context().tpSize() > 1) {
-                Tensor whole = gather(colo, colo.detach().setDist(colo.dist()));
+                Tensor whole = gather(colo, ColoTensor.label(colo.detach(), ColoTensor.dist(colo)));
                 g.swapped.add(p);
                 g.shards.add(p.detach());
                 g.wholes.add(whole);
@@ -50,7 +50,7 @@ final class GatheredParameters implements AutoCloseable {
             String key = e.getKey();
             Parameter p = params.get(key.substring(0, key.lastIndexOf('.')));
             if (p instanceof ColoParameter colo && !colo.isReplicated() && colo.context().tpSize() > 1) {
-                out.put(key, gather(colo, e.getValue().detach().setDist(colo.dist())));
+                out.put(key, gather(colo, ColoTensor.label(e.getValue().detach(), ColoTensor.dist(colo))));
             } else {
                 out.put(key, e.getValue());
             }
@@ -59,9 +59,9 @@ final class GatheredParameters implements AutoCloseable {
     }
 
     private static Tensor gather(ColoParameter like, Tensor local) {
-        DistState state = like.dist();
+        DistState state = ColoTensor.dist(like);
         try (MemoryScope persistent = MemoryScope.persistent()) {
-            return ColoTensor.full(local.setDist(state)).copy();
+            return ColoTensor.full(ColoTensor.label(local, state)).copy();
         }
     }
 

@@ -23,7 +23,7 @@ public record MemoryReport(long parameterBytes, long gradientBytes, long optimiz
             local += p.numel();
             if (p instanceof ColoParameter c && !c.isReplicated()) {
                 long n = 1;
-                for (int d : c.dist().validShape()) {
+                for (int d : io.colo4j.tensor.colo.ColoTensor.dist(c).validShape()) {
                     n *= d;
                 }
                 sharded += n;

@@ -70,7 +70,7 @@ public final class Dispatcher {
             int[] valid = strategy.validOutShape() != null ? strategy.validOutShape() : global;
             // label a new view, never the local op's own output: its backward may have captured it
             Tensor out = io.colo4j.tensor.autograd.Autograd.record("to_colo", computed.detach(), g -> new Tensor[] {g}, computed);
-            out.setDist(new DistState(strategy.output(), global, valid, context));
+            io.colo4j.tensor.colo.ColoTensor.label(out, new DistState(strategy.output(), global, valid, context));
             if (strategy.after() != null) {
                 out = Redistributor.redistribute(out, strategy.after());
             }
@@ -83,7 +83,7 @@ public final class Dispatcher {
             return null;
         }
         Tensor t = input.isDistributed() ? input : io.colo4j.tensor.colo.ColoTensor.replicate(input, context);
-        if (required != null && !sameLayout(t.dist(), required, context.tpSize())) {
+        if (required != null && !sameLayout(io.colo4j.tensor.colo.ColoTensor.dist(t), required, context.tpSize())) {
             t = Redistributor.redistribute(t, required);
         }
         return partialGrad ? Redistributor.sharedCopyToTpRegion(t) : t;
@@ -144,7 +144,7 @@ public final class Dispatcher {
         DistContext context = null;
         for (Tensor t : inputs) {
             if (t != null && t.isDistributed()) {
-                DistContext c = t.dist().context();
+                DistContext c = io.colo4j.tensor.colo.ColoTensor.dist(t).context();
                 if (context != null && c != context) {
                     throw new IllegalArgumentException(op + ": inputs live on different process groups");
                 }

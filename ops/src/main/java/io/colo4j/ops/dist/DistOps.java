@@ -25,16 +25,16 @@ public final class DistOps {
     }
 
     private static boolean isRowParallel(Tensor weight, WeightLayout layout) {
-        if (!weight.isDistributed() || weight.dist().context().tpSize() == 1) {
+        if (!weight.isDistributed() || io.colo4j.tensor.colo.ColoTensor.dist(weight).context().tpSize() == 1) {
             return false;
         }
-        Placement p = Placement.of(weight.dist(), weight.dist().context().tpSize());
+        Placement p = Placement.of(io.colo4j.tensor.colo.ColoTensor.dist(weight), io.colo4j.tensor.colo.ColoTensor.dist(weight).context().tpSize());
         return p.isShardOn(layout.inDim());
     }
 
     /** Mean over the global element count, not the shard's. */
     public static Tensor mean(Tensor x) {
-        long n = Shapes.numel(x.dist() != null ? x.dist().globalShape() : x.shape());
+        long n = Shapes.numel(io.colo4j.tensor.colo.ColoTensor.dist(x) != null ? io.colo4j.tensor.colo.ColoTensor.dist(x).globalShape() : x.shape());
         return Arithmetic.scale(Arithmetic.sum(x), 1f / Math.max(1, n));
     }
 }

@@ -21,7 +21,7 @@ public record OpCall(String op, Tensor[] inputs, Object[] args, DistContext cont
         if (t == null) {
             return null;
         }
-        DistState state = t.dist();
+        DistState state = io.colo4j.tensor.colo.ColoTensor.dist(t);
         return state == null ? Placement.replicated(t.shape()) : Placement.of(state, context.tpSize());
     }
 

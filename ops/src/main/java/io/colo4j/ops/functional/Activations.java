@@ -35,8 +35,8 @@ public final class Activations {
         }
         if (Dispatcher.any(x)) {
             // a shard draws its own mask stream, as Megatron's model-parallel RNG does for split activations
-            boolean split = x.dist().spec().kind() == io.colo4j.spec.PlacementKind.SHARD;
-            long stream = split ? seed ^ (0x9E3779B97F4A7C15L * (x.dist().context().tpRank() + 1)) : seed;
+            boolean split = io.colo4j.tensor.colo.ColoTensor.dist(x).spec().kind() == io.colo4j.spec.PlacementKind.SHARD;
+            long stream = split ? seed ^ (0x9E3779B97F4A7C15L * (io.colo4j.tensor.colo.ColoTensor.dist(x).context().tpRank() + 1)) : seed;
             return Dispatcher.dispatch("unary", in -> dropout(in[0], p, true, stream), x);
         }
         Tensor mask = Tensor.zeros(x.shape());

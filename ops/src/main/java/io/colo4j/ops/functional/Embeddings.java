@@ -12,7 +12,7 @@ public final class Embeddings {
     private Embeddings() {}
 
     public static Tensor embedding(IntTensor ids, Tensor weight) {
-        int vocab = weight.isDistributed() ? weight.dist().validShape()[0] : weight.size(0);
+        int vocab = weight.isDistributed() ? io.colo4j.tensor.colo.ColoTensor.dist(weight).validShape()[0] : weight.size(0);
         for (int i = 0; i < ids.numel(); i++) {
             if (ids.get(i) < 0 || ids.get(i) >= vocab) {
                 throw ShapeException.of("embedding", "id " + ids.get(i) + " at position " + i

@@ -37,9 +37,9 @@ public final class Shaping {
         }
         int[] outShape = shape.clone();
         outShape[d] = shape[d] * repeats;
-        Tensor source = x.detach().localReshape(grouped);
-        Tensor out = Broadcasting.expand(source, expanded).copy().localView(outShape);
+        Tensor source = x.detach().reshape(grouped);
+        Tensor out = Broadcasting.expand(source, expanded).copy().view(outShape);
         return Autograd.record("repeat_interleave", out,
-                g -> new Tensor[] {Broadcasting.reduceTo(g.localReshape(expanded), grouped).localReshape(shape)}, x);
+                g -> new Tensor[] {Broadcasting.reduceTo(g.reshape(expanded), grouped).reshape(shape)}, x);
     }
 }

@@ -109,8 +109,8 @@ class GptStackEquivalenceTest {
             for (Map.Entry<String, Parameter> e : m.namedParameters().entrySet()) {
                 ColoParameter p = (ColoParameter) e.getValue();
                 grads.put(e.getKey(), p.grad().copy());
-                layouts.put(e.getKey(), p.dist().layout(e.getKey()));
-                valid.put(e.getKey(), p.dist().validShape());
+                layouts.put(e.getKey(), io.colo4j.tensor.colo.ColoTensor.dist(p).layout(e.getKey()));
+                valid.put(e.getKey(), io.colo4j.tensor.colo.ColoTensor.dist(p).validShape());
                 if (p.isReplicated()) {
                     replicated += p.numel() * Float.BYTES;
                 } else {

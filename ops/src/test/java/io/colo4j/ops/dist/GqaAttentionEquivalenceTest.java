@@ -60,7 +60,7 @@ class GqaAttentionEquivalenceTest {
             Tensor out = compute(q, k, v, bias, norm);
             assertThat(ctx.trace().records()).hasSize(collectivesBefore);
             assertThat(ctx.trace().fallbacks()).isEmpty();
-            assertThat(out.dist().spec()).isEqualTo(DistSpec.shard(1, 2));
+            assertThat(ColoTensor.dist(out).spec()).isEqualTo(DistSpec.shard(1, 2));
             Tensor full = ColoTensor.full(out);
             float[] expected = serial.detach().toFloatArray();
             float[] actual = full.toFloatArray();

@@ -33,7 +33,7 @@ public final class ColoParameter extends Parameter {
         super(init, shape, true);
         this.context = context;
         this.globalShape = shape.clone();
-        setDist(new DistState(spec, globalShape, shape, context));
+        ColoDistribution.label(this, new DistState(spec, globalShape, shape, context));
     }
 
     public DistContext context() {
@@ -72,7 +72,7 @@ public final class ColoParameter extends Parameter {
         this.spec = newSpec;
         this.compute = newCompute;
         this.globalShape = padded;
-        setDist(new DistState(newSpec, padded, valid, context));
+        ColoDistribution.label(this, new DistState(newSpec, padded, valid, context));
         if (replicated == null) {
             setLazyShape(layout.localShape());
         } else {

@@ -8,21 +8,34 @@ import io.colo4j.tensor.autograd.Autograd;
 
 /**
  * The ColoTensor API. A ColoTensor is a {@link Tensor} whose data is this rank's shard and whose
- * {@link Tensor#dist()} says of what: ops dispatch on it, view ops take global shapes.
+ * {@link #dist} says of what: ops dispatch on it, view ops take global shapes.
  */
 public final class ColoTensor {
     private ColoTensor() {}
+
+    /** The spec, global shape and group of a ColoTensor; null for a plain (serial) tensor. */
+    public static DistState dist(Tensor t) {
+        return ColoDistribution.state(t);
+    }
+
+    /**
+     * Makes {@code local} a shard described by {@code state} (replacing any distribution it had) and
+     * returns it: how the runtime labels a tensor it has just made, such as an op's output.
+     */
+    public static Tensor label(Tensor local, DistState state) {
+        return ColoDistribution.label(local, state);
+    }
 
     /** This rank's shard of {@code full} (every rank passes the same full tensor); no communication. */
     public static Tensor distribute(Tensor full, DistSpec spec, DistContext context) {
         ShardLayout layout = ShardLayout.of("tensor", full.shape(), spec, context.tpSize());
         Tensor local = Shards.slice(full, layout, context.tpRank());
-        return local.setDist(new DistState(spec, full.shape(), context));
+        return label(local, new DistState(spec, full.shape(), context));
     }
 
     /** {@code t} (the same values on every rank) as a replicated ColoTensor; shares its data and graph. */
     public static Tensor replicate(Tensor t, DistContext context) {
-        Tensor out = t.detach().setDist(new DistState(ReplicaSpec.INSTANCE, t.shape(), context));
+        Tensor out = label(t.detach(), new DistState(ReplicaSpec.INSTANCE, t.shape(), context));
         return Autograd.record("replicate", out, g -> new Tensor[] {g}, t);
     }
 

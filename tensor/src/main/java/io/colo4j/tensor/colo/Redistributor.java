@@ -46,12 +46,12 @@ public final class Redistributor {
      * are summed at the one node and all-reduced once, as Megatron's single copy_to_tensor_model_parallel_region.
      */
     public static Tensor sharedCopyToTpRegion(Tensor x) {
-        Tensor cached = x.tpCopy();
+        Tensor cached = ColoDistribution.tpCopy(x);
         if (cached != null && (cached.gradFn() != null ? !cached.gradFn().isReleased() : !x.requiresGrad())) {
             return cached;
         }
         Tensor copy = copyToTpRegion(x);
-        x.setTpCopy(copy);
+        ColoDistribution.setTpCopy(x, copy);
         return copy;
     }
 
@@ -66,7 +66,7 @@ public final class Redistributor {
         String op = OpScope.currentOp();
         Tensor out = execute(x, plan.from(), plan.to(), plan.collective(), ctx);
         trace(ctx, module, op, plan.collective(), plan.sendBytesPerRank(), CommTrace.Phase.FORWARD);
-        out.setDist(outState);
+        ColoDistribution.label(out, outState);
         if (plan.backwardCollective() == CollectiveKind.NONE && plan.collective() == CollectiveKind.NONE) {
             // same data, new label: still one autograd edge, so gradients reach x
             return Autograd.record("relabel", out, g -> new Tensor[] {g}, x);
@@ -152,7 +152,7 @@ public final class Redistributor {
     }
 
     static DistState requireDist(Tensor x) {
-        DistState state = x.dist();
+        DistState state = ColoDistribution.state(x);
         if (state == null) {
             throw new IllegalArgumentException("tensor " + java.util.Arrays.toString(x.shape()) + " is not a ColoTensor");
         }

@@ -7,26 +7,63 @@ import io.colo4j.spec.placement.LocalPlan;
 import io.colo4j.spec.placement.LocalView;
 import io.colo4j.spec.placement.NotLocal;
 import io.colo4j.spec.placement.ViewAlgebra;
+import io.colo4j.tensor.Distribution;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * View ops on ColoTensors with the serial model's (global) arguments: the view algebra says which
- * local view gives the same shard of the result; when none does, the input is redistributed first
- * (traced, with its conjugate in backward) and the op retried.
+ * What makes one tensor a ColoTensor: its {@link DistState}, the copy-to-tp region the runtime made for
+ * it, and its view ops with the serial model's (global) arguments. The view algebra says which local
+ * view gives the same shard of the result; when none does, the input is redistributed first (traced,
+ * with its conjugate in backward) and the op retried. One per tensor, never shared.
  */
-public final class ColoViews {
-    private ColoViews() {}
+final class ColoDistribution extends Distribution {
+    private final DistState state;
+    /** The copy-to-tp region made for this tensor (shared by all its consumers), or null. */
+    private Tensor tpCopy;
+
+    private ColoDistribution(DistState state) {
+        this.state = state;
+    }
+
+    /** Makes {@code t} a shard described by {@code state}; returns {@code t}. */
+    static Tensor label(Tensor t, DistState state) {
+        return new ColoDistribution(state).label(t);
+    }
+
+    /** The state of {@code t}, or null for a plain tensor. */
+    static DistState state(Tensor t) {
+        return of(t) instanceof ColoDistribution d ? d.state : null;
+    }
+
+    /** The copy-to-tp region made for ColoTensor {@code t}, or null. */
+    static Tensor tpCopy(Tensor t) {
+        return ((ColoDistribution) of(t)).tpCopy;
+    }
+
+    static void setTpCopy(Tensor t, Tensor copy) {
+        ((ColoDistribution) of(t)).tpCopy = copy;
+    }
+
+    @Override
+    public int[] globalShape() {
+        return state.globalShape();
+    }
+
+    @Override
+    protected Distribution forCopy() {
+        return new ColoDistribution(state);
+    }
 
     /**
      * {@code requested} is in the model's terms: for a tensor padded to divide by tp (logits over a
      * padded vocab) the model names the unpadded sizes, and the padding rides along on the trailing
      * dims that keep their size.
      */
-    public static Tensor view(Tensor x, int[] requested) {
-        DistState state = x.dist();
+    @Override
+    protected Tensor view(Tensor x, int[] requested) {
         int[] request = requested;
         int[] validOut = null;
         if (state.padded()) {
@@ -41,15 +78,15 @@ public final class ColoViews {
         LocalPlan<LocalView> plan = ViewAlgebra.view(OpScope.currentModule(), state.globalShape(), state.spec(),
                 state.context().tpSize(), request);
         if (plan instanceof NotLocal<LocalView> notLocal) {
-            return view(Redistributor.redistribute(x, notLocal.requiredInputSpec()), requested);
+            return Redistributor.redistribute(x, notLocal.requiredInputSpec()).view(requested);
         }
         LocalView local = (LocalView) plan;
-        Tensor out = x.localReshape(local.localShape());
-        return out.setDist(state.with(local.outputSpec(), local.globalShape(), validOut != null ? validOut : local.globalShape()));
+        Tensor out = localReshape(x, local.localShape());
+        return label(out, state.with(local.outputSpec(), local.globalShape(), validOut != null ? validOut : local.globalShape()));
     }
 
-    public static Tensor permute(Tensor x, int[] dims) {
-        DistState state = x.dist();
+    @Override
+    protected Tensor permute(Tensor x, int[] dims) {
         int[] global = state.globalShape();
         int[] valid = state.validShape();
         DistSpec spec = ViewAlgebra.permute(OpScope.currentModule(), state.spec(), global.length, dims);
@@ -60,39 +97,36 @@ public final class ColoViews {
             newGlobal[i] = global[d];
             newValid[i] = valid[d];
         }
-        return x.localPermute(dims).setDist(state.with(spec, newGlobal, newValid));
+        return label(localPermute(x, dims), state.with(spec, newGlobal, newValid));
     }
 
-    public static Tensor narrow(Tensor x, int dim, int start, int length) {
-        DistState state = x.dist();
+    @Override
+    protected Tensor narrow(Tensor x, int dim, int start, int length) {
         LocalPlan<LocalNarrow> plan = ViewAlgebra.narrow(OpScope.currentModule(), state.globalShape(), state.spec(),
                 state.context().tpSize(), dim, start, length);
         if (plan instanceof NotLocal<LocalNarrow> notLocal) {
-            return narrow(Redistributor.redistribute(x, notLocal.requiredInputSpec()), dim, start, length);
+            return Redistributor.redistribute(x, notLocal.requiredInputSpec()).narrow(dim, start, length);
         }
         LocalNarrow local = (LocalNarrow) plan;
-        Tensor out = x.localNarrow(local.dim(), local.localStart(), local.localLength());
+        Tensor out = localNarrow(x, local.dim(), local.localStart(), local.localLength());
         int[] valid = state.validShape();
         valid[local.dim()] = local.globalShape()[local.dim()];
-        return out.setDist(state.with(local.outputSpec(), local.globalShape(), valid));
+        return label(out, state.with(local.outputSpec(), local.globalShape(), valid));
     }
 
-    public static Tensor cat(int dim, List<Tensor> tensors) {
-        DistContext context = null;
-        for (Tensor t : tensors) {
-            if (t.dist() != null) {
-                context = t.dist().context();
-                break;
-            }
-        }
+    /** Plain tensors among {@code tensors} join as replicated on the first ColoTensor's group. */
+    @Override
+    protected Tensor cat(int dim, List<Tensor> tensors) {
+        DistContext context = state.context();
         List<Tensor> inputs = new ArrayList<>(tensors.size());
         List<int[]> shapes = new ArrayList<>();
         List<DistSpec> specs = new ArrayList<>();
         for (Tensor t : tensors) {
-            Tensor colo = t.dist() != null ? t : ColoTensor.replicate(t, context);
+            Tensor colo = t.isDistributed() ? t : ColoTensor.replicate(t, context);
+            DistState s = state(colo);
             inputs.add(colo);
-            shapes.add(colo.dist().globalShape());
-            specs.add(colo.dist().spec());
+            shapes.add(s.globalShape());
+            specs.add(s.spec());
         }
         LocalPlan<LocalCat> plan = ViewAlgebra.cat(OpScope.currentModule(), shapes, specs, context.tpSize(), dim);
         if (plan instanceof NotLocal<LocalCat> notLocal) {
@@ -101,10 +135,15 @@ public final class ColoViews {
                 DistSpec required = notLocal.requiredInputSpecs().get(i);
                 converted.add(required.equals(specs.get(i)) ? inputs.get(i) : Redistributor.redistribute(inputs.get(i), required));
             }
-            return cat(dim, converted);
+            return Tensor.cat(dim, converted);
         }
         LocalCat local = (LocalCat) plan;
-        Tensor out = Tensor.localCat(local.dim(), inputs);
-        return out.setDist(new DistState(local.outputSpec(), local.globalShape(), context));
+        Tensor out = localCat(local.dim(), inputs);
+        return label(out, new DistState(local.outputSpec(), local.globalShape(), context));
+    }
+
+    @Override
+    public String toString() {
+        return state.toString();
     }
 }
