@@ -4,30 +4,27 @@ import io.colo4j.spec.ProcessGroup;
 import io.colo4j.spec.RankView;
 import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.tensor.nn.ParameterFactory;
 
 /**
  * ColossalAI's ColoInitContext: a serial model built inside it gets {@link ColoParameter}s on this
  * rank's group, created lazily so that applying a spec materialises only the rank's shard and a model
- * larger than one rank's memory can be built. One per rank thread (or process).
+ * larger than one rank's memory can be built. One per rank thread (or process). For example, on each
+ * rank (the model is model-zoo's GPT-2, the rules its {@code gpt2.rules.json}):
  *
  * <pre>{@code
+ * Module model;
  * try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), world, "cpu")) {
- *     model = new Gpt2(config);
+ *     model = new Gpt2Model(config, seed);   // lazy ColoParameters: nothing allocated yet
  * }
+ * rules.apply(model);                          // each parameter materialises only this rank's shard
  * }</pre>
  */
-public final class InitContext implements AutoCloseable {
-    private static final ThreadLocal<InitContext> CURRENT = new ThreadLocal<>();
-
+public final class InitContext extends ParameterFactory {
     private final DistContext context;
-    private final InitContext previous;
-    private final boolean ownsCommunicators;
 
-    private InitContext(DistContext context, boolean ownsCommunicators) {
+    private InitContext(DistContext context) {
         this.context = context;
-        this.ownsCommunicators = ownsCommunicators;
-        this.previous = CURRENT.get();
-        CURRENT.set(this);
     }
 
     /**
@@ -39,17 +36,17 @@ public final class InitContext implements AutoCloseable {
         RankView view = checked.forRank(world.rank());
         Communicator tp = world.split(view.dpRank(), view.tpRank());
         Communicator dp = world.split(view.tpRank(), view.dpRank());
-        return new InitContext(new DistContext(view, tp, dp, device), false);
+        return new InitContext(new DistContext(view, tp, dp, device));
     }
 
     /** A context on an existing rank context (e.g. to build a second model on the same groups). */
     public static InitContext open(DistContext context) {
-        return new InitContext(context, false);
+        return new InitContext(context);
     }
 
     /** The innermost open context on this thread, or null. */
     public static InitContext current() {
-        return CURRENT.get();
+        return ParameterFactory.current() instanceof InitContext c ? c : null;
     }
 
     public DistContext context() {
@@ -57,18 +54,8 @@ public final class InitContext implements AutoCloseable {
     }
 
     /** The lazy ColoParameter that replaces a plain one registered inside this context. */
+    @Override
     public ColoParameter adopt(Parameter plain) {
         return new ColoParameter(plain.init(), plain.fullShape(), context);
-    }
-
-    /** Ends parameter creation; the groups stay usable through {@link #context()}. */
-    @Override
-    public void close() {
-        if (CURRENT.get() == this) {
-            CURRENT.set(previous);
-        }
-        if (ownsCommunicators) {
-            context.tp().close();
-        }
     }
 }

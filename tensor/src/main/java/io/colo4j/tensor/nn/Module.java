@@ -4,8 +4,6 @@ import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
-import io.colo4j.tensor.colo.ColoParameter;
-import io.colo4j.tensor.colo.InitContext;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,16 +23,17 @@ public abstract class Module {
     private boolean training = true;
 
     /**
-     * Adds a parameter under {@code name}. Inside an {@link InitContext} a plain parameter is replaced
-     * by a {@link ColoParameter} on the context's group, which is what this returns: keep the result.
+     * Adds a parameter under {@code name}. While a {@link ParameterFactory} is open (colo's InitContext)
+     * a plain {@link Parameter} is replaced by what the factory makes of it (a lazy ColoParameter on the
+     * rank's group), which is what this returns: keep the result.
      */
     @SuppressWarnings("unchecked")
     protected final <P extends Parameter> P registerParameter(String name, P parameter) {
         checkName(name);
-        InitContext context = InitContext.current();
+        ParameterFactory factory = ParameterFactory.current();
         Parameter registered = parameter;
-        if (context != null && !(parameter instanceof ColoParameter) && parameter.getClass() == Parameter.class) {
-            registered = context.adopt(parameter);
+        if (factory != null && parameter.getClass() == Parameter.class) {
+            registered = factory.adopt(parameter);
         }
         parameters.put(name, registered);
         return (P) registered;

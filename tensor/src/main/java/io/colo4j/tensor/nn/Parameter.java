@@ -4,8 +4,6 @@ import io.colo4j.tensor.Init;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.colo.ColoParameter;
-import io.colo4j.tensor.colo.InitContext;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -20,12 +18,12 @@ public class Parameter extends Tensor {
     private int[] splitUnits;
 
     /**
-     * A parameter of {@code shape}, filled by {@code init}, in long-lived memory. Inside an
-     * {@link InitContext} nothing is allocated yet: the module that registers it turns it into a
-     * {@link ColoParameter} that materialises only its rank's shard.
+     * A parameter of {@code shape}, filled by {@code init}, in long-lived memory. While a
+     * {@link ParameterFactory} is open nothing is allocated yet: the module that registers it keeps what
+     * the factory makes of it (colo's InitContext: a ColoParameter that materialises only its rank's shard).
      */
     public Parameter(Init init, int... shape) {
-        this(InitContext.current() == null ? materialise(init, shape) : null, init, shape);
+        this(ParameterFactory.current() == null ? materialise(init, shape) : null, init, shape);
     }
 
     /** For subclasses that materialise lazily: no storage until first touched. */
