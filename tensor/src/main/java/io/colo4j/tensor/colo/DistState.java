@@ -6,9 +6,9 @@ import io.colo4j.tensor.Shapes;
 import java.util.Arrays;
 
 /**
- * What makes a tensor a ColoTensor: its spec over the tp group, its global shape (the local data is
- * the rank's shard of it), and the shape that is meaningful to the model ({@code validShape}), which is
- * smaller than the global shape only where a dim was padded to divide by tp (a vocab of 50257 at tp=2).
+ * What a ColoTensor's local data is a shard of: its spec over the tp group, its global shape, and the
+ * shape that is meaningful to the model ({@code validShape}), which is smaller than the global shape
+ * only where a dim was padded to divide by tp (a vocab of 50257 at tp=2).
  */
 public record DistState(DistSpec spec, int[] globalShape, int[] validShape, DistContext context) {
     public DistState {
