@@ -38,9 +38,9 @@ final class ColoDistribution extends Distribution {
         return of(t) instanceof ColoDistribution d ? d.state : null;
     }
 
-    /** The copy-to-tp region made for ColoTensor {@code t}, or null. */
+    /** The copy-to-tp region made for {@code t}, or null (none yet, or a plain tensor). */
     static Tensor tpCopy(Tensor t) {
-        return ((ColoDistribution) of(t)).tpCopy;
+        return of(t) instanceof ColoDistribution d ? d.tpCopy : null;
     }
 
     static void setTpCopy(Tensor t, Tensor copy) {
