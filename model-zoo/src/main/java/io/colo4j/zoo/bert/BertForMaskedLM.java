@@ -1,5 +1,7 @@
 package io.colo4j.zoo.bert;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
@@ -21,7 +23,7 @@ import io.colo4j.zoo.nn.Params;
  * padding row of the word table 0), biases 0, LayerNorm 1/0; each parameter is seeded from the model
  * seed and its dotted name. Dropout masks come from the seed, the step ({@link #setStep}) and the site.
  */
-public final class BertForMaskedLM extends Module {
+public final class BertForMaskedLM extends Module implements HfModel<BertConfig> {
     private final BertConfig config;
     private final long seed;
     private final BertModel bert;
@@ -36,6 +38,7 @@ public final class BertForMaskedLM extends Module {
         this.cls = registerModule("cls", new MlmHead(config, "cls", seed));
     }
 
+    @Override
     public BertConfig config() {
         return config;
     }
@@ -53,6 +56,7 @@ public final class BertForMaskedLM extends Module {
     }
 
     /** Selects this step's dropout masks. */
+    @Override
     public void setStep(long step) {
         this.step = step;
     }
@@ -83,12 +87,13 @@ public final class BertForMaskedLM extends Module {
     }
 
     /** Mean cross-entropy of the MLM logits against {@code labels} [B, T] (-100 = not masked, ignored). */
+    @Override
     public Tensor loss(IntTensor ids, IntTensor labels) {
         return F.crossEntropy(forward(ids), labels);
     }
 
     private long dropoutSeed() {
-        return Init.Random.seed(seed, "dropout/step/" + step);
+        return DropoutSeeds.step(seed, step);
     }
 
     /** HF BertOnlyMLMHead: {@code cls.predictions}. */

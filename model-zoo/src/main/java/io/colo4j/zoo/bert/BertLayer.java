@@ -1,5 +1,6 @@
 package io.colo4j.zoo.bert;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
@@ -41,9 +42,6 @@ public final class BertLayer extends Module {
         return output;
     }
 
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
 
     /** HF BertAttention: self-attention, then dense + dropout + LayerNorm(x + .). */
     public static final class Attention extends Module {
@@ -109,7 +107,7 @@ public final class BertLayer extends Module {
                 if (maskBias != null) {
                     scores = F.add(scores, maskBias);
                 }
-                Tensor probs = F.dropout(F.softmax(scores, -1), p, true, siteSeed(dropoutSeed, path + ".dropout"));
+                Tensor probs = F.dropout(F.softmax(scores, -1), p, true, DropoutSeeds.site(dropoutSeed, path + ".dropout"));
                 y = F.matmul(probs, v);
             } else {
                 y = F.attention(q, k, v, maskBias, false, Float.NaN);
@@ -169,7 +167,7 @@ public final class BertLayer extends Module {
         }
 
         public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
-            Tensor y = F.dropout(dense.forward(x), config.hiddenDropoutProb(), isTraining(), siteSeed(dropoutSeed, path + ".dropout"));
+            Tensor y = F.dropout(dense.forward(x), config.hiddenDropoutProb(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
             return layerNorm.forward(F.add(y, residual));
         }
 

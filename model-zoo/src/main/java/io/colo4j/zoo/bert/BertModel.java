@@ -1,5 +1,6 @@
 package io.colo4j.zoo.bert;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
@@ -131,7 +132,7 @@ public final class BertModel extends Module {
             Tensor x = F.add(F.add(wordEmbeddings.forward(ids), tokenTypeEmbeddings.forward(types)),
                     positionEmbeddings.forward(IntTensor.of(positions, t)));
             x = layerNorm.forward(x);
-            return F.dropout(x, config.hiddenDropoutProb(), isTraining(), BertLayer.siteSeed(dropoutSeed, path + ".dropout"));
+            return F.dropout(x, config.hiddenDropoutProb(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         }
 
         public Embedding wordEmbeddings() {

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.gpt2;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
@@ -40,13 +41,13 @@ public final class Gpt2Attention extends Module {
         Tensor v = parts.get(2).reshape(b, t, h, hd).transpose(1, 2);
         Tensor y;
         if (isTraining() && config.attnPdrop() > 0f) {
-            y = attentionWithDropout(q, k, v, t, hd, Gpt2Model.siteSeed(dropoutSeed, path + ".attn_dropout"));
+            y = attentionWithDropout(q, k, v, t, hd, DropoutSeeds.site(dropoutSeed, path + ".attn_dropout"));
         } else {
             y = F.causalAttention(q, k, v);
         }
         y = y.transpose(1, 2).reshape(b, t, d);
         y = cProj.forward(y);
-        return F.dropout(y, config.residPdrop(), isTraining(), Gpt2Model.siteSeed(dropoutSeed, path + ".resid_dropout"));
+        return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".resid_dropout"));
     }
 
     /** The unfused path HF takes when attention dropout is on: softmax(q k^T / sqrt(hd) + causal mask), dropout, @ v. */

@@ -1,5 +1,7 @@
 package io.colo4j.zoo.gpt2;
 
+import io.colo4j.zoo.nn.LayerNorm;
+
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.gpt2;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
@@ -21,7 +22,7 @@ public final class Gpt2Mlp extends Module {
 
     public Tensor forward(Tensor x, long dropoutSeed) {
         Tensor y = cProj.forward(F.gelu(cFc.forward(x)));
-        return F.dropout(y, config.residPdrop(), isTraining(), Gpt2Model.siteSeed(dropoutSeed, path + ".dropout"));
+        return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
     }
 
     public Conv1D cFc() {

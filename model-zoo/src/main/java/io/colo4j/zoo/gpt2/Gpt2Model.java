@@ -1,5 +1,7 @@
 package io.colo4j.zoo.gpt2;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Init;
@@ -19,7 +21,7 @@ import io.colo4j.tensor.nn.Module;
  * <p>Dropout masks are seeded from the model's dropout seed, the current step and the site's name:
  * set the step with {@link #setStep} before each training forward for reproducible runs.
  */
-public final class Gpt2Model extends Module {
+public final class Gpt2Model extends Module implements HfModel<Gpt2Config> {
     private final Gpt2Config config;
     private final long seed;
     private final Gpt2Transformer transformer;
@@ -32,6 +34,7 @@ public final class Gpt2Model extends Module {
         this.transformer = registerModule("transformer", new Gpt2Transformer(config, "transformer", seed));
     }
 
+    @Override
     public Gpt2Config config() {
         return config;
     }
@@ -45,6 +48,7 @@ public final class Gpt2Model extends Module {
     }
 
     /** Selects this step's dropout masks. */
+    @Override
     public void setStep(long step) {
         this.step = step;
     }
@@ -60,20 +64,13 @@ public final class Gpt2Model extends Module {
     }
 
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
+    @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
         return F.crossEntropy(forward(ids), targets);
     }
 
     private long dropoutSeed() {
-        return Init.Random.seed(seed, "dropout/step/" + step);
-    }
-
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
-
-    static Init normal(long seed, String name, float std) {
-        return std == 0f ? Init.zeros() : Init.normal(Init.Random.seed(seed, name), 0f, std);
+        return DropoutSeeds.step(seed, step);
     }
 
     /** HF's special init of residual projections (c_proj): initializer_range / sqrt(2 n_layer). */

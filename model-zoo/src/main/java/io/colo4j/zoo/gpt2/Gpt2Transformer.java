@@ -1,5 +1,9 @@
 package io.colo4j.zoo.gpt2;
 
+import io.colo4j.zoo.nn.LayerNorm;
+import io.colo4j.zoo.nn.Embedding;
+
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
@@ -40,7 +44,7 @@ public final class Gpt2Transformer extends Module {
             positions[i] = i;
         }
         Tensor x = F.add(wte.forward(ids), wpe.forward(IntTensor.of(positions, t)));
-        x = F.dropout(x, config.embdPdrop(), isTraining(), Gpt2Model.siteSeed(dropoutSeed, "transformer.drop"));
+        x = F.dropout(x, config.embdPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, "transformer.drop"));
         for (Gpt2Block block : h) {
             x = block.forward(x, dropoutSeed);
         }

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.llama;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
@@ -57,7 +58,7 @@ public final class LlamaAttention extends Module {
             v = F.repeatInterleave(v, h / kvh, 1);
         }
         Tensor y = CausalAttention.apply(q, k, v, (float) (1.0 / Math.sqrt(hd)), config.attentionDropout(), isTraining(),
-                LlamaModel.siteSeed(dropoutSeed, path + ".attention_dropout"));
+                DropoutSeeds.site(dropoutSeed, path + ".attention_dropout"));
         y = y.transpose(1, 2).reshape(b, t, h * hd);
         return oProj.forward(y);
     }

@@ -1,5 +1,7 @@
 package io.colo4j.zoo.llama;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Init;
@@ -20,7 +22,7 @@ import io.colo4j.zoo.nn.RmsNorm;
  * dotted name. The only dropout is attention_dropout (0 in every published Llama); its masks are seeded
  * from the model seed, the step ({@link #setStep}) and the site's name.
  */
-public final class LlamaModel extends Module {
+public final class LlamaModel extends Module implements HfModel<LlamaConfig> {
     private final LlamaConfig config;
     private final long seed;
     private final Base model;
@@ -88,6 +90,7 @@ public final class LlamaModel extends Module {
         this.rotary = new LlamaRotaryEmbedding(config.headDim(), config.ropeTheta());
     }
 
+    @Override
     public LlamaConfig config() {
         return config;
     }
@@ -106,6 +109,7 @@ public final class LlamaModel extends Module {
     }
 
     /** Selects this step's dropout masks. */
+    @Override
     public void setStep(long step) {
         this.step = step;
     }
@@ -116,15 +120,13 @@ public final class LlamaModel extends Module {
 
     /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when lm_head is column-split). */
     public Tensor forward(IntTensor ids) {
-        return lmHead.forward(model.forward(ids, rotary, Init.Random.seed(seed, "dropout/step/" + step)));
+        return lmHead.forward(model.forward(ids, rotary, DropoutSeeds.step(seed, step)));
     }
 
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
+    @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
         return F.crossEntropy(forward(ids), targets);
     }
 
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
 }

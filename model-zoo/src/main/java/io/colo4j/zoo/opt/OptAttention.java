@@ -1,5 +1,6 @@
 package io.colo4j.zoo.opt;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
@@ -54,7 +55,7 @@ public final class OptAttention extends Module {
         Tensor k = kProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
         Tensor v = vProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
         Tensor y = CausalAttention.apply(q, k, v, 1f, config.attentionDropout(), isTraining(),
-                OptModel.siteSeed(dropoutSeed, path + ".attention_dropout"));
+                DropoutSeeds.site(dropoutSeed, path + ".attention_dropout"));
         y = y.transpose(1, 2).reshape(b, t, config.hiddenSize());
         return outProj.forward(y);
     }

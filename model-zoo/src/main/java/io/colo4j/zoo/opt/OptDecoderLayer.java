@@ -1,5 +1,6 @@
 package io.colo4j.zoo.opt;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
@@ -35,14 +36,14 @@ public final class OptDecoderLayer extends Module {
         boolean pre = config.doLayerNormBefore();
         boolean training = isTraining();
         Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, dropoutSeed);
-        h = F.dropout(h, config.dropout(), training, OptModel.siteSeed(dropoutSeed, path + ".self_attn.dropout"));
+        h = F.dropout(h, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".self_attn.dropout"));
         h = F.add(x, h);
         if (!pre) {
             h = selfAttnLayerNorm.forward(h);
         }
         Tensor f = fc1.forward(pre ? finalLayerNorm.forward(h) : h);
         // as in HF's OPTDecoderLayer, activation_dropout is not applied between fc1 and fc2
-        f = F.dropout(fc2.forward(F.relu(f)), config.dropout(), training, OptModel.siteSeed(dropoutSeed, path + ".dropout"));
+        f = F.dropout(fc2.forward(F.relu(f)), config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         h = F.add(h, f);
         return pre ? h : finalLayerNorm.forward(h);
     }

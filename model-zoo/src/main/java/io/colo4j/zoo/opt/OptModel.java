@@ -1,5 +1,7 @@
 package io.colo4j.zoo.opt;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Init;
@@ -19,7 +21,7 @@ import io.colo4j.tensor.nn.Module;
  * <p>Dropout masks are seeded from the model seed, the current step and the site's name: set the step
  * with {@link #setStep} before each training forward for reproducible runs.
  */
-public final class OptModel extends Module {
+public final class OptModel extends Module implements HfModel<OptConfig> {
     private final OptConfig config;
     private final long seed;
     private final Base model;
@@ -45,6 +47,7 @@ public final class OptModel extends Module {
         this.model = registerModule("model", new Base(config, seed));
     }
 
+    @Override
     public OptConfig config() {
         return config;
     }
@@ -58,6 +61,7 @@ public final class OptModel extends Module {
     }
 
     /** Selects this step's dropout masks. */
+    @Override
     public void setStep(long step) {
         this.step = step;
     }
@@ -68,16 +72,14 @@ public final class OptModel extends Module {
 
     /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when embed_tokens is). */
     public Tensor forward(IntTensor ids) {
-        Tensor hidden = model.decoder().forward(ids, Init.Random.seed(seed, "dropout/step/" + step));
+        Tensor hidden = model.decoder().forward(ids, DropoutSeeds.step(seed, step));
         return F.linear(hidden, model.decoder().embedTokens().weight(), null);
     }
 
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
+    @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
         return F.crossEntropy(forward(ids), targets);
     }
 
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
 }

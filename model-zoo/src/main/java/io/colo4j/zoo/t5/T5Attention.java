@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
@@ -58,7 +59,7 @@ public final class T5Attention extends Module {
         Tensor qh = heads(q.forward(x), b, t, config);
         Tensor kh = heads(k.forward(x), b, t, config);
         Tensor vh = heads(v.forward(x), b, t, config);
-        Tensor y = attend(qh, kh, vh, bias, causal, config, isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        Tensor y = attend(qh, kh, vh, bias, causal, config, isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         return o.forward(merge(y, b, t, config));
     }
 

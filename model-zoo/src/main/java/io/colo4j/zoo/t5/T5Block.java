@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
@@ -63,9 +64,6 @@ public final class T5Block extends Module {
         return feedForward;
     }
 
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
 
     /** HF T5LayerSelfAttention: x + dropout(SelfAttention(layer_norm(x))). */
     public static final class SelfAttentionLayer extends Module {
@@ -84,7 +82,7 @@ public final class T5Block extends Module {
 
         Tensor forward(Tensor x, Tensor bias, boolean causal, long dropoutSeed) {
             Tensor y = attention.forward(layerNorm.forward(x), bias, causal, dropoutSeed);
-            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), siteSeed(dropoutSeed, path + ".dropout")));
+            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout")));
         }
 
         public T5Attention attention() {
@@ -112,7 +110,7 @@ public final class T5Block extends Module {
 
         Tensor forward(Tensor x, Tensor encoded, Tensor bias, long dropoutSeed) {
             Tensor y = attention.forward(layerNorm.forward(x), encoded, bias, dropoutSeed);
-            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), siteSeed(dropoutSeed, path + ".dropout")));
+            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout")));
         }
 
         public T5CrossAttention attention() {
@@ -140,7 +138,7 @@ public final class T5Block extends Module {
 
         Tensor forward(Tensor x, long dropoutSeed) {
             Tensor y = denseReluDense.forward(layerNorm.forward(x), dropoutSeed);
-            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), siteSeed(dropoutSeed, path + ".dropout")));
+            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout")));
         }
 
         public DenseReluDense denseReluDense() {
@@ -170,7 +168,7 @@ public final class T5Block extends Module {
         }
 
         Tensor forward(Tensor x, long dropoutSeed) {
-            Tensor h = F.dropout(F.relu(wi.forward(x)), config.dropoutRate(), isTraining(), siteSeed(dropoutSeed, path + ".dropout"));
+            Tensor h = F.dropout(F.relu(wi.forward(x)), config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
             return wo.forward(h);
         }
 

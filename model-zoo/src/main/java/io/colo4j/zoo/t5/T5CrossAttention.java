@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.nn.Linear;
@@ -47,7 +48,7 @@ public final class T5CrossAttention extends Module {
         List<Tensor> kv = keyValue.forward(encoded).split(config.innerDim(), -1);
         Tensor kh = T5Attention.heads(kv.get(0), b, tk, config);
         Tensor vh = T5Attention.heads(kv.get(1), b, tk, config);
-        Tensor y = T5Attention.attend(qh, kh, vh, bias, false, config, isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        Tensor y = T5Attention.attend(qh, kh, vh, bias, false, config, isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         return o.forward(T5Attention.merge(y, b, tq, config));
     }
 

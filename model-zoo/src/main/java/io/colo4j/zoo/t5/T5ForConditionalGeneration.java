@@ -1,5 +1,7 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
@@ -20,7 +22,7 @@ import io.colo4j.zoo.nn.Params;
  * o Normal(0, f (heads d_kv)^-0.5), wo Normal(0, f d_ff^-0.5), norms 1; each parameter seeded from the
  * model seed and its dotted name. Dropout masks come from the seed, the step ({@link #setStep}) and the site.
  */
-public final class T5ForConditionalGeneration extends Module {
+public final class T5ForConditionalGeneration extends Module implements HfModel<T5Config> {
     private final T5Config config;
     private final long seed;
     private final Embedding shared;
@@ -37,6 +39,7 @@ public final class T5ForConditionalGeneration extends Module {
         this.decoder = registerModule("decoder", new T5Stack(config, "decoder", true, seed));
     }
 
+    @Override
     public T5Config config() {
         return config;
     }
@@ -58,6 +61,7 @@ public final class T5ForConditionalGeneration extends Module {
     }
 
     /** Selects this step's dropout masks. */
+    @Override
     public void setStep(long step) {
         this.step = step;
     }
@@ -94,6 +98,7 @@ public final class T5ForConditionalGeneration extends Module {
      * Mean cross-entropy of predicting {@code labels} [B, Td] (-100 = ignored) with teacher forcing: the
      * decoder reads the labels shifted right behind decoder_start_token_id, as HF does given labels.
      */
+    @Override
     public Tensor loss(IntTensor inputIds, IntTensor labels) {
         return loss(inputIds, null, labels);
     }
@@ -120,6 +125,6 @@ public final class T5ForConditionalGeneration extends Module {
     }
 
     private long dropoutSeed() {
-        return Init.Random.seed(seed, "dropout/step/" + step);
+        return DropoutSeeds.step(seed, step);
     }
 }

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
@@ -50,7 +51,7 @@ public final class T5Stack extends Module {
             throw new IllegalArgumentException("t5: the decoder needs the encoder output, the encoder takes none");
         }
         int t = s[1];
-        Tensor x = F.dropout(shared.forward(ids), config.dropoutRate(), isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        Tensor x = F.dropout(shared.forward(ids), config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         Tensor positionBias = null;
         if (block.size() > 0) {
             positionBias = block.get(0).selfAttention().attention().positionBias(t, t);
@@ -63,7 +64,7 @@ public final class T5Stack extends Module {
             x = b.forward(x, positionBias, encoded, crossBias, dropoutSeed);
         }
         x = finalLayerNorm.forward(x);
-        return F.dropout(x, config.dropoutRate(), isTraining(), T5Block.siteSeed(dropoutSeed, path + ".final_dropout"));
+        return F.dropout(x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".final_dropout"));
     }
 
     /** HF's extended attention mask [B, 1, 1, T]: 0 where attended, the most negative float where padded. */

@@ -51,13 +51,13 @@ class BertModelTest {
         assertThat(params.get("cls.predictions.bias").shape()).containsExactly(37);
         long count = params.values().stream().mapToLong(Tensor::numel).sum();
         assertThat(count).isEqualTo(micro().parameterCount());
-        assertThat(new BertForMaskedLM(micro().withPooler(false), 1).namedParameters().keySet()).noneMatch(n -> n.startsWith("bert.pooler"));
+        assertThat(new BertForMaskedLM(BertConfig.FORMAT.with(micro(), "add_pooling_layer", false), 1).namedParameters().keySet()).noneMatch(n -> n.startsWith("bert.pooler"));
     }
 
     @Test
     void initialisationIsHfsAndDependsOnlyOnSeedAndName() {
         BertForMaskedLM a = new BertForMaskedLM(micro(), 5);
-        BertForMaskedLM b = new BertForMaskedLM(micro().withPooler(false), 5);
+        BertForMaskedLM b = new BertForMaskedLM(BertConfig.FORMAT.with(micro(), "add_pooling_layer", false), 5);
         assertThat(b.namedParameters().get("cls.predictions.transform.dense.weight").toFloatArray())
                 .containsExactly(a.namedParameters().get("cls.predictions.transform.dense.weight").toFloatArray());
         float[] word = a.namedParameters().get("bert.embeddings.word_embeddings.weight").toFloatArray();
@@ -195,21 +195,21 @@ class BertModelTest {
     void configJsonRoundTripsAndRefusesWhatTheModelIsNot() throws IOException {
         for (String name : BertConfig.NAMES) {
             BertConfig c = BertConfig.named(name);
-            assertThat(BertConfig.parse(c.toJson())).isEqualTo(c);
+            assertThat(BertConfig.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
         assertThat(BertConfig.named("bert-base-uncased").hiddenSize()).isEqualTo(768);
         assertThat(BertConfig.base().parameterCount()).isBetween(109_000_000L, 111_000_000L);
         // an HF bert-base-uncased config.json: no mask_token_id (103 is assumed), pooler present
-        BertConfig hub = BertConfig.parse("{\"architectures\": [\"BertForMaskedLM\"], \"attention_probs_dropout_prob\": 0.1,"
+        BertConfig hub = BertConfig.FORMAT.parse("{\"architectures\": [\"BertForMaskedLM\"], \"attention_probs_dropout_prob\": 0.1,"
                 + " \"hidden_act\": \"gelu\", \"hidden_dropout_prob\": 0.1, \"hidden_size\": 768, \"initializer_range\": 0.02,"
                 + " \"intermediate_size\": 3072, \"layer_norm_eps\": 1e-12, \"max_position_embeddings\": 512, \"model_type\": \"bert\","
                 + " \"num_attention_heads\": 12, \"num_hidden_layers\": 12, \"pad_token_id\": 0, \"type_vocab_size\": 2,"
                 + " \"vocab_size\": 30522, \"position_embedding_type\": \"absolute\", \"transformers_version\": \"4.6.0.dev0\"}");
         assertThat(hub).isEqualTo(BertConfig.base());
-        assertThatThrownBy(() -> BertConfig.parse("{\"model_type\": \"bert\", \"position_embedding_type\": \"relative_key\"}"))
+        assertThatThrownBy(() -> BertConfig.FORMAT.parse("{\"model_type\": \"bert\", \"position_embedding_type\": \"relative_key\"}"))
                 .hasMessageContaining("relative_key");
-        assertThatThrownBy(() -> BertConfig.parse("{\"model_type\": \"roberta\"}")).hasMessageContaining("not bert");
-        assertThatThrownBy(() -> BertConfig.parse("{\"hidden_act\": \"swish\"}")).hasMessageContaining("swish");
+        assertThatThrownBy(() -> BertConfig.FORMAT.parse("{\"model_type\": \"roberta\"}")).hasMessageContaining("not bert");
+        assertThatThrownBy(() -> BertConfig.FORMAT.parse("{\"hidden_act\": \"swish\"}")).hasMessageContaining("swish");
         assertThatThrownBy(() -> BertConfig.named("huge")).hasMessageContaining("[tiny, base, large]");
     }
 }

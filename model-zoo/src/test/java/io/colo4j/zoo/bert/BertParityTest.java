@@ -51,7 +51,7 @@ class BertParityTest {
 
     @Test
     void lossGradientNormsAndAdamWStepsMatchTheReference() throws IOException {
-        BertForMaskedLM model = BertCheckpoint.load(ref("model"));
+        BertForMaskedLM model = BertCheckpoint.FORMAT.load(ref("model"));
         model.eval();
         Map<String, Double> norms = new LinkedHashMap<>();
         List<Double> losses = new ArrayList<>();

@@ -28,8 +28,8 @@ class Gpt2CheckpointTest {
     @Test
     void savesAndLoadsBothKeyStyles() throws IOException {
         Gpt2Model m = new Gpt2Model(Gpt2ModelTest.micro(), 21);
-        Gpt2Checkpoint.save(m, dir.resolve("prefixed"));
-        Gpt2Checkpoint.save(m, dir.resolve("hub"), true);
+        Gpt2Checkpoint.FORMAT.save(m, dir.resolve("prefixed"));
+        Gpt2Checkpoint.FORMAT.save(m, dir.resolve("hub"), Gpt2Checkpoint.KEYS::bare);
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("prefixed/model.safetensors"))) {
             assertThat(r.names()).contains("transformer.wte.weight", "transformer.h.1.mlp.c_proj.bias").noneMatch(n -> n.startsWith("h."));
             assertThat(r.metadata()).containsEntry("format", "pt");
@@ -37,9 +37,9 @@ class Gpt2CheckpointTest {
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("hub/model.safetensors"))) {
             assertThat(r.names()).contains("wte.weight", "h.1.mlp.c_proj.bias").noneMatch(n -> n.startsWith("transformer."));
         }
-        assertSameWeights(m, Gpt2Checkpoint.load(dir.resolve("prefixed")));
-        assertSameWeights(m, Gpt2Checkpoint.load(dir.resolve("hub")));
-        assertThat(Gpt2Checkpoint.readConfig(dir.resolve("hub"))).isEqualTo(m.config());
+        assertSameWeights(m, Gpt2Checkpoint.FORMAT.load(dir.resolve("prefixed")));
+        assertSameWeights(m, Gpt2Checkpoint.FORMAT.load(dir.resolve("hub")));
+        assertThat(Gpt2Checkpoint.FORMAT.readConfig(dir.resolve("hub"))).isEqualTo(m.config());
     }
 
     @Test
@@ -51,7 +51,7 @@ class Gpt2CheckpointTest {
         state.put("h.1.attn.masked_bias", Tensor.scalar(-1e4f));
         state.put("lm_head.weight", m.transformer().wte().weight());
         Path d = write("hub-extra", m.config(), state);
-        assertSameWeights(m, Gpt2Checkpoint.load(d));
+        assertSameWeights(m, Gpt2Checkpoint.FORMAT.load(d));
     }
 
     @Test
@@ -64,7 +64,7 @@ class Gpt2CheckpointTest {
         Path d = write("bad", source.config(), state);
         Gpt2Model target = new Gpt2Model(Gpt2ModelTest.micro(), 99);
         float[] before = target.namedParameters().get("transformer.wte.weight").toFloatArray();
-        assertThatThrownBy(() -> Gpt2Checkpoint.loadWeights(target, d.resolve("model.safetensors")))
+        assertThatThrownBy(() -> Gpt2Checkpoint.FORMAT.loadWeights(target, d.resolve("model.safetensors")))
                 .isInstanceOf(SafeTensorsException.class)
                 .hasMessageContaining("model.safetensors")
                 .hasMessageContaining("missing tensors [transformer.h.1.ln_2.bias]")
@@ -78,13 +78,13 @@ class Gpt2CheckpointTest {
         Gpt2Model m = new Gpt2Model(Gpt2ModelTest.micro(), 4);
         Map<String, Tensor> state = new LinkedHashMap<>(m.stateDict());
         state.put("lm_head.weight", Tensor.zeros(10, 32));
-        assertThatThrownBy(() -> Gpt2Checkpoint.load(write("untied", m.config(), state)))
+        assertThatThrownBy(() -> Gpt2Checkpoint.FORMAT.load(write("untied", m.config(), state)))
                 .hasMessageContaining("lm_head.weight").hasMessageContaining("tied");
         Map<String, Tensor> both = new LinkedHashMap<>(m.stateDict());
         both.put("wte.weight", m.transformer().wte().weight());
-        assertThatThrownBy(() -> Gpt2Checkpoint.load(write("both", m.config(), both)))
+        assertThatThrownBy(() -> Gpt2Checkpoint.FORMAT.load(write("both", m.config(), both)))
                 .hasMessageContaining("'transformer.wte.weight' and 'wte.weight'");
-        assertThatThrownBy(() -> Gpt2Checkpoint.load(dir.resolve("nothing-here")))
+        assertThatThrownBy(() -> Gpt2Checkpoint.FORMAT.load(dir.resolve("nothing-here")))
                 .isInstanceOf(IOException.class).hasMessageContaining("config.json");
     }
 

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.gpt2;
 
+import io.colo4j.zoo.hf.HfLanguageModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.colo4j.ops.optim.AdamW;
@@ -69,9 +70,9 @@ class Gpt2ParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"prefixed", "hub"})
     void evalLossMatchesTheReference(String style) throws IOException {
-        Gpt2Model model = Gpt2Checkpoint.load(ref(style));
+        Gpt2Model model = Gpt2Checkpoint.FORMAT.load(ref(style));
         double want = expected(style).losses().get(0);
-        double got = Evaluation.meanNextTokenLoss(new Gpt2LanguageModel(model), Evaluation.readTokenLines(ref("tokens.txt")), 8);
+        double got = Evaluation.meanNextTokenLoss(new HfLanguageModel<>(Gpt2Checkpoint.FORMAT, model), Evaluation.readTokenLines(ref("tokens.txt")), 8);
         System.out.printf("parity %s: loss %.6f, reference %.6f, relative error %.2e%n", style, got, want, rel(got, want));
         assertThat(rel(got, want)).isLessThan(1e-4);
     }
@@ -79,7 +80,7 @@ class Gpt2ParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"prefixed", "hub"})
     void gradientNormsAndAdamWStepsMatchTheReference(String style) throws IOException {
-        Gpt2Model model = Gpt2Checkpoint.load(ref(style));
+        Gpt2Model model = Gpt2Checkpoint.FORMAT.load(ref(style));
         model.eval(); // the reference has no dropout; eval mode switches ours off, autograd still runs
         Expected want = expected(style);
         IntTensor[] xy = batch();

@@ -28,12 +28,12 @@ class LlamaCheckpointTest {
     @Test
     void savesAndLoadsAnHfFolder() throws IOException {
         LlamaModel m = new LlamaModel(LlamaModelTest.micro().withRopeTheta(500000.0), 21);
-        LlamaCheckpoint.save(m, dir.resolve("m"));
+        LlamaCheckpoint.FORMAT.save(m, dir.resolve("m"));
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("m/model.safetensors"))) {
             assertThat(r.names()).contains("model.embed_tokens.weight", "model.layers.1.mlp.down_proj.weight", "lm_head.weight");
         }
-        assertSameWeights(m, LlamaCheckpoint.load(dir.resolve("m")));
-        assertThat(LlamaCheckpoint.readConfig(dir.resolve("m"))).isEqualTo(m.config());
+        assertSameWeights(m, LlamaCheckpoint.FORMAT.load(dir.resolve("m")));
+        assertThat(LlamaCheckpoint.FORMAT.readConfig(dir.resolve("m"))).isEqualTo(m.config());
     }
 
     @Test
@@ -41,7 +41,7 @@ class LlamaCheckpointTest {
         LlamaModel m = new LlamaModel(LlamaModelTest.micro(), 4);
         Map<String, Tensor> state = new LinkedHashMap<>(m.stateDict());
         state.put("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor.ones(2));
-        assertSameWeights(m, LlamaCheckpoint.load(write("buffers", m.config(), state)));
+        assertSameWeights(m, LlamaCheckpoint.FORMAT.load(write("buffers", m.config(), state)));
 
         state.remove("lm_head.weight");
         state.put("model.layers.0.self_attn.k_proj.weight", Tensor.zeros(16, 16));
@@ -49,7 +49,7 @@ class LlamaCheckpointTest {
         Path bad = write("bad", m.config(), state);
         LlamaModel target = new LlamaModel(LlamaModelTest.micro(), 99);
         float[] before = target.lmHead().weight().toFloatArray();
-        assertThatThrownBy(() -> LlamaCheckpoint.loadWeights(target, bad.resolve("model.safetensors")))
+        assertThatThrownBy(() -> LlamaCheckpoint.FORMAT.loadWeights(target, bad.resolve("model.safetensors")))
                 .isInstanceOf(SafeTensorsException.class)
                 .hasMessageContaining("missing tensors [lm_head.weight] (a tied LM head")
                 .hasMessageContaining("unexpected tensors [model.layers.0.self_attn.q_proj.bias]")

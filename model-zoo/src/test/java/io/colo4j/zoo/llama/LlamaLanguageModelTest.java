@@ -27,7 +27,7 @@ class LlamaLanguageModelTest {
 
     @Test
     void dropoutMasksFollowTheStepAndTrainingLowersTheLoss() {
-        LlamaConfig config = LlamaModelTest.micro().withAttentionDropout(0.1f);
+        LlamaConfig config = LlamaConfig.FORMAT.with(LlamaModelTest.micro(), "attention_dropout", 0.1f);
         LanguageModel lm = ModelZoo.family("llama").languageModel(new LlamaModel(config, 3));
         IntTensor x = ids(config.vocabSize(), 0);
         IntTensor y = ids(config.vocabSize(), 1);
@@ -66,7 +66,7 @@ class LlamaLanguageModelTest {
         b.load(dir.resolve("ckpt"));
         a.module().namedParameters().forEach((n, p) ->
                 assertThat(b.module().namedParameters().get(n).toFloatArray()).as(n).containsExactly(p.toFloatArray()));
-        assertThat(LlamaConfig.parse(a.configJson())).isEqualTo(LlamaConfig.tiny());
+        assertThat(LlamaConfig.FORMAT.parse(a.configJson())).isEqualTo(LlamaConfig.tiny());
         LanguageModel other = family.languageModel(new LlamaModel(LlamaModelTest.micro(), 1));
         assertThatThrownBy(() -> other.load(dir.resolve("ckpt"))).hasMessageContaining("differs from the model's");
     }

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.llama;
 
+import io.colo4j.zoo.hf.HfLanguageModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.colo4j.ops.optim.AdamW;
@@ -71,9 +72,9 @@ class LlamaParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"gqa", "mha"})
     void evalLossMatchesTheReference(String style) throws IOException {
-        LlamaModel model = LlamaCheckpoint.load(ref(style));
+        LlamaModel model = LlamaCheckpoint.FORMAT.load(ref(style));
         double want = expected(style).losses().get(0);
-        double got = Evaluation.meanNextTokenLoss(new LlamaLanguageModel(model), Evaluation.readTokenLines(ref("tokens.txt")), 8);
+        double got = Evaluation.meanNextTokenLoss(new HfLanguageModel<>(LlamaCheckpoint.FORMAT, model), Evaluation.readTokenLines(ref("tokens.txt")), 8);
         System.out.printf("llama parity %s: eval loss %.6f, reference %.6f, relative error %.2e%n", style, got, want, rel(got, want));
         assertThat(rel(got, want)).isLessThan(1e-4);
     }
@@ -81,7 +82,7 @@ class LlamaParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"gqa", "mha"})
     void gradientNormsAndAdamWStepsMatchTheReference(String style) throws IOException {
-        LlamaModel model = LlamaCheckpoint.load(ref(style));
+        LlamaModel model = LlamaCheckpoint.FORMAT.load(ref(style));
         assertThat(model.config().numKeyValueHeads()).isEqualTo(style.equals("gqa") ? 2 : 4);
         Expected want = expected(style);
         IntTensor[] xy = batch();

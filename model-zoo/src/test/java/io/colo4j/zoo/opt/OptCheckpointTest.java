@@ -28,8 +28,8 @@ class OptCheckpointTest {
     @Test
     void savesAndLoadsBothKeyStyles() throws IOException {
         OptModel m = new OptModel(OptModelTest.micro().withPostLayerNorm(8), 21);
-        OptCheckpoint.save(m, dir.resolve("causal-lm"));
-        OptCheckpoint.save(m, dir.resolve("bare"), true);
+        OptCheckpoint.FORMAT.save(m, dir.resolve("causal-lm"));
+        OptCheckpoint.FORMAT.save(m, dir.resolve("bare"), OptCheckpoint.KEYS::bare);
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("causal-lm/model.safetensors"))) {
             assertThat(r.names()).contains("model.decoder.embed_tokens.weight", "model.decoder.layers.1.fc2.bias")
                     .doesNotContain("lm_head.weight");
@@ -38,9 +38,9 @@ class OptCheckpointTest {
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("bare/model.safetensors"))) {
             assertThat(r.names()).contains("decoder.embed_tokens.weight").noneMatch(n -> n.startsWith("model."));
         }
-        assertSameWeights(m, OptCheckpoint.load(dir.resolve("causal-lm")));
-        assertSameWeights(m, OptCheckpoint.load(dir.resolve("bare")));
-        assertThat(OptCheckpoint.readConfig(dir.resolve("bare"))).isEqualTo(m.config());
+        assertSameWeights(m, OptCheckpoint.FORMAT.load(dir.resolve("causal-lm")));
+        assertSameWeights(m, OptCheckpoint.FORMAT.load(dir.resolve("bare")));
+        assertThat(OptCheckpoint.FORMAT.readConfig(dir.resolve("bare"))).isEqualTo(m.config());
     }
 
     @Test
@@ -49,7 +49,7 @@ class OptCheckpointTest {
         Map<String, Tensor> state = new LinkedHashMap<>(m.stateDict());
         state.put("lm_head.weight", m.decoder().embedTokens().weight());
         Path ok = write("tied", m.config(), state);
-        assertSameWeights(m, OptCheckpoint.load(ok));
+        assertSameWeights(m, OptCheckpoint.FORMAT.load(ok));
 
         state.remove("model.decoder.layers.1.final_layer_norm.bias");
         state.put("model.decoder.layers.0.fc1.weight", Tensor.zeros(16, 32));
@@ -59,7 +59,7 @@ class OptCheckpointTest {
         Path bad = write("bad", m.config(), state);
         OptModel target = new OptModel(OptModelTest.micro(), 99);
         float[] before = target.decoder().embedTokens().weight().toFloatArray();
-        assertThatThrownBy(() -> OptCheckpoint.loadWeights(target, bad.resolve("model.safetensors")))
+        assertThatThrownBy(() -> OptCheckpoint.FORMAT.loadWeights(target, bad.resolve("model.safetensors")))
                 .isInstanceOf(SafeTensorsException.class)
                 .hasMessageContaining("missing tensors [model.decoder.layers.1.final_layer_norm.bias]")
                 .hasMessageContaining("unexpected tensors [model.decoder.extra.weight]")

@@ -62,7 +62,7 @@ class OptLanguageModelTest {
         b.load(dir.resolve("ckpt"));
         a.module().namedParameters().forEach((n, p) ->
                 assertThat(b.module().namedParameters().get(n).toFloatArray()).as(n).containsExactly(p.toFloatArray()));
-        assertThat(OptConfig.parse(a.configJson())).isEqualTo(OptConfig.tiny());
+        assertThat(OptConfig.FORMAT.parse(a.configJson())).isEqualTo(OptConfig.tiny());
         LanguageModel other = family.languageModel(new OptModel(OptModelTest.micro(), 1));
         assertThatThrownBy(() -> other.load(dir.resolve("ckpt"))).hasMessageContaining("differs from the model's");
     }

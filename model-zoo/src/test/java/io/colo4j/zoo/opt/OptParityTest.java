@@ -1,5 +1,6 @@
 package io.colo4j.zoo.opt;
 
+import io.colo4j.zoo.hf.HfLanguageModel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.colo4j.ops.optim.AdamW;
@@ -118,9 +119,9 @@ class OptParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"pre", "post"})
     void evalLossMatchesTheReference(String style) throws IOException {
-        OptModel model = OptCheckpoint.load(ref(style));
+        OptModel model = OptCheckpoint.FORMAT.load(ref(style));
         double want = expected(ref("expected-" + style + ".txt")).losses().get(0);
-        double got = Evaluation.meanNextTokenLoss(new OptLanguageModel(model), Evaluation.readTokenLines(ref("tokens.txt")), 8);
+        double got = Evaluation.meanNextTokenLoss(new HfLanguageModel<>(OptCheckpoint.FORMAT, model), Evaluation.readTokenLines(ref("tokens.txt")), 8);
         System.out.printf("opt parity %s: eval loss %.6f, reference %.6f, relative error %.2e%n", style, got, want, rel(got, want));
         assertThat(rel(got, want)).isLessThan(1e-4);
     }
@@ -128,7 +129,7 @@ class OptParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"pre", "post"})
     void gradientNormsAndAdamWStepsMatchTheReference(String style) throws IOException {
-        OptModel model = OptCheckpoint.load(ref(style));
+        OptModel model = OptCheckpoint.FORMAT.load(ref(style));
         assertThat(model.config().doLayerNormBefore()).isEqualTo(style.equals("pre"));
         model.eval(); // the reference has no dropout; eval mode switches ours off, autograd still runs
         String summary = assertMatches(model.namedParameters(), model::loss, expected(ref("expected-" + style + ".txt")),

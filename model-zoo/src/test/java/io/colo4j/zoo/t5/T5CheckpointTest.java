@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.hf.HfCheckpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -30,15 +31,15 @@ class T5CheckpointTest {
     Path write(String name, T5Config config, Map<String, Tensor> state) throws IOException {
         Path d = dir.resolve(name);
         Files.createDirectories(d);
-        SafeTensorsWriter.write(d.resolve(T5Checkpoint.WEIGHTS), state);
-        config.write(d.resolve(T5Checkpoint.CONFIG));
+        SafeTensorsWriter.write(d.resolve(HfCheckpoint.WEIGHTS), state);
+        config.write(d.resolve(HfCheckpoint.CONFIG));
         return d;
     }
 
     @Test
     void savesHfsSeparateCrossAttentionKAndVAndLoadsThemBack() throws IOException {
         T5ForConditionalGeneration m = new T5ForConditionalGeneration(T5ModelTest.micro(), 21);
-        T5Checkpoint.save(m, dir.resolve("m"));
+        T5Checkpoint.FORMAT.save(m, dir.resolve("m"));
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("m/model.safetensors"))) {
             assertThat(r.names()).contains("shared.weight", "decoder.block.1.layer.1.EncDecAttention.k.weight",
                     "decoder.block.1.layer.1.EncDecAttention.v.weight").noneMatch(n -> n.contains("key_value") || n.startsWith("lm_head"));
@@ -49,7 +50,7 @@ class T5CheckpointTest {
             assertThat(v).containsExactly(java.util.Arrays.copyOfRange(fused, k.length, fused.length));
         }
         assertThat(Files.readString(dir.resolve("m/config.json"))).contains("T5ForConditionalGeneration");
-        assertSameWeights(m, T5Checkpoint.load(dir.resolve("m")));
+        assertSameWeights(m, T5Checkpoint.FORMAT.load(dir.resolve("m")));
         T5LanguageModel lm = new T5LanguageModel(new T5ForConditionalGeneration(T5ModelTest.micro(), 99));
         lm.load(dir.resolve("m"));
         assertSameWeights(m, lm.model());
@@ -62,13 +63,13 @@ class T5CheckpointTest {
         Tensor shared = state.remove("shared.weight");
         state.put("encoder.embed_tokens.weight", shared); // only a tied copy stands for shared
         state.put("lm_head.weight", shared);
-        assertSameWeights(m, T5Checkpoint.load(write("fused", m.config(), state)));
+        assertSameWeights(m, T5Checkpoint.FORMAT.load(write("fused", m.config(), state)));
     }
 
     @Test
     void mismatchesAreAllNamedBeforeAnyParameterIsTouched() throws IOException {
         T5ForConditionalGeneration source = new T5ForConditionalGeneration(T5ModelTest.micro(), 4);
-        T5Checkpoint.save(source, dir.resolve("src"));
+        T5Checkpoint.FORMAT.save(source, dir.resolve("src"));
         Map<String, Tensor> state;
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("src/model.safetensors"))) {
             state = new LinkedHashMap<>(r.readAll());
@@ -80,7 +81,7 @@ class T5CheckpointTest {
         Path d = write("bad", source.config(), state);
         T5ForConditionalGeneration target = new T5ForConditionalGeneration(T5ModelTest.micro(), 99);
         float[] before = target.namedParameters().get("shared.weight").toFloatArray();
-        assertThatThrownBy(() -> T5Checkpoint.loadWeights(target, d.resolve(T5Checkpoint.WEIGHTS)))
+        assertThatThrownBy(() -> T5Checkpoint.FORMAT.loadWeights(target, d.resolve(HfCheckpoint.WEIGHTS)))
                 .isInstanceOf(SafeTensorsException.class)
                 .hasMessageContaining("missing tensors [decoder.block.0.layer.1.EncDecAttention.v.weight]")
                 .hasMessageContaining("unexpected tensors [decoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight]")

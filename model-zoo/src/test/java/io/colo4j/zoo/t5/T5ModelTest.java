@@ -65,7 +65,7 @@ class T5ModelTest {
     @Test
     void initialisationFollowsHfsFactors() {
         T5Config c = T5Config.small();
-        T5ForConditionalGeneration m = new T5ForConditionalGeneration(micro().withInitializerFactor(1f), 3);
+        T5ForConditionalGeneration m = new T5ForConditionalGeneration(T5Config.FORMAT.with(micro(), "initializer_factor", 1f), 3);
         assertThat(rms(m.namedParameters().get("shared.weight"))).isCloseTo(1.0, within(0.1));
         assertThat(rms(m.namedParameters().get("encoder.block.0.layer.1.DenseReluDense.wo.weight"))).isCloseTo(1 / Math.sqrt(32), within(0.03));
         assertThat(rms(m.namedParameters().get("decoder.block.0.layer.0.SelfAttention.q.weight"))).isCloseTo(1 / Math.sqrt(16 * 4), within(0.03));
@@ -142,18 +142,18 @@ class T5ModelTest {
     void configJsonRoundTripsAndRefusesWhatTheModelIsNot() throws IOException {
         for (String name : T5Config.NAMES) {
             T5Config c = T5Config.named(name);
-            assertThat(T5Config.parse(c.toJson())).isEqualTo(c);
+            assertThat(T5Config.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
         // HF's t5-small config.json
-        T5Config hub = T5Config.parse("{\"architectures\": [\"T5ForConditionalGeneration\"], \"d_ff\": 2048, \"d_kv\": 64,"
+        T5Config hub = T5Config.FORMAT.parse("{\"architectures\": [\"T5ForConditionalGeneration\"], \"d_ff\": 2048, \"d_kv\": 64,"
                 + " \"d_model\": 512, \"decoder_start_token_id\": 0, \"dropout_rate\": 0.1, \"eos_token_id\": 1,"
                 + " \"initializer_factor\": 1.0, \"is_encoder_decoder\": true, \"layer_norm_epsilon\": 1e-06, \"model_type\": \"t5\","
                 + " \"n_positions\": 512, \"num_heads\": 8, \"num_layers\": 6, \"output_past\": true, \"pad_token_id\": 0,"
                 + " \"relative_attention_num_buckets\": 32, \"vocab_size\": 32128}");
         assertThat(hub).isEqualTo(T5Config.small());
-        assertThatThrownBy(() -> T5Config.parse("{\"model_type\": \"t5\", \"feed_forward_proj\": \"gated-gelu\"}"))
+        assertThatThrownBy(() -> T5Config.FORMAT.parse("{\"model_type\": \"t5\", \"feed_forward_proj\": \"gated-gelu\"}"))
                 .hasMessageContaining("gated-gelu");
-        assertThatThrownBy(() -> T5Config.parse("{\"model_type\": \"t5\", \"tie_word_embeddings\": false}"))
+        assertThatThrownBy(() -> T5Config.FORMAT.parse("{\"model_type\": \"t5\", \"tie_word_embeddings\": false}"))
                 .hasMessageContaining("tie_word_embeddings");
         assertThatThrownBy(() -> T5Config.named("xxl")).hasMessageContaining("[tiny, small, base]");
     }

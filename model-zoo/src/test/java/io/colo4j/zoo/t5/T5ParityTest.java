@@ -51,7 +51,7 @@ class T5ParityTest {
 
     @Test
     void lossGradientNormsAndAdamWStepsMatchTheReference() throws IOException {
-        T5ForConditionalGeneration model = T5Checkpoint.load(ref("model"));
+        T5ForConditionalGeneration model = T5Checkpoint.FORMAT.load(ref("model"));
         model.eval();
         Map<String, IntTensor> batch = new LinkedHashMap<>();
         for (String line : Files.readAllLines(ref("batch.txt"))) {
