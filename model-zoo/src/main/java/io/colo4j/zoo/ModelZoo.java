@@ -155,23 +155,22 @@ public final class ModelZoo {
 
     private static final List<Family> FAMILIES = List.of(
             Family.of("gpt2", "HF GPT2LMHeadModel: Conv1D layers, fused qkv, LM head tied to wte", "/io/colo4j/zoo/gpt2/gpt2.rules.json",
-                    HfFamily.causal(Gpt2Config.NAMED, Gpt2Checkpoint.FORMAT, Gpt2Config.DROPOUTS, "n_layer", "n_positions")),
+                    HfFamily.causal(Gpt2Config.NAMED, Gpt2Checkpoint.FORMAT, Gpt2Config.DROPOUTS, "n_layer")),
             Family.of("opt", "HF OPTForCausalLM: torch Linear q/k/v/out_proj, ReLU fc1/fc2, learned positions (offset 2), LM head tied"
                     + " to embed_tokens", "/io/colo4j/zoo/opt/opt.rules.json",
-                    HfFamily.causal(OptConfig.NAMED, OptCheckpoint.FORMAT, OptConfig.DROPOUTS, "num_hidden_layers", "max_position_embeddings")),
+                    HfFamily.causal(OptConfig.NAMED, OptCheckpoint.FORMAT, OptConfig.DROPOUTS, "num_hidden_layers")),
             Family.of("llama", "HF LlamaForCausalLM: RMSNorm, rotary embeddings, grouped-query attention, SwiGLU MLP, untied lm_head",
                     "/io/colo4j/zoo/llama/llama.rules.json",
-                    HfFamily.causal(LlamaConfig.NAMED, LlamaCheckpoint.FORMAT, List.of("attention_dropout"), "num_hidden_layers",
-                            "max_position_embeddings")),
+                    HfFamily.causal(LlamaConfig.NAMED, LlamaCheckpoint.FORMAT, List.of("attention_dropout"), "num_hidden_layers")),
             Family.of("bert", "HF BertForMaskedLM: post-LN encoder, separate query/key/value, MLM head tied to word_embeddings;"
                     + " masked-LM loss", "/io/colo4j/zoo/bert/bert.rules.json",
                     new HfFamily<>(BertConfig.NAMED, BertCheckpoint.FORMAT, BertLanguageModel::new, BertConfig.DROPOUTS,
-                            List.of("num_hidden_layers"), "max_position_embeddings")),
+                            List.of("num_hidden_layers"))),
             Family.of("t5", "HF T5ForConditionalGeneration (v1.0) with FlagAI's fused cross-attention key_value; relative position"
                     + " bias, tied head; the encoder reads the first half of a window, the decoder predicts the rest",
                     "/io/colo4j/zoo/t5/t5.rules.json",
                     new HfFamily<>(T5Config.NAMED, T5Checkpoint.FORMAT, T5LanguageModel::new, T5Config.DROPOUTS,
-                            List.of("num_layers", "num_decoder_layers"), "n_positions")));
+                            List.of("num_layers", "num_decoder_layers"))));
 
     private ModelZoo() {}
 

@@ -37,7 +37,7 @@ public record BertConfig(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
     /** The dropout probabilities {@code --dropout} sets. */
     public static final List<String> DROPOUTS = List.of("hidden_dropout_prob", "attention_probs_dropout_prob");
 
-    public static final HfConfigFormat<BertConfig> FORMAT = new HfConfigFormat<>(BertConfig.class, "bert",
+    public static final HfConfigFormat<BertConfig> FORMAT = new HfConfigFormat<>(BertConfig.class, "bert", "max_position_embeddings",
             of(30522, 768, 12, 12, 3072, 512, 103),
             List.of(new Derived("mask_token_id", (file, merged) -> {
                 int vocab = merged.get("vocab_size").asInt();
@@ -113,16 +113,6 @@ public record BertConfig(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
     /** HF {@code bert-large-uncased} (340M). */
     public static BertConfig large() {
         return of(30522, 1024, 24, 16, 4096, 512, 103);
-    }
-
-    @Override
-    public HfConfigFormat<BertConfig> format() {
-        return FORMAT;
-    }
-
-    @Override
-    public int maxPositions() {
-        return maxPositionEmbeddings;
     }
 
     public int headDim() {

@@ -1,6 +1,5 @@
 package io.colo4j.zoo.bert;
 
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
@@ -23,28 +22,15 @@ import io.colo4j.zoo.nn.Params;
  * padding row of the word table 0), biases 0, LayerNorm 1/0; each parameter is seeded from the model
  * seed and its dotted name. Dropout masks come from the seed, the step ({@link #setStep}) and the site.
  */
-public final class BertForMaskedLM extends Module implements HfModel<BertConfig> {
-    private final BertConfig config;
-    private final long seed;
+public final class BertForMaskedLM extends HfModel<BertConfig> {
     private final BertModel bert;
     private final MlmHead cls;
-    private long step;
 
     /** A randomly initialised model. */
     public BertForMaskedLM(BertConfig config, long seed) {
-        this.config = config;
-        this.seed = seed;
+        super(config, seed);
         this.bert = registerModule("bert", new BertModel(config, "bert", seed));
         this.cls = registerModule("cls", new MlmHead(config, "cls", seed));
-    }
-
-    @Override
-    public BertConfig config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     public BertModel bert() {
@@ -53,16 +39,6 @@ public final class BertForMaskedLM extends Module implements HfModel<BertConfig>
 
     public MlmHead cls() {
         return cls;
-    }
-
-    /** Selects this step's dropout masks. */
-    @Override
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
     }
 
     /** The encoder's hidden states [B, T, hidden] (token types 0, no padding). */
@@ -90,10 +66,6 @@ public final class BertForMaskedLM extends Module implements HfModel<BertConfig>
     @Override
     public Tensor loss(IntTensor ids, IntTensor labels) {
         return F.crossEntropy(forward(ids), labels);
-    }
-
-    private long dropoutSeed() {
-        return DropoutSeeds.step(seed, step);
     }
 
     /** HF BertOnlyMLMHead: {@code cls.predictions}. */

@@ -23,7 +23,7 @@ public record Gpt2Config(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
     /** The dropout probabilities {@code --dropout} sets. */
     public static final List<String> DROPOUTS = List.of("embd_pdrop", "attn_pdrop", "resid_pdrop");
 
-    public static final HfConfigFormat<Gpt2Config> FORMAT = new HfConfigFormat<>(Gpt2Config.class, "gpt2", of(50257, 1024, 768, 12, 12),
+    public static final HfConfigFormat<Gpt2Config> FORMAT = new HfConfigFormat<>(Gpt2Config.class, "gpt2", "n_positions", of(50257, 1024, 768, 12, 12),
             List.of(new Derived("n_positions", (file, merged) -> file.get("n_ctx"))),
             List.of(Fixed.informative("architectures", List.of("GPT2LMHeadModel")),
                     new Fixed("n_inner", NullNode.getInstance(),
@@ -81,16 +81,6 @@ public record Gpt2Config(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
     /** HF {@code gpt2} (124M). */
     public static Gpt2Config small() {
         return of(50257, 1024, 768, 12, 12);
-    }
-
-    @Override
-    public HfConfigFormat<Gpt2Config> format() {
-        return FORMAT;
-    }
-
-    @Override
-    public int maxPositions() {
-        return nPositions;
     }
 
     /** Written beside n_positions, as HF's older files have it. */

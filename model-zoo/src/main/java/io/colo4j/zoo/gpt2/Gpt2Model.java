@@ -1,6 +1,5 @@
 package io.colo4j.zoo.gpt2;
 
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
@@ -21,40 +20,17 @@ import io.colo4j.tensor.nn.Module;
  * <p>Dropout masks are seeded from the model's dropout seed, the current step and the site's name:
  * set the step with {@link #setStep} before each training forward for reproducible runs.
  */
-public final class Gpt2Model extends Module implements HfModel<Gpt2Config> {
-    private final Gpt2Config config;
-    private final long seed;
+public final class Gpt2Model extends HfModel<Gpt2Config> {
     private final Gpt2Transformer transformer;
-    private long step;
 
     /** A randomly initialised model. */
     public Gpt2Model(Gpt2Config config, long seed) {
-        this.config = config;
-        this.seed = seed;
+        super(config, seed);
         this.transformer = registerModule("transformer", new Gpt2Transformer(config, "transformer", seed));
-    }
-
-    @Override
-    public Gpt2Config config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     public Gpt2Transformer transformer() {
         return transformer;
-    }
-
-    /** Selects this step's dropout masks. */
-    @Override
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
     }
 
     /** ids [B, T] -> logits [B, T, vocab]. */
@@ -67,10 +43,6 @@ public final class Gpt2Model extends Module implements HfModel<Gpt2Config> {
     @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
         return F.crossEntropy(forward(ids), targets);
-    }
-
-    private long dropoutSeed() {
-        return DropoutSeeds.step(seed, step);
     }
 
     /** HF's special init of residual projections (c_proj): initializer_range / sqrt(2 n_layer). */

@@ -34,7 +34,7 @@ import java.util.function.UnaryOperator;
  * @param builder a model of a config, from a seed
  * @param keys    HF keys <-> parameter names
  */
-public record HfCheckpoint<C extends Record & HfConfig, M extends Module & HfModel<C>>(String label, HfConfigFormat<C> config,
+public record HfCheckpoint<C extends Record & HfConfig, M extends HfModel<C>>(String label, HfConfigFormat<C> config,
                                                                                           BiFunction<C, Long, M> builder, KeyMap keys) {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "model.safetensors";

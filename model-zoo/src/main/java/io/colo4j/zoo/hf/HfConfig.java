@@ -6,17 +6,21 @@ import java.nio.file.Path;
 
 /**
  * A family's hyper-parameters: a record whose components carry HF's config.json names
- * ({@code @JsonProperty}), read and written by its {@link HfConfigFormat}.
+ * ({@code @JsonProperty}), read and written by the {@link HfConfigFormat} its class declares.
  */
 public interface HfConfig {
-    /** Ids the model accepts are 0 .. vocabSize()-1. */
+    /** Ids the model accepts are 0 .. vocabSize()-1 (HF's vocab_size). */
     int vocabSize();
 
-    /** Longest sequence the model accepts. */
-    int maxPositions();
-
     /** How this record is read from and written to config.json. */
-    HfConfigFormat<?> format();
+    default HfConfigFormat<?> format() {
+        return HfConfigFormat.of(getClass());
+    }
+
+    /** Longest sequence the model accepts (the format's positions field). */
+    default int maxPositions() {
+        return format().maxPositions(this);
+    }
 
     /** HF-style config.json content. */
     default String toJson() {

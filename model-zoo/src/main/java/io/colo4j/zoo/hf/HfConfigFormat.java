@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 
 /**
@@ -27,12 +28,13 @@ import java.util.function.BiFunction;
  *
  * @param type      the record
  * @param modelType HF's model_type (a file naming another is refused)
+ * @param positions the field that bounds the sequence length (n_positions, max_position_embeddings)
  * @param defaults  HF's defaults for every component
  * @param derived   components whose default follows from other fields
  * @param fixed     the fields without a component, in the order written after the components
  */
-public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String modelType, C defaults, List<Derived> derived,
-                                                          List<Fixed> fixed) {
+public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String modelType, String positions, C defaults,
+                                                          List<Derived> derived, List<Fixed> fixed) {
     private static final ObjectMapper JSON = JsonMapper.builder()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
@@ -40,9 +42,26 @@ public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String 
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
 
+    private static final Map<Class<?>, HfConfigFormat<?>> BY_TYPE = new ConcurrentHashMap<>();
+
     public HfConfigFormat {
         derived = List.copyOf(derived);
         fixed = List.copyOf(fixed);
+        BY_TYPE.put(type, this);
+    }
+
+    /** The format a config record's class declares (its static FORMAT, created when the class initialises). */
+    static HfConfigFormat<?> of(Class<?> type) {
+        HfConfigFormat<?> format = BY_TYPE.get(type);
+        if (format == null) {
+            throw new IllegalStateException(type.getName() + " declares no HfConfigFormat");
+        }
+        return format;
+    }
+
+    /** The value of the positions field of {@code config}. */
+    int maxPositions(HfConfig config) {
+        return JSON.valueToTree(config).get(positions).asInt();
     }
 
     /**

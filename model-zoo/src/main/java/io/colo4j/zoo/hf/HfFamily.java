@@ -21,17 +21,15 @@ import java.util.function.Function;
  * @param adapter        the built model as the trainer sees it
  * @param dropoutFields  the config fields {@code --dropout} sets
  * @param layerFields    the layer count of each stack (T5: encoder and decoder)
- * @param positionsField the longest sequence
  */
-public record HfFamily<C extends Record & HfConfig, M extends Module & HfModel<C>>(NamedConfigs<C> named, HfCheckpoint<C, M> checkpoint,
+public record HfFamily<C extends Record & HfConfig, M extends HfModel<C>>(NamedConfigs<C> named, HfCheckpoint<C, M> checkpoint,
                                                                                       Function<M, LanguageModel> adapter,
-                                                                                      List<String> dropoutFields, List<String> layerFields,
-                                                                                      String positionsField) implements HfFamilyOps {
+                                                                                      List<String> dropoutFields, List<String> layerFields)
+        implements HfFamilyOps {
     /** A causal LM: the trainer's loss is the model's next-token loss. */
-    public static <C extends Record & HfConfig, M extends Module & HfModel<C>> HfFamily<C, M> causal(
-            NamedConfigs<C> named, HfCheckpoint<C, M> checkpoint, List<String> dropoutFields, String layersField, String positionsField) {
-        return new HfFamily<>(named, checkpoint, m -> new HfLanguageModel<>(checkpoint, m), dropoutFields, List.of(layersField),
-                positionsField);
+    public static <C extends Record & HfConfig, M extends HfModel<C>> HfFamily<C, M> causal(
+            NamedConfigs<C> named, HfCheckpoint<C, M> checkpoint, List<String> dropoutFields, String layersField) {
+        return new HfFamily<>(named, checkpoint, m -> new HfLanguageModel<>(checkpoint, m), dropoutFields, List.of(layersField));
     }
 
     public HfFamily {
@@ -69,7 +67,7 @@ public record HfFamily<C extends Record & HfConfig, M extends Module & HfModel<C
         Map<String, Object> changed = new LinkedHashMap<>();
         layerFields.forEach(f -> changed.put(f, Math.min(fields.get(f).asInt(), maxLayers)));
         changed.put("vocab_size", vocabSize);
-        changed.put(positionsField, positions);
+        changed.put(format().positions(), positions);
         fields.properties().forEach(e -> {
             if (e.getKey().endsWith("_token_id")) {
                 changed.put(e.getKey(), Math.min(e.getValue().asInt(), vocabSize - 1));

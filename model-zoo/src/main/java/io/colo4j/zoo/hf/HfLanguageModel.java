@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * {@link HfCheckpoint} format. As is, a causal LM: the loss of a window is the model's next-token loss
  * against the trainer's targets. BERT and T5 override {@link #loss} (masked-LM, encoder-decoder).
  */
-public class HfLanguageModel<C extends Record & HfConfig, M extends Module & HfModel<C>> implements LanguageModel {
+public class HfLanguageModel<C extends Record & HfConfig, M extends HfModel<C>> implements LanguageModel {
     private final M model;
     private final HfCheckpoint<C, M> format;
 

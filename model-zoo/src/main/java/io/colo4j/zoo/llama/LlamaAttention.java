@@ -62,20 +62,4 @@ public final class LlamaAttention extends Module {
         y = y.transpose(1, 2).reshape(b, t, h * hd);
         return oProj.forward(y);
     }
-
-    public Linear qProj() {
-        return qProj;
-    }
-
-    public Linear kProj() {
-        return kProj;
-    }
-
-    public Linear vProj() {
-        return vProj;
-    }
-
-    public Linear oProj() {
-        return oProj;
-    }
 }

@@ -26,7 +26,7 @@ public record LlamaConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProper
                           @JsonProperty("rms_norm_eps") float rmsNormEps, @JsonProperty("rope_theta") double ropeTheta,
                           @JsonProperty("attention_dropout") float attentionDropout,
                           @JsonProperty("initializer_range") float initializerRange) implements HfConfig {
-    public static final HfConfigFormat<LlamaConfig> FORMAT = new HfConfigFormat<>(LlamaConfig.class, "llama",
+    public static final HfConfigFormat<LlamaConfig> FORMAT = new HfConfigFormat<>(LlamaConfig.class, "llama", "max_position_embeddings",
             of(32000, 2048, 4096, 11008, 32, 32, 32),
             List.of(new Derived("num_key_value_heads", (file, merged) -> merged.get("num_attention_heads")),
                     new Derived("head_dim", (file, merged) -> {
@@ -94,16 +94,6 @@ public record LlamaConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProper
     /** For tests and smoke runs: byte vocabulary, 2 layers, 64 wide, 8 heads sharing 4 key/value heads (GQA), 128 positions. */
     public static LlamaConfig tiny() {
         return of(256, 128, 64, 160, 2, 8, 4);
-    }
-
-    @Override
-    public HfConfigFormat<LlamaConfig> format() {
-        return FORMAT;
-    }
-
-    @Override
-    public int maxPositions() {
-        return maxPositionEmbeddings;
     }
 
     /** Query heads per key/value head. */

@@ -1,6 +1,5 @@
 package io.colo4j.zoo.llama;
 
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
@@ -22,13 +21,10 @@ import io.colo4j.zoo.nn.RmsNorm;
  * dotted name. The only dropout is attention_dropout (0 in every published Llama); its masks are seeded
  * from the model seed, the step ({@link #setStep}) and the site's name.
  */
-public final class LlamaModel extends Module implements HfModel<LlamaConfig> {
-    private final LlamaConfig config;
-    private final long seed;
+public final class LlamaModel extends HfModel<LlamaConfig> {
     private final Base model;
     private final Linear lmHead;
     private final LlamaRotaryEmbedding rotary;
-    private long step;
 
     /** HF's LlamaModel: the {@code model} member of LlamaForCausalLM. */
     public static final class Base extends Module {
@@ -82,21 +78,11 @@ public final class LlamaModel extends Module implements HfModel<LlamaConfig> {
 
     /** A randomly initialised model. */
     public LlamaModel(LlamaConfig config, long seed) {
-        this.config = config;
-        this.seed = seed;
+        super(config, seed);
         this.model = registerModule("model", new Base(config, seed));
         this.lmHead = registerModule("lm_head", new Linear("lm_head", config.hiddenSize(), config.vocabSize(), false,
                 config.initializerRange(), seed));
         this.rotary = new LlamaRotaryEmbedding(config.headDim(), config.ropeTheta());
-    }
-
-    @Override
-    public LlamaConfig config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     /** HF's {@code model} (embed_tokens, layers, norm). */
@@ -108,19 +94,9 @@ public final class LlamaModel extends Module implements HfModel<LlamaConfig> {
         return lmHead;
     }
 
-    /** Selects this step's dropout masks. */
-    @Override
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
-    }
-
     /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when lm_head is column-split). */
     public Tensor forward(IntTensor ids) {
-        return lmHead.forward(model.forward(ids, rotary, DropoutSeeds.step(seed, step)));
+        return lmHead.forward(model.forward(ids, rotary, dropoutSeed()));
     }
 
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */

@@ -59,20 +59,4 @@ public final class OptAttention extends Module {
         y = y.transpose(1, 2).reshape(b, t, config.hiddenSize());
         return outProj.forward(y);
     }
-
-    public Linear qProj() {
-        return qProj;
-    }
-
-    public Linear kProj() {
-        return kProj;
-    }
-
-    public Linear vProj() {
-        return vProj;
-    }
-
-    public Linear outProj() {
-        return outProj;
-    }
 }

@@ -36,7 +36,7 @@ public record OptConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty
     /** The dropout probabilities {@code --dropout} sets. */
     public static final List<String> DROPOUTS = List.of("dropout", "attention_dropout", "activation_dropout");
 
-    public static final HfConfigFormat<OptConfig> FORMAT = new HfConfigFormat<>(OptConfig.class, "opt",
+    public static final HfConfigFormat<OptConfig> FORMAT = new HfConfigFormat<>(OptConfig.class, "opt", "max_position_embeddings",
             new OptConfig(50272, 2048, 768, 12, 12, 3072, 768, true, false, true, 0.1f, 0f, 0f, 0.02f, 1),
             List.of(new Derived("word_embed_proj_dim", (file, merged) -> merged.get("hidden_size"))),
             List.of(Fixed.informative("architectures", List.of("OPTForCausalLM")),
@@ -104,16 +104,6 @@ public record OptConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty
             named.add(name, (OptConfig) nameThenConfig[i + 1], name.substring("opt-".length()), "facebook/" + name);
         }
         return named;
-    }
-
-    @Override
-    public HfConfigFormat<OptConfig> format() {
-        return FORMAT;
-    }
-
-    @Override
-    public int maxPositions() {
-        return maxPositionEmbeddings;
     }
 
     public int headDim() {

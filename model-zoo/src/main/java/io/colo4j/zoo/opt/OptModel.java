@@ -1,6 +1,5 @@
 package io.colo4j.zoo.opt;
 
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
@@ -21,11 +20,8 @@ import io.colo4j.tensor.nn.Module;
  * <p>Dropout masks are seeded from the model seed, the current step and the site's name: set the step
  * with {@link #setStep} before each training forward for reproducible runs.
  */
-public final class OptModel extends Module implements HfModel<OptConfig> {
-    private final OptConfig config;
-    private final long seed;
+public final class OptModel extends HfModel<OptConfig> {
     private final Base model;
-    private long step;
 
     /** HF's OPTModel: the {@code model} member of OPTForCausalLM, holding {@code decoder}. */
     public static final class Base extends Module {
@@ -42,37 +38,17 @@ public final class OptModel extends Module implements HfModel<OptConfig> {
 
     /** A randomly initialised model. */
     public OptModel(OptConfig config, long seed) {
-        this.config = config;
-        this.seed = seed;
+        super(config, seed);
         this.model = registerModule("model", new Base(config, seed));
-    }
-
-    @Override
-    public OptConfig config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     public OptDecoder decoder() {
         return model.decoder();
     }
 
-    /** Selects this step's dropout masks. */
-    @Override
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
-    }
-
     /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when embed_tokens is). */
     public Tensor forward(IntTensor ids) {
-        Tensor hidden = model.decoder().forward(ids, DropoutSeeds.step(seed, step));
+        Tensor hidden = model.decoder().forward(ids, dropoutSeed());
         return F.linear(hidden, model.decoder().embedTokens().weight(), null);
     }
 

@@ -26,7 +26,7 @@ public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty(
     /** The dropout probabilities {@code --dropout} sets. */
     public static final List<String> DROPOUTS = List.of("dropout_rate");
 
-    public static final HfConfigFormat<T5Config> FORMAT = new HfConfigFormat<>(T5Config.class, "t5", small(),
+    public static final HfConfigFormat<T5Config> FORMAT = new HfConfigFormat<>(T5Config.class, "t5", "n_positions", small(),
             List.of(new Derived("num_decoder_layers", (file, merged) -> merged.get("num_layers"))),
             List.of(Fixed.informative("architectures", List.of("T5ForConditionalGeneration")),
                     Fixed.written("feed_forward_proj", "relu"),
@@ -85,16 +85,6 @@ public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty(
     /** HF {@code t5-base} (220M). */
     public static T5Config base() {
         return of(32128, 768, 64, 3072, 12, 12);
-    }
-
-    @Override
-    public HfConfigFormat<T5Config> format() {
-        return FORMAT;
-    }
-
-    @Override
-    public int maxPositions() {
-        return nPositions;
     }
 
     /** num_heads * d_kv: the width of the attention projections. */
