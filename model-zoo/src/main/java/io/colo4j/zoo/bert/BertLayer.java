@@ -1,5 +1,6 @@
 package io.colo4j.zoo.bert;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
@@ -68,16 +69,14 @@ public final class BertLayer extends Module {
     }
 
     /** HF BertSelfAttention: separate query, key, value projections, softmax(q k^T / sqrt(hd) + mask) v. */
-    public static final class SelfAttention extends Module {
-        private final BertConfig config;
-        private final String path;
+    public static final class SelfAttention extends Layer<BertConfig> {
         private final Linear query;
         private final Linear key;
         private final Linear value;
 
         SelfAttention(BertConfig config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             int d = config.hiddenSize();
             float std = config.initializerRange();
             this.query = registerModule("query", new Linear(path + ".query", d, d, true, std, seed));
@@ -153,15 +152,13 @@ public final class BertLayer extends Module {
     }
 
     /** HF BertSelfOutput / BertOutput: LayerNorm(residual + dropout(dense(x))). */
-    public static final class Output extends Module {
-        private final BertConfig config;
-        private final String path;
+    public static final class Output extends Layer<BertConfig> {
         private final Linear dense;
         private final LayerNorm layerNorm;
 
         Output(BertConfig config, String path, int in, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             this.dense = registerModule("dense", new Linear(path + ".dense", in, config.hiddenSize(), true, config.initializerRange(), seed));
             this.layerNorm = registerModule("LayerNorm", new LayerNorm(config.hiddenSize(), config.layerNormEps()));
         }

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.bert;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
@@ -96,17 +97,15 @@ public final class BertModel extends Module {
     }
 
     /** HF BertEmbeddings: word + position + token type, LayerNorm, dropout. */
-    public static final class Embeddings extends Module {
-        private final BertConfig config;
-        private final String path;
+    public static final class Embeddings extends Layer<BertConfig> {
         private final Embedding wordEmbeddings;
         private final Embedding positionEmbeddings;
         private final Embedding tokenTypeEmbeddings;
         private final LayerNorm layerNorm;
 
         Embeddings(BertConfig config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             int d = config.hiddenSize();
             float std = config.initializerRange();
             // HF zeroes the padding row of the word table at init

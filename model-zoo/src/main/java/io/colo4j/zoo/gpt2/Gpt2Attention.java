@@ -1,5 +1,6 @@
 package io.colo4j.zoo.gpt2;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
@@ -7,15 +8,13 @@ import io.colo4j.tensor.nn.Module;
 import java.util.List;
 
 /** GPT-2 causal self-attention: fused qkv projection (c_attn), heads, output projection (c_proj). */
-public final class Gpt2Attention extends Module {
-    private final Gpt2Config config;
-    private final String path;
+public final class Gpt2Attention extends Layer<Gpt2Config> {
     private final Conv1D cAttn;
     private final Conv1D cProj;
 
     public Gpt2Attention(Gpt2Config config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.nEmbd();
         this.cAttn = registerModule("c_attn", new Conv1D(path + ".c_attn", d, 3 * d, config.initializerRange(), seed));
         this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", d, d, Gpt2Model.residualStd(config), seed));

@@ -1,20 +1,19 @@
 package io.colo4j.zoo.gpt2;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 
 /** GPT-2's MLP: c_fc (nEmbd -> 4 nEmbd), gelu_new, c_proj (4 nEmbd -> nEmbd), residual dropout. */
-public final class Gpt2Mlp extends Module {
-    private final Gpt2Config config;
-    private final String path;
+public final class Gpt2Mlp extends Layer<Gpt2Config> {
     private final Conv1D cFc;
     private final Conv1D cProj;
 
     public Gpt2Mlp(Gpt2Config config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.nEmbd();
         this.cFc = registerModule("c_fc", new Conv1D(path + ".c_fc", d, config.nInner(), config.initializerRange(), seed));
         this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", config.nInner(), d, Gpt2Model.residualStd(config), seed));

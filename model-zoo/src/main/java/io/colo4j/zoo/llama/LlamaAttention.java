@@ -1,5 +1,6 @@
 package io.colo4j.zoo.llama;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
@@ -12,17 +13,15 @@ import io.colo4j.zoo.nn.Linear;
  * and k, grouped-query attention (each key/value head serves num_attention_heads / num_key_value_heads
  * consecutive query heads, HF's repeat_kv), causal softmax scaled by head_dim^-0.5, o_proj.
  */
-public final class LlamaAttention extends Module {
-    private final LlamaConfig config;
-    private final String path;
+public final class LlamaAttention extends Layer<LlamaConfig> {
     private final Linear qProj;
     private final Linear kProj;
     private final Linear vProj;
     private final Linear oProj;
 
     public LlamaAttention(LlamaConfig config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.hiddenSize();
         int hd = config.headDim();
         int q = config.numAttentionHeads() * hd;

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.opt;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
@@ -12,9 +13,7 @@ import io.colo4j.zoo.nn.Linear;
  * biases unless enable_bias is false), q scaled by head_dim^-0.5 after its projection, causal softmax,
  * out_proj.
  */
-public final class OptAttention extends Module {
-    private final OptConfig config;
-    private final String path;
+public final class OptAttention extends Layer<OptConfig> {
     private final float scaling;
     private final Linear kProj;
     private final Linear vProj;
@@ -22,8 +21,8 @@ public final class OptAttention extends Module {
     private final Linear outProj;
 
     public OptAttention(OptConfig config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.hiddenSize();
         int hd = config.headDim();
         this.scaling = (float) Math.pow(hd, -0.5);

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.opt;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
@@ -12,9 +13,7 @@ import io.colo4j.zoo.nn.Linear;
  * before each sub-layer (do_layer_norm_before, opt-125m and most sizes) or after the residual (opt-350m).
  * Dropout (config.dropout) follows out_proj and fc2, attention_dropout the attention probabilities.
  */
-public final class OptDecoderLayer extends Module {
-    private final OptConfig config;
-    private final String path;
+public final class OptDecoderLayer extends Layer<OptConfig> {
     private final OptAttention selfAttn;
     private final LayerNorm selfAttnLayerNorm;
     private final Linear fc1;
@@ -22,8 +21,8 @@ public final class OptDecoderLayer extends Module {
     private final LayerNorm finalLayerNorm;
 
     public OptDecoderLayer(OptConfig config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.hiddenSize();
         this.selfAttn = registerModule("self_attn", new OptAttention(config, path + ".self_attn", seed));
         this.selfAttnLayerNorm = registerModule("self_attn_layer_norm", new LayerNorm(d, OptConfig.LAYER_NORM_EPS));

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
@@ -15,9 +16,7 @@ import io.colo4j.zoo.nn.Params;
  * {@link #positionBias} builds the [1, heads, Tq, Tk] bias every block of the stack adds to its scores
  * (bidirectional buckets in the encoder, causal ones in the decoder).
  */
-public final class T5Attention extends Module {
-    private final T5Config config;
-    private final String path;
+public final class T5Attention extends Layer<T5Config> {
     private final boolean bidirectional;
     private final Linear q;
     private final Linear k;
@@ -26,8 +25,8 @@ public final class T5Attention extends Module {
     private final Embedding relativeAttentionBias;
 
     public T5Attention(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         this.bidirectional = bidirectional;
         int d = config.dModel();
         int inner = config.innerDim();

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
@@ -66,15 +67,13 @@ public final class T5Block extends Module {
 
 
     /** HF T5LayerSelfAttention: x + dropout(SelfAttention(layer_norm(x))). */
-    public static final class SelfAttentionLayer extends Module {
-        private final T5Config config;
-        private final String path;
+    public static final class SelfAttentionLayer extends Layer<T5Config> {
         private final T5Attention attention;
         private final RmsNorm layerNorm;
 
         SelfAttentionLayer(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             this.attention = registerModule("SelfAttention",
                     new T5Attention(config, path + ".SelfAttention", bidirectional, hasRelativeAttentionBias, seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
@@ -95,15 +94,13 @@ public final class T5Block extends Module {
     }
 
     /** HF T5LayerCrossAttention: x + dropout(EncDecAttention(layer_norm(x), encoder output)). */
-    public static final class CrossAttentionLayer extends Module {
-        private final T5Config config;
-        private final String path;
+    public static final class CrossAttentionLayer extends Layer<T5Config> {
         private final T5CrossAttention attention;
         private final RmsNorm layerNorm;
 
         CrossAttentionLayer(T5Config config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             this.attention = registerModule("EncDecAttention", new T5CrossAttention(config, path + ".EncDecAttention", seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
         }
@@ -123,15 +120,13 @@ public final class T5Block extends Module {
     }
 
     /** HF T5LayerFF: x + dropout(DenseReluDense(layer_norm(x))). */
-    public static final class FeedForwardLayer extends Module {
-        private final T5Config config;
-        private final String path;
+    public static final class FeedForwardLayer extends Layer<T5Config> {
         private final DenseReluDense denseReluDense;
         private final RmsNorm layerNorm;
 
         FeedForwardLayer(T5Config config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             this.denseReluDense = registerModule("DenseReluDense", new DenseReluDense(config, path + ".DenseReluDense", seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
         }
@@ -151,15 +146,13 @@ public final class T5Block extends Module {
     }
 
     /** HF T5DenseActDense with ReLU: wo(dropout(relu(wi(x)))), no biases. */
-    public static final class DenseReluDense extends Module {
-        private final T5Config config;
-        private final String path;
+    public static final class DenseReluDense extends Layer<T5Config> {
         private final Linear wi;
         private final Linear wo;
 
         DenseReluDense(T5Config config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             float f = config.initializerFactor();
             this.wi = registerModule("wi", new Linear(path + ".wi", config.dModel(), config.dFf(), false,
                     (float) (f / Math.sqrt(config.dModel())), seed));

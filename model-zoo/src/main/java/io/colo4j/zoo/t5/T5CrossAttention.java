@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
@@ -13,16 +14,14 @@ import java.util.List;
  * {@code v.weight}; {@link T5Checkpoint} converts), and {@code o} projects back. Unscaled scores; the
  * bias is the encoder's padding mask (T5 has no position bias across the two sequences).
  */
-public final class T5CrossAttention extends Module {
-    private final T5Config config;
-    private final String path;
+public final class T5CrossAttention extends Layer<T5Config> {
     private final Linear q;
     private final Linear keyValue;
     private final Linear o;
 
     public T5CrossAttention(T5Config config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.dModel();
         int inner = config.innerDim();
         float f = config.initializerFactor();

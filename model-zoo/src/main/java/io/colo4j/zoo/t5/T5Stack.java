@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
@@ -16,16 +17,14 @@ import java.util.Arrays;
  * not registered again here). Block 0's self-attention holds the relative position table; its bias is
  * computed once and added in every block.
  */
-public final class T5Stack extends Module {
-    private final T5Config config;
-    private final String path;
+public final class T5Stack extends Layer<T5Config> {
     private final boolean decoder;
     private final ModuleList<T5Block> block;
     private final RmsNorm finalLayerNorm;
 
     public T5Stack(T5Config config, String path, boolean decoder, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         this.decoder = decoder;
         this.block = registerModule("block", new ModuleList<>());
         int layers = decoder ? config.numDecoderLayers() : config.numLayers();
