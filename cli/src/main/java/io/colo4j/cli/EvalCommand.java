@@ -29,7 +29,7 @@ final class EvalCommand implements Callable<Integer> {
     Path modelDir;
 
     @Option(names = "--model", defaultValue = "gpt2", description = "Zoo family of the folder: one of ${COMPLETION-CANDIDATES}"
-            + " (default: ${DEFAULT-VALUE}).", completionCandidates = FamilyNames.class)
+            + " (default: ${DEFAULT-VALUE}).", completionCandidates = ZooCandidates.Families.class)
     String model;
 
     @Option(names = "--tokens", required = true, description = "Token ids, one sequence per line.")
@@ -40,14 +40,6 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--batch", defaultValue = "8", description = "Equal-length sequences evaluated together (default: ${DEFAULT-VALUE}).")
     int batch;
-
-    /** The zoo's family names, for --model's help. */
-    static final class FamilyNames implements Iterable<String> {
-        @Override
-        public java.util.Iterator<String> iterator() {
-            return ModelZoo.names().iterator();
-        }
-    }
 
     @Override
     public Integer call() throws Exception {

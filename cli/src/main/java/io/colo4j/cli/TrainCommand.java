@@ -29,14 +29,15 @@ import picocli.CommandLine.Option;
  * --resume), model, rules, weights, trainer.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Trains a zoo model (gpt2, opt, llama, bert, t5) on a text file: AdamW, linear warmup + cosine decay, global-norm clipping; "
+        description = {"Trains a model of the zoo on a text file: AdamW, linear warmup + cosine decay, global-norm clipping; "
                 + "checkpoints (HF model folder + optimizer state) every --save-every steps and at the end, resumable with --resume.",
             "Progress is one redrawn line on a terminal, plain lines otherwise; --save also gets losses.csv and loss.png."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "gpt2", description = "Zoo family: gpt2, opt, llama, bert or t5 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "gpt2", completionCandidates = ZooCandidates.Families.class,
+            description = "Zoo family: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--config", completionCandidates = ConfigNames.class,
+    @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
             description = "A named config of the --model family: ${COMPLETION-CANDIDATES} (default: tiny, or the --init/--resume model's).")
     String config;
 
@@ -108,14 +109,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--zero", defaultValue = "0",
             description = "ZeRO stage over the dp group: 1 shards the AdamW moments, 2 also reduce-scatters gradients (default: ${DEFAULT-VALUE}).")
     int zero;
-
-    /** Every family's config names, for --config's help. */
-    static final class ConfigNames implements Iterable<String> {
-        @Override
-        public java.util.Iterator<String> iterator() {
-            return ModelZoo.families().stream().map(f -> f.name() + " " + f.configs()).iterator();
-        }
-    }
 
     @Override
     public Integer call() throws Exception {

@@ -61,7 +61,7 @@ public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String 
 
     /** The value of the positions field of {@code config}. */
     int maxPositions(HfConfig config) {
-        return JSON.valueToTree(config).get(positions).asInt();
+        return fieldsOf(config).get(positions).asInt();
     }
 
     /**
@@ -225,6 +225,11 @@ public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String 
     /** The config's fields under HF's names (a copy). */
     public ObjectNode fields(C config) {
         return JSON.valueToTree(config);
+    }
+
+    /** As {@link #fields}, for a config known only as an {@link HfConfig} (of this format's record type). */
+    public ObjectNode fieldsOf(HfConfig config) {
+        return fields(type.cast(config));
     }
 
     private static List<String> names(ObjectNode o) {

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.bert;
 
+import io.colo4j.zoo.hf.ModelFolders;
 import io.colo4j.zoo.hf.HfCheckpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -20,20 +21,6 @@ class BertCheckpointTest {
     @TempDir
     Path dir;
 
-    static void assertSameWeights(BertForMaskedLM a, BertForMaskedLM b) {
-        assertThat(b.namedParameters().keySet()).containsExactlyElementsOf(a.namedParameters().keySet());
-        a.namedParameters().forEach((name, p) ->
-                assertThat(b.namedParameters().get(name).toFloatArray()).as(name).containsExactly(p.toFloatArray()));
-    }
-
-    Path write(String name, BertConfig config, Map<String, Tensor> state) throws IOException {
-        Path d = dir.resolve(name);
-        Files.createDirectories(d);
-        SafeTensorsWriter.write(d.resolve(HfCheckpoint.WEIGHTS), state);
-        config.write(d.resolve(HfCheckpoint.CONFIG));
-        return d;
-    }
-
     @Test
     void savesHfNamesAndLoadsThemBack() throws IOException {
         BertForMaskedLM m = new BertForMaskedLM(BertModelTest.micro(), 21);
@@ -45,11 +32,11 @@ class BertCheckpointTest {
         }
         assertThat(Files.readString(dir.resolve("m/config.json"))).contains("\"model_type\" : \"bert\"").contains("BertForMaskedLM");
         BertForMaskedLM back = BertCheckpoint.FORMAT.load(dir.resolve("m"));
-        assertSameWeights(m, back);
+        ModelFolders.assertSameWeights(m, back);
         assertThat(back.config()).isEqualTo(m.config());
         BertLanguageModel lm = new BertLanguageModel(new BertForMaskedLM(BertModelTest.micro(), 99));
         lm.load(dir.resolve("m"));
-        assertSameWeights(m, lm.model());
+        ModelFolders.assertSameWeights(m, lm.model());
     }
 
     @Test
@@ -70,7 +57,7 @@ class BertCheckpointTest {
         state.put("embeddings.position_ids", Tensor.zeros(1, 16));
         state.put("cls.seq_relationship.weight", Tensor.zeros(2, 16));
         state.put("cls.seq_relationship.bias", Tensor.zeros(2));
-        assertSameWeights(m, BertCheckpoint.FORMAT.load(write("hub", m.config(), state)));
+        ModelFolders.assertSameWeights(m, BertCheckpoint.FORMAT.load(ModelFolders.write(dir.resolve("hub"), m.config(), state)));
     }
 
     @Test
@@ -81,7 +68,7 @@ class BertCheckpointTest {
         state.remove("bert.pooler.dense.bias");
         BertForMaskedLM target = new BertForMaskedLM(BertModelTest.micro(), 77);
         float[] pooler = target.bert().pooler().dense().weight().toFloatArray();
-        BertCheckpoint.FORMAT.loadWeights(target, write("no-pooler", m.config(), state).resolve(HfCheckpoint.WEIGHTS));
+        BertCheckpoint.FORMAT.loadWeights(target, ModelFolders.write(dir.resolve("no-pooler"), m.config(), state).resolve(HfCheckpoint.WEIGHTS));
         assertThat(target.bert().pooler().dense().weight().toFloatArray()).containsExactly(pooler);
         assertThat(target.cls().predictions().bias().toFloatArray()).containsExactly(m.cls().predictions().bias().toFloatArray());
     }
@@ -94,7 +81,7 @@ class BertCheckpointTest {
         state.put("bert.encoder.layer.0.intermediate.dense.weight", Tensor.zeros(16, 32));
         state.put("cls.predictions.decoder.weight", Tensor.zeros(10, 16));
         state.put("bert.extra.weight", Tensor.zeros(2));
-        Path d = write("bad", source.config(), state);
+        Path d = ModelFolders.write(dir.resolve("bad"), source.config(), state);
         BertForMaskedLM target = new BertForMaskedLM(BertModelTest.micro(), 99);
         float[] before = target.namedParameters().get("bert.embeddings.word_embeddings.weight").toFloatArray();
         assertThatThrownBy(() -> BertCheckpoint.FORMAT.loadWeights(target, d.resolve(HfCheckpoint.WEIGHTS)))

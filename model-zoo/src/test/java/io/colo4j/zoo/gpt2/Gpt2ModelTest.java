@@ -15,8 +15,8 @@ import java.io.IOException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class Gpt2ModelTest {
-    static Gpt2Config micro() {
+public class Gpt2ModelTest {
+    public static Gpt2Config micro() {
         return new Gpt2Config(64, 16, 32, 2, 4, 1e-5f, 0f, 0f, 0f, 0.02f);
     }
 

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.llama;
 
+import io.colo4j.zoo.hf.ModelFolders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,12 +20,6 @@ class LlamaCheckpointTest {
     @TempDir
     Path dir;
 
-    static void assertSameWeights(LlamaModel a, LlamaModel b) {
-        assertThat(b.namedParameters().keySet()).containsExactlyElementsOf(a.namedParameters().keySet());
-        a.namedParameters().forEach((name, p) ->
-                assertThat(b.namedParameters().get(name).toFloatArray()).as(name).containsExactly(p.toFloatArray()));
-    }
-
     @Test
     void savesAndLoadsAnHfFolder() throws IOException {
         LlamaModel m = new LlamaModel(LlamaModelTest.micro().withRopeTheta(500000.0), 21);
@@ -32,7 +27,7 @@ class LlamaCheckpointTest {
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("m/model.safetensors"))) {
             assertThat(r.names()).contains("model.embed_tokens.weight", "model.layers.1.mlp.down_proj.weight", "lm_head.weight");
         }
-        assertSameWeights(m, LlamaCheckpoint.FORMAT.load(dir.resolve("m")));
+        ModelFolders.assertSameWeights(m, LlamaCheckpoint.FORMAT.load(dir.resolve("m")));
         assertThat(LlamaCheckpoint.FORMAT.readConfig(dir.resolve("m"))).isEqualTo(m.config());
     }
 
@@ -41,12 +36,12 @@ class LlamaCheckpointTest {
         LlamaModel m = new LlamaModel(LlamaModelTest.micro(), 4);
         Map<String, Tensor> state = new LinkedHashMap<>(m.stateDict());
         state.put("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor.ones(2));
-        assertSameWeights(m, LlamaCheckpoint.FORMAT.load(write("buffers", m.config(), state)));
+        ModelFolders.assertSameWeights(m, LlamaCheckpoint.FORMAT.load(ModelFolders.write(dir.resolve("buffers"), m.config(), state)));
 
         state.remove("lm_head.weight");
         state.put("model.layers.0.self_attn.k_proj.weight", Tensor.zeros(16, 16));
         state.put("model.layers.0.self_attn.q_proj.bias", Tensor.zeros(16));
-        Path bad = write("bad", m.config(), state);
+        Path bad = ModelFolders.write(dir.resolve("bad"), m.config(), state);
         LlamaModel target = new LlamaModel(LlamaModelTest.micro(), 99);
         float[] before = target.lmHead().weight().toFloatArray();
         assertThatThrownBy(() -> LlamaCheckpoint.FORMAT.loadWeights(target, bad.resolve("model.safetensors")))
@@ -55,13 +50,5 @@ class LlamaCheckpointTest {
                 .hasMessageContaining("unexpected tensors [model.layers.0.self_attn.q_proj.bias]")
                 .hasMessageContaining("'model.layers.0.self_attn.k_proj.weight' has shape [16, 16] but the model expects [8, 16]");
         assertThat(target.lmHead().weight().toFloatArray()).containsExactly(before);
-    }
-
-    private Path write(String name, LlamaConfig config, Map<String, Tensor> state) throws IOException {
-        Path d = dir.resolve(name);
-        Files.createDirectories(d);
-        SafeTensorsWriter.write(d.resolve("model.safetensors"), state);
-        config.write(d.resolve("config.json"));
-        return d;
     }
 }

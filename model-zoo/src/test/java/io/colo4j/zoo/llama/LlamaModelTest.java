@@ -10,9 +10,9 @@ import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class LlamaModelTest {
+public class LlamaModelTest {
     /** 2 layers, 16 wide, 4 heads of 4 sharing 2 key/value heads. */
-    static LlamaConfig micro() {
+    public static LlamaConfig micro() {
         return LlamaConfig.of(40, 32, 16, 24, 2, 4, 2);
     }
 

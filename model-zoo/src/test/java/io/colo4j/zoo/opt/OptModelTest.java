@@ -9,8 +9,8 @@ import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class OptModelTest {
-    static OptConfig micro() {
+public class OptModelTest {
+    public static OptConfig micro() {
         return OptConfig.of(40, 16, 16, 2, 2, 32).withDropout(0f);
     }
 
