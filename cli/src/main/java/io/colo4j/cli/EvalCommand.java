@@ -28,8 +28,8 @@ final class EvalCommand implements Callable<Integer> {
             description = "HF model folder (config.json + model.safetensors), a training checkpoint, or a save folder (its latest).")
     Path modelDir;
 
-    @Option(names = "--model", defaultValue = "gpt2", description = "Zoo family of the folder: one of ${COMPLETION-CANDIDATES}"
-            + " (default: ${DEFAULT-VALUE}).", completionCandidates = ZooCandidates.Families.class)
+    @Option(names = "--model", description = "Zoo family of the folder: one of ${COMPLETION-CANDIDATES}"
+            + " (default: the one its config.json's model_type names).", completionCandidates = ZooCandidates.Families.class)
     String model;
 
     @Option(names = "--tokens", required = true, description = "Token ids, one sequence per line.")
@@ -49,9 +49,9 @@ final class EvalCommand implements Callable<Integer> {
         if (!Files.isRegularFile(tokens)) {
             throw new IllegalArgumentException("--tokens " + tokens + ": no such file");
         }
-        ModelZoo.Family family = ModelZoo.family(model);
-        HfFamilyOps hf = family.requireHf();
         Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
+        ModelZoo.Family family = model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir);
+        HfFamilyOps hf = family.requireHf();
         List<int[]> sequences = Evaluation.readTokenLines(tokens);
         HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
         // every rank memory-maps the file and reads only its shard's bytes

@@ -10,6 +10,8 @@ import io.colo4j.zoo.bert.BertConfig;
 import io.colo4j.zoo.bert.BertLanguageModel;
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfFamily;
 import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.llama.LlamaCheckpoint;
@@ -20,6 +22,9 @@ import io.colo4j.zoo.t5.T5Checkpoint;
 import io.colo4j.zoo.t5.T5Config;
 import io.colo4j.zoo.t5.T5LanguageModel;
 import io.colo4j.zoo.train.LanguageModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -180,6 +185,17 @@ public final class ModelZoo {
 
     public static List<String> names() {
         return FAMILIES.stream().map(Family::name).toList();
+    }
+
+    /** The family whose model_type the HF model folder {@code dir}'s config.json names. */
+    public static Family familyOf(Path dir) throws IOException {
+        Path config = dir.resolve(HfCheckpoint.CONFIG);
+        if (!Files.isRegularFile(config)) {
+            throw new IOException(dir + ": not a model folder (no " + HfCheckpoint.CONFIG + ")");
+        }
+        String type = new ObjectMapper().readTree(config.toFile()).path("model_type").asText("");
+        return FAMILIES.stream().filter(f -> f.hf() != null && f.hf().modelType().equals(type)).findFirst()
+                .orElseThrow(() -> new IOException(config + ": model_type '" + type + "' is none of the zoo's " + names()));
     }
 
     /** The family called {@code name} (case-insensitive); fails listing the known names. */

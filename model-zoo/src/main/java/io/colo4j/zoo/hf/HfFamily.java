@@ -46,6 +46,11 @@ public record HfFamily<C extends Record & HfConfig, M extends HfModel<C>>(NamedC
     }
 
     @Override
+    public String modelType() {
+        return format().modelType();
+    }
+
+    @Override
     public C config(String name) {
         return named.get(name);
     }

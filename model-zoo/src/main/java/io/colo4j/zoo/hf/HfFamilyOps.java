@@ -7,6 +7,9 @@ import java.nio.file.Path;
 
 /** A family's configs and model folders without its types: what one code path for every family calls ({@link HfFamily}). */
 public interface HfFamilyOps {
+    /** HF's model_type of the family's config.json. */
+    String modelType();
+
     HfConfig config(String name);
 
     /** {@code dir/config.json}. */

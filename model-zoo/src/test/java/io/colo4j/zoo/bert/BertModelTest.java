@@ -1,5 +1,6 @@
 package io.colo4j.zoo.bert;
 
+import io.colo4j.zoo.hf.TokenIds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -17,14 +18,6 @@ class BertModelTest {
     /** 37 ids, 16 wide, 4 heads, 2 layers, intermediate 32, 16 positions, no dropout. */
     static BertConfig micro() {
         return BertConfig.of(37, 16, 2, 4, 32, 16, 36).withDropout(0f);
-    }
-
-    static IntTensor ids(int b, int t, int vocab, int shift) {
-        int[] v = new int[b * t];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (i * 7 + shift * 3 + 1) % vocab;
-        }
-        return IntTensor.of(v, b, t);
     }
 
     @Test
@@ -96,7 +89,7 @@ class BertModelTest {
     @Test
     void logitsCoverTheVocabularyAndPaddingIsMaskedOut() {
         BertForMaskedLM m = new BertForMaskedLM(micro(), 2);
-        IntTensor a = ids(2, 6, 37, 0);
+        IntTensor a = TokenIds.ids(2, 6, 37, 0);
         int[] changed = a.data().clone();
         changed[6 + 5] = (changed[6 + 5] + 11) % 37; // row 1, last position
         IntTensor mask = IntTensor.of(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0}, 2, 6);
@@ -111,7 +104,7 @@ class BertModelTest {
         // token types matter
         IntTensor types = IntTensor.of(new int[] {0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0}, 2, 6);
         assertThat(m.forward(a, types, null).toFloatArray()).isNotEqualTo(m.forward(a).toFloatArray());
-        assertThatThrownBy(() -> m.forward(ids(1, 17, 37, 0))).hasMessageContaining("max_position_embeddings 16");
+        assertThatThrownBy(() -> m.forward(TokenIds.ids(1, 17, 37, 0))).hasMessageContaining("max_position_embeddings 16");
         Tensor pooled = m.bert().pool(m.hidden(a));
         assertThat(pooled.shape()).containsExactly(2, 16);
     }

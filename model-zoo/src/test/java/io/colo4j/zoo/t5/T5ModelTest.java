@@ -1,5 +1,6 @@
 package io.colo4j.zoo.t5;
 
+import io.colo4j.zoo.hf.TokenIds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -17,14 +18,6 @@ class T5ModelTest {
     /** 37 ids, d_model 16, 4 heads of 4, d_ff 32, 2 + 2 layers, 8 buckets up to 16, no dropout. */
     static T5Config micro() {
         return new T5Config(37, 16, 4, 32, 2, 2, 4, 8, 16, 0f, 1e-6f, 1f, 32, 0, 0);
-    }
-
-    static IntTensor ids(int b, int t, int vocab, int shift) {
-        int[] v = new int[b * t];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (i * 7 + shift * 3 + 1) % vocab;
-        }
-        return IntTensor.of(v, b, t);
     }
 
     @Test
@@ -85,8 +78,8 @@ class T5ModelTest {
     @Test
     void theDecoderIsCausalAndTheEncoderMaskHidesPadding() {
         T5ForConditionalGeneration m = new T5ForConditionalGeneration(micro(), 2);
-        IntTensor enc = ids(2, 7, 37, 0);
-        IntTensor dec = ids(2, 5, 37, 1);
+        IntTensor enc = TokenIds.ids(2, 7, 37, 0);
+        IntTensor dec = TokenIds.ids(2, 5, 37, 1);
         Tensor base = m.forward(enc, dec);
         assertThat(base.shape()).containsExactly(2, 5, 37);
         int[] later = dec.data().clone();
