@@ -1,5 +1,6 @@
 package io.colo4j.zoo;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.colo4j.rules.ShardingRules;
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.colo.InitContext;
@@ -10,7 +11,6 @@ import io.colo4j.zoo.bert.BertConfig;
 import io.colo4j.zoo.bert.BertLanguageModel;
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfFamily;
 import io.colo4j.zoo.hf.HfFamilyOps;

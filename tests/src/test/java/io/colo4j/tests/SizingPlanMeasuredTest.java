@@ -1,7 +1,5 @@
 package io.colo4j.tests;
 
-import io.colo4j.zoo.hf.HfLanguageModel;
-import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.colo4j.spec.placement.CollectiveKind;
@@ -11,8 +9,10 @@ import io.colo4j.tensor.colo.ColoParameter;
 import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
 import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.hf.HfLanguageModel;
 import io.colo4j.zoo.sizing.CommPerStep;
 import io.colo4j.zoo.sizing.SizingPlan;
 import io.colo4j.zoo.sizing.StepTrace;

@@ -1,14 +1,14 @@
 package io.colo4j.zoo.bert;
 
-import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;

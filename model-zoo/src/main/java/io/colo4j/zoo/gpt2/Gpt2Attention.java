@@ -1,10 +1,9 @@
 package io.colo4j.zoo.gpt2;
 
-import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import java.util.List;
 
 /** GPT-2 causal self-attention: fused qkv projection (c_attn), heads, output projection (c_proj). */

@@ -1,10 +1,9 @@
 package io.colo4j.zoo.gpt2;
 
-import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 
 /** GPT-2's MLP: c_fc (nEmbd -> 4 nEmbd), gelu_new, c_proj (4 nEmbd -> nEmbd), residual dropout. */
 public final class Gpt2Mlp extends Layer<Gpt2Config> {

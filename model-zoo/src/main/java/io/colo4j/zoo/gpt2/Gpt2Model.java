@@ -1,11 +1,9 @@
 package io.colo4j.zoo.gpt2;
 
-import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.hf.HfModel;
 
 /**
  * HF's GPT2LMHeadModel as plain serial code: {@code transformer} (wte, wpe, h.N, ln_f) and an LM head

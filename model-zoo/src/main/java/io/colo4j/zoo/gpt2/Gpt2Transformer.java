@@ -1,14 +1,13 @@
 package io.colo4j.zoo.gpt2;
 
-import io.colo4j.zoo.nn.LayerNorm;
-import io.colo4j.zoo.nn.Embedding;
-
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.LayerNorm;
 
 /** HF's GPT2Model (the {@code transformer} of GPT2LMHeadModel): embeddings, blocks, final LayerNorm. */
 public final class Gpt2Transformer extends Module {

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.colo4j.zoo.hf.HfConfig;
-import io.colo4j.zoo.hf.HfConfigFormat;
 import io.colo4j.zoo.hf.HfConfigFormat.Derived;
 import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
+import io.colo4j.zoo.hf.HfConfigFormat;
 import io.colo4j.zoo.hf.NamedConfigs;
 import java.util.List;
 

@@ -1,11 +1,10 @@
 package io.colo4j.zoo.opt;
 
-import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.nn.CausalAttention;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 
 /**

@@ -2,9 +2,9 @@ package io.colo4j.zoo.opt;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.colo4j.zoo.hf.HfConfig;
-import io.colo4j.zoo.hf.HfConfigFormat;
 import io.colo4j.zoo.hf.HfConfigFormat.Derived;
 import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
+import io.colo4j.zoo.hf.HfConfigFormat;
 import io.colo4j.zoo.hf.NamedConfigs;
 import java.util.List;
 

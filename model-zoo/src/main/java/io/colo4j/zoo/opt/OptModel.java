@@ -1,11 +1,10 @@
 package io.colo4j.zoo.opt;
 
-import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.hf.HfModel;
 
 /**
  * HF's OPTForCausalLM as plain serial code: {@code model.decoder} (embed_tokens, embed_positions,

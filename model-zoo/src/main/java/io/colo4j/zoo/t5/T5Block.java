@@ -1,12 +1,11 @@
 package io.colo4j.zoo.t5;
 
-import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.ops.F;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.RmsNorm;
 

@@ -1,6 +1,5 @@
 package io.colo4j.zoo.bert;
 
-import io.colo4j.zoo.hf.TokenIds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -8,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.hf.TokenIds;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

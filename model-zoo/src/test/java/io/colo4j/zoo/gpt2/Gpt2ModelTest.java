@@ -1,6 +1,5 @@
 package io.colo4j.zoo.gpt2;
 
-import io.colo4j.zoo.nn.Params;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -11,6 +10,7 @@ import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.nn.Params;
 import java.io.IOException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

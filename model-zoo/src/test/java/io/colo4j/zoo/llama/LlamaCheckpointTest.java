@@ -1,15 +1,13 @@
 package io.colo4j.zoo.llama;
 
-import io.colo4j.zoo.hf.ModelFolders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.colo4j.tensor.Tensor;
+import io.colo4j.zoo.hf.ModelFolders;
 import io.colo4j.zoo.io.SafeTensorsException;
 import io.colo4j.zoo.io.SafeTensorsReader;
-import io.colo4j.zoo.io.SafeTensorsWriter;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package io.colo4j.zoo.train;
 
-import io.colo4j.zoo.hf.HfLanguageModel;
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.hf.HfLanguageModel;
 import io.colo4j.zoo.tokenizer.ByteTokenizer;
 import java.nio.file.Path;
 

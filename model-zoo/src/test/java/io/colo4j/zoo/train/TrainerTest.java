@@ -1,6 +1,5 @@
 package io.colo4j.zoo.train;
 
-import io.colo4j.zoo.hf.HfLanguageModel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -8,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
 import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.hf.HfLanguageModel;
 import io.colo4j.zoo.tokenizer.ByteTokenizer;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
