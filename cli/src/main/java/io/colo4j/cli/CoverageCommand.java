@@ -29,10 +29,11 @@ final class CoverageCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--model", required = true, description = "Zoo model family: ${COMPLETION-CANDIDATES}.",
-            completionCandidates = ModelNames.class)
+            completionCandidates = ZooCandidates.Families.class)
     String model;
 
-    @Option(names = "--config", description = "Model config (default: the family's smallest test config, tiny for gpt2).")
+    @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
+            description = "A named config of the --model family: ${COMPLETION-CANDIDATES} (default: its smallest, tiny).")
     String config;
 
     @Option(names = "--rules", description = "Rules file (default: the rules shipped with the model).")
@@ -46,13 +47,6 @@ final class CoverageCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
-
-    static final class ModelNames implements Iterable<String> {
-        @Override
-        public java.util.Iterator<String> iterator() {
-            return ModelZoo.names().iterator();
-        }
-    }
 
     @Override
     public Integer call() {

@@ -1,31 +1,36 @@
 package io.colo4j.cli;
 
-import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
-import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
-import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.spec.ProcessGroup;
+import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.hf.HfCheckpoint;
+import io.colo4j.zoo.hf.HfConfig;
+import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.train.Evaluation;
 import io.colo4j.zoo.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import io.colo4j.spec.ProcessGroup;
-import io.colo4j.tensor.colo.InitContext;
-import io.colo4j.tensor.comm.ThreadWorld;
-import io.colo4j.zoo.ModelZoo;
-import io.colo4j.zoo.gpt2.Gpt2Config;
-import java.util.List;
 import picocli.CommandLine.Option;
 
-/** {@code bin/colo4j eval}: the mean next-token loss of a model folder on a tokens file. */
+/** {@code bin/colo4j eval}: the mean loss of a model folder of any zoo family on a tokens file. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prints 'loss <float>': the mean next-token cross-entropy (nats) of a model over token sequences.",
+        description = {"Prints 'loss <float>': the mean loss (nats) of a model over token sequences, as its family trains"
+                + " (next-token cross-entropy for the causal LMs).",
             "--tokens holds one sequence per line, whitespace-separated ids; tokens 1..n-1 are predicted from 0..n-2."})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model-dir", required = true,
             description = "HF model folder (config.json + model.safetensors), a training checkpoint, or a save folder (its latest).")
     Path modelDir;
+
+    @Option(names = "--model", description = "Zoo family of the folder: one of ${COMPLETION-CANDIDATES}"
+            + " (default: the one its config.json's model_type names).", completionCandidates = ZooCandidates.Families.class)
+    String model;
 
     @Option(names = "--tokens", required = true, description = "Token ids, one sequence per line.")
     Path tokens;
@@ -44,24 +49,25 @@ final class EvalCommand implements Callable<Integer> {
         if (!Files.isRegularFile(tokens)) {
             throw new IllegalArgumentException("--tokens " + tokens + ": no such file");
         }
-        Path dir = Files.isRegularFile(modelDir.resolve(Gpt2Checkpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
+        Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
+        ModelZoo.Family family = model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir);
+        HfFamilyOps hf = family.requireHf();
         List<int[]> sequences = Evaluation.readTokenLines(tokens);
-        double loss;
-        if (tp == 1) {
-            loss = Evaluation.meanNextTokenLoss(new Gpt2LanguageModel(Gpt2Checkpoint.load(dir)), sequences, batch);
-        } else {
-            // every rank memory-maps the file and reads only its shard's bytes
-            Gpt2Config config = Gpt2Checkpoint.readConfig(dir);
-            loss = ThreadWorld.call(tp, comm -> {
-                Gpt2Model model;
-                try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
-                    model = new Gpt2Model(config.withDropout(0f), 0);
+        HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
+        // every rank memory-maps the file and reads only its shard's bytes
+        double loss = ThreadWorld.call(tp, comm -> {
+            Module m;
+            if (tp == 1) {
+                m = hf.build(config, 0);
+            } else {
+                try (InitContext ignored = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
+                    m = hf.build(config, 0);
                 }
-                ModelZoo.family("gpt2").rules().apply(model);
-                Gpt2Checkpoint.loadWeights(model, dir.resolve(Gpt2Checkpoint.WEIGHTS));
-                return Evaluation.meanNextTokenLoss(new Gpt2LanguageModel(model), sequences, batch);
-            }).get(0);
-        }
+                family.rules().apply(m);
+            }
+            hf.loadWeights(m, dir);
+            return Evaluation.meanNextTokenLoss(hf.languageModel(m), sequences, batch);
+        }).get(0);
         System.out.println(String.format(Locale.ROOT, "loss %.6f", loss));
         return 0;
     }

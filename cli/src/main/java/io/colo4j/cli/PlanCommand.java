@@ -26,10 +26,11 @@ final class PlanCommand implements Callable<Integer> {
     private static final int TRACED_BATCH = 2;
     private static final int TRACED_SEQ = 16;
 
-    @Option(names = "--model", defaultValue = "gpt2", description = "Zoo family: ${COMPLETION-CANDIDATES}.", completionCandidates = Families.class)
+    @Option(names = "--model", defaultValue = "gpt2", description = "Zoo family: ${COMPLETION-CANDIDATES}.", completionCandidates = ZooCandidates.Families.class)
     String model;
 
-    @Option(names = "--config", description = "Config name (default: the family's smallest).")
+    @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
+            description = "A named config of the --model family: ${COMPLETION-CANDIDATES} (default: its smallest).")
     String config;
 
     @Option(names = "--tp", defaultValue = "2", description = "Tensor-parallel degree (default: ${DEFAULT-VALUE}).")
@@ -55,12 +56,6 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON (the sizing plan; with --traced an array of {module, op, collective,"
             + " bytes, phase} records).")
     boolean json;
-
-    static final class Families extends java.util.ArrayList<String> {
-        Families() {
-            super(ModelZoo.names());
-        }
-    }
 
     @Override
     public Integer call() throws Exception {

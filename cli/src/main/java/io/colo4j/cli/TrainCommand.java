@@ -4,16 +4,16 @@ import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.Communicators;
+import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
-import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
-import io.colo4j.zoo.gpt2.Gpt2Config;
-import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
-import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.hf.HfConfig;
+import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.tokenizer.Tokenizer;
 import io.colo4j.zoo.tokenizer.Tokenizers;
+import io.colo4j.zoo.train.LanguageModel;
 import io.colo4j.zoo.train.TokenData;
 import io.colo4j.zoo.train.TrainConfig;
-import io.colo4j.zoo.train.LanguageModel;
 import io.colo4j.zoo.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -23,16 +23,22 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code bin/colo4j train}: trains a language model on a text file, serially for now. */
+/**
+ * {@code bin/colo4j train}: trains any zoo family on a text file, serially or on tp x dp ranks (in-JVM
+ * threads, or one process per rank under mpirun), through one path: config (named, or from --init /
+ * --resume), model, rules, weights, trainer.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Trains a GPT-2 on a text file: AdamW, linear warmup + cosine decay, global-norm clipping; "
+        description = {"Trains a model of the zoo on a text file: AdamW, linear warmup + cosine decay, global-norm clipping; "
                 + "checkpoints (HF model folder + optimizer state) every --save-every steps and at the end, resumable with --resume.",
             "Progress is one redrawn line on a terminal, plain lines otherwise; --save also gets losses.csv and loss.png."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "gpt2", description = "Zoo family: gpt2, opt, llama, bert or t5 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", defaultValue = "gpt2", completionCandidates = ZooCandidates.Families.class,
+            description = "Zoo family: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--config", description = "tiny, small, medium, large or xl (default: tiny, or the --init/--resume model's).")
+    @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
+            description = "A named config of the --model family: ${COMPLETION-CANDIDATES} (default: tiny, or the --init/--resume model's).")
     String config;
 
     @Option(names = "--init", description = "Start from this HF model folder (config.json + model.safetensors).")
@@ -76,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip, 0 = off (default: ${DEFAULT-VALUE}).")
     double clip;
 
-    @Option(names = "--dropout", description = "Override the config's embd/attn/resid dropout.")
+    @Option(names = "--dropout", description = "Override every dropout probability of the config.")
     Float dropout;
 
     @Option(names = "--seed", defaultValue = "1234", description = "Seed of the model init, data order and dropout (default: ${DEFAULT-VALUE}).")
@@ -127,72 +133,58 @@ final class TrainCommand implements Callable<Integer> {
         if (batch % dp != 0) {
             throw new IllegalArgumentException("--batch " + batch + " is not divisible by --dp " + dp + ": each dp rank takes batch/dp sequences");
         }
-        if (!model.equalsIgnoreCase("gpt2")) {
-            return trainFamily(ModelZoo.family(model), out);
-        }
+        ModelZoo.Family family = ModelZoo.family(model);
+        HfFamilyOps hf = family.requireHf();
         if (init != null && resume != null) {
             throw new IllegalArgumentException("give --init or --resume, not both");
         }
         Path checkpoint = resume == null ? null : Trainer.resolveCheckpoint(resume);
-        Gpt2Config cfg;
-        if (checkpoint != null) {
-            cfg = Gpt2Checkpoint.readConfig(checkpoint);
-        } else if (init != null) {
-            cfg = Gpt2Checkpoint.readConfig(init);
-        } else {
-            cfg = Gpt2Config.named(config == null ? "tiny" : config);
-        }
-        if (config != null && (checkpoint != null || init != null) && !Gpt2Config.named(config).withDropout(0).equals(cfg.withDropout(0))) {
-            throw new IllegalArgumentException("--config " + config + " differs from the model in " + (checkpoint != null ? checkpoint : init));
+        Path from = checkpoint != null ? checkpoint : init;
+        HfConfig cfg = from != null ? hf.readConfig(from) : hf.config(config != null ? config : family.defaultConfig());
+        if (config != null && from != null && !hf.withDropout(hf.config(config), 0f).equals(hf.withDropout(cfg, 0f))) {
+            throw new IllegalArgumentException("--config " + config + " differs from the model in " + from);
         }
         if (dropout != null && checkpoint == null) {
-            cfg = cfg.withDropout(dropout);
+            cfg = hf.withDropout(cfg, dropout);
         }
         Tokenizer tok = Tokenizers.load(tokenizer == null ? List.of() : tokenizer);
         if (tok.vocabSize() > cfg.vocabSize()) {
             throw new IllegalArgumentException("the " + tok.spec() + " tokenizer has " + tok.vocabSize() + " ids but the model's vocabulary only "
-                    + cfg.vocabSize() + "; use a model with a larger vocabulary (e.g. --config small) or a smaller tokenizer (--tokenizer byte)");
+                    + cfg.vocabSize() + "; use a model with a larger vocabulary (a larger --config) or a smaller tokenizer (--tokenizer byte)");
         }
         if (data != null && !java.nio.file.Files.isRegularFile(data)) {
             throw new IllegalArgumentException("--data " + data + ": no such file");
         }
         TokenData tokens = data == null ? TokenData.bundled(tok) : TokenData.fromFile(data, tok);
-        int seqLen = seq != null ? seq : Math.min(64, cfg.nPositions());
+        int seqLen = seq != null ? seq : Math.min(64, cfg.maxPositions());
         long warm = warmup != null ? warmup : steps / 10;
         TrainConfig tc = new TrainConfig(steps, batch, seqLen, lr, warm, minLrRatio, weightDecay, beta1, beta2, clip, seed, saveEvery, logEvery);
-
-        Path saveDir = save;
-        if (saveDir == null && checkpoint != null) {
-            saveDir = checkpoint.toAbsolutePath().getParent();
-        }
-        out.println(String.format(Locale.ROOT,
-                "gpt2 %s: %.2fM parameters (%d layers, %d wide, %d heads, vocab %d, %d positions, dropout %.2f)%s; tp=%d dp=%d%s",
-                config != null ? config : init != null ? "from " + init : checkpoint != null ? "from " + checkpoint : "tiny",
-                cfg.parameterCount() / 1e6, cfg.nLayer(), cfg.nEmbd(), cfg.nHead(), cfg.vocabSize(), cfg.nPositions(), cfg.residPdrop(),
-                init != null ? ", weights from " + init : "", tp, dp, tp * dp > 1 ? " (" + tp * dp + " in-JVM ranks)" : ""));
+        Path saveDir = save != null ? save : checkpoint == null ? null : checkpoint.toAbsolutePath().getParent();
+        out.println(String.format(Locale.ROOT, "%s %s (%s): %.2fM parameters%s; tp=%d dp=%d%s", family.name(),
+                config != null ? config : from != null ? "from " + from : family.defaultConfig(), family.description(),
+                parameterCount(hf, cfg) / 1e6, init != null ? ", weights from " + init : "", tp, dp,
+                tp * dp > 1 ? " (" + tp * dp + " in-JVM ranks)" : ""));
         out.println(String.format(Locale.ROOT,
                 "data: %,d tokens from %s (tokenizer %s); %d steps x %d sequences x %d tokens; lr %.2e, warmup %d, cosine to %.0f%%, "
                         + "weight decay %.3g, clip %.3g, seed %d%s",
                 tokens.size(), tokens.source(), tok.spec(), steps, batch, seqLen, lr, warm, minLrRatio * 100, weightDecay, clip, seed,
                 saveDir != null ? "; saving to " + saveDir : ""));
         boolean terminal = System.console() != null && System.console().isTerminal();
-        Gpt2Config modelConfig = cfg;
-        Path saveTo = saveDir;
+        HfConfig modelConfig = cfg;
         PrintStream log = out;
         if (tp * dp == 1) {
-            Gpt2Model gpt2 = new Gpt2Model(cfg, seed);
-            train(gpt2, null, tokens, tc, checkpoint, saveTo, out, terminal);
+            train(hf, hf.build(cfg, seed), null, tokens, tc, checkpoint, saveDir, log, terminal);
         } else {
             // threads of this JVM, or one rank per process when started by mpirun
             Communicators.launch(tp * dp, comm -> {
-                Gpt2Model gpt2;
+                Module m;
                 DistContext context;
                 try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
-                    gpt2 = new Gpt2Model(modelConfig, seed);
+                    m = hf.build(modelConfig, seed);
                     context = ctx.context();
                 }
-                ModelZoo.family("gpt2").rules().apply(gpt2);
-                train(gpt2, context, tokens, tc, checkpoint, saveTo, log, terminal);
+                family.rules().apply(m);
+                train(hf, m, context, tokens, tc, checkpoint, saveDir, log, terminal);
             });
         }
         if (saveDir != null) {
@@ -201,63 +193,24 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One GPT-2 rank's run (the only one when serial): weights from --init, then as every family. */
-    private void train(Gpt2Model gpt2, DistContext context, TokenData tokens, TrainConfig tc, Path checkpoint, Path saveDir,
+    /** The model's parameter count, from a lazily built copy (nothing allocated). */
+    private static long parameterCount(HfFamilyOps hf, HfConfig cfg) {
+        Module lazy = ThreadWorld.call(1, comm -> {
+            try (InitContext ignored = InitContext.open(ProcessGroup.of(1, 1), comm, "cpu")) {
+                return hf.build(cfg, 0L);
+            }
+        }).get(0);
+        return lazy.namedParameters().values().stream().mapToLong(p -> java.util.Arrays.stream(p.fullShape()).asLongStream()
+                .reduce(1, (x, y) -> x * y)).sum();
+    }
+
+    /** One rank's run (the only one when serial): weights from --init (this rank's shards), resume, train. */
+    private void train(HfFamilyOps hf, Module m, DistContext context, TokenData tokens, TrainConfig tc, Path checkpoint, Path saveDir,
                        PrintStream out, boolean terminal) throws java.io.IOException {
         if (init != null) {
-            Gpt2Checkpoint.loadWeights(gpt2, init.resolve(Gpt2Checkpoint.WEIGHTS));
+            hf.loadWeights(m, init);
         }
-        train(new Gpt2LanguageModel(gpt2), context, tokens, tc, checkpoint, saveDir, out, terminal);
-    }
-
-    /**
-     * Any other zoo family (OPT, Llama, BERT, T5): built from its named config, sharded by its rules, trained
-     * through its adapter (next-token, masked-LM or encoder-decoder loss on the token windows).
-     */
-    private int trainFamily(ModelZoo.Family family, PrintStream out) throws Exception {
-        if (init != null || dropout != null) {
-            throw new IllegalArgumentException("--init and --dropout work for gpt2 so far; for " + family.name()
-                    + " use --config " + family.configs() + " (and --resume)");
-        }
-        String cfg = config != null ? config : family.defaultConfig();
-        if (!family.configs().contains(cfg)) {
-            throw new IllegalArgumentException("--config " + cfg + ": " + family.name() + " has " + family.configs());
-        }
-        Path checkpoint = resume == null ? null : Trainer.resolveCheckpoint(resume);
-        Tokenizer tok = Tokenizers.load(tokenizer == null ? List.of() : tokenizer);
-        if (data != null && !java.nio.file.Files.isRegularFile(data)) {
-            throw new IllegalArgumentException("--data " + data + ": no such file");
-        }
-        TokenData tokens = data == null ? TokenData.bundled(tok) : TokenData.fromFile(data, tok);
-        int seqLen = seq != null ? seq : 64;
-        long warm = warmup != null ? warmup : steps / 10;
-        TrainConfig tc = new TrainConfig(steps, batch, seqLen, lr, warm, minLrRatio, weightDecay, beta1, beta2, clip, seed, saveEvery, logEvery);
-        Path saveDir = save != null ? save : checkpoint == null ? null : checkpoint.toAbsolutePath().getParent();
-        out.println(String.format(Locale.ROOT, "%s %s (%s); tp=%d dp=%d; data: %,d tokens from %s (tokenizer %s); %d steps x %d x %d%s",
-                family.name(), cfg, family.description(), tp, dp, tokens.size(), tokens.source(), tok.spec(), steps, batch, seqLen,
-                saveDir != null ? "; saving to " + saveDir : ""));
-        boolean terminal = System.console() != null && System.console().isTerminal();
-        PrintStream log = out;
-        if (tp * dp == 1) {
-            train(family.languageModel(family.build(cfg, seed)), null, tokens, tc, checkpoint, saveDir, log, terminal);
-        } else {
-            Communicators.launch(tp * dp, comm -> {
-                io.colo4j.tensor.nn.Module m;
-                DistContext context;
-                try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
-                    m = family.build(cfg, seed);
-                    context = ctx.context();
-                }
-                family.rules().apply(m);
-                train(family.languageModel(m), context, tokens, tc, checkpoint, saveDir, log, terminal);
-            });
-        }
-        return 0;
-    }
-
-    /** One rank's run (the only one when serial): resume, train. */
-    private void train(LanguageModel lm, DistContext context, TokenData tokens, TrainConfig tc, Path checkpoint, Path saveDir,
-                       PrintStream out, boolean terminal) throws java.io.IOException {
+        LanguageModel lm = hf.languageModel(m);
         Trainer trainer = new Trainer(lm, tokens, tc);
         if (context != null) {
             trainer.distributed(context, zero);

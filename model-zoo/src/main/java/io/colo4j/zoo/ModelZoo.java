@@ -1,23 +1,30 @@
 package io.colo4j.zoo;
 
-import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
-import io.colo4j.zoo.train.LanguageModel;
-
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.colo4j.rules.ShardingRules;
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.bert.BertCheckpoint;
 import io.colo4j.zoo.bert.BertConfig;
-import io.colo4j.zoo.bert.BertForMaskedLM;
+import io.colo4j.zoo.bert.BertLanguageModel;
+import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
-import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.hf.HfCheckpoint;
+import io.colo4j.zoo.hf.HfFamily;
+import io.colo4j.zoo.hf.HfFamilyOps;
+import io.colo4j.zoo.llama.LlamaCheckpoint;
 import io.colo4j.zoo.llama.LlamaConfig;
-import io.colo4j.zoo.llama.LlamaModel;
+import io.colo4j.zoo.opt.OptCheckpoint;
 import io.colo4j.zoo.opt.OptConfig;
-import io.colo4j.zoo.opt.OptModel;
+import io.colo4j.zoo.t5.T5Checkpoint;
 import io.colo4j.zoo.t5.T5Config;
-import io.colo4j.zoo.t5.T5ForConditionalGeneration;
+import io.colo4j.zoo.t5.T5LanguageModel;
+import io.colo4j.zoo.train.LanguageModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -80,9 +87,11 @@ public final class ModelZoo {
      * @param proxyBuilder  builds a config's proxy for sizing (fewer layers, small vocabulary)
      * @param rulesResource the classpath resource of its sharding rules
      * @param adapter       how {@code train} and {@code eval} drive a built model
+     * @param hf            its configs as values and its HF model folders (for {@code --init}, {@code --resume},
+     *                      {@code eval}); null for a family assembled only from the functions above
      */
     public record Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
-                         ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter) {
+                         ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf) {
         public Family {
             configs = List.copyOf(configs);
             if (!configs.contains(defaultConfig)) {
@@ -92,6 +101,28 @@ public final class ModelZoo {
             Objects.requireNonNull(proxyBuilder, "proxyBuilder");
             Objects.requireNonNull(rulesResource, "rulesResource");
             Objects.requireNonNull(adapter, "adapter");
+        }
+
+        /** A family without HF model folders, made of its functions alone. */
+        public Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
+                      ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter) {
+            this(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, null);
+        }
+
+        /** A zoo family: every function comes from its {@link HfFamily}; its default config is "tiny". */
+        static Family of(String name, String description, String rulesResource, HfFamily<?, ?> hf) {
+            return new Family(name, description, hf.named().names(), "tiny", (config, seed) -> hf.build(hf.config(config), seed),
+                    (config, shape, seed) -> hf.build(hf.proxy(hf.config(config), shape.maxLayersPerStack(), shape.vocabSize(),
+                            shape.positions()), seed),
+                    rulesResource, hf::languageModel, hf);
+        }
+
+        /** Its configs as values and its model folders; fails naming the family when it has none. */
+        public HfFamilyOps requireHf() {
+            if (hf == null) {
+                throw new IllegalStateException(name + " has no HF model folders");
+            }
+            return hf;
         }
 
         /** The built model as the trainer drives it. */
@@ -128,56 +159,23 @@ public final class ModelZoo {
     }
 
     private static final List<Family> FAMILIES = List.of(
-            new Family("gpt2", "HF GPT2LMHeadModel: Conv1D layers, fused qkv, LM head tied to wte", Gpt2Config.NAMES, "tiny",
-                    (config, seed) -> new Gpt2Model(Gpt2Config.named(config), seed),
-                    (config, shape, seed) -> {
-                        Gpt2Config c = Gpt2Config.named(config);
-                        return new Gpt2Model(c.withLayers(shape.layers(c.nLayer())).withVocabSize(shape.vocabSize())
-                                .withPositions(shape.positions()), seed);
-                    },
-                    "/io/colo4j/zoo/gpt2/gpt2.rules.json",
-                    model -> new Gpt2LanguageModel((Gpt2Model) model)),
-            new Family("opt", "HF OPTForCausalLM: torch Linear q/k/v/out_proj, ReLU fc1/fc2, learned positions (offset 2), LM head tied to embed_tokens",
-                    OptConfig.NAMES, "tiny",
-                    (config, seed) -> new OptModel(OptConfig.named(config), seed),
-                    (config, shape, seed) -> {
-                        OptConfig c = OptConfig.named(config);
-                        return new OptModel(c.withLayers(shape.layers(c.numHiddenLayers())).withVocabSize(shape.vocabSize())
-                                .withMaxPositions(shape.positions()), seed);
-                    },
-                    "/io/colo4j/zoo/opt/opt.rules.json",
-                    model -> new io.colo4j.zoo.opt.OptLanguageModel((OptModel) model)),
-            new Family("llama", "HF LlamaForCausalLM: RMSNorm, rotary embeddings, grouped-query attention, SwiGLU MLP, untied lm_head",
-                    LlamaConfig.NAMES, "tiny",
-                    (config, seed) -> new LlamaModel(LlamaConfig.named(config), seed),
-                    (config, shape, seed) -> {
-                        LlamaConfig c = LlamaConfig.named(config);
-                        return new LlamaModel(c.withLayers(shape.layers(c.numHiddenLayers())).withVocabSize(shape.vocabSize())
-                                .withMaxPositions(shape.positions()), seed);
-                    },
+            Family.of("gpt2", "HF GPT2LMHeadModel: Conv1D layers, fused qkv, LM head tied to wte", "/io/colo4j/zoo/gpt2/gpt2.rules.json",
+                    HfFamily.causal(Gpt2Config.NAMED, Gpt2Checkpoint.FORMAT, Gpt2Config.DROPOUTS, "n_layer")),
+            Family.of("opt", "HF OPTForCausalLM: torch Linear q/k/v/out_proj, ReLU fc1/fc2, learned positions (offset 2), LM head tied"
+                    + " to embed_tokens", "/io/colo4j/zoo/opt/opt.rules.json",
+                    HfFamily.causal(OptConfig.NAMED, OptCheckpoint.FORMAT, OptConfig.DROPOUTS, "num_hidden_layers")),
+            Family.of("llama", "HF LlamaForCausalLM: RMSNorm, rotary embeddings, grouped-query attention, SwiGLU MLP, untied lm_head",
                     "/io/colo4j/zoo/llama/llama.rules.json",
-                    model -> new io.colo4j.zoo.llama.LlamaLanguageModel((LlamaModel) model)),
-            new Family("bert", "HF BertForMaskedLM: post-LN encoder, separate query/key/value, MLM head tied to word_embeddings; masked-LM loss",
-                    BertConfig.NAMES, "tiny",
-                    (config, seed) -> new BertForMaskedLM(BertConfig.named(config), seed),
-                    (config, shape, seed) -> {
-                        BertConfig c = BertConfig.named(config);
-                        return new BertForMaskedLM(c.withLayers(shape.layers(c.numHiddenLayers())).withVocabSize(shape.vocabSize())
-                                .withMaxPositions(shape.positions()), seed);
-                    },
-                    "/io/colo4j/zoo/bert/bert.rules.json",
-                    model -> new io.colo4j.zoo.bert.BertLanguageModel((BertForMaskedLM) model)),
-            new Family("t5", "HF T5ForConditionalGeneration (v1.0) with FlagAI's fused cross-attention key_value; relative position"
+                    HfFamily.causal(LlamaConfig.NAMED, LlamaCheckpoint.FORMAT, List.of("attention_dropout"), "num_hidden_layers")),
+            Family.of("bert", "HF BertForMaskedLM: post-LN encoder, separate query/key/value, MLM head tied to word_embeddings;"
+                    + " masked-LM loss", "/io/colo4j/zoo/bert/bert.rules.json",
+                    new HfFamily<>(BertConfig.NAMED, BertCheckpoint.FORMAT, BertLanguageModel::new, BertConfig.DROPOUTS,
+                            List.of("num_hidden_layers"))),
+            Family.of("t5", "HF T5ForConditionalGeneration (v1.0) with FlagAI's fused cross-attention key_value; relative position"
                     + " bias, tied head; the encoder reads the first half of a window, the decoder predicts the rest",
-                    T5Config.NAMES, "tiny",
-                    (config, seed) -> new T5ForConditionalGeneration(T5Config.named(config), seed),
-                    (config, shape, seed) -> {
-                        T5Config c = T5Config.named(config);
-                        return new T5ForConditionalGeneration(c.withLayers(shape.layers(c.numLayers()), shape.layers(c.numDecoderLayers()))
-                                .withVocabSize(shape.vocabSize()).withPositions(shape.positions()), seed);
-                    },
                     "/io/colo4j/zoo/t5/t5.rules.json",
-                    model -> new io.colo4j.zoo.t5.T5LanguageModel((T5ForConditionalGeneration) model)));
+                    new HfFamily<>(T5Config.NAMED, T5Checkpoint.FORMAT, T5LanguageModel::new, T5Config.DROPOUTS,
+                            List.of("num_layers", "num_decoder_layers"))));
 
     private ModelZoo() {}
 
@@ -187,6 +185,17 @@ public final class ModelZoo {
 
     public static List<String> names() {
         return FAMILIES.stream().map(Family::name).toList();
+    }
+
+    /** The family whose model_type the HF model folder {@code dir}'s config.json names. */
+    public static Family familyOf(Path dir) throws IOException {
+        Path config = dir.resolve(HfCheckpoint.CONFIG);
+        if (!Files.isRegularFile(config)) {
+            throw new IOException(dir + ": not a model folder (no " + HfCheckpoint.CONFIG + ")");
+        }
+        String type = new ObjectMapper().readTree(config.toFile()).path("model_type").asText("");
+        return FAMILIES.stream().filter(f -> f.hf() != null && f.hf().modelType().equals(type)).findFirst()
+                .orElseThrow(() -> new IOException(config + ": model_type '" + type + "' is none of the zoo's " + names()));
     }
 
     /** The family called {@code name} (case-insensitive); fails listing the known names. */

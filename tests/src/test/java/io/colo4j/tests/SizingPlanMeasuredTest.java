@@ -9,9 +9,10 @@ import io.colo4j.tensor.colo.ColoParameter;
 import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
-import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
 import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.hf.HfLanguageModel;
 import io.colo4j.zoo.sizing.CommPerStep;
 import io.colo4j.zoo.sizing.SizingPlan;
 import io.colo4j.zoo.sizing.StepTrace;
@@ -82,7 +83,7 @@ class SizingPlanMeasuredTest {
         ModelZoo.Family gpt2 = ModelZoo.family("gpt2");
         ModelZoo.Family quadratic = new ModelZoo.Family("gpt2-quadratic", "GPT-2 tiny plus a seq x seq collective", List.of("tiny"),
                 "tiny", gpt2.builder(), gpt2.proxyBuilder(), gpt2.rulesResource(),
-                module -> new SeqSquaredCollective(new Gpt2LanguageModel((Gpt2Model) module)));
+                module -> new SeqSquaredCollective(new HfLanguageModel<>(Gpt2Checkpoint.FORMAT, (Gpt2Model) module)));
         SizingPlan plan = SizingPlan.of(new SizingPlan.Request(quadratic, "tiny", 2, 2, 0, 1, 64));
         CommPerStep comm = plan.communication();
         assertThat(comm.complete()).isFalse();

@@ -46,7 +46,7 @@ class T5ShardedCheckpointTest {
     @ValueSource(ints = {2, 4})
     void aSavedT5FolderLoadsIntoShardedRanks(int tp) throws Exception {
         T5ForConditionalGeneration serial = new T5ForConditionalGeneration(T5RulesEquivalenceTest.micro(), 21L);
-        T5Checkpoint.save(serial, dir.resolve("t5"));
+        T5Checkpoint.FORMAT.save(serial, dir.resolve("t5"));
         IntTensor window = Gpt2RulesEquivalenceTest.ids(37, 2, 10, 0);
         float want = ModelZoo.family("t5").languageModel(serial).loss(window, window, 2).item();
         for (float got : lossesOnRanks(tp, "t5", () -> new T5ForConditionalGeneration(T5RulesEquivalenceTest.micro(), 99L),
@@ -59,7 +59,7 @@ class T5ShardedCheckpointTest {
     @ValueSource(ints = {2, 4})
     void aSavedBertFolderLoadsIntoShardedRanks(int tp) throws Exception {
         BertForMaskedLM serial = new BertForMaskedLM(BertRulesEquivalenceTest.micro(), 21L);
-        BertCheckpoint.save(serial, dir.resolve("bert"));
+        BertCheckpoint.FORMAT.save(serial, dir.resolve("bert"));
         IntTensor window = Gpt2RulesEquivalenceTest.ids(37, 2, 10, 0);
         float want = ModelZoo.family("bert").languageModel(serial).loss(window, window, 2).item();
         for (float got : lossesOnRanks(tp, "bert", () -> new BertForMaskedLM(BertRulesEquivalenceTest.micro(), 99L),

@@ -1,20 +1,14 @@
 package io.colo4j.zoo.bert;
 
-import static io.colo4j.zoo.io.HfConfigFields.decimal;
-import static io.colo4j.zoo.io.HfConfigFields.floatField;
-import static io.colo4j.zoo.io.HfConfigFields.intField;
-
-import com.fasterxml.jackson.core.JacksonException;
-import io.colo4j.zoo.io.HfConfigFields;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.colo4j.zoo.io.AtomicFiles;
-import java.io.IOException;
-import java.nio.file.Path;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.node.IntNode;
+import io.colo4j.zoo.hf.HfConfig;
+import io.colo4j.zoo.hf.HfConfigFormat.Derived;
+import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
+import io.colo4j.zoo.hf.HfConfigFormat;
+import io.colo4j.zoo.hf.NamedConfigs;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 
 /**
  * BERT's hyper-parameters, named as in HF's BertConfig ({@code config.json}). Two fields are this
@@ -26,17 +20,47 @@ import java.util.Locale;
  * @param hiddenAct {@code gelu} (exact, erf), {@code gelu_new} / {@code gelu_pytorch_tanh} (tanh
  *                  approximation) or {@code relu}
  */
-public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int numAttentionHeads, int intermediateSize,
-                         String hiddenAct, float hiddenDropoutProb, float attentionProbsDropoutProb, int maxPositionEmbeddings,
-                         int typeVocabSize, float initializerRange, float layerNormEps, int padTokenId, int maskTokenId,
-                         boolean addPoolingLayer) {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-    /** The named configurations {@link #named} knows, smallest first. */
-    public static final List<String> NAMES = List.of("tiny", "base", "large");
-
+public record BertConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("hidden_size") int hiddenSize,
+                         @JsonProperty("num_hidden_layers") int numHiddenLayers,
+                         @JsonProperty("num_attention_heads") int numAttentionHeads,
+                         @JsonProperty("intermediate_size") int intermediateSize, @JsonProperty("hidden_act") String hiddenAct,
+                         @JsonProperty("hidden_dropout_prob") float hiddenDropoutProb,
+                         @JsonProperty("attention_probs_dropout_prob") float attentionProbsDropoutProb,
+                         @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
+                         @JsonProperty("type_vocab_size") int typeVocabSize, @JsonProperty("initializer_range") float initializerRange,
+                         @JsonProperty("layer_norm_eps") float layerNormEps, @JsonProperty("pad_token_id") int padTokenId,
+                         @JsonProperty("mask_token_id") int maskTokenId,
+                         @JsonProperty("add_pooling_layer") boolean addPoolingLayer) implements HfConfig {
     /** The activations {@code hidden_act} may name. */
     public static final List<String> ACTIVATIONS = List.of("gelu", "gelu_new", "gelu_pytorch_tanh", "relu");
+
+    /** The dropout probabilities {@code --dropout} sets. */
+    public static final List<String> DROPOUTS = List.of("hidden_dropout_prob", "attention_probs_dropout_prob");
+
+    public static final HfConfigFormat<BertConfig> FORMAT = new HfConfigFormat<>(BertConfig.class, "bert", "max_position_embeddings",
+            of(30522, 768, 12, 12, 3072, 512, 103),
+            List.of(new Derived("mask_token_id", (file, merged) -> {
+                int vocab = merged.get("vocab_size").asInt();
+                return IntNode.valueOf(vocab > 103 ? 103 : vocab - 1);
+            })),
+            List.of(Fixed.informative("architectures", List.of("BertForMaskedLM")),
+                    Fixed.written("position_embedding_type", "absolute"),
+                    Fixed.checked("is_decoder", false, "BERT as a decoder is not supported"),
+                    Fixed.checked("add_cross_attention", false, "BERT as a decoder is not supported"),
+                    Fixed.written("tie_word_embeddings", true)));
+
+    /** tiny, base or large (also bert-base-uncased, bert-large-uncased). */
+    public static final NamedConfigs<BertConfig> NAMED = NamedConfigs.<BertConfig>of("bert")
+            .add("tiny", tiny())
+            .add("base", base(), "bert-base-uncased")
+            .add("large", large(), "bert-large-uncased");
+
+    /** The names {@link #NAMED} knows, smallest first. */
+    public static final List<String> NAMES = NAMED.names();
+
+    public static BertConfig named(String name) {
+        return NAMED.get(name);
+    }
 
     public BertConfig {
         if (vocabSize < 1 || hiddenSize < 1 || numHiddenLayers < 0 || numAttentionHeads < 1 || intermediateSize < 1
@@ -91,53 +115,12 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
         return of(30522, 1024, 24, 16, 4096, 512, 103);
     }
 
-    /** tiny, base or large (also bert-base-uncased, bert-large-uncased). */
-    public static BertConfig named(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "tiny" -> tiny();
-            case "base", "bert-base-uncased" -> base();
-            case "large", "bert-large-uncased" -> large();
-            default -> throw new IllegalArgumentException("unknown bert config '" + name + "'; known: " + NAMES);
-        };
-    }
-
     public int headDim() {
         return hiddenSize / numAttentionHeads;
     }
 
     public BertConfig withDropout(float p) {
-        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, p, p,
-                maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId, maskTokenId, addPoolingLayer);
-    }
-
-    public BertConfig withHiddenAct(String act) {
-        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, act, hiddenDropoutProb,
-                attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
-                maskTokenId, addPoolingLayer);
-    }
-
-    public BertConfig withPooler(boolean pooler) {
-        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
-                attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
-                maskTokenId, pooler);
-    }
-
-    public BertConfig withInitializerRange(float std) {
-        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
-                attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, std, layerNormEps, padTokenId, maskTokenId,
-                addPoolingLayer);
-    }
-
-    public BertConfig withLayers(int n) {
-        return new BertConfig(vocabSize, hiddenSize, n, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
-                attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
-                maskTokenId, addPoolingLayer);
-    }
-
-    public BertConfig withMaxPositions(int n) {
-        return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
-                attentionProbsDropoutProb, n, typeVocabSize, initializerRange, layerNormEps, padTokenId, maskTokenId,
-                addPoolingLayer);
+        return FORMAT.withAll(this, DROPOUTS, p);
     }
 
     /**
@@ -145,9 +128,8 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
      * otherwise become its last id (a proxy's small vocabulary: which id masks changes no shape).
      */
     public BertConfig withVocabSize(int v) {
-        return new BertConfig(v, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
-                attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps,
-                Math.min(padTokenId, v - 1), Math.min(maskTokenId, v - 1), addPoolingLayer);
+        return FORMAT.with(this, Map.of("vocab_size", v, "pad_token_id", Math.min(padTokenId, v - 1),
+                "mask_token_id", Math.min(maskTokenId, v - 1)));
     }
 
     /** Parameters of the model (the tied MLM decoder counted once). */
@@ -161,77 +143,4 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
         return embeddings + numHiddenLayers * perLayer + pooler + head;
     }
 
-    // ---- HF config.json ----------------------------------------------------------------------
-
-    public static BertConfig read(Path configJson) throws IOException {
-        return HfConfigFields.read(configJson, BertConfig::fromJson);
-    }
-
-    public static BertConfig parse(String json) throws IOException {
-        return HfConfigFields.parse(json, "bert", BertConfig::fromJson);
-    }
-
-    static BertConfig fromJson(JsonNode root) {
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("config is not a JSON object");
-        }
-        String type = root.path("model_type").asText("bert");
-        if (!type.equals("bert")) {
-            throw new IllegalArgumentException("model_type is '" + type + "', not bert");
-        }
-        String positions = root.path("position_embedding_type").asText("absolute");
-        if (!positions.equals("absolute")) {
-            throw new IllegalArgumentException("position_embedding_type '" + positions + "' is not supported (only absolute)");
-        }
-        if (root.path("is_decoder").asBoolean(false) || root.path("add_cross_attention").asBoolean(false)) {
-            throw new IllegalArgumentException("BERT as a decoder (is_decoder, add_cross_attention) is not supported");
-        }
-        if (!root.path("tie_word_embeddings").asBoolean(true)) {
-            throw new IllegalArgumentException("tie_word_embeddings false is not supported: the MLM decoder is tied to word_embeddings");
-        }
-        int vocab = intField(root, "vocab_size", 30522);
-        return new BertConfig(vocab, intField(root, "hidden_size", 768), intField(root, "num_hidden_layers", 12),
-                intField(root, "num_attention_heads", 12), intField(root, "intermediate_size", 3072),
-                root.path("hidden_act").asText("gelu"), floatField(root, "hidden_dropout_prob", 0.1f),
-                floatField(root, "attention_probs_dropout_prob", 0.1f), intField(root, "max_position_embeddings", 512),
-                intField(root, "type_vocab_size", 2), floatField(root, "initializer_range", 0.02f),
-                floatField(root, "layer_norm_eps", 1e-12f), intField(root, "pad_token_id", 0),
-                intField(root, "mask_token_id", vocab > 103 ? 103 : vocab - 1), root.path("add_pooling_layer").asBoolean(true));
-    }
-
-    /** HF-style config.json content. */
-    public String toJson() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("model_type", "bert");
-        o.putArray("architectures").add("BertForMaskedLM");
-        o.put("vocab_size", vocabSize);
-        o.put("hidden_size", hiddenSize);
-        o.put("num_hidden_layers", numHiddenLayers);
-        o.put("num_attention_heads", numAttentionHeads);
-        o.put("intermediate_size", intermediateSize);
-        o.put("hidden_act", hiddenAct);
-        o.put("hidden_dropout_prob", decimal(hiddenDropoutProb));
-        o.put("attention_probs_dropout_prob", decimal(attentionProbsDropoutProb));
-        o.put("max_position_embeddings", maxPositionEmbeddings);
-        o.put("type_vocab_size", typeVocabSize);
-        o.put("initializer_range", decimal(initializerRange));
-        o.put("layer_norm_eps", decimal(layerNormEps));
-        o.put("pad_token_id", padTokenId);
-        o.put("mask_token_id", maskTokenId);
-        o.put("add_pooling_layer", addPoolingLayer);
-        o.put("position_embedding_type", "absolute");
-        o.put("tie_word_embeddings", true);
-        try {
-            return JSON.writeValueAsString(o) + "\n";
-        } catch (JacksonException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** The float's shortest decimal form as a double (1e-12f is written 1.0E-12). */
-
-    /** Writes config.json atomically. */
-    public void write(Path configJson) throws IOException {
-        AtomicFiles.writeString(configJson, toJson());
-    }
 }

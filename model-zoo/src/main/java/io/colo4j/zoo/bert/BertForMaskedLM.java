@@ -6,6 +6,7 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;
@@ -21,27 +22,15 @@ import io.colo4j.zoo.nn.Params;
  * padding row of the word table 0), biases 0, LayerNorm 1/0; each parameter is seeded from the model
  * seed and its dotted name. Dropout masks come from the seed, the step ({@link #setStep}) and the site.
  */
-public final class BertForMaskedLM extends Module {
-    private final BertConfig config;
-    private final long seed;
+public final class BertForMaskedLM extends HfModel<BertConfig> {
     private final BertModel bert;
     private final MlmHead cls;
-    private long step;
 
     /** A randomly initialised model. */
     public BertForMaskedLM(BertConfig config, long seed) {
-        this.config = config;
-        this.seed = seed;
+        super(config, seed);
         this.bert = registerModule("bert", new BertModel(config, "bert", seed));
         this.cls = registerModule("cls", new MlmHead(config, "cls", seed));
-    }
-
-    public BertConfig config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     public BertModel bert() {
@@ -50,15 +39,6 @@ public final class BertForMaskedLM extends Module {
 
     public MlmHead cls() {
         return cls;
-    }
-
-    /** Selects this step's dropout masks. */
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
     }
 
     /** The encoder's hidden states [B, T, hidden] (token types 0, no padding). */
@@ -83,12 +63,9 @@ public final class BertForMaskedLM extends Module {
     }
 
     /** Mean cross-entropy of the MLM logits against {@code labels} [B, T] (-100 = not masked, ignored). */
+    @Override
     public Tensor loss(IntTensor ids, IntTensor labels) {
         return F.crossEntropy(forward(ids), labels);
-    }
-
-    private long dropoutSeed() {
-        return Init.Random.seed(seed, "dropout/step/" + step);
     }
 
     /** HF BertOnlyMLMHead: {@code cls.predictions}. */

@@ -3,10 +3,7 @@ package io.colo4j.zoo.bert;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
-import io.colo4j.zoo.train.LanguageModel;
-import java.io.IOException;
-import java.nio.file.Path;
+import io.colo4j.zoo.hf.HfLanguageModel;
 
 /**
  * A {@link BertForMaskedLM} as the trainer sees it: the loss of a window is BERT's masked-LM loss on
@@ -14,30 +11,9 @@ import java.nio.file.Path;
  * rank, a resumed run and any checkpoint evaluated on the same data mask alike); the next-token
  * {@code targets} the trainer passes are not used. Checkpoints are HF model folders.
  */
-public final class BertLanguageModel implements LanguageModel {
-    private final BertForMaskedLM model;
-
+public final class BertLanguageModel extends HfLanguageModel<BertConfig, BertForMaskedLM> {
     public BertLanguageModel(BertForMaskedLM model) {
-        this.model = model;
-    }
-
-    public BertForMaskedLM model() {
-        return model;
-    }
-
-    @Override
-    public Module module() {
-        return model;
-    }
-
-    @Override
-    public int vocabSize() {
-        return model.config().vocabSize();
-    }
-
-    @Override
-    public int maxSequenceLength() {
-        return model.config().maxPositionEmbeddings();
+        super(BertCheckpoint.FORMAT, model);
     }
 
     /** The stream the masks are drawn from (with the step): fixed, not the model's init seed. */
@@ -45,33 +21,14 @@ public final class BertLanguageModel implements LanguageModel {
 
     /** The masking of {@code inputs} at {@code step}. */
     public BertMasking.Masked masking(IntTensor inputs, long step) {
-        return BertMasking.mask(inputs, Init.Random.seed(MASKING_SEED, "mlm/step/" + step), model.config().vocabSize(),
-                model.config().maskTokenId());
+        return BertMasking.mask(inputs, Init.Random.seed(MASKING_SEED, "mlm/step/" + step), model().config().vocabSize(),
+                model().config().maskTokenId());
     }
 
     @Override
     public Tensor loss(IntTensor inputs, IntTensor targets, long step) {
-        model.setStep(step);
+        model().setStep(step);
         BertMasking.Masked m = masking(inputs, step);
-        return model.loss(m.inputs(), m.labels());
-    }
-
-    @Override
-    public void save(Path dir) throws IOException {
-        BertCheckpoint.save(model, dir);
-    }
-
-    @Override
-    public void load(Path dir) throws IOException {
-        BertConfig saved = BertCheckpoint.readConfig(dir);
-        if (!saved.equals(model.config())) {
-            throw new IOException(dir + ": config " + saved + " differs from the model's " + model.config());
-        }
-        BertCheckpoint.loadWeights(model, dir.resolve(BertCheckpoint.WEIGHTS));
-    }
-
-    @Override
-    public String configJson() {
-        return model.config().toJson();
+        return model().loss(m.inputs(), m.labels());
     }
 }

@@ -1,9 +1,10 @@
 package io.colo4j.zoo.bert;
 
 import io.colo4j.ops.F;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 
@@ -41,9 +42,6 @@ public final class BertLayer extends Module {
         return output;
     }
 
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
 
     /** HF BertAttention: self-attention, then dense + dropout + LayerNorm(x + .). */
     public static final class Attention extends Module {
@@ -70,16 +68,14 @@ public final class BertLayer extends Module {
     }
 
     /** HF BertSelfAttention: separate query, key, value projections, softmax(q k^T / sqrt(hd) + mask) v. */
-    public static final class SelfAttention extends Module {
-        private final BertConfig config;
-        private final String path;
+    public static final class SelfAttention extends Layer<BertConfig> {
         private final Linear query;
         private final Linear key;
         private final Linear value;
 
         SelfAttention(BertConfig config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             int d = config.hiddenSize();
             float std = config.initializerRange();
             this.query = registerModule("query", new Linear(path + ".query", d, d, true, std, seed));
@@ -109,7 +105,7 @@ public final class BertLayer extends Module {
                 if (maskBias != null) {
                     scores = F.add(scores, maskBias);
                 }
-                Tensor probs = F.dropout(F.softmax(scores, -1), p, true, siteSeed(dropoutSeed, path + ".dropout"));
+                Tensor probs = F.dropout(F.softmax(scores, -1), p, true, DropoutSeeds.site(dropoutSeed, path + ".dropout"));
                 y = F.matmul(probs, v);
             } else {
                 y = F.attention(q, k, v, maskBias, false, Float.NaN);
@@ -155,21 +151,19 @@ public final class BertLayer extends Module {
     }
 
     /** HF BertSelfOutput / BertOutput: LayerNorm(residual + dropout(dense(x))). */
-    public static final class Output extends Module {
-        private final BertConfig config;
-        private final String path;
+    public static final class Output extends Layer<BertConfig> {
         private final Linear dense;
         private final LayerNorm layerNorm;
 
         Output(BertConfig config, String path, int in, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             this.dense = registerModule("dense", new Linear(path + ".dense", in, config.hiddenSize(), true, config.initializerRange(), seed));
             this.layerNorm = registerModule("LayerNorm", new LayerNorm(config.hiddenSize(), config.layerNormEps()));
         }
 
         public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
-            Tensor y = F.dropout(dense.forward(x), config.hiddenDropoutProb(), isTraining(), siteSeed(dropoutSeed, path + ".dropout"));
+            Tensor y = F.dropout(dense.forward(x), config.hiddenDropoutProb(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
             return layerNorm.forward(F.add(y, residual));
         }
 

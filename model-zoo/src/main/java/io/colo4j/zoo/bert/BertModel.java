@@ -6,7 +6,9 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;
@@ -95,17 +97,15 @@ public final class BertModel extends Module {
     }
 
     /** HF BertEmbeddings: word + position + token type, LayerNorm, dropout. */
-    public static final class Embeddings extends Module {
-        private final BertConfig config;
-        private final String path;
+    public static final class Embeddings extends Layer<BertConfig> {
         private final Embedding wordEmbeddings;
         private final Embedding positionEmbeddings;
         private final Embedding tokenTypeEmbeddings;
         private final LayerNorm layerNorm;
 
         Embeddings(BertConfig config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             int d = config.hiddenSize();
             float std = config.initializerRange();
             // HF zeroes the padding row of the word table at init
@@ -131,7 +131,7 @@ public final class BertModel extends Module {
             Tensor x = F.add(F.add(wordEmbeddings.forward(ids), tokenTypeEmbeddings.forward(types)),
                     positionEmbeddings.forward(IntTensor.of(positions, t)));
             x = layerNorm.forward(x);
-            return F.dropout(x, config.hiddenDropoutProb(), isTraining(), BertLayer.siteSeed(dropoutSeed, path + ".dropout"));
+            return F.dropout(x, config.hiddenDropoutProb(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         }
 
         public Embedding wordEmbeddings() {

@@ -6,6 +6,7 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.tensor.nn.WeightLayout;
+import io.colo4j.zoo.nn.Params;
 
 /** HF's Conv1D: y = x @ weight + bias with weight [in, out] (the transpose of torch Linear). */
 public final class Conv1D extends Module implements WeightLayout.Aware {
@@ -17,8 +18,8 @@ public final class Conv1D extends Module implements WeightLayout.Aware {
      *             weight's values are seeded from {@code seed} and {@code path + ".weight"}
      */
     public Conv1D(String path, int in, int out, float std, long seed) {
-        this.weight = registerParameter("weight", InitializedParameter.of(Gpt2Model.normal(seed, path + ".weight", std), in, out));
-        this.bias = registerParameter("bias", InitializedParameter.of(Init.zeros(), out));
+        this.weight = registerParameter("weight", Params.of(Params.normal(seed, path + ".weight", std), in, out));
+        this.bias = registerParameter("bias", Params.of(Init.zeros(), out));
     }
 
     public Tensor forward(Tensor x) {

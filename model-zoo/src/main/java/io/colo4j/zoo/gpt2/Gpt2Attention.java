@@ -2,19 +2,18 @@ package io.colo4j.zoo.gpt2;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import java.util.List;
 
 /** GPT-2 causal self-attention: fused qkv projection (c_attn), heads, output projection (c_proj). */
-public final class Gpt2Attention extends Module {
-    private final Gpt2Config config;
-    private final String path;
+public final class Gpt2Attention extends Layer<Gpt2Config> {
     private final Conv1D cAttn;
     private final Conv1D cProj;
 
     public Gpt2Attention(Gpt2Config config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.nEmbd();
         this.cAttn = registerModule("c_attn", new Conv1D(path + ".c_attn", d, 3 * d, config.initializerRange(), seed));
         this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", d, d, Gpt2Model.residualStd(config), seed));
@@ -40,13 +39,13 @@ public final class Gpt2Attention extends Module {
         Tensor v = parts.get(2).reshape(b, t, h, hd).transpose(1, 2);
         Tensor y;
         if (isTraining() && config.attnPdrop() > 0f) {
-            y = attentionWithDropout(q, k, v, t, hd, Gpt2Model.siteSeed(dropoutSeed, path + ".attn_dropout"));
+            y = attentionWithDropout(q, k, v, t, hd, DropoutSeeds.site(dropoutSeed, path + ".attn_dropout"));
         } else {
             y = F.causalAttention(q, k, v);
         }
         y = y.transpose(1, 2).reshape(b, t, d);
         y = cProj.forward(y);
-        return F.dropout(y, config.residPdrop(), isTraining(), Gpt2Model.siteSeed(dropoutSeed, path + ".resid_dropout"));
+        return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".resid_dropout"));
     }
 
     /** The unfused path HF takes when attention dropout is on: softmax(q k^T / sqrt(hd) + causal mask), dropout, @ v. */

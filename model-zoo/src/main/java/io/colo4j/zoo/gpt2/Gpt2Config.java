@@ -1,32 +1,54 @@
 package io.colo4j.zoo.gpt2;
 
-import static io.colo4j.zoo.io.HfConfigFields.decimal;
-import static io.colo4j.zoo.io.HfConfigFields.floatField;
-import static io.colo4j.zoo.io.HfConfigFields.intField;
-
-import com.fasterxml.jackson.core.JacksonException;
-import io.colo4j.zoo.io.HfConfigFields;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.colo4j.zoo.io.AtomicFiles;
-import java.io.IOException;
-import java.nio.file.Path;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.node.NullNode;
+import io.colo4j.zoo.hf.HfConfig;
+import io.colo4j.zoo.hf.HfConfigFormat.Derived;
+import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
+import io.colo4j.zoo.hf.HfConfigFormat;
+import io.colo4j.zoo.hf.NamedConfigs;
 import java.util.List;
-import java.util.Locale;
 
 /**
- * GPT-2's hyper-parameters, named as in HF's GPT2Config ({@code config.json}): vocab_size, n_positions,
- * n_embd, n_layer, n_head, layer_norm_epsilon, embd/attn/resid_pdrop, initializer_range. The MLP is
- * always 4 * n_embd wide and the activation is gelu_new (tanh), as in every published GPT-2.
+ * GPT-2's hyper-parameters, named as in HF's GPT2Config ({@code config.json}): vocab_size, n_positions
+ * (n_ctx in older files), n_embd, n_layer, n_head, layer_norm_epsilon, embd/attn/resid_pdrop,
+ * initializer_range. The MLP is always 4 * n_embd wide and the activation is gelu_new (tanh), as in
+ * every published GPT-2.
  */
-public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, float layerNormEpsilon,
-                         float embdPdrop, float attnPdrop, float residPdrop, float initializerRange) {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+public record Gpt2Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("n_positions") int nPositions,
+                         @JsonProperty("n_embd") int nEmbd, @JsonProperty("n_layer") int nLayer, @JsonProperty("n_head") int nHead,
+                         @JsonProperty("layer_norm_epsilon") float layerNormEpsilon, @JsonProperty("embd_pdrop") float embdPdrop,
+                         @JsonProperty("attn_pdrop") float attnPdrop, @JsonProperty("resid_pdrop") float residPdrop,
+                         @JsonProperty("initializer_range") float initializerRange) implements HfConfig {
+    /** The dropout probabilities {@code --dropout} sets. */
+    public static final List<String> DROPOUTS = List.of("embd_pdrop", "attn_pdrop", "resid_pdrop");
 
-    /** The named configurations {@link #named} knows. */
-    public static final List<String> NAMES = List.of("tiny", "mini", "small", "medium", "large", "xl");
+    public static final HfConfigFormat<Gpt2Config> FORMAT = new HfConfigFormat<>(Gpt2Config.class, "gpt2", "n_positions", of(50257, 1024, 768, 12, 12),
+            List.of(new Derived("n_positions", (file, merged) -> file.get("n_ctx"))),
+            List.of(Fixed.informative("architectures", List.of("GPT2LMHeadModel")),
+                    new Fixed("n_inner", NullNode.getInstance(),
+                            (v, c) -> v.asInt() == 4 * c.path("n_embd").asInt(), "only 4 * n_embd"),
+                    Fixed.written("activation_function", "gelu_new", "gelu_pytorch_tanh"),
+                    Fixed.checked("scale_attn_by_inverse_layer_idx", false, "non-default attention scaling"),
+                    Fixed.checked("scale_attn_weights", true, "non-default attention scaling"),
+                    Fixed.checked("reorder_and_upcast_attn", false, "non-default attention scaling"),
+                    Fixed.written("tie_word_embeddings", true)));
+
+    /** tiny, mini, small, medium, large or xl (also gpt2, gpt2-medium, gpt2-large, gpt2-xl). */
+    public static final NamedConfigs<Gpt2Config> NAMED = NamedConfigs.<Gpt2Config>of("gpt2")
+            .add("tiny", tiny())
+            .add("mini", of(256, 128, 128, 4, 4).withDropout(0f))
+            .add("small", small(), "gpt2")
+            .add("medium", of(50257, 1024, 1024, 24, 16), "gpt2-medium")
+            .add("large", of(50257, 1024, 1280, 36, 20), "gpt2-large")
+            .add("xl", of(50257, 1024, 1600, 48, 25), "gpt2-xl");
+
+    /** The names {@link #NAMED} knows, smallest first. */
+    public static final List<String> NAMES = NAMED.names();
+
+    public static Gpt2Config named(String name) {
+        return NAMED.get(name);
+    }
 
     public Gpt2Config {
         if (vocabSize < 1 || nPositions < 1 || nEmbd < 1 || nLayer < 0 || nHead < 1) {
@@ -56,42 +78,15 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
         return of(256, 64, 64, 2, 4).withDropout(0f);
     }
 
-    /** The main job's model: byte vocabulary, 4 layers, 128 wide, 4 heads, 128 positions (0.8M parameters). */
-    public static Gpt2Config mini() {
-        return of(256, 128, 128, 4, 4).withDropout(0f);
-    }
-
     /** HF {@code gpt2} (124M). */
     public static Gpt2Config small() {
         return of(50257, 1024, 768, 12, 12);
     }
 
-    /** HF {@code gpt2-medium} (355M). */
-    public static Gpt2Config medium() {
-        return of(50257, 1024, 1024, 24, 16);
-    }
-
-    /** HF {@code gpt2-large} (774M). */
-    public static Gpt2Config large() {
-        return of(50257, 1024, 1280, 36, 20);
-    }
-
-    /** HF {@code gpt2-xl} (1.5B). */
-    public static Gpt2Config xl() {
-        return of(50257, 1024, 1600, 48, 25);
-    }
-
-    /** tiny, small, medium, large or xl (also gpt2, gpt2-medium, gpt2-large, gpt2-xl). */
-    public static Gpt2Config named(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "tiny" -> tiny();
-            case "mini" -> mini();
-            case "small", "gpt2" -> small();
-            case "medium", "gpt2-medium" -> medium();
-            case "large", "gpt2-large" -> large();
-            case "xl", "gpt2-xl" -> xl();
-            default -> throw new IllegalArgumentException("unknown gpt2 config '" + name + "'; known: " + NAMES);
-        };
+    /** Written beside n_positions, as HF's older files have it. */
+    @JsonProperty("n_ctx")
+    public int nCtx() {
+        return nPositions;
     }
 
     public int headDim() {
@@ -107,15 +102,15 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
     }
 
     public Gpt2Config withVocabSize(int v) {
-        return new Gpt2Config(v, nPositions, nEmbd, nLayer, nHead, layerNormEpsilon, embdPdrop, attnPdrop, residPdrop, initializerRange);
+        return FORMAT.with(this, "vocab_size", v);
     }
 
     public Gpt2Config withPositions(int n) {
-        return new Gpt2Config(vocabSize, n, nEmbd, nLayer, nHead, layerNormEpsilon, embdPdrop, attnPdrop, residPdrop, initializerRange);
+        return FORMAT.with(this, "n_positions", n);
     }
 
     public Gpt2Config withLayers(int n) {
-        return new Gpt2Config(vocabSize, nPositions, nEmbd, n, nHead, layerNormEpsilon, embdPdrop, attnPdrop, residPdrop, initializerRange);
+        return FORMAT.with(this, "n_layer", n);
     }
 
     /** Parameters of the model (tied head counted once). */
@@ -123,80 +118,5 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
         long d = nEmbd;
         long perLayer = 2 * 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d);
         return (long) vocabSize * d + (long) nPositions * d + nLayer * perLayer + 2 * d;
-    }
-
-    // ---- HF config.json ----------------------------------------------------------------------
-
-    public static Gpt2Config read(Path configJson) throws IOException {
-        return HfConfigFields.read(configJson, Gpt2Config::fromJson);
-    }
-
-    public static Gpt2Config parse(String json) throws IOException {
-        return HfConfigFields.parse(json, "gpt2", Gpt2Config::fromJson);
-    }
-
-    static Gpt2Config fromJson(JsonNode root) {
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("config is not a JSON object");
-        }
-        String type = root.path("model_type").asText("gpt2");
-        if (!type.equals("gpt2")) {
-            throw new IllegalArgumentException("model_type is '" + type + "', not gpt2");
-        }
-        String act = root.path("activation_function").asText("gelu_new");
-        if (!act.equals("gelu_new") && !act.equals("gelu_pytorch_tanh")) {
-            throw new IllegalArgumentException("activation_function '" + act + "' is not supported (only gelu_new)");
-        }
-        int nEmbd = intField(root, "n_embd", 768);
-        JsonNode inner = root.get("n_inner");
-        if (inner != null && !inner.isNull() && inner.asInt() != 4 * nEmbd) {
-            throw new IllegalArgumentException("n_inner " + inner.asInt() + " is not supported (only 4 * n_embd)");
-        }
-        if (root.path("scale_attn_by_inverse_layer_idx").asBoolean(false) || !root.path("scale_attn_weights").asBoolean(true)
-                || root.path("reorder_and_upcast_attn").asBoolean(false)) {
-            throw new IllegalArgumentException("non-default attention scaling options are not supported");
-        }
-        if (!root.path("tie_word_embeddings").asBoolean(true)) {
-            throw new IllegalArgumentException("tie_word_embeddings false is not supported: the LM head is tied to wte");
-        }
-        int positions = root.has("n_positions") ? intField(root, "n_positions", 1024) : intField(root, "n_ctx", 1024);
-        return new Gpt2Config(intField(root, "vocab_size", 50257), positions, nEmbd,
-                intField(root, "n_layer", 12), intField(root, "n_head", 12),
-                floatField(root, "layer_norm_epsilon", 1e-5f), floatField(root, "embd_pdrop", 0.1f),
-                floatField(root, "attn_pdrop", 0.1f), floatField(root, "resid_pdrop", 0.1f),
-                floatField(root, "initializer_range", 0.02f));
-    }
-
-    /** HF-style config.json content. */
-    public String toJson() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("model_type", "gpt2");
-        o.putArray("architectures").add("GPT2LMHeadModel");
-        o.put("vocab_size", vocabSize);
-        o.put("n_positions", nPositions);
-        o.put("n_ctx", nPositions);
-        o.put("n_embd", nEmbd);
-        o.put("n_layer", nLayer);
-        o.put("n_head", nHead);
-        o.putNull("n_inner");
-        o.put("activation_function", "gelu_new");
-        o.put("layer_norm_epsilon", decimal(layerNormEpsilon));
-        o.put("embd_pdrop", decimal(embdPdrop));
-        o.put("attn_pdrop", decimal(attnPdrop));
-        o.put("resid_pdrop", decimal(residPdrop));
-        o.put("initializer_range", decimal(initializerRange));
-        o.put("tie_word_embeddings", true);
-        try {
-            return JSON.writeValueAsString(o) + "\n";
-        } catch (JacksonException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** The float's shortest decimal form as a double (1e-5f is written 1.0E-5, not 9.99999974737875E-6). */
-
-    /** Writes config.json atomically. */
-    public void write(Path configJson) throws IOException {
-        AtomicFiles.writeString(configJson, toJson());
     }
 }

@@ -2,18 +2,17 @@ package io.colo4j.zoo.gpt2;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 
 /** GPT-2's MLP: c_fc (nEmbd -> 4 nEmbd), gelu_new, c_proj (4 nEmbd -> nEmbd), residual dropout. */
-public final class Gpt2Mlp extends Module {
-    private final Gpt2Config config;
-    private final String path;
+public final class Gpt2Mlp extends Layer<Gpt2Config> {
     private final Conv1D cFc;
     private final Conv1D cProj;
 
     public Gpt2Mlp(Gpt2Config config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.nEmbd();
         this.cFc = registerModule("c_fc", new Conv1D(path + ".c_fc", d, config.nInner(), config.initializerRange(), seed));
         this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", config.nInner(), d, Gpt2Model.residualStd(config), seed));
@@ -21,7 +20,7 @@ public final class Gpt2Mlp extends Module {
 
     public Tensor forward(Tensor x, long dropoutSeed) {
         Tensor y = cProj.forward(F.gelu(cFc.forward(x)));
-        return F.dropout(y, config.residPdrop(), isTraining(), Gpt2Model.siteSeed(dropoutSeed, path + ".dropout"));
+        return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
     }
 
     public Conv1D cFc() {

@@ -2,9 +2,8 @@ package io.colo4j.zoo.gpt2;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.hf.HfModel;
 
 /**
  * HF's GPT2LMHeadModel as plain serial code: {@code transformer} (wte, wpe, h.N, ln_f) and an LM head
@@ -19,38 +18,17 @@ import io.colo4j.tensor.nn.Module;
  * <p>Dropout masks are seeded from the model's dropout seed, the current step and the site's name:
  * set the step with {@link #setStep} before each training forward for reproducible runs.
  */
-public final class Gpt2Model extends Module {
-    private final Gpt2Config config;
-    private final long seed;
+public final class Gpt2Model extends HfModel<Gpt2Config> {
     private final Gpt2Transformer transformer;
-    private long step;
 
     /** A randomly initialised model. */
     public Gpt2Model(Gpt2Config config, long seed) {
-        this.config = config;
-        this.seed = seed;
+        super(config, seed);
         this.transformer = registerModule("transformer", new Gpt2Transformer(config, "transformer", seed));
-    }
-
-    public Gpt2Config config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     public Gpt2Transformer transformer() {
         return transformer;
-    }
-
-    /** Selects this step's dropout masks. */
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
     }
 
     /** ids [B, T] -> logits [B, T, vocab]. */
@@ -60,20 +38,9 @@ public final class Gpt2Model extends Module {
     }
 
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
+    @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
         return F.crossEntropy(forward(ids), targets);
-    }
-
-    private long dropoutSeed() {
-        return Init.Random.seed(seed, "dropout/step/" + step);
-    }
-
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
-
-    static Init normal(long seed, String name, float std) {
-        return std == 0f ? Init.zeros() : Init.normal(Init.Random.seed(seed, name), 0f, std);
     }
 
     /** HF's special init of residual projections (c_proj): initializer_range / sqrt(2 n_layer). */

@@ -5,6 +5,9 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.LayerNorm;
 
 /** HF's GPT2Model (the {@code transformer} of GPT2LMHeadModel): embeddings, blocks, final LayerNorm. */
 public final class Gpt2Transformer extends Module {
@@ -40,7 +43,7 @@ public final class Gpt2Transformer extends Module {
             positions[i] = i;
         }
         Tensor x = F.add(wte.forward(ids), wpe.forward(IntTensor.of(positions, t)));
-        x = F.dropout(x, config.embdPdrop(), isTraining(), Gpt2Model.siteSeed(dropoutSeed, "transformer.drop"));
+        x = F.dropout(x, config.embdPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, "transformer.drop"));
         for (Gpt2Block block : h) {
             x = block.forward(x, dropoutSeed);
         }

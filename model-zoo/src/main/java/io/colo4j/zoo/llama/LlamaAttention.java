@@ -2,8 +2,9 @@ package io.colo4j.zoo.llama;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.nn.CausalAttention;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 
 /**
@@ -11,17 +12,15 @@ import io.colo4j.zoo.nn.Linear;
  * and k, grouped-query attention (each key/value head serves num_attention_heads / num_key_value_heads
  * consecutive query heads, HF's repeat_kv), causal softmax scaled by head_dim^-0.5, o_proj.
  */
-public final class LlamaAttention extends Module {
-    private final LlamaConfig config;
-    private final String path;
+public final class LlamaAttention extends Layer<LlamaConfig> {
     private final Linear qProj;
     private final Linear kProj;
     private final Linear vProj;
     private final Linear oProj;
 
     public LlamaAttention(LlamaConfig config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.hiddenSize();
         int hd = config.headDim();
         int q = config.numAttentionHeads() * hd;
@@ -57,24 +56,8 @@ public final class LlamaAttention extends Module {
             v = F.repeatInterleave(v, h / kvh, 1);
         }
         Tensor y = CausalAttention.apply(q, k, v, (float) (1.0 / Math.sqrt(hd)), config.attentionDropout(), isTraining(),
-                LlamaModel.siteSeed(dropoutSeed, path + ".attention_dropout"));
+                DropoutSeeds.site(dropoutSeed, path + ".attention_dropout"));
         y = y.transpose(1, 2).reshape(b, t, h * hd);
         return oProj.forward(y);
-    }
-
-    public Linear qProj() {
-        return qProj;
-    }
-
-    public Linear kProj() {
-        return kProj;
-    }
-
-    public Linear vProj() {
-        return vProj;
-    }
-
-    public Linear oProj() {
-        return oProj;
     }
 }

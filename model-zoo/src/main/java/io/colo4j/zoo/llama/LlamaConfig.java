@@ -1,21 +1,14 @@
 package io.colo4j.zoo.llama;
 
-import static io.colo4j.zoo.io.HfConfigFields.decimal;
-import static io.colo4j.zoo.io.HfConfigFields.doubleField;
-import static io.colo4j.zoo.io.HfConfigFields.floatField;
-import static io.colo4j.zoo.io.HfConfigFields.intField;
-
-import com.fasterxml.jackson.core.JacksonException;
-import io.colo4j.zoo.io.HfConfigFields;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.colo4j.zoo.io.AtomicFiles;
-import java.io.IOException;
-import java.nio.file.Path;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import io.colo4j.zoo.hf.HfConfig;
+import io.colo4j.zoo.hf.HfConfigFormat.Derived;
+import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
+import io.colo4j.zoo.hf.HfConfigFormat;
+import io.colo4j.zoo.hf.NamedConfigs;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Llama's hyper-parameters, named as in HF's LlamaConfig ({@code config.json}): vocab_size,
@@ -25,13 +18,47 @@ import java.util.Locale;
  * no projection has a bias, rotary embeddings are unscaled (rope_scaling null) and the LM head is not
  * tied, as in Llama 1, 2 and 3.
  */
-public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize, int intermediateSize, int numHiddenLayers,
-                          int numAttentionHeads, int numKeyValueHeads, int headDim, float rmsNormEps, double ropeTheta,
-                          float attentionDropout, float initializerRange) {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+public record LlamaConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
+                          @JsonProperty("hidden_size") int hiddenSize, @JsonProperty("intermediate_size") int intermediateSize,
+                          @JsonProperty("num_hidden_layers") int numHiddenLayers,
+                          @JsonProperty("num_attention_heads") int numAttentionHeads,
+                          @JsonProperty("num_key_value_heads") int numKeyValueHeads, @JsonProperty("head_dim") int headDim,
+                          @JsonProperty("rms_norm_eps") float rmsNormEps, @JsonProperty("rope_theta") double ropeTheta,
+                          @JsonProperty("attention_dropout") float attentionDropout,
+                          @JsonProperty("initializer_range") float initializerRange) implements HfConfig {
+    public static final HfConfigFormat<LlamaConfig> FORMAT = new HfConfigFormat<>(LlamaConfig.class, "llama", "max_position_embeddings",
+            of(32000, 2048, 4096, 11008, 32, 32, 32),
+            List.of(new Derived("num_key_value_heads", (file, merged) -> merged.get("num_attention_heads")),
+                    new Derived("head_dim", (file, merged) -> {
+                        int hidden = merged.get("hidden_size").asInt();
+                        int heads = merged.get("num_attention_heads").asInt();
+                        if (hidden % heads != 0) {
+                            throw new IllegalArgumentException("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
+                        }
+                        return IntNode.valueOf(hidden / heads);
+                    })),
+            List.of(Fixed.informative("architectures", List.of("LlamaForCausalLM")),
+                    Fixed.written("hidden_act", "silu"),
+                    new Fixed("rope_scaling", NullNode.getInstance(), (v, c) -> false, "only unscaled rotary embeddings"),
+                    Fixed.written("attention_bias", false),
+                    Fixed.written("mlp_bias", false),
+                    Fixed.written("tie_word_embeddings", false)));
 
-    /** The named configurations {@link #named} knows, smallest first. */
-    public static final List<String> NAMES = List.of("tiny", "llama-7b", "llama-2-7b", "llama-3-8b", "llama-2-13b", "llama-2-70b");
+    /** tiny, llama-7b, llama-2-7b, llama-3-8b, llama-2-13b, llama-2-70b (the published shapes; for coverage and planning). */
+    public static final NamedConfigs<LlamaConfig> NAMED = NamedConfigs.<LlamaConfig>of("llama")
+            .add("tiny", tiny())
+            .add("llama-7b", of(32000, 2048, 4096, 11008, 32, 32, 32))
+            .add("llama-2-7b", of(32000, 4096, 4096, 11008, 32, 32, 32).withRmsNormEps(1e-5f))
+            .add("llama-3-8b", of(128256, 8192, 4096, 14336, 32, 32, 8).withRmsNormEps(1e-5f).withRopeTheta(500000.0))
+            .add("llama-2-13b", of(32000, 4096, 5120, 13824, 40, 40, 40).withRmsNormEps(1e-5f))
+            .add("llama-2-70b", of(32000, 4096, 8192, 28672, 80, 64, 8).withRmsNormEps(1e-5f));
+
+    /** The names {@link #NAMED} knows, smallest first. */
+    public static final List<String> NAMES = NAMED.names();
+
+    public static LlamaConfig named(String name) {
+        return NAMED.get(name);
+    }
 
     public LlamaConfig {
         if (vocabSize < 1 || maxPositionEmbeddings < 1 || hiddenSize < 1 || intermediateSize < 1 || numHiddenLayers < 0
@@ -69,138 +96,16 @@ public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSi
         return of(256, 128, 64, 160, 2, 8, 4);
     }
 
-    /** tiny, llama-7b, llama-2-7b, llama-3-8b, llama-2-13b, llama-2-70b (the published shapes; for coverage and planning). */
-    public static LlamaConfig named(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "tiny" -> tiny();
-            case "llama-7b" -> of(32000, 2048, 4096, 11008, 32, 32, 32);
-            case "llama-2-7b" -> of(32000, 4096, 4096, 11008, 32, 32, 32).withRmsNormEps(1e-5f);
-            case "llama-2-13b" -> of(32000, 4096, 5120, 13824, 40, 40, 40).withRmsNormEps(1e-5f);
-            case "llama-2-70b" -> of(32000, 4096, 8192, 28672, 80, 64, 8).withRmsNormEps(1e-5f);
-            case "llama-3-8b" -> of(128256, 8192, 4096, 14336, 32, 32, 8).withRmsNormEps(1e-5f).withRopeTheta(500000.0);
-            default -> throw new IllegalArgumentException("unknown llama config '" + name + "'; known: " + NAMES);
-        };
-    }
-
     /** Query heads per key/value head. */
     public int groups() {
         return numAttentionHeads / numKeyValueHeads;
     }
 
     public LlamaConfig withRmsNormEps(float eps) {
-        return new LlamaConfig(vocabSize, maxPositionEmbeddings, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-                numKeyValueHeads, headDim, eps, ropeTheta, attentionDropout, initializerRange);
+        return FORMAT.with(this, "rms_norm_eps", eps);
     }
 
     public LlamaConfig withRopeTheta(double theta) {
-        return new LlamaConfig(vocabSize, maxPositionEmbeddings, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-                numKeyValueHeads, headDim, rmsNormEps, theta, attentionDropout, initializerRange);
-    }
-
-    public LlamaConfig withVocabSize(int v) {
-        return new LlamaConfig(v, maxPositionEmbeddings, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, attentionDropout, initializerRange);
-    }
-
-    public LlamaConfig withLayers(int n) {
-        return new LlamaConfig(vocabSize, maxPositionEmbeddings, hiddenSize, intermediateSize, n, numAttentionHeads,
-                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, attentionDropout, initializerRange);
-    }
-
-    public LlamaConfig withMaxPositions(int n) {
-        return new LlamaConfig(vocabSize, n, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, attentionDropout, initializerRange);
-    }
-
-    public LlamaConfig withAttentionDropout(float p) {
-        return new LlamaConfig(vocabSize, maxPositionEmbeddings, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, p, initializerRange);
-    }
-
-    // ---- HF config.json ----------------------------------------------------------------------
-
-    public static LlamaConfig read(Path configJson) throws IOException {
-        return HfConfigFields.read(configJson, LlamaConfig::fromJson);
-    }
-
-    public static LlamaConfig parse(String json) throws IOException {
-        return HfConfigFields.parse(json, "llama", LlamaConfig::fromJson);
-    }
-
-    static LlamaConfig fromJson(JsonNode root) {
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("config is not a JSON object");
-        }
-        String type = root.path("model_type").asText("llama");
-        if (!type.equals("llama")) {
-            throw new IllegalArgumentException("model_type is '" + type + "', not llama");
-        }
-        String act = root.path("hidden_act").asText("silu");
-        if (!act.equals("silu")) {
-            throw new IllegalArgumentException("hidden_act '" + act + "' is not supported (only silu)");
-        }
-        JsonNode scaling = root.get("rope_scaling");
-        if (scaling != null && !scaling.isNull()) {
-            throw new IllegalArgumentException("rope_scaling " + scaling + " is not supported (only unscaled rotary embeddings)");
-        }
-        if (root.path("attention_bias").asBoolean(false) || root.path("mlp_bias").asBoolean(false)) {
-            throw new IllegalArgumentException("attention_bias / mlp_bias true is not supported (Llama's projections have no bias)");
-        }
-        if (root.path("tie_word_embeddings").asBoolean(false)) {
-            throw new IllegalArgumentException("tie_word_embeddings true is not supported: the LM head is a separate lm_head");
-        }
-        int hidden = intField(root, "hidden_size", 4096);
-        int heads = intField(root, "num_attention_heads", 32);
-        int kvHeads = intField(root, "num_key_value_heads", heads);
-        int headDim;
-        JsonNode hd = root.get("head_dim");
-        if (hd != null && !hd.isNull()) {
-            headDim = intField(root, "head_dim", 0);
-        } else {
-            if (hidden % heads != 0) {
-                throw new IllegalArgumentException("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads);
-            }
-            headDim = hidden / heads;
-        }
-        return new LlamaConfig(intField(root, "vocab_size", 32000), intField(root, "max_position_embeddings", 2048), hidden,
-                intField(root, "intermediate_size", 11008), intField(root, "num_hidden_layers", 32), heads, kvHeads, headDim,
-                floatField(root, "rms_norm_eps", 1e-6f), doubleField(root, "rope_theta", 10000.0),
-                floatField(root, "attention_dropout", 0f), floatField(root, "initializer_range", 0.02f));
-    }
-
-    /** HF-style config.json content. */
-    public String toJson() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("model_type", "llama");
-        o.putArray("architectures").add("LlamaForCausalLM");
-        o.put("vocab_size", vocabSize);
-        o.put("max_position_embeddings", maxPositionEmbeddings);
-        o.put("hidden_size", hiddenSize);
-        o.put("intermediate_size", intermediateSize);
-        o.put("num_hidden_layers", numHiddenLayers);
-        o.put("num_attention_heads", numAttentionHeads);
-        o.put("num_key_value_heads", numKeyValueHeads);
-        o.put("head_dim", headDim);
-        o.put("hidden_act", "silu");
-        o.put("rms_norm_eps", decimal(rmsNormEps));
-        o.put("rope_theta", ropeTheta);
-        o.putNull("rope_scaling");
-        o.put("attention_bias", false);
-        o.put("mlp_bias", false);
-        o.put("attention_dropout", decimal(attentionDropout));
-        o.put("initializer_range", decimal(initializerRange));
-        o.put("tie_word_embeddings", false);
-        try {
-            return JSON.writeValueAsString(o) + "\n";
-        } catch (JacksonException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** The float's shortest decimal form as a double (1e-6f is written 1.0E-6, not 9.999999974752427E-7). */
-
-    /** Writes config.json atomically. */
-    public void write(Path configJson) throws IOException {
-        AtomicFiles.writeString(configJson, toJson());
+        return FORMAT.with(this, "rope_theta", theta);
     }
 }

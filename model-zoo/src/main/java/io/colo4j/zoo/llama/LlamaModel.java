@@ -2,10 +2,10 @@ package io.colo4j.zoo.llama;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.RmsNorm;
@@ -20,13 +20,10 @@ import io.colo4j.zoo.nn.RmsNorm;
  * dotted name. The only dropout is attention_dropout (0 in every published Llama); its masks are seeded
  * from the model seed, the step ({@link #setStep}) and the site's name.
  */
-public final class LlamaModel extends Module {
-    private final LlamaConfig config;
-    private final long seed;
+public final class LlamaModel extends HfModel<LlamaConfig> {
     private final Base model;
     private final Linear lmHead;
     private final LlamaRotaryEmbedding rotary;
-    private long step;
 
     /** HF's LlamaModel: the {@code model} member of LlamaForCausalLM. */
     public static final class Base extends Module {
@@ -80,20 +77,11 @@ public final class LlamaModel extends Module {
 
     /** A randomly initialised model. */
     public LlamaModel(LlamaConfig config, long seed) {
-        this.config = config;
-        this.seed = seed;
+        super(config, seed);
         this.model = registerModule("model", new Base(config, seed));
         this.lmHead = registerModule("lm_head", new Linear("lm_head", config.hiddenSize(), config.vocabSize(), false,
                 config.initializerRange(), seed));
         this.rotary = new LlamaRotaryEmbedding(config.headDim(), config.ropeTheta());
-    }
-
-    public LlamaConfig config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     /** HF's {@code model} (embed_tokens, layers, norm). */
@@ -105,26 +93,15 @@ public final class LlamaModel extends Module {
         return lmHead;
     }
 
-    /** Selects this step's dropout masks. */
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
-    }
-
     /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when lm_head is column-split). */
     public Tensor forward(IntTensor ids) {
-        return lmHead.forward(model.forward(ids, rotary, Init.Random.seed(seed, "dropout/step/" + step)));
+        return lmHead.forward(model.forward(ids, rotary, dropoutSeed()));
     }
 
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
+    @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
         return F.crossEntropy(forward(ids), targets);
     }
 
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
 }

@@ -2,8 +2,9 @@ package io.colo4j.zoo.opt;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.nn.CausalAttention;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 
 /**
@@ -11,9 +12,7 @@ import io.colo4j.zoo.nn.Linear;
  * biases unless enable_bias is false), q scaled by head_dim^-0.5 after its projection, causal softmax,
  * out_proj.
  */
-public final class OptAttention extends Module {
-    private final OptConfig config;
-    private final String path;
+public final class OptAttention extends Layer<OptConfig> {
     private final float scaling;
     private final Linear kProj;
     private final Linear vProj;
@@ -21,8 +20,8 @@ public final class OptAttention extends Module {
     private final Linear outProj;
 
     public OptAttention(OptConfig config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.hiddenSize();
         int hd = config.headDim();
         this.scaling = (float) Math.pow(hd, -0.5);
@@ -54,24 +53,8 @@ public final class OptAttention extends Module {
         Tensor k = kProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
         Tensor v = vProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
         Tensor y = CausalAttention.apply(q, k, v, 1f, config.attentionDropout(), isTraining(),
-                OptModel.siteSeed(dropoutSeed, path + ".attention_dropout"));
+                DropoutSeeds.site(dropoutSeed, path + ".attention_dropout"));
         y = y.transpose(1, 2).reshape(b, t, config.hiddenSize());
         return outProj.forward(y);
-    }
-
-    public Linear qProj() {
-        return qProj;
-    }
-
-    public Linear kProj() {
-        return kProj;
-    }
-
-    public Linear vProj() {
-        return vProj;
-    }
-
-    public Linear outProj() {
-        return outProj;
     }
 }

@@ -1,20 +1,12 @@
 package io.colo4j.zoo.opt;
 
-import static io.colo4j.zoo.io.HfConfigFields.decimal;
-import static io.colo4j.zoo.io.HfConfigFields.floatField;
-import static io.colo4j.zoo.io.HfConfigFields.intField;
-
-import com.fasterxml.jackson.core.JacksonException;
-import io.colo4j.zoo.io.HfConfigFields;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.colo4j.zoo.io.AtomicFiles;
-import java.io.IOException;
-import java.nio.file.Path;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.colo4j.zoo.hf.HfConfig;
+import io.colo4j.zoo.hf.HfConfigFormat.Derived;
+import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
+import io.colo4j.zoo.hf.HfConfigFormat;
+import io.colo4j.zoo.hf.NamedConfigs;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * OPT's hyper-parameters, named as in HF's OPTConfig ({@code config.json}): vocab_size,
@@ -25,21 +17,52 @@ import java.util.Locale;
  * is ReLU and LayerNorms are affine with eps 1e-5, as in every published OPT. activation_dropout is kept
  * for the round trip but, as in HF's OPTDecoderLayer, never applied (it is 0 in every published OPT).
  */
-public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
-                        int ffnDim, int wordEmbedProjDim, boolean doLayerNormBefore, boolean removeFinalLayerNorm,
-                        boolean enableBias, float dropout, float attentionDropout, float activationDropout, float initStd,
-                        int padTokenId) {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
+public record OptConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
+                        @JsonProperty("hidden_size") int hiddenSize, @JsonProperty("num_hidden_layers") int numHiddenLayers,
+                        @JsonProperty("num_attention_heads") int numAttentionHeads, @JsonProperty("ffn_dim") int ffnDim,
+                        @JsonProperty("word_embed_proj_dim") int wordEmbedProjDim,
+                        @JsonProperty("do_layer_norm_before") boolean doLayerNormBefore,
+                        @JsonProperty("_remove_final_layer_norm") boolean removeFinalLayerNorm,
+                        @JsonProperty("enable_bias") boolean enableBias, @JsonProperty("dropout") float dropout,
+                        @JsonProperty("attention_dropout") float attentionDropout,
+                        @JsonProperty("activation_dropout") float activationDropout, @JsonProperty("init_std") float initStd,
+                        @JsonProperty("pad_token_id") int padTokenId) implements HfConfig {
     /** OPT's learned positions start at this row: position p reads row p + 2 (fairseq's padding offset). */
     public static final int POSITION_OFFSET = 2;
 
     /** torch.nn.LayerNorm's default, which OPT uses everywhere. */
     public static final float LAYER_NORM_EPS = 1e-5f;
 
-    /** The named configurations {@link #named} knows, smallest first. */
-    public static final List<String> NAMES = List.of("tiny", "opt-125m", "opt-350m", "opt-1.3b", "opt-2.7b", "opt-6.7b",
-            "opt-13b", "opt-30b", "opt-66b");
+    /** The dropout probabilities {@code --dropout} sets. */
+    public static final List<String> DROPOUTS = List.of("dropout", "attention_dropout", "activation_dropout");
+
+    public static final HfConfigFormat<OptConfig> FORMAT = new HfConfigFormat<>(OptConfig.class, "opt", "max_position_embeddings",
+            new OptConfig(50272, 2048, 768, 12, 12, 3072, 768, true, false, true, 0.1f, 0f, 0f, 0.02f, 1),
+            List.of(new Derived("word_embed_proj_dim", (file, merged) -> merged.get("hidden_size"))),
+            List.of(Fixed.informative("architectures", List.of("OPTForCausalLM")),
+                    Fixed.written("layer_norm_elementwise_affine", true),
+                    Fixed.written("activation_function", "relu"),
+                    Fixed.informative("bos_token_id", 2),
+                    Fixed.informative("eos_token_id", 2),
+                    Fixed.written("tie_word_embeddings", true)));
+
+    /** tiny, opt-125m ... opt-66b (HF's facebook/opt-* sizes; also without the "opt-" prefix, or with "facebook/"). */
+    public static final NamedConfigs<OptConfig> NAMED = hubNamed(NamedConfigs.<OptConfig>of("opt").add("tiny", tiny()),
+            "opt-125m", of(50272, 2048, 768, 12, 12, 3072),
+            "opt-350m", of(50272, 2048, 1024, 24, 16, 4096).withPostLayerNorm(512),
+            "opt-1.3b", of(50272, 2048, 2048, 24, 32, 8192),
+            "opt-2.7b", of(50272, 2048, 2560, 32, 32, 10240),
+            "opt-6.7b", of(50272, 2048, 4096, 32, 32, 16384),
+            "opt-13b", of(50272, 2048, 5120, 40, 40, 20480),
+            "opt-30b", of(50272, 2048, 7168, 48, 56, 28672),
+            "opt-66b", of(50272, 2048, 9216, 64, 72, 36864));
+
+    /** The names {@link #NAMED} knows, smallest first. */
+    public static final List<String> NAMES = NAMED.names();
+
+    public static OptConfig named(String name) {
+        return NAMED.get(name);
+    }
 
     public OptConfig {
         if (vocabSize < 1 || maxPositionEmbeddings < 1 || hiddenSize < 1 || numHiddenLayers < 0 || numAttentionHeads < 1
@@ -63,6 +86,7 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
     }
 
     /** A pre-LN OPT with HF's defaults (dropout 0.1, attention/activation dropout 0, init 0.02, pad 1) and these sizes. */
+    /** HF's defaults (pre-LN, bias, dropout 0.1, init 0.02, pad 1) with the given sizes. */
     public static OptConfig of(int vocabSize, int maxPositions, int hidden, int layers, int heads, int ffn) {
         return new OptConfig(vocabSize, maxPositions, hidden, layers, heads, ffn, hidden, true, false, true, 0.1f, 0f, 0f,
                 0.02f, 1);
@@ -73,27 +97,13 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
         return of(256, 64, 64, 2, 4, 256).withDropout(0f);
     }
 
-    /** tiny, opt-125m ... opt-66b (HF's facebook/opt-* sizes; also without the "opt-" prefix, or with "facebook/"). */
-    public static OptConfig named(String name) {
-        String n = name.toLowerCase(Locale.ROOT);
-        if (n.startsWith("facebook/")) {
-            n = n.substring("facebook/".length());
+    /** Each hub name (opt-125m) also as 125m and facebook/opt-125m. */
+    private static NamedConfigs<OptConfig> hubNamed(NamedConfigs<OptConfig> named, Object... nameThenConfig) {
+        for (int i = 0; i < nameThenConfig.length; i += 2) {
+            String name = (String) nameThenConfig[i];
+            named.add(name, (OptConfig) nameThenConfig[i + 1], name.substring("opt-".length()), "facebook/" + name);
         }
-        if (!n.equals("tiny") && !n.startsWith("opt-")) {
-            n = "opt-" + n;
-        }
-        return switch (n) {
-            case "tiny" -> tiny();
-            case "opt-125m" -> of(50272, 2048, 768, 12, 12, 3072);
-            case "opt-350m" -> new OptConfig(50272, 2048, 1024, 24, 16, 4096, 512, false, false, true, 0.1f, 0f, 0f, 0.02f, 1);
-            case "opt-1.3b" -> of(50272, 2048, 2048, 24, 32, 8192);
-            case "opt-2.7b" -> of(50272, 2048, 2560, 32, 32, 10240);
-            case "opt-6.7b" -> of(50272, 2048, 4096, 32, 32, 16384);
-            case "opt-13b" -> of(50272, 2048, 5120, 40, 40, 20480);
-            case "opt-30b" -> of(50272, 2048, 7168, 48, 56, 28672);
-            case "opt-66b" -> of(50272, 2048, 9216, 64, 72, 36864);
-            default -> throw new IllegalArgumentException("unknown opt config '" + name + "'; known: " + NAMES);
-        };
+        return named;
     }
 
     public int headDim() {
@@ -116,26 +126,7 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
     }
 
     public OptConfig withDropout(float p) {
-        return new OptConfig(vocabSize, maxPositionEmbeddings, hiddenSize, numHiddenLayers, numAttentionHeads, ffnDim,
-                wordEmbedProjDim, doLayerNormBefore, removeFinalLayerNorm, enableBias, p, p, p, initStd, padTokenId);
-    }
-
-    public OptConfig withVocabSize(int v) {
-        return new OptConfig(v, maxPositionEmbeddings, hiddenSize, numHiddenLayers, numAttentionHeads, ffnDim,
-                wordEmbedProjDim, doLayerNormBefore, removeFinalLayerNorm, enableBias, dropout, attentionDropout,
-                activationDropout, initStd, padTokenId);
-    }
-
-    public OptConfig withLayers(int n) {
-        return new OptConfig(vocabSize, maxPositionEmbeddings, hiddenSize, n, numAttentionHeads, ffnDim,
-                wordEmbedProjDim, doLayerNormBefore, removeFinalLayerNorm, enableBias, dropout, attentionDropout,
-                activationDropout, initStd, padTokenId);
-    }
-
-    public OptConfig withMaxPositions(int n) {
-        return new OptConfig(vocabSize, n, hiddenSize, numHiddenLayers, numAttentionHeads, ffnDim,
-                wordEmbedProjDim, doLayerNormBefore, removeFinalLayerNorm, enableBias, dropout, attentionDropout,
-                activationDropout, initStd, padTokenId);
+        return FORMAT.withAll(this, DROPOUTS, p);
     }
 
     /** opt-350m's layout: post-LN (no final LayerNorm) and embeddings of {@code projDim} projected in and out. */
@@ -143,82 +134,5 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
         return new OptConfig(vocabSize, maxPositionEmbeddings, hiddenSize, numHiddenLayers, numAttentionHeads, ffnDim,
                 projDim, false, removeFinalLayerNorm, enableBias, dropout, attentionDropout, activationDropout, initStd,
                 padTokenId);
-    }
-
-    // ---- HF config.json ----------------------------------------------------------------------
-
-    public static OptConfig read(Path configJson) throws IOException {
-        return HfConfigFields.read(configJson, OptConfig::fromJson);
-    }
-
-    public static OptConfig parse(String json) throws IOException {
-        return HfConfigFields.parse(json, "opt", OptConfig::fromJson);
-    }
-
-    static OptConfig fromJson(JsonNode root) {
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("config is not a JSON object");
-        }
-        String type = root.path("model_type").asText("opt");
-        if (!type.equals("opt")) {
-            throw new IllegalArgumentException("model_type is '" + type + "', not opt");
-        }
-        String act = root.path("activation_function").asText("relu");
-        if (!act.equals("relu")) {
-            throw new IllegalArgumentException("activation_function '" + act + "' is not supported (only relu)");
-        }
-        if (!root.path("layer_norm_elementwise_affine").asBoolean(true)) {
-            throw new IllegalArgumentException("layer_norm_elementwise_affine false is not supported");
-        }
-        if (!root.path("tie_word_embeddings").asBoolean(true)) {
-            throw new IllegalArgumentException("tie_word_embeddings false is not supported: the LM head is tied to embed_tokens");
-        }
-        int hidden = intField(root, "hidden_size", 768);
-        return new OptConfig(intField(root, "vocab_size", 50272), intField(root, "max_position_embeddings", 2048), hidden,
-                intField(root, "num_hidden_layers", 12), intField(root, "num_attention_heads", 12),
-                intField(root, "ffn_dim", 3072), intField(root, "word_embed_proj_dim", hidden),
-                root.path("do_layer_norm_before").asBoolean(true), root.path("_remove_final_layer_norm").asBoolean(false),
-                root.path("enable_bias").asBoolean(true), floatField(root, "dropout", 0.1f),
-                floatField(root, "attention_dropout", 0f), floatField(root, "activation_dropout", 0f),
-                floatField(root, "init_std", 0.02f), intField(root, "pad_token_id", 1));
-    }
-
-    /** HF-style config.json content. */
-    public String toJson() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("model_type", "opt");
-        o.putArray("architectures").add("OPTForCausalLM");
-        o.put("vocab_size", vocabSize);
-        o.put("max_position_embeddings", maxPositionEmbeddings);
-        o.put("hidden_size", hiddenSize);
-        o.put("num_hidden_layers", numHiddenLayers);
-        o.put("num_attention_heads", numAttentionHeads);
-        o.put("ffn_dim", ffnDim);
-        o.put("word_embed_proj_dim", wordEmbedProjDim);
-        o.put("do_layer_norm_before", doLayerNormBefore);
-        o.put("_remove_final_layer_norm", removeFinalLayerNorm);
-        o.put("enable_bias", enableBias);
-        o.put("layer_norm_elementwise_affine", true);
-        o.put("activation_function", "relu");
-        o.put("dropout", decimal(dropout));
-        o.put("attention_dropout", decimal(attentionDropout));
-        o.put("activation_dropout", decimal(activationDropout));
-        o.put("init_std", decimal(initStd));
-        o.put("pad_token_id", padTokenId);
-        o.put("bos_token_id", 2);
-        o.put("eos_token_id", 2);
-        o.put("tie_word_embeddings", true);
-        try {
-            return JSON.writeValueAsString(o) + "\n";
-        } catch (JacksonException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** The float's shortest decimal form as a double (0.1f is written 0.1, not 0.10000000149011612). */
-
-    /** Writes config.json atomically. */
-    public void write(Path configJson) throws IOException {
-        AtomicFiles.writeString(configJson, toJson());
     }
 }

@@ -2,7 +2,8 @@ package io.colo4j.zoo.opt;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 
@@ -11,9 +12,7 @@ import io.colo4j.zoo.nn.Linear;
  * before each sub-layer (do_layer_norm_before, opt-125m and most sizes) or after the residual (opt-350m).
  * Dropout (config.dropout) follows out_proj and fc2, attention_dropout the attention probabilities.
  */
-public final class OptDecoderLayer extends Module {
-    private final OptConfig config;
-    private final String path;
+public final class OptDecoderLayer extends Layer<OptConfig> {
     private final OptAttention selfAttn;
     private final LayerNorm selfAttnLayerNorm;
     private final Linear fc1;
@@ -21,8 +20,8 @@ public final class OptDecoderLayer extends Module {
     private final LayerNorm finalLayerNorm;
 
     public OptDecoderLayer(OptConfig config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.hiddenSize();
         this.selfAttn = registerModule("self_attn", new OptAttention(config, path + ".self_attn", seed));
         this.selfAttnLayerNorm = registerModule("self_attn_layer_norm", new LayerNorm(d, OptConfig.LAYER_NORM_EPS));
@@ -35,14 +34,14 @@ public final class OptDecoderLayer extends Module {
         boolean pre = config.doLayerNormBefore();
         boolean training = isTraining();
         Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, dropoutSeed);
-        h = F.dropout(h, config.dropout(), training, OptModel.siteSeed(dropoutSeed, path + ".self_attn.dropout"));
+        h = F.dropout(h, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".self_attn.dropout"));
         h = F.add(x, h);
         if (!pre) {
             h = selfAttnLayerNorm.forward(h);
         }
         Tensor f = fc1.forward(pre ? finalLayerNorm.forward(h) : h);
         // as in HF's OPTDecoderLayer, activation_dropout is not applied between fc1 and fc2
-        f = F.dropout(fc2.forward(F.relu(f)), config.dropout(), training, OptModel.siteSeed(dropoutSeed, path + ".dropout"));
+        f = F.dropout(fc2.forward(F.relu(f)), config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         h = F.add(h, f);
         return pre ? h : finalLayerNorm.forward(h);
     }

@@ -2,9 +2,9 @@ package io.colo4j.zoo.opt;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.hf.HfModel;
 
 /**
  * HF's OPTForCausalLM as plain serial code: {@code model.decoder} (embed_tokens, embed_positions,
@@ -19,11 +19,8 @@ import io.colo4j.tensor.nn.Module;
  * <p>Dropout masks are seeded from the model seed, the current step and the site's name: set the step
  * with {@link #setStep} before each training forward for reproducible runs.
  */
-public final class OptModel extends Module {
-    private final OptConfig config;
-    private final long seed;
+public final class OptModel extends HfModel<OptConfig> {
     private final Base model;
-    private long step;
 
     /** HF's OPTModel: the {@code model} member of OPTForCausalLM, holding {@code decoder}. */
     public static final class Base extends Module {
@@ -40,44 +37,24 @@ public final class OptModel extends Module {
 
     /** A randomly initialised model. */
     public OptModel(OptConfig config, long seed) {
-        this.config = config;
-        this.seed = seed;
+        super(config, seed);
         this.model = registerModule("model", new Base(config, seed));
-    }
-
-    public OptConfig config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     public OptDecoder decoder() {
         return model.decoder();
     }
 
-    /** Selects this step's dropout masks. */
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
-    }
-
     /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when embed_tokens is). */
     public Tensor forward(IntTensor ids) {
-        Tensor hidden = model.decoder().forward(ids, Init.Random.seed(seed, "dropout/step/" + step));
+        Tensor hidden = model.decoder().forward(ids, dropoutSeed());
         return F.linear(hidden, model.decoder().embedTokens().weight(), null);
     }
 
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
+    @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
         return F.crossEntropy(forward(ids), targets);
     }
 
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
 }

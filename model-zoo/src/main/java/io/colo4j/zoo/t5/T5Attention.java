@@ -3,8 +3,9 @@ package io.colo4j.zoo.t5;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;
 
@@ -14,9 +15,7 @@ import io.colo4j.zoo.nn.Params;
  * {@link #positionBias} builds the [1, heads, Tq, Tk] bias every block of the stack adds to its scores
  * (bidirectional buckets in the encoder, causal ones in the decoder).
  */
-public final class T5Attention extends Module {
-    private final T5Config config;
-    private final String path;
+public final class T5Attention extends Layer<T5Config> {
     private final boolean bidirectional;
     private final Linear q;
     private final Linear k;
@@ -25,8 +24,8 @@ public final class T5Attention extends Module {
     private final Embedding relativeAttentionBias;
 
     public T5Attention(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         this.bidirectional = bidirectional;
         int d = config.dModel();
         int inner = config.innerDim();
@@ -58,7 +57,7 @@ public final class T5Attention extends Module {
         Tensor qh = heads(q.forward(x), b, t, config);
         Tensor kh = heads(k.forward(x), b, t, config);
         Tensor vh = heads(v.forward(x), b, t, config);
-        Tensor y = attend(qh, kh, vh, bias, causal, config, isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        Tensor y = attend(qh, kh, vh, bias, causal, config, isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         return o.forward(merge(y, b, t, config));
     }
 

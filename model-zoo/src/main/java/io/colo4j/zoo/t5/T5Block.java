@@ -1,10 +1,11 @@
 package io.colo4j.zoo.t5;
 
 import io.colo4j.ops.F;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.RmsNorm;
 
@@ -63,20 +64,15 @@ public final class T5Block extends Module {
         return feedForward;
     }
 
-    static long siteSeed(long dropoutSeed, String site) {
-        return Init.Random.seed(dropoutSeed, site);
-    }
 
     /** HF T5LayerSelfAttention: x + dropout(SelfAttention(layer_norm(x))). */
-    public static final class SelfAttentionLayer extends Module {
-        private final T5Config config;
-        private final String path;
+    public static final class SelfAttentionLayer extends Layer<T5Config> {
         private final T5Attention attention;
         private final RmsNorm layerNorm;
 
         SelfAttentionLayer(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             this.attention = registerModule("SelfAttention",
                     new T5Attention(config, path + ".SelfAttention", bidirectional, hasRelativeAttentionBias, seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
@@ -84,7 +80,7 @@ public final class T5Block extends Module {
 
         Tensor forward(Tensor x, Tensor bias, boolean causal, long dropoutSeed) {
             Tensor y = attention.forward(layerNorm.forward(x), bias, causal, dropoutSeed);
-            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), siteSeed(dropoutSeed, path + ".dropout")));
+            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout")));
         }
 
         public T5Attention attention() {
@@ -97,22 +93,20 @@ public final class T5Block extends Module {
     }
 
     /** HF T5LayerCrossAttention: x + dropout(EncDecAttention(layer_norm(x), encoder output)). */
-    public static final class CrossAttentionLayer extends Module {
-        private final T5Config config;
-        private final String path;
+    public static final class CrossAttentionLayer extends Layer<T5Config> {
         private final T5CrossAttention attention;
         private final RmsNorm layerNorm;
 
         CrossAttentionLayer(T5Config config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             this.attention = registerModule("EncDecAttention", new T5CrossAttention(config, path + ".EncDecAttention", seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
         }
 
         Tensor forward(Tensor x, Tensor encoded, Tensor bias, long dropoutSeed) {
             Tensor y = attention.forward(layerNorm.forward(x), encoded, bias, dropoutSeed);
-            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), siteSeed(dropoutSeed, path + ".dropout")));
+            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout")));
         }
 
         public T5CrossAttention attention() {
@@ -125,22 +119,20 @@ public final class T5Block extends Module {
     }
 
     /** HF T5LayerFF: x + dropout(DenseReluDense(layer_norm(x))). */
-    public static final class FeedForwardLayer extends Module {
-        private final T5Config config;
-        private final String path;
+    public static final class FeedForwardLayer extends Layer<T5Config> {
         private final DenseReluDense denseReluDense;
         private final RmsNorm layerNorm;
 
         FeedForwardLayer(T5Config config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             this.denseReluDense = registerModule("DenseReluDense", new DenseReluDense(config, path + ".DenseReluDense", seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
         }
 
         Tensor forward(Tensor x, long dropoutSeed) {
             Tensor y = denseReluDense.forward(layerNorm.forward(x), dropoutSeed);
-            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), siteSeed(dropoutSeed, path + ".dropout")));
+            return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout")));
         }
 
         public DenseReluDense denseReluDense() {
@@ -153,15 +145,13 @@ public final class T5Block extends Module {
     }
 
     /** HF T5DenseActDense with ReLU: wo(dropout(relu(wi(x)))), no biases. */
-    public static final class DenseReluDense extends Module {
-        private final T5Config config;
-        private final String path;
+    public static final class DenseReluDense extends Layer<T5Config> {
         private final Linear wi;
         private final Linear wo;
 
         DenseReluDense(T5Config config, String path, long seed) {
-            this.config = config;
-            this.path = path;
+
+            super(config, path);
             float f = config.initializerFactor();
             this.wi = registerModule("wi", new Linear(path + ".wi", config.dModel(), config.dFf(), false,
                     (float) (f / Math.sqrt(config.dModel())), seed));
@@ -170,7 +160,7 @@ public final class T5Block extends Module {
         }
 
         Tensor forward(Tensor x, long dropoutSeed) {
-            Tensor h = F.dropout(F.relu(wi.forward(x)), config.dropoutRate(), isTraining(), siteSeed(dropoutSeed, path + ".dropout"));
+            Tensor h = F.dropout(F.relu(wi.forward(x)), config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
             return wo.forward(h);
         }
 

@@ -1,20 +1,12 @@
 package io.colo4j.zoo.t5;
 
-import static io.colo4j.zoo.io.HfConfigFields.decimal;
-import static io.colo4j.zoo.io.HfConfigFields.floatField;
-import static io.colo4j.zoo.io.HfConfigFields.intField;
-
-import com.fasterxml.jackson.core.JacksonException;
-import io.colo4j.zoo.io.HfConfigFields;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.colo4j.zoo.io.AtomicFiles;
-import java.io.IOException;
-import java.nio.file.Path;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.colo4j.zoo.hf.HfConfig;
+import io.colo4j.zoo.hf.HfConfigFormat.Derived;
+import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
+import io.colo4j.zoo.hf.HfConfigFormat;
+import io.colo4j.zoo.hf.NamedConfigs;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The T5 encoder-decoder's hyper-parameters, named as in HF's T5Config ({@code config.json}): the
@@ -22,14 +14,37 @@ import java.util.Locale;
  * scaled by d_model^-0.5). {@code n_positions} only bounds the sequences the trainer feeds (T5's
  * positions are relative).
  */
-public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayers, int numDecoderLayers, int numHeads,
-                       int relativeAttentionNumBuckets, int relativeAttentionMaxDistance, float dropoutRate,
-                       float layerNormEpsilon, float initializerFactor, int nPositions, int padTokenId,
-                       int decoderStartTokenId) {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("d_model") int dModel, @JsonProperty("d_kv") int dKv,
+                       @JsonProperty("d_ff") int dFf, @JsonProperty("num_layers") int numLayers,
+                       @JsonProperty("num_decoder_layers") int numDecoderLayers, @JsonProperty("num_heads") int numHeads,
+                       @JsonProperty("relative_attention_num_buckets") int relativeAttentionNumBuckets,
+                       @JsonProperty("relative_attention_max_distance") int relativeAttentionMaxDistance,
+                       @JsonProperty("dropout_rate") float dropoutRate, @JsonProperty("layer_norm_epsilon") float layerNormEpsilon,
+                       @JsonProperty("initializer_factor") float initializerFactor, @JsonProperty("n_positions") int nPositions,
+                       @JsonProperty("pad_token_id") int padTokenId,
+                       @JsonProperty("decoder_start_token_id") int decoderStartTokenId) implements HfConfig {
+    /** The dropout probabilities {@code --dropout} sets. */
+    public static final List<String> DROPOUTS = List.of("dropout_rate");
 
-    /** The named configurations {@link #named} knows, smallest first. */
-    public static final List<String> NAMES = List.of("tiny", "small", "base");
+    public static final HfConfigFormat<T5Config> FORMAT = new HfConfigFormat<>(T5Config.class, "t5", "n_positions", small(),
+            List.of(new Derived("num_decoder_layers", (file, merged) -> merged.get("num_layers"))),
+            List.of(Fixed.informative("architectures", List.of("T5ForConditionalGeneration")),
+                    Fixed.written("feed_forward_proj", "relu"),
+                    Fixed.informative("is_encoder_decoder", true),
+                    Fixed.written("tie_word_embeddings", true)));
+
+    /** tiny, small or base (also t5-small, t5-base). */
+    public static final NamedConfigs<T5Config> NAMED = NamedConfigs.<T5Config>of("t5")
+            .add("tiny", tiny())
+            .add("small", small(), "t5-small")
+            .add("base", base(), "t5-base");
+
+    /** The names {@link #NAMED} knows, smallest first. */
+    public static final List<String> NAMES = NAMED.names();
+
+    public static T5Config named(String name) {
+        return NAMED.get(name);
+    }
 
     public T5Config {
         if (vocabSize < 1 || dModel < 1 || dKv < 1 || dFf < 1 || numLayers < 0 || numDecoderLayers < 0 || numHeads < 1
@@ -72,50 +87,13 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
         return of(32128, 768, 64, 3072, 12, 12);
     }
 
-    /** tiny, small or base (also t5-small, t5-base). */
-    public static T5Config named(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "tiny" -> tiny();
-            case "small", "t5-small" -> small();
-            case "base", "t5-base" -> base();
-            default -> throw new IllegalArgumentException("unknown t5 config '" + name + "'; known: " + NAMES);
-        };
-    }
-
     /** num_heads * d_kv: the width of the attention projections. */
     public int innerDim() {
         return numHeads * dKv;
     }
 
     public T5Config withDropout(float p) {
-        return new T5Config(vocabSize, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads, relativeAttentionNumBuckets,
-                relativeAttentionMaxDistance, p, layerNormEpsilon, initializerFactor, nPositions, padTokenId, decoderStartTokenId);
-    }
-
-    public T5Config withBuckets(int buckets, int maxDistance) {
-        return new T5Config(vocabSize, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads, buckets, maxDistance, dropoutRate,
-                layerNormEpsilon, initializerFactor, nPositions, padTokenId, decoderStartTokenId);
-    }
-
-    public T5Config withInitializerFactor(float factor) {
-        return new T5Config(vocabSize, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads, relativeAttentionNumBuckets,
-                relativeAttentionMaxDistance, dropoutRate, layerNormEpsilon, factor, nPositions, padTokenId, decoderStartTokenId);
-    }
-
-    public T5Config withLayers(int encoder, int decoder) {
-        return new T5Config(vocabSize, dModel, dKv, dFf, encoder, decoder, numHeads, relativeAttentionNumBuckets,
-                relativeAttentionMaxDistance, dropoutRate, layerNormEpsilon, initializerFactor, nPositions, padTokenId, decoderStartTokenId);
-    }
-
-    public T5Config withPositions(int n) {
-        return new T5Config(vocabSize, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads, relativeAttentionNumBuckets,
-                relativeAttentionMaxDistance, dropoutRate, layerNormEpsilon, initializerFactor, n, padTokenId, decoderStartTokenId);
-    }
-
-    /** Another vocabulary size; the pad and decoder-start ids must lie inside it. */
-    public T5Config withVocabSize(int v) {
-        return new T5Config(v, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads, relativeAttentionNumBuckets,
-                relativeAttentionMaxDistance, dropoutRate, layerNormEpsilon, initializerFactor, nPositions, padTokenId, decoderStartTokenId);
+        return FORMAT.with(this, "dropout_rate", p);
     }
 
     /** Parameters of the model (the tied LM head counted once). */
@@ -130,72 +108,4 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
         return (long) vocabSize * d + encoder + decoder;
     }
 
-    // ---- HF config.json ----------------------------------------------------------------------
-
-    public static T5Config read(Path configJson) throws IOException {
-        return HfConfigFields.read(configJson, T5Config::fromJson);
-    }
-
-    public static T5Config parse(String json) throws IOException {
-        return HfConfigFields.parse(json, "t5", T5Config::fromJson);
-    }
-
-    static T5Config fromJson(JsonNode root) {
-        if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("config is not a JSON object");
-        }
-        String type = root.path("model_type").asText("t5");
-        if (!type.equals("t5")) {
-            throw new IllegalArgumentException("model_type is '" + type + "', not t5");
-        }
-        String ff = root.path("feed_forward_proj").asText("relu");
-        if (!ff.equals("relu")) {
-            throw new IllegalArgumentException("feed_forward_proj '" + ff + "' is not supported (only relu, the original T5)");
-        }
-        if (!root.path("tie_word_embeddings").asBoolean(true)) {
-            throw new IllegalArgumentException("tie_word_embeddings false is not supported: the LM head is tied to shared");
-        }
-        int layers = intField(root, "num_layers", 6);
-        return new T5Config(intField(root, "vocab_size", 32128), intField(root, "d_model", 512), intField(root, "d_kv", 64),
-                intField(root, "d_ff", 2048), layers, intField(root, "num_decoder_layers", layers), intField(root, "num_heads", 8),
-                intField(root, "relative_attention_num_buckets", 32), intField(root, "relative_attention_max_distance", 128),
-                floatField(root, "dropout_rate", 0.1f), floatField(root, "layer_norm_epsilon", 1e-6f),
-                floatField(root, "initializer_factor", 1f), intField(root, "n_positions", 512), intField(root, "pad_token_id", 0),
-                intField(root, "decoder_start_token_id", 0));
-    }
-
-    /** HF-style config.json content. */
-    public String toJson() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("model_type", "t5");
-        o.putArray("architectures").add("T5ForConditionalGeneration");
-        o.put("vocab_size", vocabSize);
-        o.put("d_model", dModel);
-        o.put("d_kv", dKv);
-        o.put("d_ff", dFf);
-        o.put("num_layers", numLayers);
-        o.put("num_decoder_layers", numDecoderLayers);
-        o.put("num_heads", numHeads);
-        o.put("relative_attention_num_buckets", relativeAttentionNumBuckets);
-        o.put("relative_attention_max_distance", relativeAttentionMaxDistance);
-        o.put("dropout_rate", decimal(dropoutRate));
-        o.put("layer_norm_epsilon", decimal(layerNormEpsilon));
-        o.put("initializer_factor", decimal(initializerFactor));
-        o.put("feed_forward_proj", "relu");
-        o.put("n_positions", nPositions);
-        o.put("pad_token_id", padTokenId);
-        o.put("decoder_start_token_id", decoderStartTokenId);
-        o.put("is_encoder_decoder", true);
-        o.put("tie_word_embeddings", true);
-        try {
-            return JSON.writeValueAsString(o) + "\n";
-        } catch (JacksonException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Writes config.json atomically. */
-    public void write(Path configJson) throws IOException {
-        AtomicFiles.writeString(configJson, toJson());
-    }
 }

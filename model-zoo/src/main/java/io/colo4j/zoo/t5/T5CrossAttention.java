@@ -1,7 +1,8 @@
 package io.colo4j.zoo.t5;
 
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 import java.util.List;
 
@@ -12,16 +13,14 @@ import java.util.List;
  * {@code v.weight}; {@link T5Checkpoint} converts), and {@code o} projects back. Unscaled scores; the
  * bias is the encoder's padding mask (T5 has no position bias across the two sequences).
  */
-public final class T5CrossAttention extends Module {
-    private final T5Config config;
-    private final String path;
+public final class T5CrossAttention extends Layer<T5Config> {
     private final Linear q;
     private final Linear keyValue;
     private final Linear o;
 
     public T5CrossAttention(T5Config config, String path, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         int d = config.dModel();
         int inner = config.innerDim();
         float f = config.initializerFactor();
@@ -47,7 +46,7 @@ public final class T5CrossAttention extends Module {
         List<Tensor> kv = keyValue.forward(encoded).split(config.innerDim(), -1);
         Tensor kh = T5Attention.heads(kv.get(0), b, tk, config);
         Tensor vh = T5Attention.heads(kv.get(1), b, tk, config);
-        Tensor y = T5Attention.attend(qh, kh, vh, bias, false, config, isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        Tensor y = T5Attention.attend(qh, kh, vh, bias, false, config, isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         return o.forward(T5Attention.merge(y, b, tq, config));
     }
 

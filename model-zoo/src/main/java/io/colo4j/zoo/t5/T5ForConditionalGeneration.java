@@ -1,10 +1,9 @@
 package io.colo4j.zoo.t5;
 
 import io.colo4j.ops.F;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.Params;
 
@@ -20,29 +19,17 @@ import io.colo4j.zoo.nn.Params;
  * o Normal(0, f (heads d_kv)^-0.5), wo Normal(0, f d_ff^-0.5), norms 1; each parameter seeded from the
  * model seed and its dotted name. Dropout masks come from the seed, the step ({@link #setStep}) and the site.
  */
-public final class T5ForConditionalGeneration extends Module {
-    private final T5Config config;
-    private final long seed;
+public final class T5ForConditionalGeneration extends HfModel<T5Config> {
     private final Embedding shared;
     private final T5Stack encoder;
     private final T5Stack decoder;
-    private long step;
 
     public T5ForConditionalGeneration(T5Config config, long seed) {
-        this.config = config;
-        this.seed = seed;
-        this.shared = registerModule("shared", new Embedding(config.vocabSize(), config.dModel(),
-                Params.normal(seed, "shared.weight", config.initializerFactor())));
+        super(config, seed);
+        this.shared = registerModule("shared", new Embedding(config().vocabSize(), config().dModel(),
+                Params.normal(seed, "shared.weight", config().initializerFactor())));
         this.encoder = registerModule("encoder", new T5Stack(config, "encoder", false, seed));
         this.decoder = registerModule("decoder", new T5Stack(config, "decoder", true, seed));
-    }
-
-    public T5Config config() {
-        return config;
-    }
-
-    public long seed() {
-        return seed;
     }
 
     public Embedding shared() {
@@ -57,15 +44,6 @@ public final class T5ForConditionalGeneration extends Module {
         return decoder;
     }
 
-    /** Selects this step's dropout masks. */
-    public void setStep(long step) {
-        this.step = step;
-    }
-
-    public long step() {
-        return step;
-    }
-
     /** The encoder output [B, Te, d_model]; {@code mask} [B, Te] (1 = token, 0 = padding) or null. */
     public Tensor encode(IntTensor inputIds, IntTensor mask) {
         return encoder.forward(shared, inputIds, mask, null, null, dropoutSeed());
@@ -78,7 +56,7 @@ public final class T5ForConditionalGeneration extends Module {
 
     /** The tied LM head: (hidden * d_model^-0.5) shared^T, [B, Td, vocab]. */
     public Tensor lmHead(Tensor decoderHidden) {
-        return F.linear(F.scale(decoderHidden, (float) (1.0 / Math.sqrt(config.dModel()))), shared.weight(), null);
+        return F.linear(F.scale(decoderHidden, (float) (1.0 / Math.sqrt(config().dModel()))), shared.weight(), null);
     }
 
     /** Logits [B, Td, vocab] of the decoder inputs given the encoder inputs (no padding). */
@@ -94,6 +72,7 @@ public final class T5ForConditionalGeneration extends Module {
      * Mean cross-entropy of predicting {@code labels} [B, Td] (-100 = ignored) with teacher forcing: the
      * decoder reads the labels shifted right behind decoder_start_token_id, as HF does given labels.
      */
+    @Override
     public Tensor loss(IntTensor inputIds, IntTensor labels) {
         return loss(inputIds, null, labels);
     }
@@ -110,16 +89,13 @@ public final class T5ForConditionalGeneration extends Module {
         }
         int[] out = new int[labels.numel()];
         for (int r = 0; r < s[0]; r++) {
-            out[r * s[1]] = config.decoderStartTokenId();
+            out[r * s[1]] = config().decoderStartTokenId();
             for (int t = 1; t < s[1]; t++) {
                 int v = labels.get(r * s[1] + t - 1);
-                out[r * s[1] + t] = v == -100 ? config.padTokenId() : v;
+                out[r * s[1] + t] = v == -100 ? config().padTokenId() : v;
             }
         }
         return IntTensor.of(out, s);
     }
 
-    private long dropoutSeed() {
-        return Init.Random.seed(seed, "dropout/step/" + step);
-    }
 }

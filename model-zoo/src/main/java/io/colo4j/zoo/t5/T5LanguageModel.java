@@ -2,10 +2,7 @@ package io.colo4j.zoo.t5;
 
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
-import io.colo4j.zoo.train.LanguageModel;
-import java.io.IOException;
-import java.nio.file.Path;
+import io.colo4j.zoo.hf.HfLanguageModel;
 
 /**
  * A {@link T5ForConditionalGeneration} as the trainer sees it: a window of T tokens is split in two;
@@ -13,30 +10,9 @@ import java.nio.file.Path;
  * the labels shifted right behind decoder_start_token_id 0). The next-token {@code targets} the trainer
  * passes are not used. Checkpoints are HF model folders.
  */
-public final class T5LanguageModel implements LanguageModel {
-    private final T5ForConditionalGeneration model;
-
+public final class T5LanguageModel extends HfLanguageModel<T5Config, T5ForConditionalGeneration> {
     public T5LanguageModel(T5ForConditionalGeneration model) {
-        this.model = model;
-    }
-
-    public T5ForConditionalGeneration model() {
-        return model;
-    }
-
-    @Override
-    public Module module() {
-        return model;
-    }
-
-    @Override
-    public int vocabSize() {
-        return model.config().vocabSize();
-    }
-
-    @Override
-    public int maxSequenceLength() {
-        return model.config().nPositions();
+        super(T5Checkpoint.FORMAT, model);
     }
 
     /** The halves of odd windows differ by a token, so only even windows scale exactly (see {@link #split}). */
@@ -66,27 +42,8 @@ public final class T5LanguageModel implements LanguageModel {
 
     @Override
     public Tensor loss(IntTensor inputs, IntTensor targets, long step) {
-        model.setStep(step);
+        model().setStep(step);
         IntTensor[] parts = split(inputs);
-        return model.loss(parts[0], parts[1]);
-    }
-
-    @Override
-    public void save(Path dir) throws IOException {
-        T5Checkpoint.save(model, dir);
-    }
-
-    @Override
-    public void load(Path dir) throws IOException {
-        T5Config saved = T5Checkpoint.readConfig(dir);
-        if (!saved.equals(model.config())) {
-            throw new IOException(dir + ": config " + saved + " differs from the model's " + model.config());
-        }
-        T5Checkpoint.loadWeights(model, dir.resolve(T5Checkpoint.WEIGHTS));
-    }
-
-    @Override
-    public String configJson() {
-        return model.config().toJson();
+        return model().loss(parts[0], parts[1]);
     }
 }

@@ -3,9 +3,10 @@ package io.colo4j.zoo.t5;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.RmsNorm;
 import java.util.Arrays;
 
@@ -15,16 +16,14 @@ import java.util.Arrays;
  * not registered again here). Block 0's self-attention holds the relative position table; its bias is
  * computed once and added in every block.
  */
-public final class T5Stack extends Module {
-    private final T5Config config;
-    private final String path;
+public final class T5Stack extends Layer<T5Config> {
     private final boolean decoder;
     private final ModuleList<T5Block> block;
     private final RmsNorm finalLayerNorm;
 
     public T5Stack(T5Config config, String path, boolean decoder, long seed) {
-        this.config = config;
-        this.path = path;
+
+        super(config, path);
         this.decoder = decoder;
         this.block = registerModule("block", new ModuleList<>());
         int layers = decoder ? config.numDecoderLayers() : config.numLayers();
@@ -50,7 +49,7 @@ public final class T5Stack extends Module {
             throw new IllegalArgumentException("t5: the decoder needs the encoder output, the encoder takes none");
         }
         int t = s[1];
-        Tensor x = F.dropout(shared.forward(ids), config.dropoutRate(), isTraining(), T5Block.siteSeed(dropoutSeed, path + ".dropout"));
+        Tensor x = F.dropout(shared.forward(ids), config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         Tensor positionBias = null;
         if (block.size() > 0) {
             positionBias = block.get(0).selfAttention().attention().positionBias(t, t);
@@ -63,7 +62,7 @@ public final class T5Stack extends Module {
             x = b.forward(x, positionBias, encoded, crossBias, dropoutSeed);
         }
         x = finalLayerNorm.forward(x);
-        return F.dropout(x, config.dropoutRate(), isTraining(), T5Block.siteSeed(dropoutSeed, path + ".final_dropout"));
+        return F.dropout(x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".final_dropout"));
     }
 
     /** HF's extended attention mask [B, 1, 1, T]: 0 where attended, the most negative float where padded. */

@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.colo4j.tensor.Tensor;
+import io.colo4j.zoo.hf.HfCheckpoint;
+import io.colo4j.zoo.hf.ModelFolders;
 import io.colo4j.zoo.io.SafeTensorsException;
 import io.colo4j.zoo.io.SafeTensorsReader;
-import io.colo4j.zoo.io.SafeTensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,36 +20,22 @@ class BertCheckpointTest {
     @TempDir
     Path dir;
 
-    static void assertSameWeights(BertForMaskedLM a, BertForMaskedLM b) {
-        assertThat(b.namedParameters().keySet()).containsExactlyElementsOf(a.namedParameters().keySet());
-        a.namedParameters().forEach((name, p) ->
-                assertThat(b.namedParameters().get(name).toFloatArray()).as(name).containsExactly(p.toFloatArray()));
-    }
-
-    Path write(String name, BertConfig config, Map<String, Tensor> state) throws IOException {
-        Path d = dir.resolve(name);
-        Files.createDirectories(d);
-        SafeTensorsWriter.write(d.resolve(BertCheckpoint.WEIGHTS), state);
-        config.write(d.resolve(BertCheckpoint.CONFIG));
-        return d;
-    }
-
     @Test
     void savesHfNamesAndLoadsThemBack() throws IOException {
         BertForMaskedLM m = new BertForMaskedLM(BertModelTest.micro(), 21);
-        BertCheckpoint.save(m, dir.resolve("m"));
+        BertCheckpoint.FORMAT.save(m, dir.resolve("m"));
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("m/model.safetensors"))) {
             assertThat(r.names()).contains("bert.embeddings.word_embeddings.weight", "cls.predictions.bias",
                     "bert.encoder.layer.1.attention.self.value.bias").noneMatch(n -> n.contains("decoder"));
             assertThat(r.metadata()).containsEntry("format", "pt");
         }
         assertThat(Files.readString(dir.resolve("m/config.json"))).contains("\"model_type\" : \"bert\"").contains("BertForMaskedLM");
-        BertForMaskedLM back = BertCheckpoint.load(dir.resolve("m"));
-        assertSameWeights(m, back);
+        BertForMaskedLM back = BertCheckpoint.FORMAT.load(dir.resolve("m"));
+        ModelFolders.assertSameWeights(m, back);
         assertThat(back.config()).isEqualTo(m.config());
         BertLanguageModel lm = new BertLanguageModel(new BertForMaskedLM(BertModelTest.micro(), 99));
         lm.load(dir.resolve("m"));
-        assertSameWeights(m, lm.model());
+        ModelFolders.assertSameWeights(m, lm.model());
     }
 
     @Test
@@ -69,7 +56,7 @@ class BertCheckpointTest {
         state.put("embeddings.position_ids", Tensor.zeros(1, 16));
         state.put("cls.seq_relationship.weight", Tensor.zeros(2, 16));
         state.put("cls.seq_relationship.bias", Tensor.zeros(2));
-        assertSameWeights(m, BertCheckpoint.load(write("hub", m.config(), state)));
+        ModelFolders.assertSameWeights(m, BertCheckpoint.FORMAT.load(ModelFolders.write(dir.resolve("hub"), m.config(), state)));
     }
 
     @Test
@@ -80,7 +67,7 @@ class BertCheckpointTest {
         state.remove("bert.pooler.dense.bias");
         BertForMaskedLM target = new BertForMaskedLM(BertModelTest.micro(), 77);
         float[] pooler = target.bert().pooler().dense().weight().toFloatArray();
-        BertCheckpoint.loadWeights(target, write("no-pooler", m.config(), state).resolve(BertCheckpoint.WEIGHTS));
+        BertCheckpoint.FORMAT.loadWeights(target, ModelFolders.write(dir.resolve("no-pooler"), m.config(), state).resolve(HfCheckpoint.WEIGHTS));
         assertThat(target.bert().pooler().dense().weight().toFloatArray()).containsExactly(pooler);
         assertThat(target.cls().predictions().bias().toFloatArray()).containsExactly(m.cls().predictions().bias().toFloatArray());
     }
@@ -93,10 +80,10 @@ class BertCheckpointTest {
         state.put("bert.encoder.layer.0.intermediate.dense.weight", Tensor.zeros(16, 32));
         state.put("cls.predictions.decoder.weight", Tensor.zeros(10, 16));
         state.put("bert.extra.weight", Tensor.zeros(2));
-        Path d = write("bad", source.config(), state);
+        Path d = ModelFolders.write(dir.resolve("bad"), source.config(), state);
         BertForMaskedLM target = new BertForMaskedLM(BertModelTest.micro(), 99);
         float[] before = target.namedParameters().get("bert.embeddings.word_embeddings.weight").toFloatArray();
-        assertThatThrownBy(() -> BertCheckpoint.loadWeights(target, d.resolve(BertCheckpoint.WEIGHTS)))
+        assertThatThrownBy(() -> BertCheckpoint.FORMAT.loadWeights(target, d.resolve(HfCheckpoint.WEIGHTS)))
                 .isInstanceOf(SafeTensorsException.class)
                 .hasMessageContaining("model.safetensors")
                 .hasMessageContaining("missing tensors [bert.encoder.layer.1.output.LayerNorm.bias]")
@@ -109,9 +96,9 @@ class BertCheckpointTest {
     @Test
     void loadRefusesAnotherArchitecture() throws IOException {
         BertForMaskedLM m = new BertForMaskedLM(BertModelTest.micro(), 4);
-        BertCheckpoint.save(m, dir.resolve("m"));
-        BertLanguageModel other = new BertLanguageModel(new BertForMaskedLM(BertModelTest.micro().withHiddenAct("relu"), 4));
+        BertCheckpoint.FORMAT.save(m, dir.resolve("m"));
+        BertLanguageModel other = new BertLanguageModel(new BertForMaskedLM(BertConfig.FORMAT.with(BertModelTest.micro(), "hidden_act", "relu"), 4));
         assertThatThrownBy(() -> other.load(dir.resolve("m"))).hasMessageContaining("differs from the model's");
-        assertThatThrownBy(() -> BertCheckpoint.load(dir)).hasMessageContaining("not a BERT model folder");
+        assertThatThrownBy(() -> BertCheckpoint.FORMAT.load(dir)).hasMessageContaining("not a BERT model folder");
     }
 }

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.hf.TokenIds;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,14 +18,6 @@ class BertModelTest {
     /** 37 ids, 16 wide, 4 heads, 2 layers, intermediate 32, 16 positions, no dropout. */
     static BertConfig micro() {
         return BertConfig.of(37, 16, 2, 4, 32, 16, 36).withDropout(0f);
-    }
-
-    static IntTensor ids(int b, int t, int vocab, int shift) {
-        int[] v = new int[b * t];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (i * 7 + shift * 3 + 1) % vocab;
-        }
-        return IntTensor.of(v, b, t);
     }
 
     @Test
@@ -51,13 +44,13 @@ class BertModelTest {
         assertThat(params.get("cls.predictions.bias").shape()).containsExactly(37);
         long count = params.values().stream().mapToLong(Tensor::numel).sum();
         assertThat(count).isEqualTo(micro().parameterCount());
-        assertThat(new BertForMaskedLM(micro().withPooler(false), 1).namedParameters().keySet()).noneMatch(n -> n.startsWith("bert.pooler"));
+        assertThat(new BertForMaskedLM(BertConfig.FORMAT.with(micro(), "add_pooling_layer", false), 1).namedParameters().keySet()).noneMatch(n -> n.startsWith("bert.pooler"));
     }
 
     @Test
     void initialisationIsHfsAndDependsOnlyOnSeedAndName() {
         BertForMaskedLM a = new BertForMaskedLM(micro(), 5);
-        BertForMaskedLM b = new BertForMaskedLM(micro().withPooler(false), 5);
+        BertForMaskedLM b = new BertForMaskedLM(BertConfig.FORMAT.with(micro(), "add_pooling_layer", false), 5);
         assertThat(b.namedParameters().get("cls.predictions.transform.dense.weight").toFloatArray())
                 .containsExactly(a.namedParameters().get("cls.predictions.transform.dense.weight").toFloatArray());
         float[] word = a.namedParameters().get("bert.embeddings.word_embeddings.weight").toFloatArray();
@@ -96,7 +89,7 @@ class BertModelTest {
     @Test
     void logitsCoverTheVocabularyAndPaddingIsMaskedOut() {
         BertForMaskedLM m = new BertForMaskedLM(micro(), 2);
-        IntTensor a = ids(2, 6, 37, 0);
+        IntTensor a = TokenIds.ids(2, 6, 37, 0);
         int[] changed = a.data().clone();
         changed[6 + 5] = (changed[6 + 5] + 11) % 37; // row 1, last position
         IntTensor mask = IntTensor.of(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0}, 2, 6);
@@ -111,7 +104,7 @@ class BertModelTest {
         // token types matter
         IntTensor types = IntTensor.of(new int[] {0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0}, 2, 6);
         assertThat(m.forward(a, types, null).toFloatArray()).isNotEqualTo(m.forward(a).toFloatArray());
-        assertThatThrownBy(() -> m.forward(ids(1, 17, 37, 0))).hasMessageContaining("max_position_embeddings 16");
+        assertThatThrownBy(() -> m.forward(TokenIds.ids(1, 17, 37, 0))).hasMessageContaining("max_position_embeddings 16");
         Tensor pooled = m.bert().pool(m.hidden(a));
         assertThat(pooled.shape()).containsExactly(2, 16);
     }
@@ -195,21 +188,21 @@ class BertModelTest {
     void configJsonRoundTripsAndRefusesWhatTheModelIsNot() throws IOException {
         for (String name : BertConfig.NAMES) {
             BertConfig c = BertConfig.named(name);
-            assertThat(BertConfig.parse(c.toJson())).isEqualTo(c);
+            assertThat(BertConfig.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
         assertThat(BertConfig.named("bert-base-uncased").hiddenSize()).isEqualTo(768);
         assertThat(BertConfig.base().parameterCount()).isBetween(109_000_000L, 111_000_000L);
         // an HF bert-base-uncased config.json: no mask_token_id (103 is assumed), pooler present
-        BertConfig hub = BertConfig.parse("{\"architectures\": [\"BertForMaskedLM\"], \"attention_probs_dropout_prob\": 0.1,"
+        BertConfig hub = BertConfig.FORMAT.parse("{\"architectures\": [\"BertForMaskedLM\"], \"attention_probs_dropout_prob\": 0.1,"
                 + " \"hidden_act\": \"gelu\", \"hidden_dropout_prob\": 0.1, \"hidden_size\": 768, \"initializer_range\": 0.02,"
                 + " \"intermediate_size\": 3072, \"layer_norm_eps\": 1e-12, \"max_position_embeddings\": 512, \"model_type\": \"bert\","
                 + " \"num_attention_heads\": 12, \"num_hidden_layers\": 12, \"pad_token_id\": 0, \"type_vocab_size\": 2,"
                 + " \"vocab_size\": 30522, \"position_embedding_type\": \"absolute\", \"transformers_version\": \"4.6.0.dev0\"}");
         assertThat(hub).isEqualTo(BertConfig.base());
-        assertThatThrownBy(() -> BertConfig.parse("{\"model_type\": \"bert\", \"position_embedding_type\": \"relative_key\"}"))
+        assertThatThrownBy(() -> BertConfig.FORMAT.parse("{\"model_type\": \"bert\", \"position_embedding_type\": \"relative_key\"}"))
                 .hasMessageContaining("relative_key");
-        assertThatThrownBy(() -> BertConfig.parse("{\"model_type\": \"roberta\"}")).hasMessageContaining("not bert");
-        assertThatThrownBy(() -> BertConfig.parse("{\"hidden_act\": \"swish\"}")).hasMessageContaining("swish");
+        assertThatThrownBy(() -> BertConfig.FORMAT.parse("{\"model_type\": \"roberta\"}")).hasMessageContaining("not bert");
+        assertThatThrownBy(() -> BertConfig.FORMAT.parse("{\"hidden_act\": \"swish\"}")).hasMessageContaining("swish");
         assertThatThrownBy(() -> BertConfig.named("huge")).hasMessageContaining("[tiny, base, large]");
     }
 }

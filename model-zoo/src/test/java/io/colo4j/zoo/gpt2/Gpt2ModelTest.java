@@ -10,12 +10,13 @@ import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.nn.Params;
 import java.io.IOException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class Gpt2ModelTest {
-    static Gpt2Config micro() {
+public class Gpt2ModelTest {
+    public static Gpt2Config micro() {
         return new Gpt2Config(64, 16, 32, 2, 4, 1e-5f, 0f, 0f, 0f, 0.02f);
     }
 
@@ -43,7 +44,7 @@ class Gpt2ModelTest {
         assertThat(p.get("transformer.h.1.mlp.c_proj.weight").shape()).containsExactly(128, 32);
         assertThat(m.parameterCount()).isEqualTo(micro().parameterCount());
         assertThat(Gpt2Config.small().parameterCount()).isEqualTo(124_439_808L);
-        assertThat(Gpt2Config.xl().parameterCount()).isEqualTo(1_557_611_200L);
+        assertThat(Gpt2Config.named("xl").parameterCount()).isEqualTo(1_557_611_200L);
     }
 
     @Test
@@ -65,12 +66,12 @@ class Gpt2ModelTest {
 
     @Test
     void parallelInitGivesExactlyTheSerialValues() {
-        Init init = Gpt2Model.normal(42, "transformer.h.0.mlp.c_fc.weight", 0.02f);
-        Parameter p = InitializedParameter.of(init, 300, 500);
+        Init init = Params.normal(42, "transformer.h.0.mlp.c_fc.weight", 0.02f);
+        Parameter p = Params.of(init, 300, 500);
         assertThat(p.toFloatArray()).containsExactly(Tensor.init(init, 300, 500).toFloatArray());
         assertThat(p.init()).isSameAs(init);
         assertThat(p.requiresGrad()).isTrue();
-        assertThat(InitializedParameter.of(Init.ones(), 70_000).toFloatArray()).containsOnly(1f);
+        assertThat(Params.of(Init.ones(), 70_000).toFloatArray()).containsOnly(1f);
     }
 
     private static double std(Tensor t) {
@@ -151,18 +152,18 @@ class Gpt2ModelTest {
     void configJsonRoundTripsAndRejectsUnsupportedOptions() throws IOException {
         for (String name : Gpt2Config.NAMES) {
             Gpt2Config c = Gpt2Config.named(name);
-            assertThat(Gpt2Config.parse(c.toJson())).isEqualTo(c);
+            assertThat(Gpt2Config.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
-        assertThat(Gpt2Config.parse(Gpt2Config.tiny().toJson())).isEqualTo(Gpt2Config.tiny());
+        assertThat(Gpt2Config.FORMAT.parse(Gpt2Config.tiny().toJson())).isEqualTo(Gpt2Config.tiny());
         assertThat(Gpt2Config.small().nEmbd()).isEqualTo(768);
         assertThat(Gpt2Config.named("gpt2-medium").nLayer()).isEqualTo(24);
-        Gpt2Config hf = Gpt2Config.parse("{\"model_type\":\"gpt2\",\"vocab_size\":96,\"n_positions\":32,\"n_ctx\":32,\"n_embd\":32,"
+        Gpt2Config hf = Gpt2Config.FORMAT.parse("{\"model_type\":\"gpt2\",\"vocab_size\":96,\"n_positions\":32,\"n_ctx\":32,\"n_embd\":32,"
                 + "\"n_layer\":2,\"n_head\":4,\"layer_norm_epsilon\":1e-05,\"activation_function\":\"gelu_new\"}");
         assertThat(hf.vocabSize()).isEqualTo(96);
         assertThat(hf.residPdrop()).isEqualTo(0.1f);
-        assertThatThrownBy(() -> Gpt2Config.parse("{\"activation_function\":\"relu\"}")).hasMessageContaining("relu");
-        assertThatThrownBy(() -> Gpt2Config.parse("{\"model_type\":\"llama\"}")).hasMessageContaining("llama");
-        assertThatThrownBy(() -> Gpt2Config.parse("{\"n_embd\":30,\"n_head\":4}")).hasMessageContaining("divisible");
+        assertThatThrownBy(() -> Gpt2Config.FORMAT.parse("{\"activation_function\":\"relu\"}")).hasMessageContaining("relu");
+        assertThatThrownBy(() -> Gpt2Config.FORMAT.parse("{\"model_type\":\"llama\"}")).hasMessageContaining("llama");
+        assertThatThrownBy(() -> Gpt2Config.FORMAT.parse("{\"n_embd\":30,\"n_head\":4}")).hasMessageContaining("divisible");
         assertThatThrownBy(() -> Gpt2Config.named("huge")).hasMessageContaining("huge");
     }
 }

@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.colo4j.tensor.Tensor;
+import io.colo4j.zoo.hf.ModelFolders;
 import io.colo4j.zoo.io.SafeTensorsException;
 import io.colo4j.zoo.io.SafeTensorsReader;
-import io.colo4j.zoo.io.SafeTensorsWriter;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,21 +18,15 @@ class LlamaCheckpointTest {
     @TempDir
     Path dir;
 
-    static void assertSameWeights(LlamaModel a, LlamaModel b) {
-        assertThat(b.namedParameters().keySet()).containsExactlyElementsOf(a.namedParameters().keySet());
-        a.namedParameters().forEach((name, p) ->
-                assertThat(b.namedParameters().get(name).toFloatArray()).as(name).containsExactly(p.toFloatArray()));
-    }
-
     @Test
     void savesAndLoadsAnHfFolder() throws IOException {
         LlamaModel m = new LlamaModel(LlamaModelTest.micro().withRopeTheta(500000.0), 21);
-        LlamaCheckpoint.save(m, dir.resolve("m"));
+        LlamaCheckpoint.FORMAT.save(m, dir.resolve("m"));
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("m/model.safetensors"))) {
             assertThat(r.names()).contains("model.embed_tokens.weight", "model.layers.1.mlp.down_proj.weight", "lm_head.weight");
         }
-        assertSameWeights(m, LlamaCheckpoint.load(dir.resolve("m")));
-        assertThat(LlamaCheckpoint.readConfig(dir.resolve("m"))).isEqualTo(m.config());
+        ModelFolders.assertSameWeights(m, LlamaCheckpoint.FORMAT.load(dir.resolve("m")));
+        assertThat(LlamaCheckpoint.FORMAT.readConfig(dir.resolve("m"))).isEqualTo(m.config());
     }
 
     @Test
@@ -41,27 +34,19 @@ class LlamaCheckpointTest {
         LlamaModel m = new LlamaModel(LlamaModelTest.micro(), 4);
         Map<String, Tensor> state = new LinkedHashMap<>(m.stateDict());
         state.put("model.layers.0.self_attn.rotary_emb.inv_freq", Tensor.ones(2));
-        assertSameWeights(m, LlamaCheckpoint.load(write("buffers", m.config(), state)));
+        ModelFolders.assertSameWeights(m, LlamaCheckpoint.FORMAT.load(ModelFolders.write(dir.resolve("buffers"), m.config(), state)));
 
         state.remove("lm_head.weight");
         state.put("model.layers.0.self_attn.k_proj.weight", Tensor.zeros(16, 16));
         state.put("model.layers.0.self_attn.q_proj.bias", Tensor.zeros(16));
-        Path bad = write("bad", m.config(), state);
+        Path bad = ModelFolders.write(dir.resolve("bad"), m.config(), state);
         LlamaModel target = new LlamaModel(LlamaModelTest.micro(), 99);
         float[] before = target.lmHead().weight().toFloatArray();
-        assertThatThrownBy(() -> LlamaCheckpoint.loadWeights(target, bad.resolve("model.safetensors")))
+        assertThatThrownBy(() -> LlamaCheckpoint.FORMAT.loadWeights(target, bad.resolve("model.safetensors")))
                 .isInstanceOf(SafeTensorsException.class)
                 .hasMessageContaining("missing tensors [lm_head.weight] (a tied LM head")
                 .hasMessageContaining("unexpected tensors [model.layers.0.self_attn.q_proj.bias]")
                 .hasMessageContaining("'model.layers.0.self_attn.k_proj.weight' has shape [16, 16] but the model expects [8, 16]");
         assertThat(target.lmHead().weight().toFloatArray()).containsExactly(before);
-    }
-
-    private Path write(String name, LlamaConfig config, Map<String, Tensor> state) throws IOException {
-        Path d = dir.resolve(name);
-        Files.createDirectories(d);
-        SafeTensorsWriter.write(d.resolve("model.safetensors"), state);
-        config.write(d.resolve("config.json"));
-        return d;
     }
 }

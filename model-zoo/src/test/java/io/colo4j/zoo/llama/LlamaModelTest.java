@@ -10,9 +10,9 @@ import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class LlamaModelTest {
+public class LlamaModelTest {
     /** 2 layers, 16 wide, 4 heads of 4 sharing 2 key/value heads. */
-    static LlamaConfig micro() {
+    public static LlamaConfig micro() {
         return LlamaConfig.of(40, 32, 16, 24, 2, 4, 2);
     }
 
@@ -67,7 +67,7 @@ class LlamaModelTest {
     void configJsonRoundTripsAndNamedConfigsHaveTheirShapes() throws IOException {
         for (String name : LlamaConfig.NAMES) {
             LlamaConfig c = LlamaConfig.named(name);
-            assertThat(LlamaConfig.parse(c.toJson())).as(name).isEqualTo(c);
+            assertThat(LlamaConfig.FORMAT.parse(c.toJson())).as(name).isEqualTo(c);
         }
         LlamaConfig l7 = LlamaConfig.named("llama-7b");
         assertThat(List.of(l7.hiddenSize(), l7.intermediateSize(), l7.numHiddenLayers(), l7.numAttentionHeads(), l7.numKeyValueHeads(),
@@ -76,11 +76,11 @@ class LlamaModelTest {
         assertThat(l3.groups()).isEqualTo(4);
         assertThat(l3.ropeTheta()).isEqualTo(500000.0);
         assertThat(LlamaConfig.tiny().groups()).isEqualTo(2);
-        assertThat(LlamaConfig.parse("{\"model_type\": \"llama\", \"hidden_size\": 64, \"num_attention_heads\": 4,"
+        assertThat(LlamaConfig.FORMAT.parse("{\"model_type\": \"llama\", \"hidden_size\": 64, \"num_attention_heads\": 4,"
                 + " \"intermediate_size\": 128, \"vocab_size\": 50, \"num_hidden_layers\": 1}").numKeyValueHeads()).isEqualTo(4);
-        assertThatThrownBy(() -> LlamaConfig.parse("{\"model_type\": \"llama\", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2}}"))
+        assertThatThrownBy(() -> LlamaConfig.FORMAT.parse("{\"model_type\": \"llama\", \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2}}"))
                 .hasMessageContaining("rope_scaling");
-        assertThatThrownBy(() -> LlamaConfig.parse("{\"model_type\": \"llama\", \"tie_word_embeddings\": true}"))
+        assertThatThrownBy(() -> LlamaConfig.FORMAT.parse("{\"model_type\": \"llama\", \"tie_word_embeddings\": true}"))
                 .hasMessageContaining("tie_word_embeddings");
         assertThatThrownBy(() -> LlamaConfig.of(40, 32, 16, 24, 2, 4, 3)).hasMessageContaining("not a multiple of num_key_value_heads");
     }

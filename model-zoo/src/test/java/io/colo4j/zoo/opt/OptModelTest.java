@@ -9,8 +9,8 @@ import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class OptModelTest {
-    static OptConfig micro() {
+public class OptModelTest {
+    public static OptConfig micro() {
         return OptConfig.of(40, 16, 16, 2, 2, 32).withDropout(0f);
     }
 
@@ -75,7 +75,7 @@ class OptModelTest {
     void configJsonRoundTripsAndNamedConfigsHaveHfsSizes() throws IOException {
         for (String name : OptConfig.NAMES) {
             OptConfig c = OptConfig.named(name);
-            assertThat(OptConfig.parse(c.toJson())).as(name).isEqualTo(c);
+            assertThat(OptConfig.FORMAT.parse(c.toJson())).as(name).isEqualTo(c);
         }
         OptConfig c125 = OptConfig.named("facebook/opt-125m");
         assertThat(List.of(c125.hiddenSize(), c125.numHiddenLayers(), c125.numAttentionHeads(), c125.ffnDim(), c125.vocabSize()))
@@ -84,9 +84,9 @@ class OptModelTest {
         assertThat(c350.doLayerNormBefore()).isFalse();
         assertThat(c350.projects()).isTrue();
         assertThat(c350.hasFinalLayerNorm()).isFalse();
-        assertThatThrownBy(() -> OptConfig.parse("{\"model_type\": \"opt\", \"activation_function\": \"gelu\"}"))
+        assertThatThrownBy(() -> OptConfig.FORMAT.parse("{\"model_type\": \"opt\", \"activation_function\": \"gelu\"}"))
                 .hasMessageContaining("only relu");
-        assertThatThrownBy(() -> OptConfig.parse("{\"model_type\": \"gpt2\"}")).hasMessageContaining("not opt");
+        assertThatThrownBy(() -> OptConfig.FORMAT.parse("{\"model_type\": \"gpt2\"}")).hasMessageContaining("not opt");
         assertThatThrownBy(() -> OptConfig.named("opt-7b")).hasMessageContaining("known");
     }
 }

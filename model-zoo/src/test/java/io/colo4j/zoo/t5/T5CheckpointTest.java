@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.colo4j.tensor.Tensor;
+import io.colo4j.zoo.hf.HfCheckpoint;
+import io.colo4j.zoo.hf.ModelFolders;
 import io.colo4j.zoo.io.SafeTensorsException;
 import io.colo4j.zoo.io.SafeTensorsReader;
-import io.colo4j.zoo.io.SafeTensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,24 +22,10 @@ class T5CheckpointTest {
     @TempDir
     Path dir;
 
-    static void assertSameWeights(T5ForConditionalGeneration a, T5ForConditionalGeneration b) {
-        assertThat(b.namedParameters().keySet()).containsExactlyElementsOf(a.namedParameters().keySet());
-        a.namedParameters().forEach((name, p) ->
-                assertThat(b.namedParameters().get(name).toFloatArray()).as(name).containsExactly(p.toFloatArray()));
-    }
-
-    Path write(String name, T5Config config, Map<String, Tensor> state) throws IOException {
-        Path d = dir.resolve(name);
-        Files.createDirectories(d);
-        SafeTensorsWriter.write(d.resolve(T5Checkpoint.WEIGHTS), state);
-        config.write(d.resolve(T5Checkpoint.CONFIG));
-        return d;
-    }
-
     @Test
     void savesHfsSeparateCrossAttentionKAndVAndLoadsThemBack() throws IOException {
         T5ForConditionalGeneration m = new T5ForConditionalGeneration(T5ModelTest.micro(), 21);
-        T5Checkpoint.save(m, dir.resolve("m"));
+        T5Checkpoint.FORMAT.save(m, dir.resolve("m"));
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("m/model.safetensors"))) {
             assertThat(r.names()).contains("shared.weight", "decoder.block.1.layer.1.EncDecAttention.k.weight",
                     "decoder.block.1.layer.1.EncDecAttention.v.weight").noneMatch(n -> n.contains("key_value") || n.startsWith("lm_head"));
@@ -49,10 +36,10 @@ class T5CheckpointTest {
             assertThat(v).containsExactly(java.util.Arrays.copyOfRange(fused, k.length, fused.length));
         }
         assertThat(Files.readString(dir.resolve("m/config.json"))).contains("T5ForConditionalGeneration");
-        assertSameWeights(m, T5Checkpoint.load(dir.resolve("m")));
+        ModelFolders.assertSameWeights(m, T5Checkpoint.FORMAT.load(dir.resolve("m")));
         T5LanguageModel lm = new T5LanguageModel(new T5ForConditionalGeneration(T5ModelTest.micro(), 99));
         lm.load(dir.resolve("m"));
-        assertSameWeights(m, lm.model());
+        ModelFolders.assertSameWeights(m, lm.model());
     }
 
     @Test
@@ -62,13 +49,13 @@ class T5CheckpointTest {
         Tensor shared = state.remove("shared.weight");
         state.put("encoder.embed_tokens.weight", shared); // only a tied copy stands for shared
         state.put("lm_head.weight", shared);
-        assertSameWeights(m, T5Checkpoint.load(write("fused", m.config(), state)));
+        ModelFolders.assertSameWeights(m, T5Checkpoint.FORMAT.load(ModelFolders.write(dir.resolve("fused"), m.config(), state)));
     }
 
     @Test
     void mismatchesAreAllNamedBeforeAnyParameterIsTouched() throws IOException {
         T5ForConditionalGeneration source = new T5ForConditionalGeneration(T5ModelTest.micro(), 4);
-        T5Checkpoint.save(source, dir.resolve("src"));
+        T5Checkpoint.FORMAT.save(source, dir.resolve("src"));
         Map<String, Tensor> state;
         try (SafeTensorsReader r = SafeTensorsReader.open(dir.resolve("src/model.safetensors"))) {
             state = new LinkedHashMap<>(r.readAll());
@@ -77,10 +64,10 @@ class T5CheckpointTest {
         state.put("decoder.block.1.layer.1.EncDecAttention.k.weight", Tensor.zeros(8, 16));
         state.put("lm_head.weight", Tensor.zeros(37, 8));
         state.put("decoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight", Tensor.zeros(8, 4));
-        Path d = write("bad", source.config(), state);
+        Path d = ModelFolders.write(dir.resolve("bad"), source.config(), state);
         T5ForConditionalGeneration target = new T5ForConditionalGeneration(T5ModelTest.micro(), 99);
         float[] before = target.namedParameters().get("shared.weight").toFloatArray();
-        assertThatThrownBy(() -> T5Checkpoint.loadWeights(target, d.resolve(T5Checkpoint.WEIGHTS)))
+        assertThatThrownBy(() -> T5Checkpoint.FORMAT.loadWeights(target, d.resolve(HfCheckpoint.WEIGHTS)))
                 .isInstanceOf(SafeTensorsException.class)
                 .hasMessageContaining("missing tensors [decoder.block.0.layer.1.EncDecAttention.v.weight]")
                 .hasMessageContaining("unexpected tensors [decoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight]")

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.hf.TokenIds;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,14 +18,6 @@ class T5ModelTest {
     /** 37 ids, d_model 16, 4 heads of 4, d_ff 32, 2 + 2 layers, 8 buckets up to 16, no dropout. */
     static T5Config micro() {
         return new T5Config(37, 16, 4, 32, 2, 2, 4, 8, 16, 0f, 1e-6f, 1f, 32, 0, 0);
-    }
-
-    static IntTensor ids(int b, int t, int vocab, int shift) {
-        int[] v = new int[b * t];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (i * 7 + shift * 3 + 1) % vocab;
-        }
-        return IntTensor.of(v, b, t);
     }
 
     @Test
@@ -65,7 +58,7 @@ class T5ModelTest {
     @Test
     void initialisationFollowsHfsFactors() {
         T5Config c = T5Config.small();
-        T5ForConditionalGeneration m = new T5ForConditionalGeneration(micro().withInitializerFactor(1f), 3);
+        T5ForConditionalGeneration m = new T5ForConditionalGeneration(T5Config.FORMAT.with(micro(), "initializer_factor", 1f), 3);
         assertThat(rms(m.namedParameters().get("shared.weight"))).isCloseTo(1.0, within(0.1));
         assertThat(rms(m.namedParameters().get("encoder.block.0.layer.1.DenseReluDense.wo.weight"))).isCloseTo(1 / Math.sqrt(32), within(0.03));
         assertThat(rms(m.namedParameters().get("decoder.block.0.layer.0.SelfAttention.q.weight"))).isCloseTo(1 / Math.sqrt(16 * 4), within(0.03));
@@ -85,8 +78,8 @@ class T5ModelTest {
     @Test
     void theDecoderIsCausalAndTheEncoderMaskHidesPadding() {
         T5ForConditionalGeneration m = new T5ForConditionalGeneration(micro(), 2);
-        IntTensor enc = ids(2, 7, 37, 0);
-        IntTensor dec = ids(2, 5, 37, 1);
+        IntTensor enc = TokenIds.ids(2, 7, 37, 0);
+        IntTensor dec = TokenIds.ids(2, 5, 37, 1);
         Tensor base = m.forward(enc, dec);
         assertThat(base.shape()).containsExactly(2, 5, 37);
         int[] later = dec.data().clone();
@@ -142,18 +135,18 @@ class T5ModelTest {
     void configJsonRoundTripsAndRefusesWhatTheModelIsNot() throws IOException {
         for (String name : T5Config.NAMES) {
             T5Config c = T5Config.named(name);
-            assertThat(T5Config.parse(c.toJson())).isEqualTo(c);
+            assertThat(T5Config.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
         // HF's t5-small config.json
-        T5Config hub = T5Config.parse("{\"architectures\": [\"T5ForConditionalGeneration\"], \"d_ff\": 2048, \"d_kv\": 64,"
+        T5Config hub = T5Config.FORMAT.parse("{\"architectures\": [\"T5ForConditionalGeneration\"], \"d_ff\": 2048, \"d_kv\": 64,"
                 + " \"d_model\": 512, \"decoder_start_token_id\": 0, \"dropout_rate\": 0.1, \"eos_token_id\": 1,"
                 + " \"initializer_factor\": 1.0, \"is_encoder_decoder\": true, \"layer_norm_epsilon\": 1e-06, \"model_type\": \"t5\","
                 + " \"n_positions\": 512, \"num_heads\": 8, \"num_layers\": 6, \"output_past\": true, \"pad_token_id\": 0,"
                 + " \"relative_attention_num_buckets\": 32, \"vocab_size\": 32128}");
         assertThat(hub).isEqualTo(T5Config.small());
-        assertThatThrownBy(() -> T5Config.parse("{\"model_type\": \"t5\", \"feed_forward_proj\": \"gated-gelu\"}"))
+        assertThatThrownBy(() -> T5Config.FORMAT.parse("{\"model_type\": \"t5\", \"feed_forward_proj\": \"gated-gelu\"}"))
                 .hasMessageContaining("gated-gelu");
-        assertThatThrownBy(() -> T5Config.parse("{\"model_type\": \"t5\", \"tie_word_embeddings\": false}"))
+        assertThatThrownBy(() -> T5Config.FORMAT.parse("{\"model_type\": \"t5\", \"tie_word_embeddings\": false}"))
                 .hasMessageContaining("tie_word_embeddings");
         assertThatThrownBy(() -> T5Config.named("xxl")).hasMessageContaining("[tiny, small, base]");
     }

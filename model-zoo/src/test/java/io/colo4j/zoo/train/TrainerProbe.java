@@ -1,7 +1,8 @@
 package io.colo4j.zoo.train;
 
-import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
+import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.hf.HfLanguageModel;
 import io.colo4j.zoo.tokenizer.ByteTokenizer;
 import java.nio.file.Path;
 
@@ -15,7 +16,7 @@ public final class TrainerProbe {
     public static void main(String[] args) throws Exception {
         long steps = Long.parseLong(args[0]);
         TrainConfig cfg = TrainerTest.config(steps).withSaveEvery(args.length > 1 ? 3 : 0);
-        Trainer t = new Trainer(new Gpt2LanguageModel(new Gpt2Model(TrainerTest.MICRO, 5)),
+        Trainer t = new Trainer(new HfLanguageModel<>(Gpt2Checkpoint.FORMAT, new Gpt2Model(TrainerTest.MICRO, 5)),
                 TokenData.bundled(ByteTokenizer.INSTANCE), cfg);
         if (args.length > 1) {
             t.saveTo(Path.of(args[1]));

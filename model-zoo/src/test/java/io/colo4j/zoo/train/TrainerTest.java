@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
-import io.colo4j.zoo.gpt2.Gpt2LanguageModel;
 import io.colo4j.zoo.gpt2.Gpt2Model;
+import io.colo4j.zoo.hf.HfLanguageModel;
 import io.colo4j.zoo.tokenizer.ByteTokenizer;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -37,7 +37,7 @@ class TrainerTest {
     }
 
     static Trainer trainer(TrainConfig cfg) {
-        return new Trainer(new Gpt2LanguageModel(new Gpt2Model(MICRO, 5)), data, cfg);
+        return new Trainer(new HfLanguageModel<>(Gpt2Checkpoint.FORMAT, new Gpt2Model(MICRO, 5)), data, cfg);
     }
 
     @Test
@@ -129,8 +129,8 @@ class TrainerTest {
         assertThat(resumed.losses().subList(0, 6)).containsExactlyElementsOf(uninterrupted.losses().subList(0, 6));
 
         // the checkpoint is a loadable model folder, also through the save folder's latest pointer
-        Gpt2Model a = Gpt2Checkpoint.load(full.resolve("checkpoint-8"));
-        Gpt2Model b = Gpt2Checkpoint.load(Trainer.resolveCheckpoint(dir.resolve("resumed")));
+        Gpt2Model a = Gpt2Checkpoint.FORMAT.load(full.resolve("checkpoint-8"));
+        Gpt2Model b = Gpt2Checkpoint.FORMAT.load(Trainer.resolveCheckpoint(dir.resolve("resumed")));
         assertThat(b.namedParameters().keySet()).containsExactlyElementsOf(a.namedParameters().keySet());
 
         List<String> csv = Files.readAllLines(full.resolve("losses.csv"));
@@ -176,7 +176,7 @@ class TrainerTest {
         trainer(config(2)).saveTo(dir).run();
         assertThatThrownBy(() -> trainer(config(4).withSeed(1)).resume(dir))
                 .isInstanceOf(IOException.class).hasMessageContaining("seed");
-        Trainer other = new Trainer(new Gpt2LanguageModel(new Gpt2Model(MICRO.withPositions(16), 5)), data, config(4));
+        Trainer other = new Trainer(new HfLanguageModel<>(Gpt2Checkpoint.FORMAT, new Gpt2Model(MICRO.withPositions(16), 5)), data, config(4));
         assertThatThrownBy(() -> other.resume(dir)).isInstanceOf(IOException.class).hasMessageContaining("architecture");
         assertThatThrownBy(() -> trainer(config(4)).resume(dir.resolve("missing")))
                 .isInstanceOf(IOException.class).hasMessageContaining("missing");
@@ -185,7 +185,7 @@ class TrainerTest {
     @Test
     void rejectsDataTheModelCannotRead() {
         TokenData big = new TokenData(new int[] {1, 2, 300, 4}, "big ids");
-        assertThatThrownBy(() -> new Trainer(new Gpt2LanguageModel(new Gpt2Model(MICRO, 1)), big, config(1)))
+        assertThatThrownBy(() -> new Trainer(new HfLanguageModel<>(Gpt2Checkpoint.FORMAT, new Gpt2Model(MICRO, 1)), big, config(1)))
                 .hasMessageContaining("300");
     }
 

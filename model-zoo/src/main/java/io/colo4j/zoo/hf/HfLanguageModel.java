@@ -1,4 +1,4 @@
-package io.colo4j.zoo.gpt2;
+package io.colo4j.zoo.hf;
 
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
@@ -7,15 +7,21 @@ import io.colo4j.zoo.train.LanguageModel;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** A {@link Gpt2Model} as the trainer sees it; checkpoints are HF model folders. */
-public final class Gpt2LanguageModel implements LanguageModel {
-    private final Gpt2Model model;
+/**
+ * A zoo model as the trainer sees it; checkpoints are HF model folders in its family's
+ * {@link HfCheckpoint} format. As is, a causal LM: the loss of a window is the model's next-token loss
+ * against the trainer's targets. BERT and T5 override {@link #loss} (masked-LM, encoder-decoder).
+ */
+public class HfLanguageModel<C extends Record & HfConfig, M extends HfModel<C>> implements LanguageModel {
+    private final M model;
+    private final HfCheckpoint<C, M> format;
 
-    public Gpt2LanguageModel(Gpt2Model model) {
+    public HfLanguageModel(HfCheckpoint<C, M> format, M model) {
         this.model = model;
+        this.format = format;
     }
 
-    public Gpt2Model model() {
+    public M model() {
         return model;
     }
 
@@ -31,7 +37,7 @@ public final class Gpt2LanguageModel implements LanguageModel {
 
     @Override
     public int maxSequenceLength() {
-        return model.config().nPositions();
+        return model.config().maxPositions();
     }
 
     @Override
@@ -42,16 +48,16 @@ public final class Gpt2LanguageModel implements LanguageModel {
 
     @Override
     public void save(Path dir) throws IOException {
-        Gpt2Checkpoint.save(model, dir);
+        format.save(model, dir);
     }
 
     @Override
     public void load(Path dir) throws IOException {
-        Gpt2Config saved = Gpt2Checkpoint.readConfig(dir);
+        C saved = format.readConfig(dir);
         if (!saved.equals(model.config())) {
             throw new IOException(dir + ": config " + saved + " differs from the model's " + model.config());
         }
-        Gpt2Checkpoint.loadWeights(model, dir.resolve(Gpt2Checkpoint.WEIGHTS));
+        format.loadWeights(model, dir.resolve(HfCheckpoint.WEIGHTS));
     }
 
     @Override
