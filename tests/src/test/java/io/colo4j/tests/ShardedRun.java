@@ -10,6 +10,7 @@ import io.colo4j.spec.placement.ShardLayout;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
 import io.colo4j.tensor.colo.ColoParameter;
+import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.colo.Shards;
 import io.colo4j.tensor.comm.ThreadWorld;
@@ -29,9 +30,12 @@ import java.util.function.Supplier;
 final class ShardedRun {
     private ShardedRun() {}
 
-    /** What one rank saw: its loss, and per parameter its local gradient and updated value, with their layout. */
+    /**
+     * What one rank saw: its loss, per parameter its local gradient and updated value with their layout,
+     * and the ops the dispatcher could only run by gathering to replicate.
+     */
     record RankResult(float loss, Map<String, Tensor> grads, Map<String, Tensor> values, Map<String, ShardLayout> layouts,
-                      Map<String, int[]> valid, ShardingPlan plan) {}
+                      Map<String, int[]> valid, ShardingPlan plan, List<CommTrace.Fallback> fallbacks) {}
 
     /** The serial step: loss, gradients and parameters after one SGD step. */
     record SerialResult(float loss, Map<String, Tensor> grads, Map<String, Tensor> values) {}
@@ -67,10 +71,13 @@ final class ShardedRun {
     static List<RankResult> parallel(int tp, Supplier<Module> build, ShardingRules rules, Function<Module, Tensor> loss) {
         return ThreadWorld.call(tp, comm -> {
             Module m;
-            try (InitContext _ = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
+            CommTrace trace;
+            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
                 m = build.get();
+                trace = ctx.context().trace();
             }
             ShardingPlan plan = rules.apply(m);
+            trace.enable(true);
             Tensor l = loss.apply(m);
             l.backward();
             Map<String, Tensor> grads = new LinkedHashMap<>();
@@ -85,7 +92,7 @@ final class ShardedRun {
             sgdStep(m);
             Map<String, Tensor> values = new LinkedHashMap<>();
             m.namedParameters().forEach((n, p) -> values.put(n, p.copy()));
-            return new RankResult(l.item(), grads, values, layouts, valid, plan);
+            return new RankResult(l.item(), grads, values, layouts, valid, plan, trace.fallbacks());
         });
     }
 
