@@ -34,7 +34,7 @@ public final class BertActivations {
     /** x Phi(x), as torch.nn.functional.gelu with approximate='none'. */
     public static Tensor geluExact(Tensor x) {
         if (Dispatcher.any(x)) {
-            return Dispatcher.dispatch("unary", in -> geluExact(in[0]), x);
+            return Dispatcher.dispatch(io.colo4j.ops.dist.Ops.UNARY, in -> geluExact(in[0]), x);
         }
         float[] v = x.toFloatArray();
         float[] y = new float[v.length];

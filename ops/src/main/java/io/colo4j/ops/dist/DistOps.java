@@ -16,7 +16,7 @@ public final class DistOps {
      * RowParallelLinear), as its own dispatched add, so the bias is counted once.
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias, WeightLayout layout) {
-        String op = layout == WeightLayout.OUT_IN ? "linear" : "addmm";
+        Op op = Ops.linear(layout);
         if (bias != null && isRowParallel(weight, layout)) {
             Tensor partial = Dispatcher.dispatch(op, in -> Matmul.linear(in[0], in[1], null, layout), x, weight);
             return Arithmetic.binaryDispatched(BinaryOp.ADD, partial, bias);
@@ -25,11 +25,11 @@ public final class DistOps {
     }
 
     private static boolean isRowParallel(Tensor weight, WeightLayout layout) {
-        if (!weight.isDistributed() || weight.dist().context().tpSize() == 1) {
+        if (!weight.isDistributed()) {
             return false;
         }
-        Placement p = Placement.of(weight.dist(), weight.dist().context().tpSize());
-        return p.isShardOn(layout.inDim());
+        OpCall call = new OpCall(Ops.linear(layout), new Tensor[] {weight}, new Object[0], weight.dist().context());
+        return Sbp.isSplitOn(call.spec(0), layout.inDim());
     }
 
     /** Mean over the global element count, not the shard's. */
