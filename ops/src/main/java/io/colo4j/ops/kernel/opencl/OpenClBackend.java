@@ -439,23 +439,16 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         }
     }
 
-    /** UnaryOp ordinals the program has kernels for (unary_fwd_0 ..); a newer op runs on the cpu backend. */
-    private static final int UNARY_KERNELS = 6;
-
     @Override
     public void unary(UnaryOp op, Tensor x, Tensor out) {
         long n = out.numel();
         if (n == 0) {
             return;
         }
-        if (op.ordinal() >= UNARY_KERNELS) {
-            cpu.unary(op, x, out);
-            return;
-        }
         try (Call c = new Call()) {
             cl_mem mx = c.in(x);
             cl_mem mo = c.out(out, true);
-            cl_kernel k = c.kernel("unary_fwd_" + op.ordinal());
+            cl_kernel k = c.kernel("unary_fwd_" + op.name());
             c.args(k).mem(mx).i64(x.offset()).mem(mo).i64(out.offset()).i64(n);
             c.run(k, (n + device.vectorWidth - 1) / device.vectorWidth);
         }
@@ -467,15 +460,11 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         if (n == 0) {
             return;
         }
-        if (op.ordinal() >= UNARY_KERNELS) {
-            cpu.unaryBackward(op, x, gradOut, gradIn);
-            return;
-        }
         try (Call c = new Call()) {
             cl_mem mx = c.in(x);
             cl_mem mg = c.in(gradOut);
             cl_mem mo = c.out(gradIn, true);
-            cl_kernel k = c.kernel("unary_bwd_" + op.ordinal());
+            cl_kernel k = c.kernel("unary_bwd_" + op.name());
             c.args(k).mem(mx).i64(x.offset()).mem(mg).i64(gradOut.offset()).mem(mo).i64(gradIn.offset()).i64(n);
             c.run(k, (n + device.vectorWidth - 1) / device.vectorWidth);
         }
