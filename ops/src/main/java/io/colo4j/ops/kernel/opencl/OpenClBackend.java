@@ -636,6 +636,52 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         }
     }
 
+    @Override
+    public void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out, Tensor rstd) {
+        int n = x.size(-1);
+        long rows = n == 0 ? 0 : x.numel() / n;
+        if (rows == 0) {
+            return;
+        }
+        try (Call c = new Call()) {
+            cl_mem mx = c.in(x);
+            cl_mem mg = c.in(gamma);
+            cl_mem mo = c.out(out, true);
+            cl_mem mr = c.out(rstd, true);
+            cl_kernel k = c.kernel("rmsnorm_fwd");
+            c.args(k).mem(mx).i64(x.offset()).mem(mg).i64(gamma.offset()).mem(mo).i64(out.offset())
+                    .mem(mr).i64(rstd.offset()).i32(n).f32(eps);
+            c.runLocal(k, rowGlobal(rows), rowLocal());
+        }
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor gamma, Tensor rstd, Tensor gradOut, Tensor gradIn, Tensor gradGamma) {
+        int n = x.size(-1);
+        long rows = n == 0 ? 0 : x.numel() / n;
+        if (rows == 0) {
+            return;
+        }
+        try (Call c = new Call()) {
+            cl_mem mx = c.in(x);
+            cl_mem mg = c.in(gamma);
+            cl_mem mr = c.in(rstd);
+            cl_mem mdy = c.in(gradOut);
+            cl_mem mdx = c.out(gradIn, true);
+            cl_kernel k = c.kernel("rmsnorm_bwd_dx");
+            c.args(k).mem(mx).i64(x.offset()).mem(mg).i64(gamma.offset()).mem(mr).i64(rstd.offset())
+                    .mem(mdy).i64(gradOut.offset()).mem(mdx).i64(gradIn.offset()).i32(n);
+            c.runLocal(k, rowGlobal(rows), rowLocal());
+            if (gradGamma != null) {
+                cl_mem mgg = c.out(gradGamma, false);
+                cl_kernel p = c.kernel("rmsnorm_bwd_gamma");
+                c.args(p).mem(mx).i64(x.offset()).mem(mr).i64(rstd.offset()).mem(mdy).i64(gradOut.offset())
+                        .mem(mgg).i64(gradGamma.offset()).i32(Math.toIntExact(rows)).i32(n);
+                c.runStrips(p, (n + device.vectorWidth - 1) / device.vectorWidth);
+            }
+        }
+    }
+
     // ---- embedding -------------------------------------------------------------------------------------------------
 
     @Override

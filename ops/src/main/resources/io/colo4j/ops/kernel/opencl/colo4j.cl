@@ -670,6 +670,95 @@ __kernel void layernorm_bwd_params(__global const float* x, long xOff, __global 
     }
 }
 
+/* ---- rmsnorm (T5, Llama): y = x * rstd * gamma, rstd = 1 / sqrt(mean(x^2) + eps); one row per work-group ---- */
+
+__kernel void rmsnorm_fwd(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
+                          __global float* y, long yOff, __global float* rstd, long rstdOff, int n, float eps) {
+#if RW > 1
+    __local float red[RW];
+#endif
+    long row = get_group_id(0);
+    __global const float* xr = x + xOff + row * n;
+    __global float* yr = y + yOff + row * n;
+    __global const float* gm = gamma + gammaOff;
+    floatv acc = (floatv) (0.0f);
+    float s = 0.0f;
+    FOR_CHUNKS(c, n) {
+        floatv v = VLOAD(c, xr);
+        acc = fma(v, v, acc);
+    }
+    FOR_TAIL(j, n) {
+        s += xr[j] * xr[j];
+    }
+    float rs = 1.0f / sqrt(wg_sum(s + hsum(acc), red) / n + eps);
+    if (LID == 0) {
+        rstd[rstdOff + row] = rs;
+    }
+    FOR_CHUNKS(c, n) {
+        VSTORE(VLOAD(c, xr) * rs * VLOAD(c, gm), c, yr);
+    }
+    FOR_TAIL(j, n) {
+        yr[j] = xr[j] * rs * gm[j];
+    }
+}
+
+/* dx = rstd * (dy * gamma - xhat * mean(dy * gamma * xhat)), xhat = x * rstd. */
+__kernel void rmsnorm_bwd_dx(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
+                             __global const float* rstd, long rstdOff, __global const float* dy, long dyOff,
+                             __global float* dx, long dxOff, int n) {
+    /* dy * gamma - xhat * mean cancels to rounding noise when a row is one element: no fused multiply-adds */
+    #pragma OPENCL FP_CONTRACT OFF
+#if RW > 1
+    __local float red[RW];
+#endif
+    long row = get_group_id(0);
+    __global const float* xr = x + xOff + row * n;
+    __global const float* gr = dy + dyOff + row * n;
+    __global float* ir = dx + dxOff + row * n;
+    __global const float* gm = gamma + gammaOff;
+    float rs = rstd[rstdOff + row];
+    floatv acc = (floatv) (0.0f);
+    float s = 0.0f;
+    FOR_CHUNKS(c, n) {
+        acc = fma(VLOAD(c, gr) * VLOAD(c, gm), VLOAD(c, xr) * rs, acc);
+    }
+    FOR_TAIL(j, n) {
+        s += gr[j] * gm[j] * (xr[j] * rs);
+    }
+    float mean = wg_sum(s + hsum(acc), red) / n;
+    FOR_CHUNKS(c, n) {
+        VSTORE(rs * (VLOAD(c, gr) * VLOAD(c, gm) - VLOAD(c, xr) * rs * mean), c, ir);
+    }
+    FOR_TAIL(j, n) {
+        ir[j] = rs * (gr[j] * gm[j] - xr[j] * rs * mean);
+    }
+}
+
+/* gradGamma[c] += sum_r dy * xhat; VW columns per work-item, rows in order. */
+__kernel void rmsnorm_bwd_gamma(__global const float* x, long xOff, __global const float* rstd, long rstdOff,
+                                __global const float* dy, long dyOff, __global float* gg, long ggOff, int rows, int n) {
+    int c0 = get_global_id(0) * VW;
+    if (c0 >= n) {
+        return;
+    }
+    if (c0 + VW <= n) {
+        floatv ag = (floatv) (0.0f);
+        for (int r = 0; r < rows; r++) {
+            floatv xhat = VLOAD(0, x + xOff + (long) r * n + c0) * rstd[rstdOff + r];
+            ag = fma(VLOAD(0, dy + dyOff + (long) r * n + c0), xhat, ag);
+        }
+        VSTORE(VLOAD(0, gg + ggOff + c0) + ag, 0, gg + ggOff + c0);
+    } else {
+        for (int c = c0; c < n; c++) {
+            float ag = 0.0f;
+            for (int r = 0; r < rows; r++) {
+                ag += dy[dyOff + (long) r * n + c] * (x[xOff + (long) r * n + c] * rstd[rstdOff + r]);
+            }
+            gg[ggOff + c] += ag;
+        }
+    }
+}
+
 /* ---- embedding ------------------------------------------------------------------------------------------------- */
 
 /* out[i, c] = weight[ids[i] - rowOffset, c], zero for ids another shard owns. dim 0: column, dim 1: token. */
