@@ -58,8 +58,8 @@ final class OptLlamaChecks {
                 }
                 continue;
             }
-            ShardedRun.assertRelativelyClose(name + " grad", grad, serial.grads().get(name), rtol);
-            ShardedRun.assertRelativelyClose(name + " after a step", value, serial.values().get(name), rtol);
+            io.colo4j.ops.dist.RelativeError.assertClose(name + " grad", grad, serial.grads().get(name), rtol);
+            io.colo4j.ops.dist.RelativeError.assertClose(name + " after a step", value, serial.values().get(name), rtol);
         }
         ranks.get(0).layouts().forEach((name, layout) -> {
             if (layout.effectiveKind() == PlacementKind.REPLICATE) {

@@ -2,6 +2,7 @@ package io.colo4j.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.colo4j.ops.dist.RelativeError;
 import io.colo4j.rules.ShardingPlan;
 import io.colo4j.rules.ShardingRules;
 import io.colo4j.spec.PlacementKind;
@@ -117,8 +118,8 @@ final class ShardedRun {
             assertThat((double) r.loss()).as("loss").isCloseTo(serial.loss(),
                     org.assertj.core.api.Assertions.within(1e-5 * Math.abs(serial.loss())));
         }
-        serial.grads().forEach((name, g) -> assertRelativelyClose(name + " grad", assemble(ranks, name, RankResult::grads), g, rtol));
-        serial.values().forEach((name, v) -> assertRelativelyClose(name + " after a step", assemble(ranks, name, RankResult::values), v, rtol));
+        serial.grads().forEach((name, g) -> RelativeError.assertClose(name + " grad", assemble(ranks, name, RankResult::grads), g, rtol));
+        serial.values().forEach((name, v) -> RelativeError.assertClose(name + " after a step", assemble(ranks, name, RankResult::values), v, rtol));
         // replicated parameters are identical on every rank
         ranks.get(0).layouts().forEach((name, layout) -> {
             if (layout.effectiveKind() == PlacementKind.REPLICATE) {
@@ -128,20 +129,5 @@ final class ShardedRun {
                 }
             }
         });
-    }
-
-    static void assertRelativelyClose(String name, Tensor actual, Tensor expected, double rtol) {
-        assertThat(actual.shape()).as(name).containsExactly(expected.shape());
-        float[] a = actual.toFloatArray();
-        float[] e = expected.toFloatArray();
-        double scale = 0;
-        for (float v : e) {
-            scale = Math.max(scale, Math.abs(v));
-        }
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            worst = Math.max(worst, Math.abs(a[i] - e[i]) / Math.max(scale, 1e-30));
-        }
-        assertThat(worst).as("%s: largest error relative to its scale %s", name, scale).isLessThanOrEqualTo(rtol);
     }
 }
