@@ -670,7 +670,8 @@ __kernel void layernorm_bwd_params(__global const float* x, long xOff, __global 
     }
 }
 
-/* ---- rmsnorm (T5, Llama): y = x * rstd * gamma, rstd = 1 / sqrt(mean(x^2) + eps); one row per work-group ---- */
+/* ---- rmsnorm (T5, Llama): y = x * rstd * gamma, rstd = 1 / sqrt(mean(x^2) + eps); one row per work-group ------
+ * The weight gradient is layernorm_bwd_params with every row's mean zero. */
 
 __kernel void rmsnorm_fwd(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
                           __global float* y, long yOff, __global float* rstd, long rstdOff, int n, float eps) {
@@ -731,31 +732,6 @@ __kernel void rmsnorm_bwd_dx(__global const float* x, long xOff, __global const 
     }
     FOR_TAIL(j, n) {
         ir[j] = rs * (gr[j] * gm[j] - xr[j] * rs * mean);
-    }
-}
-
-/* gradGamma[c] += sum_r dy * xhat; VW columns per work-item, rows in order. */
-__kernel void rmsnorm_bwd_gamma(__global const float* x, long xOff, __global const float* rstd, long rstdOff,
-                                __global const float* dy, long dyOff, __global float* gg, long ggOff, int rows, int n) {
-    int c0 = get_global_id(0) * VW;
-    if (c0 >= n) {
-        return;
-    }
-    if (c0 + VW <= n) {
-        floatv ag = (floatv) (0.0f);
-        for (int r = 0; r < rows; r++) {
-            floatv xhat = VLOAD(0, x + xOff + (long) r * n + c0) * rstd[rstdOff + r];
-            ag = fma(VLOAD(0, dy + dyOff + (long) r * n + c0), xhat, ag);
-        }
-        VSTORE(VLOAD(0, gg + ggOff + c0) + ag, 0, gg + ggOff + c0);
-    } else {
-        for (int c = c0; c < n; c++) {
-            float ag = 0.0f;
-            for (int r = 0; r < rows; r++) {
-                ag += dy[dyOff + (long) r * n + c] * (x[xOff + (long) r * n + c] * rstd[rstdOff + r]);
-            }
-            gg[ggOff + c] += ag;
-        }
     }
 }
 
