@@ -36,12 +36,7 @@ final class AttentionStrategies {
             DistSpec split = Sbp.splitLikeOr(like, d, call.tp());
             Strategy.Builder s = Strategy.of(4).require(Q, split).require(1, split).require(2, split);
             if (hasBias) {
-                int bd = d - (4 - call.rank(BIAS));
-                if (bd >= 0 && call.shape(BIAS)[bd] != 1) {
-                    s.require(BIAS, Sbp.splitLike(split, bd));
-                } else {
-                    s.require(BIAS, R).partialGrad(BIAS);
-                }
+                s.splitOrBroadcast(BIAS, call.shape(BIAS), d - (4 - call.rank(BIAS)), split);
             }
             out.add(s.output(split));
         }

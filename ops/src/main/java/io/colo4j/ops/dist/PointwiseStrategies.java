@@ -6,7 +6,9 @@ import static io.colo4j.ops.dist.Sbp.R;
 import io.colo4j.spec.DistSpec;
 import io.colo4j.tensor.Shapes;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Elementwise ops. Broadcasting binary ops: B x B -> B, or S(o) on the output for each dim o, every
@@ -72,7 +74,7 @@ final class PointwiseStrategies {
         int n = ranks.length;
         List<Strategy> out = new ArrayList<>();
         boolean allReplicated = true;
-        List<Integer> order = new ArrayList<>();
+        Set<Integer> order = new LinkedHashSet<>();
         for (int i = 0; i < n; i++) {
             DistSpec s = call.spec(i);
             allReplicated &= Sbp.isReplicate(s);
@@ -84,9 +86,7 @@ final class PointwiseStrategies {
             out.add(Strategy.of(n).output(R));
         }
         for (int o = 0; o < outRank; o++) {
-            if (!order.contains(o)) {
-                order.add(o);
-            }
+            order.add(o);
         }
         for (int o : order) {
             DistSpec like = null;
@@ -98,12 +98,7 @@ final class PointwiseStrategies {
             DistSpec split = Sbp.splitLikeOr(like, o, call.tp());
             Strategy.Builder s = Strategy.of(n);
             for (int i = 0; i < n; i++) {
-                int d = o - (outRank - ranks[i]);
-                if (d >= 0 && call.shape(i)[d] != 1) {
-                    s.require(i, Sbp.splitLike(split, d));
-                } else {
-                    s.require(i, R).partialGrad(i);
-                }
+                s.splitOrBroadcast(i, call.shape(i), o - (outRank - ranks[i]), split);
             }
             out.add(s.output(split));
         }

@@ -43,6 +43,18 @@ public record Strategy(DistSpec[] inputs, boolean[] partialGrad, DistSpec output
             return this;
         }
 
+        /**
+         * Input i, of global {@code shape}, takes part along the split dim {@code dim} (negative: it has no
+         * such dim): split like {@code split} where it spans the dim, else replicated, broadcast along the
+         * split, so its gradient sums over it (partial).
+         */
+        public Builder splitOrBroadcast(int input, int[] shape, int dim, DistSpec split) {
+            if (dim >= 0 && shape[dim] != 1) {
+                return require(input, Sbp.splitLike(split, dim));
+            }
+            return require(input, Sbp.R).partialGrad(input);
+        }
+
         /** Convert the output, whose global shape is {@code outputShape}, to {@code spec} after the op. */
         public Builder then(DistSpec spec, int[] outputShape) {
             after = spec;
