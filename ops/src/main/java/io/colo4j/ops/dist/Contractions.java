@@ -41,7 +41,7 @@ final class Contractions {
     private static List<Strategy> candidates(OpCall call, Dims dims) {
         DistSpec a = call.spec(0);
         DistSpec b = call.spec(1);
-        int n = call.size();
+        int inputs = call.size();
         boolean bias = call.present(2);
         int outRank = call.rank(0);
         int last = outRank - 1;
@@ -51,7 +51,7 @@ final class Contractions {
         boolean replicateOut = dims.weight() && call.outputReplicate(1);
         List<Strategy> out = new ArrayList<>();
         if (Sbp.isReplicate(b)) {
-            Strategy.Builder s = Strategy.of(n).require(0, R).require(1, R);
+            Strategy.Builder s = Strategy.of(inputs).require(0, R).require(1, R);
             if (bias) {
                 s.require(2, R);
             }
@@ -61,7 +61,7 @@ final class Contractions {
             boolean batch = dims.bBatched() && d < last - 1;
             DistSpec like = Sbp.isSplitOn(a, d) ? a : batch && Sbp.isSplitOn(b, d) ? b : null;
             DistSpec split = Sbp.splitLikeOr(like, d, tp);
-            Strategy.Builder s = Strategy.of(n).require(0, split);
+            Strategy.Builder s = Strategy.of(inputs).require(0, split);
             if (batch) {
                 s.require(1, split);
             } else {
@@ -73,7 +73,7 @@ final class Contractions {
             out.add(s.output(split));
         }
         DistSpec nSplit = Sbp.splitLikeOr(Sbp.isSplitOn(b, dims.bN()) ? b : null, dims.bN(), tp);
-        Strategy.Builder column = Strategy.of(n).require(0, R).partialGrad(0).require(1, nSplit);
+        Strategy.Builder column = Strategy.of(inputs).require(0, R).partialGrad(0).require(1, nSplit);
         if (bias) {
             column.require(2, Sbp.splitLike(nSplit, 0));
         }
@@ -86,14 +86,14 @@ final class Contractions {
         out.add(column.output(Sbp.splitLike(nSplit, last)));
         if (!bias) {
             DistSpec kLike = Sbp.isSplitOn(b, dims.bK()) ? b : Sbp.isSplitOn(a, last) ? a : null;
-            Strategy.Builder contract = Strategy.of(n)
+            Strategy.Builder contract = Strategy.of(inputs)
                     .require(0, Sbp.splitLikeOr(kLike, last, tp)).require(1, Sbp.splitLikeOr(kLike, dims.bK(), tp));
             if (replicateOut) {
                 contract.then(R, outShape);
             }
             out.add(contract.output(P));
-            out.add(Strategy.of(n).require(0, P).require(1, R).partialGrad(1).output(P));
-            out.add(Strategy.of(n).require(0, R).partialGrad(0).require(1, P).output(P));
+            out.add(Strategy.of(inputs).require(0, P).require(1, R).partialGrad(1).output(P));
+            out.add(Strategy.of(inputs).require(0, R).partialGrad(0).require(1, P).output(P));
         }
         return out;
     }
