@@ -282,9 +282,18 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
                 return this;
             }
 
-            /** A tensor the kernel adds into, or none (null: a placeholder buffer the kernel is told to skip). */
+            /** A tensor the kernel adds into, or none when null. */
             Launch accumulate(Tensor t) {
-                args.mem(t == null ? device.dummy : Call.this.out(t, false)).i64(t == null ? 0 : t.offset());
+                if (t == null) {
+                    return none();
+                }
+                args.mem(Call.this.out(t, false)).i64(t.offset());
+                return this;
+            }
+
+            /** No tensor: a placeholder buffer that a flag tells the kernel not to touch. */
+            Launch none() {
+                args.mem(device.dummy).i64(0);
                 return this;
             }
 
@@ -634,7 +643,7 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
             return;
         }
         try (Call c = new Call()) {
-            c.launch("layernorm_fwd").in(x).in(gamma).in(beta).out(out).out(mean).out(rstd).i32(x.size(-1)).f32(eps)
+            c.launch("layernorm_fwd").in(x).in(gamma).in(beta).out(out).out(mean).out(rstd).i32(x.size(-1)).f32(eps).i32(1)
                     .overRows(rows);
         }
     }
@@ -648,7 +657,7 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         }
         int n = x.size(-1);
         try (Call c = new Call()) {
-            c.launch("layernorm_bwd_dx").in(x).in(gamma).in(mean).in(rstd).in(gradOut).out(gradIn).i32(n).overRows(rows);
+            c.launch("layernorm_bwd_dx").in(x).in(gamma).in(mean).in(rstd).in(gradOut).out(gradIn).i32(n).i32(1).overRows(rows);
             if (gradGamma != null || gradBeta != null) {
                 c.launch("layernorm_bwd_params").in(x).in(mean).in(rstd).in(gradOut).accumulate(gradGamma).accumulate(gradBeta)
                         .i32(gradGamma != null ? 1 : 0).i32(gradBeta != null ? 1 : 0).i32(Math.toIntExact(rows)).i32(n)
@@ -657,6 +666,7 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         }
     }
 
+    /** RMSNorm is the layernorm kernels uncentered (every row's mean zero) and without a bias. */
     @Override
     public void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out, Tensor rstd) {
         long rows = rows(x);
@@ -664,7 +674,8 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
             return;
         }
         try (Call c = new Call()) {
-            c.launch("rmsnorm_fwd").in(x).in(gamma).out(out).out(rstd).i32(x.size(-1)).f32(eps).overRows(rows);
+            c.launch("layernorm_fwd").in(x).in(gamma).none().out(out).none().out(rstd).i32(x.size(-1)).f32(eps).i32(0)
+                    .overRows(rows);
         }
     }
 
@@ -676,11 +687,11 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         }
         int n = x.size(-1);
         try (Call c = new Call()) {
-            c.launch("rmsnorm_bwd_dx").in(x).in(gamma).in(rstd).in(gradOut).out(gradIn).i32(n).overRows(rows);
+            c.launch("layernorm_bwd_dx").in(x).in(gamma).none().in(rstd).in(gradOut).out(gradIn).i32(n).i32(0).overRows(rows);
             if (gradGamma != null) {
-                // LayerNorm's weight gradient with every row's mean zero: xhat = (x - 0) * rstd
+                // the params kernel reads a mean per row: zeros
                 Tensor zeroMean = Tensor.zeros(Math.toIntExact(rows));
-                c.launch("layernorm_bwd_params").in(x).in(zeroMean).in(rstd).in(gradOut).accumulate(gradGamma).accumulate(null)
+                c.launch("layernorm_bwd_params").in(x).in(zeroMean).in(rstd).in(gradOut).accumulate(gradGamma).none()
                         .i32(1).i32(0).i32(Math.toIntExact(rows)).i32(n).overColumns(n);
             }
         }

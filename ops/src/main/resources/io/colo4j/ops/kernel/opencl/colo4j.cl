@@ -541,7 +541,8 @@ __kernel void softmax_bwd(__global const float* y, long yOff, __global const flo
 
 __kernel void layernorm_fwd(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
                             __global const float* beta, long betaOff, __global float* y, long yOff,
-                            __global float* mean, long meanOff, __global float* rstd, long rstdOff, int n, float eps) {
+                            __global float* mean, long meanOff, __global float* rstd, long rstdOff, int n, float eps,
+                            int centered) {
 #if RW > 1
     __local float red[RW];
 #endif
@@ -552,14 +553,17 @@ __kernel void layernorm_fwd(__global const float* x, long xOff, __global const f
     __global const float* bt = beta + betaOff;
     floatv acc = (floatv) (0.0f);
     float s = 0.0f;
-    FOR_CHUNKS(c, n) {
-        acc += VLOAD(c, xr);
+    float mu = 0.0f;
+    if (centered) {
+        FOR_CHUNKS(c, n) {
+            acc += VLOAD(c, xr);
+        }
+        FOR_TAIL(j, n) {
+            s += xr[j];
+        }
+        mu = wg_sum(s + hsum(acc), red) / n;
+        acc = (floatv) (0.0f);
     }
-    FOR_TAIL(j, n) {
-        s += xr[j];
-    }
-    float mu = wg_sum(s + hsum(acc), red) / n;
-    acc = (floatv) (0.0f);
     float v = 0.0f;
     FOR_CHUNKS(c, n) {
         floatv d = VLOAD(c, xr) - mu;
@@ -572,21 +576,37 @@ __kernel void layernorm_fwd(__global const float* x, long xOff, __global const f
     v = wg_sum(v + hsum(acc), red);
     float rs = 1.0f / sqrt(v / n + eps);
     if (LID == 0) {
-        mean[meanOff + row] = mu;
+        if (centered) {
+            mean[meanOff + row] = mu;
+        }
         rstd[rstdOff + row] = rs;
     }
-    FOR_CHUNKS(c, n) {
-        VSTORE(fma((VLOAD(c, xr) - mu) * rs, VLOAD(c, gm), VLOAD(c, bt)), c, yr);
-    }
-    FOR_TAIL(j, n) {
-        yr[j] = (xr[j] - mu) * rs * gm[j] + bt[j];
+    if (centered) {
+        FOR_CHUNKS(c, n) {
+            VSTORE(fma((VLOAD(c, xr) - mu) * rs, VLOAD(c, gm), VLOAD(c, bt)), c, yr);
+        }
+        FOR_TAIL(j, n) {
+            yr[j] = (xr[j] - mu) * rs * gm[j] + bt[j];
+        }
+    } else {
+        FOR_CHUNKS(c, n) {
+            VSTORE(VLOAD(c, xr) * rs * VLOAD(c, gm), c, yr);
+        }
+        FOR_TAIL(j, n) {
+            yr[j] = xr[j] * rs * gm[j];
+        }
     }
 }
 
-/* dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma. */
+/*
+ * dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma; uncentered (RMSNorm), the
+ * mean(dxhat) term is absent. That difference cancels to rounding noise when a row is one element, so the
+ * products are not fused into multiply-adds, as the cpu backend rounds them.
+ */
 __kernel void layernorm_bwd_dx(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
                                __global const float* mean, long meanOff, __global const float* rstd, long rstdOff,
-                               __global const float* dy, long dyOff, __global float* dx, long dxOff, int n) {
+                               __global const float* dy, long dyOff, __global float* dx, long dxOff, int n, int centered) {
+    #pragma OPENCL FP_CONTRACT OFF
 #if RW > 1
     __local float red[RW];
 #endif
@@ -595,7 +615,7 @@ __kernel void layernorm_bwd_dx(__global const float* x, long xOff, __global cons
     __global const float* gr = dy + dyOff + row * n;
     __global float* ir = dx + dxOff + row * n;
     __global const float* gm = gamma + gammaOff;
-    float mu = mean[meanOff + row];
+    float mu = centered ? mean[meanOff + row] : 0.0f;
     float rs = rstd[rstdOff + row];
     floatv a1 = (floatv) (0.0f);
     floatv a2 = (floatv) (0.0f);
@@ -613,7 +633,7 @@ __kernel void layernorm_bwd_dx(__global const float* x, long xOff, __global cons
         s1 += dxhat;
         s2 += dxhat * xhat;
     }
-    float meanDxhat = wg_sum(s1 + hsum(a1), red) / n;
+    float meanDxhat = centered ? wg_sum(s1 + hsum(a1), red) / n : 0.0f;
     float meanDxhatXhat = wg_sum(s2 + hsum(a2), red) / n;
     FOR_CHUNKS(c, n) {
         floatv xhat = (VLOAD(c, xr) - mu) * rs;
@@ -667,71 +687,6 @@ __kernel void layernorm_bwd_params(__global const float* x, long xOff, __global 
                 gb[gbOff + c] += ab;
             }
         }
-    }
-}
-
-/* ---- rmsnorm (T5, Llama): y = x * rstd * gamma, rstd = 1 / sqrt(mean(x^2) + eps); one row per work-group ------
- * The weight gradient is layernorm_bwd_params with every row's mean zero. */
-
-__kernel void rmsnorm_fwd(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
-                          __global float* y, long yOff, __global float* rstd, long rstdOff, int n, float eps) {
-#if RW > 1
-    __local float red[RW];
-#endif
-    long row = get_group_id(0);
-    __global const float* xr = x + xOff + row * n;
-    __global float* yr = y + yOff + row * n;
-    __global const float* gm = gamma + gammaOff;
-    floatv acc = (floatv) (0.0f);
-    float s = 0.0f;
-    FOR_CHUNKS(c, n) {
-        floatv v = VLOAD(c, xr);
-        acc = fma(v, v, acc);
-    }
-    FOR_TAIL(j, n) {
-        s += xr[j] * xr[j];
-    }
-    float rs = 1.0f / sqrt(wg_sum(s + hsum(acc), red) / n + eps);
-    if (LID == 0) {
-        rstd[rstdOff + row] = rs;
-    }
-    FOR_CHUNKS(c, n) {
-        VSTORE(VLOAD(c, xr) * rs * VLOAD(c, gm), c, yr);
-    }
-    FOR_TAIL(j, n) {
-        yr[j] = xr[j] * rs * gm[j];
-    }
-}
-
-/* dx = rstd * (dy * gamma - xhat * mean(dy * gamma * xhat)), xhat = x * rstd. */
-__kernel void rmsnorm_bwd_dx(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
-                             __global const float* rstd, long rstdOff, __global const float* dy, long dyOff,
-                             __global float* dx, long dxOff, int n) {
-    /* dy * gamma - xhat * mean cancels to rounding noise when a row is one element: no fused multiply-adds */
-    #pragma OPENCL FP_CONTRACT OFF
-#if RW > 1
-    __local float red[RW];
-#endif
-    long row = get_group_id(0);
-    __global const float* xr = x + xOff + row * n;
-    __global const float* gr = dy + dyOff + row * n;
-    __global float* ir = dx + dxOff + row * n;
-    __global const float* gm = gamma + gammaOff;
-    float rs = rstd[rstdOff + row];
-    floatv acc = (floatv) (0.0f);
-    float s = 0.0f;
-    FOR_CHUNKS(c, n) {
-        acc = fma(VLOAD(c, gr) * VLOAD(c, gm), VLOAD(c, xr) * rs, acc);
-    }
-    FOR_TAIL(j, n) {
-        s += gr[j] * gm[j] * (xr[j] * rs);
-    }
-    float mean = wg_sum(s + hsum(acc), red) / n;
-    FOR_CHUNKS(c, n) {
-        VSTORE(rs * (VLOAD(c, gr) * VLOAD(c, gm) - VLOAD(c, xr) * rs * mean), c, ir);
-    }
-    FOR_TAIL(j, n) {
-        ir[j] = rs * (gr[j] * gm[j] - xr[j] * rs * mean);
     }
 }
 
