@@ -64,6 +64,11 @@ public final class F {
         return Activations.unary(UnaryOp.GELU_TANH, x);
     }
 
+    /** The exact GELU, x Phi(x) (torch's approximate='none', BERT's gelu). */
+    public static Tensor geluExact(Tensor x) {
+        return Activations.unary(UnaryOp.GELU_ERF, x);
+    }
+
     public static Tensor relu(Tensor x) {
         return Activations.unary(UnaryOp.RELU, x);
     }

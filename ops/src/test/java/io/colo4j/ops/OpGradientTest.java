@@ -43,6 +43,7 @@ class OpGradientTest {
     @Test
     void activations() {
         check.check("gelu", in -> F.gelu(in[0]), randomInput(1, 3, 4, 37));
+        check.check("gelu exact (erf)", in -> F.geluExact(in[0]), randomInput(8, 3, 4, 37));
         check.check("relu", in -> F.relu(in[0]), randomInput(2, 3, 4, 37));
         check.check("silu", in -> F.silu(in[0]), randomInput(3, 3, 4, 37));
         check.check("tanh", in -> F.tanh(in[0]), randomInput(6, 3, 4, 37));

@@ -15,15 +15,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The communication plan of a BERT training step under the shipped rules, from the trace: per encoder
  * layer one all-reduce forward in the attention block (attention.output.dense) and one in the MLP block
  * (output.dense); backward one for each (the input gradient of intermediate.dense, and that of query,
- * key and value, summed and reduced once: see {@link BertT5Checks.Trace}); nothing but all-reduces
+ * key and value, summed and reduced once: see {@link RuleChecks.Trace}); nothing but all-reduces
  * inside a layer, and no op falls back to replicating its inputs.
  */
 class BertPlanTraceTest {
-    static BertT5Checks.Trace trace(int tp) {
+    static RuleChecks.Trace trace(int tp) {
         IntTensor in = Gpt2RulesEquivalenceTest.ids(37, 2, 7, 0);
         IntTensor labels = Gpt2RulesEquivalenceTest.ids(37, 2, 7, 2);
         IntTensor mask = IntTensor.of(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 2, 7);
-        return BertT5Checks.Trace.run(tp, () -> new BertForMaskedLM(BertRulesEquivalenceTest.micro(), 42L), ModelZoo.family("bert").rules(),
+        return RuleChecks.Trace.run(tp, () -> new BertForMaskedLM(BertRulesEquivalenceTest.micro(), 42L), ModelZoo.family("bert").rules(),
                 module -> {
                     BertForMaskedLM m = (BertForMaskedLM) module;
                     Tensor h = m.bert().forward(in, null, mask, 0L);
@@ -34,16 +34,16 @@ class BertPlanTraceTest {
     @ParameterizedTest(name = "tp={0}")
     @ValueSource(ints = {2, 4})
     void oneAllReducePerBlockForwardAndNothingGatheredInsideALayer(int tp) {
-        BertT5Checks.Trace trace = trace(tp);
+        RuleChecks.Trace trace = trace(tp);
         assertThat(trace.fallbacks()).as("ops that fell back to replicate").isEmpty();
         for (int l = 0; l < BertRulesEquivalenceTest.micro().numHiddenLayers(); l++) {
             String layer = "bert.encoder.layer." + l;
             trace.assertOnlyAllReducesUnder(layer);
-            BertT5Checks.Trace.Counts attention = trace.counts(layer + ".attention");
-            BertT5Checks.Trace.Counts mlp = trace.counts(layer + ".intermediate", layer + ".output");
+            RuleChecks.Trace.Counts attention = trace.counts(layer + ".attention");
+            RuleChecks.Trace.Counts mlp = trace.counts(layer + ".intermediate", layer + ".output");
             assertThat(attention.forward()).as("tp=%d %s attention forward in %s", tp, layer, trace.summary()).isEqualTo(1);
             assertThat(attention.backward()).as("tp=%d %s attention backward (query, key, value) in %s", tp, layer, trace.summary())
-                    .isEqualTo(BertT5Checks.Trace.backwardAllReduces(3));
+                    .isEqualTo(RuleChecks.Trace.backwardAllReduces(3));
             assertThat(mlp.forward()).as("tp=%d %s MLP forward in %s", tp, layer, trace.summary()).isEqualTo(1);
             assertThat(mlp.backward()).as("tp=%d %s MLP backward in %s", tp, layer, trace.summary()).isEqualTo(1);
             // the forward all-reduces are the row layers' partial sums
@@ -53,6 +53,6 @@ class BertPlanTraceTest {
         }
         // pooler, MLM transform and position tables are replicated: they never communicate
         assertThat(trace.counts("bert.pooler", "cls.predictions.transform", "bert.embeddings.position_embeddings",
-                "bert.embeddings.token_type_embeddings")).isEqualTo(new BertT5Checks.Trace.Counts(0, 0));
+                "bert.embeddings.token_type_embeddings")).isEqualTo(new RuleChecks.Trace.Counts(0, 0));
     }
 }

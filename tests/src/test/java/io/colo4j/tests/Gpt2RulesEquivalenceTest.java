@@ -41,6 +41,7 @@ class Gpt2RulesEquivalenceTest {
         var serial = ShardedRun.serial(() -> new Gpt2Model(config, 42L), m -> ((Gpt2Model) m).loss(in, target));
         var ranks = ShardedRun.parallel(tp, () -> new Gpt2Model(config, 42L), rules, m -> ((Gpt2Model) m).loss(in, target));
         assertThat(ranks.get(0).plan().complete()).isTrue();
+        assertThat(ranks.get(0).fallbacks()).as("ops gathered to replicate").isEmpty();
         ShardedRun.assertEquivalent(serial, ranks, RTOL);
     }
 
@@ -55,6 +56,7 @@ class Gpt2RulesEquivalenceTest {
         var serial = ShardedRun.serial(build, m -> ((LayoutAwareGpt2) m).loss(in, target));
         List<ShardedRun.RankResult> ranks = ShardedRun.parallel(tp, build, rules, m -> ((LayoutAwareGpt2) m).loss(in, target));
         assertThat(ranks.get(0).plan().complete()).isTrue();
+        assertThat(ranks.get(0).fallbacks()).as("ops gathered to replicate").isEmpty();
         // vocab 37 is padded to a multiple of tp
         assertThat(ranks.get(0).values().get("transformer.wte.weight").shape()).containsExactly(Math.ceilDiv(vocab, tp), 16);
         ShardedRun.assertEquivalent(serial, ranks, RTOL);

@@ -84,20 +84,20 @@ class LlamaRulesEquivalenceTest {
             LlamaConfig config = small(48);
             IntTensor in = ids(config.vocabSize(), 2, 8, 0);
             IntTensor target = ids(config.vocabSize(), 2, 8, 1);
-            OptLlamaChecks.Trace trace = OptLlamaChecks.Trace.run(tp, () -> new LlamaModel(config, 42L),
+            RuleChecks.Trace trace = RuleChecks.Trace.run(tp, () -> new LlamaModel(config, 42L),
                     ModelZoo.family("llama").rules(), m -> ((LlamaModel) m).loss(in, target));
             System.out.println("llama tp=" + tp + " " + trace.summary());
             for (int l = 0; l < config.numHiddenLayers(); l++) {
                 String layer = "model.layers." + l + ".";
-                OptLlamaChecks.Trace.Counts attn = trace.counts(layer + "self_attn");
-                OptLlamaChecks.Trace.Counts mlp = trace.counts(layer + "mlp");
+                RuleChecks.Trace.Counts attn = trace.counts(layer + "self_attn");
+                RuleChecks.Trace.Counts mlp = trace.counts(layer + "mlp");
                 assertThat(attn.forward()).as("tp=%d layer %d attention forward all-reduces", tp, l).isEqualTo(1);
                 assertThat(mlp.forward()).as("tp=%d layer %d MLP forward all-reduces", tp, l).isEqualTo(1);
-                // separate q/k/v and gate/up projections each all-reduce their input's gradient: see OptLlamaChecks.Trace
+                // separate q/k/v and gate/up projections each all-reduce their input's gradient: see RuleChecks.Trace
                 assertThat(attn.backward()).as("tp=%d layer %d attention backward all-reduces", tp, l)
-                        .isEqualTo(OptLlamaChecks.Trace.backwardAllReduces(3));
+                        .isEqualTo(RuleChecks.Trace.backwardAllReduces(3));
                 assertThat(mlp.backward()).as("tp=%d layer %d MLP backward all-reduces", tp, l)
-                        .isEqualTo(OptLlamaChecks.Trace.backwardAllReduces(2));
+                        .isEqualTo(RuleChecks.Trace.backwardAllReduces(2));
                 trace.assertOnlyAllReducesUnder(layer);
             }
             assertThat(trace.fallbacks()).isEmpty();

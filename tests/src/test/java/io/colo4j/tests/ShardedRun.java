@@ -2,6 +2,7 @@ package io.colo4j.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.colo4j.ops.dist.RelativeError;
 import io.colo4j.rules.ShardingPlan;
 import io.colo4j.rules.ShardingRules;
 import io.colo4j.spec.PlacementKind;
@@ -10,6 +11,7 @@ import io.colo4j.spec.placement.ShardLayout;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
 import io.colo4j.tensor.colo.ColoParameter;
+import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.colo.Shards;
 import io.colo4j.tensor.comm.ThreadWorld;
@@ -29,9 +31,12 @@ import java.util.function.Supplier;
 final class ShardedRun {
     private ShardedRun() {}
 
-    /** What one rank saw: its loss, and per parameter its local gradient and updated value, with their layout. */
+    /**
+     * What one rank saw: its loss, per parameter its local gradient and updated value with their layout,
+     * and the ops the dispatcher could only run by gathering to replicate.
+     */
     record RankResult(float loss, Map<String, Tensor> grads, Map<String, Tensor> values, Map<String, ShardLayout> layouts,
-                      Map<String, int[]> valid, ShardingPlan plan) {}
+                      Map<String, int[]> valid, ShardingPlan plan, List<CommTrace.Fallback> fallbacks) {}
 
     /** The serial step: loss, gradients and parameters after one SGD step. */
     record SerialResult(float loss, Map<String, Tensor> grads, Map<String, Tensor> values) {}
@@ -67,10 +72,13 @@ final class ShardedRun {
     static List<RankResult> parallel(int tp, Supplier<Module> build, ShardingRules rules, Function<Module, Tensor> loss) {
         return ThreadWorld.call(tp, comm -> {
             Module m;
-            try (InitContext _ = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
+            CommTrace trace;
+            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
                 m = build.get();
+                trace = ctx.context().trace();
             }
             ShardingPlan plan = rules.apply(m);
+            trace.enable(true);
             Tensor l = loss.apply(m);
             l.backward();
             Map<String, Tensor> grads = new LinkedHashMap<>();
@@ -85,7 +93,7 @@ final class ShardedRun {
             sgdStep(m);
             Map<String, Tensor> values = new LinkedHashMap<>();
             m.namedParameters().forEach((n, p) -> values.put(n, p.copy()));
-            return new RankResult(l.item(), grads, values, layouts, valid, plan);
+            return new RankResult(l.item(), grads, values, layouts, valid, plan, trace.fallbacks());
         });
     }
 
@@ -110,8 +118,8 @@ final class ShardedRun {
             assertThat((double) r.loss()).as("loss").isCloseTo(serial.loss(),
                     org.assertj.core.api.Assertions.within(1e-5 * Math.abs(serial.loss())));
         }
-        serial.grads().forEach((name, g) -> assertRelativelyClose(name + " grad", assemble(ranks, name, RankResult::grads), g, rtol));
-        serial.values().forEach((name, v) -> assertRelativelyClose(name + " after a step", assemble(ranks, name, RankResult::values), v, rtol));
+        serial.grads().forEach((name, g) -> RelativeError.assertClose(name + " grad", assemble(ranks, name, RankResult::grads), g, rtol));
+        serial.values().forEach((name, v) -> RelativeError.assertClose(name + " after a step", assemble(ranks, name, RankResult::values), v, rtol));
         // replicated parameters are identical on every rank
         ranks.get(0).layouts().forEach((name, layout) -> {
             if (layout.effectiveKind() == PlacementKind.REPLICATE) {
@@ -121,20 +129,5 @@ final class ShardedRun {
                 }
             }
         });
-    }
-
-    static void assertRelativelyClose(String name, Tensor actual, Tensor expected, double rtol) {
-        assertThat(actual.shape()).as(name).containsExactly(expected.shape());
-        float[] a = actual.toFloatArray();
-        float[] e = expected.toFloatArray();
-        double scale = 0;
-        for (float v : e) {
-            scale = Math.max(scale, Math.abs(v));
-        }
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            worst = Math.max(worst, Math.abs(a[i] - e[i]) / Math.max(scale, 1e-30));
-        }
-        assertThat(worst).as("%s: largest error relative to its scale %s", name, scale).isLessThanOrEqualTo(rtol);
     }
 }

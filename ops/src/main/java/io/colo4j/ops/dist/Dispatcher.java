@@ -17,10 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs an op on ColoTensors: asks the op's sharding rule for a strategy, converts the inputs with
- * the cheapest collectives (each recorded with its conjugate for backward), runs the serial kernel on
- * the local shards and labels the output with its spec. Ops without a matching rule are computed on
- * replicated inputs, never wrongly, with one warning per op.
+ * Runs an op on ColoTensors: asks the op's strategy generator for its candidate signatures, runs the
+ * cheapest ({@link StrategyCost}; ties to the earlier one), converting the inputs with the collectives it
+ * needs (each recorded with its conjugate for backward), the serial kernel on the local shards, and
+ * labels the output with its spec. An op with no candidate for these inputs is computed on replicated
+ * inputs, never wrongly, with one warning per op and layout.
  */
 public final class Dispatcher {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
@@ -45,21 +46,20 @@ public final class Dispatcher {
     /**
      * @param local the op's serial computation on local tensors, given inputs in the same order
      */
-    public static Tensor dispatch(String op, Function<Tensor[], Tensor> local, Tensor... inputs) {
+    public static Tensor dispatch(Op op, Function<Tensor[], Tensor> local, Tensor... inputs) {
         return dispatch(op, new Object[0], local, inputs);
     }
 
-    /** With non-tensor arguments the rule may need (token ids, targets). */
-    public static Tensor dispatch(String op, Object[] args, Function<Tensor[], Tensor> local, Tensor... inputs) {
+    /** With non-tensor arguments the generator may need (token ids, targets). */
+    public static Tensor dispatch(Op op, Object[] args, Function<Tensor[], Tensor> local, Tensor... inputs) {
         DistContext context = contextOf(op, inputs);
         OpCall call = new OpCall(op, inputs, args, context);
         String module = moduleOf(inputs);
-        try (OpScope scope = OpScope.enter(op, module)) {
-            ShardingRule rule = ShardingRegistry.get(op);
-            Strategy strategy = rule == null ? null : rule.plan(call);
+        try (OpScope scope = OpScope.enter(op.label(), module)) {
+            Strategy strategy = cheapest(call);
             if (strategy == null) {
                 strategy = fallback(call);
-                context.trace().addFallback(new io.colo4j.tensor.colo.CommTrace.Fallback(module, op, describe(call)));
+                context.trace().addFallback(new io.colo4j.tensor.colo.CommTrace.Fallback(module, op.label(), describe(call)));
             }
             Tensor[] converted = new Tensor[inputs.length];
             for (int i = 0; i < inputs.length; i++) {
@@ -76,6 +76,20 @@ public final class Dispatcher {
             }
             return out;
         }
+    }
+
+    /** The candidate with the lowest cost, the earlier one on a tie; null when none can run. */
+    static Strategy cheapest(OpCall call) {
+        Strategy best = null;
+        StrategyCost bestCost = null;
+        for (Strategy candidate : call.op().strategies().candidates(call)) {
+            StrategyCost cost = StrategyCost.of(call, candidate);
+            if (cost != null && (bestCost == null || cost.compareTo(bestCost) < 0)) {
+                best = candidate;
+                bestCost = cost;
+            }
+        }
+        return best;
     }
 
     private static Tensor convert(Tensor input, DistSpec required, boolean partialGrad, DistContext context) {
@@ -110,8 +124,8 @@ public final class Dispatcher {
 
     /** Gathers every input to replicate and computes serially: slow but right. */
     private static Strategy fallback(OpCall call) {
-        if (WARNED.add(call.op() + describe(call))) {
-            LOG.warn("no sharding rule of '{}' takes {}; gathering the inputs to replicate", call.op(), describe(call));
+        if (WARNED.add(call.op().label() + describe(call))) {
+            LOG.warn("no sharding rule of '{}' takes {}; gathering the inputs to replicate", call.op().label(), describe(call));
         }
         Strategy.Builder b = Strategy.of(call.size());
         for (int i = 0; i < call.size(); i++) {
@@ -123,8 +137,7 @@ public final class Dispatcher {
     private static String describe(OpCall call) {
         StringBuilder sb = new StringBuilder("[");
         for (int i = 0; i < call.size(); i++) {
-            Placement p = call.placement(i);
-            sb.append(i == 0 ? "" : ", ").append(p == null ? "none" : p.kind() + (p.isShard() ? "(" + p.dim() + ")" : ""));
+            sb.append(i == 0 ? "" : ", ").append(Sbp.describe(call.spec(i)));
         }
         return sb.append(']').toString();
     }
@@ -140,7 +153,7 @@ public final class Dispatcher {
         return global;
     }
 
-    private static DistContext contextOf(String op, Tensor[] inputs) {
+    private static DistContext contextOf(Op op, Tensor[] inputs) {
         DistContext context = null;
         for (Tensor t : inputs) {
             if (t != null && t.isDistributed()) {

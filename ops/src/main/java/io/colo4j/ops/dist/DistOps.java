@@ -6,6 +6,7 @@ import io.colo4j.tensor.nn.WeightLayout;
 import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.colo.ColoTensor;
 
 /** Distributed forms of ops that are more than one dispatch. */
 public final class DistOps {
@@ -16,7 +17,7 @@ public final class DistOps {
      * RowParallelLinear), as its own dispatched add, so the bias is counted once.
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias, WeightLayout layout) {
-        String op = layout == WeightLayout.OUT_IN ? "linear" : "addmm";
+        Op op = Ops.linear(layout);
         if (bias != null && isRowParallel(weight, layout)) {
             Tensor partial = Dispatcher.dispatch(op, in -> Matmul.linear(in[0], in[1], null, layout), x, weight);
             return Arithmetic.binaryDispatched(BinaryOp.ADD, partial, bias);
@@ -25,11 +26,11 @@ public final class DistOps {
     }
 
     private static boolean isRowParallel(Tensor weight, WeightLayout layout) {
-        if (!weight.isDistributed() || io.colo4j.tensor.colo.ColoTensor.dist(weight).context().tpSize() == 1) {
+        if (!weight.isDistributed()) {
             return false;
         }
-        Placement p = Placement.of(io.colo4j.tensor.colo.ColoTensor.dist(weight), io.colo4j.tensor.colo.ColoTensor.dist(weight).context().tpSize());
-        return p.isShardOn(layout.inDim());
+        OpCall call = new OpCall(Ops.linear(layout), new Tensor[] {weight}, new Object[0], ColoTensor.dist(weight).context());
+        return Sbp.isSplitOn(call.spec(0), layout.inDim());
     }
 
     /** Mean over the global element count, not the shard's. */

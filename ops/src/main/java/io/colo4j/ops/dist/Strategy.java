@@ -1,27 +1,29 @@
 package io.colo4j.ops.dist;
 
 import io.colo4j.spec.DistSpec;
-import java.util.function.Function;
 import io.colo4j.tensor.Tensor;
+import java.util.function.Function;
 
 /**
- * What a sharding rule decides for one call: the spec each input must have (null: as it is), which
+ * One SBP signature of an op for one call: the spec each input must have (null: as it is), which
  * inputs get only a partial gradient from the local op (the dispatcher all-reduces those in backward),
- * the spec of the local op's output, the spec to convert the output to afterwards (null: none), and
- * optionally a local computation other than the op's serial one (e.g. vocab-parallel embedding).
+ * the spec of the local op's output, the spec to convert the output to afterwards (null: none) with the
+ * output's global shape (to price that conversion), and optionally a local computation other than the
+ * op's serial one (e.g. vocab-parallel embedding).
  */
-public record Strategy(DistSpec[] inputs, boolean[] partialGrad, DistSpec output, DistSpec after,
+public record Strategy(DistSpec[] inputs, boolean[] partialGrad, DistSpec output, DistSpec after, int[] afterShape,
                        int[] validOutShape, Function<Tensor[], Tensor> local) {
 
     public static Builder of(int inputs) {
         return new Builder(inputs);
     }
 
-    /** Fluent construction, so each rule reads as its Megatron/SBP signature. */
+    /** Fluent construction, so each candidate reads as its Megatron/SBP signature. */
     public static final class Builder {
         private final DistSpec[] inputs;
         private final boolean[] partialGrad;
         private DistSpec after;
+        private int[] afterShape;
         private int[] validOutShape;
         private Function<Tensor[], Tensor> local;
 
@@ -41,8 +43,22 @@ public record Strategy(DistSpec[] inputs, boolean[] partialGrad, DistSpec output
             return this;
         }
 
-        public Builder then(DistSpec spec) {
+        /**
+         * Input i, of global {@code shape}, takes part along the split dim {@code dim} (negative: it has no
+         * such dim): split like {@code split} where it spans the dim, else replicated, broadcast along the
+         * split, so its gradient sums over it (partial).
+         */
+        public Builder splitOrBroadcast(int input, int[] shape, int dim, DistSpec split) {
+            if (dim >= 0 && shape[dim] != 1) {
+                return require(input, Sbp.splitLike(split, dim));
+            }
+            return require(input, Sbp.R).partialGrad(input);
+        }
+
+        /** Convert the output, whose global shape is {@code outputShape}, to {@code spec} after the op. */
+        public Builder then(DistSpec spec, int[] outputShape) {
             after = spec;
+            afterShape = outputShape;
             return this;
         }
 
@@ -57,7 +73,7 @@ public record Strategy(DistSpec[] inputs, boolean[] partialGrad, DistSpec output
         }
 
         public Strategy output(DistSpec spec) {
-            return new Strategy(inputs, partialGrad, spec, after, validOutShape, local);
+            return new Strategy(inputs, partialGrad, spec, after, afterShape, validOutShape, local);
         }
     }
 }

@@ -1,10 +1,12 @@
 package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.ops.kernel.UnaryOp;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.colo.ColoTensor;
 import io.colo4j.tensor.autograd.Autograd;
 
 /** Elementwise activations and dropout. */
@@ -13,7 +15,7 @@ public final class Activations {
 
     public static Tensor unary(UnaryOp op, Tensor x) {
         if (Dispatcher.any(x)) {
-            return Dispatcher.dispatch("unary", in -> unary(op, in[0]), x);
+            return Dispatcher.dispatch(Ops.UNARY, in -> unary(op, in[0]), x);
         }
         Tensor input = x.isContiguous() ? x.detach() : x.detach().contiguous();
         Tensor out = Tensor.zeros(x.shape());
@@ -35,9 +37,9 @@ public final class Activations {
         }
         if (Dispatcher.any(x)) {
             // a shard draws its own mask stream, as Megatron's model-parallel RNG does for split activations
-            boolean split = io.colo4j.tensor.colo.ColoTensor.dist(x).spec().kind() == io.colo4j.spec.PlacementKind.SHARD;
-            long stream = split ? seed ^ (0x9E3779B97F4A7C15L * (io.colo4j.tensor.colo.ColoTensor.dist(x).context().tpRank() + 1)) : seed;
-            return Dispatcher.dispatch("unary", in -> dropout(in[0], p, true, stream), x);
+            boolean split = ColoTensor.dist(x).spec().kind() == io.colo4j.spec.PlacementKind.SHARD;
+            long stream = split ? seed ^ (0x9E3779B97F4A7C15L * (ColoTensor.dist(x).context().tpRank() + 1)) : seed;
+            return Dispatcher.dispatch(Ops.UNARY, in -> dropout(in[0], p, true, stream), x);
         }
         Tensor mask = Tensor.zeros(x.shape());
         Backends.current().dropoutMask(p, seed, mask);

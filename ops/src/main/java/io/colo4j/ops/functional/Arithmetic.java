@@ -1,6 +1,7 @@
 package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.tensor.Tensor;
@@ -18,7 +19,7 @@ public final class Arithmetic {
     }
 
     public static Tensor binaryDispatched(BinaryOp op, Tensor a, Tensor b) {
-        return Dispatcher.dispatch(op.name().toLowerCase(java.util.Locale.ROOT), in -> binaryLocal(op, in[0], in[1]), a, b);
+        return Dispatcher.dispatch(Ops.binary(op), in -> binaryLocal(op, in[0], in[1]), a, b);
     }
 
     private static Tensor binaryLocal(BinaryOp op, Tensor a, Tensor b) {
@@ -43,7 +44,7 @@ public final class Arithmetic {
 
     public static Tensor scale(Tensor x, float factor) {
         if (Dispatcher.any(x)) {
-            return Dispatcher.dispatch("scale", in -> scale(in[0], factor), x);
+            return Dispatcher.dispatch(Ops.SCALE, in -> scale(in[0], factor), x);
         }
         Tensor out = Tensor.zeros(x.shape());
         Backends.current().binary(BinaryOp.MUL, x, Broadcasting.expand(Tensor.scalar(factor), x.shape()), out);
@@ -53,7 +54,7 @@ public final class Arithmetic {
     /** Sum of all elements, as a 0-d tensor. */
     public static Tensor sum(Tensor x) {
         if (Dispatcher.any(x)) {
-            return Dispatcher.dispatch("sum", in -> sum(in[0]), x);
+            return Dispatcher.dispatch(Ops.SUM, in -> sum(in[0]), x);
         }
         int[] ones = new int[x.dim()];
         java.util.Arrays.fill(ones, 1);

@@ -1,6 +1,7 @@
 package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.tensor.Shapes;
@@ -27,7 +28,7 @@ public final class Attention {
      */
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor bias, boolean causal, float scale) {
         if (Dispatcher.any(q, k, v) || Dispatcher.any(bias)) {
-            return Dispatcher.dispatch("attention",
+            return Dispatcher.dispatch(Ops.ATTENTION,
                     in -> scaledDotProduct(in[0], in[1], in[2], in[3], causal, scale), q, k, v, bias);
         }
         int[] qs = q.shape();

@@ -1,6 +1,7 @@
 package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.ShapeException;
@@ -20,7 +21,7 @@ public final class Embeddings {
             }
         }
         if (Dispatcher.any(weight)) {
-            return Dispatcher.dispatch("embedding", new Object[] {ids}, in -> shard(ids, in[0], 0), weight);
+            return Dispatcher.dispatch(Ops.EMBEDDING, new Object[] {ids}, in -> shard(ids, in[0], 0), weight);
         }
         return shard(ids, weight, 0);
     }

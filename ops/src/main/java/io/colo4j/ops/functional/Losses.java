@@ -1,6 +1,7 @@
 package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.ShapeException;
@@ -21,7 +22,7 @@ public final class Losses {
     public static Tensor crossEntropy(Tensor logits, IntTensor targets, int ignoreIndex, int validClasses) {
         if (Dispatcher.any(logits)) {
             // the rule reads the valid class count from the logits' spec (vocab padding), and takes ids as args
-            return Dispatcher.dispatch("cross_entropy", new Object[] {targets, ignoreIndex},
+            return Dispatcher.dispatch(Ops.CROSS_ENTROPY, new Object[] {targets, ignoreIndex},
                     in -> crossEntropy(in[0], targets, ignoreIndex, validClasses), logits);
         }
         int v = logits.size(-1);

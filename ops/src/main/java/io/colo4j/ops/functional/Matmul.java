@@ -2,6 +2,7 @@ package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.DistOps;
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.ops.kernel.GemmOperand;
 import io.colo4j.tensor.ShapeException;
@@ -19,7 +20,7 @@ public final class Matmul {
     /** a [..., m, k] @ b [..., k, n] with equal batch dims, or b 2-d (shared by the batch). */
     public static Tensor matmul(Tensor a, Tensor b) {
         if (Dispatcher.any(a, b)) {
-            return Dispatcher.dispatch("matmul", in -> matmul(in[0], in[1]), a, b);
+            return Dispatcher.dispatch(Ops.MATMUL, in -> matmul(in[0], in[1]), a, b);
         }
         if (a.dim() < 2 || b.dim() < 2) {
             throw ShapeException.of("matmul", "operands need at least 2 dims", a.shape(), b.shape());

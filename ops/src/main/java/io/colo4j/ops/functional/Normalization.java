@@ -1,6 +1,7 @@
 package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.tensor.ShapeException;
 import io.colo4j.tensor.Tensor;
@@ -12,7 +13,7 @@ public final class Normalization {
 
     public static Tensor layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps) {
         if (Dispatcher.any(x, gamma, beta)) {
-            return Dispatcher.dispatch("layer_norm", in -> layerNorm(in[0], in[1], in[2], eps), x, gamma, beta);
+            return Dispatcher.dispatch(Ops.LAYER_NORM, in -> layerNorm(in[0], in[1], in[2], eps), x, gamma, beta);
         }
         int n = x.size(-1);
         if (gamma.dim() != 1 || gamma.size(0) != n || beta.dim() != 1 || beta.size(0) != n) {
@@ -37,7 +38,7 @@ public final class Normalization {
     /** RMSNorm (T5's LayerNorm, Llama's RMSNorm): x / sqrt(mean(x^2) + eps) * weight, no bias. */
     public static Tensor rmsNorm(Tensor x, Tensor gamma, float eps) {
         if (Dispatcher.any(x, gamma)) {
-            return Dispatcher.dispatch("rms_norm", in -> rmsNorm(in[0], in[1], eps), x, gamma);
+            return Dispatcher.dispatch(Ops.RMS_NORM, in -> rmsNorm(in[0], in[1], eps), x, gamma);
         }
         int n = x.size(-1);
         if (gamma.dim() != 1 || gamma.size(0) != n) {

@@ -1,6 +1,7 @@
 package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.tensor.ShapeException;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.Tensor;
@@ -16,7 +17,7 @@ public final class Shaping {
      */
     public static Tensor repeatInterleave(Tensor x, int repeats, int dim) {
         if (Dispatcher.any(x)) {
-            return Dispatcher.dispatch("repeat_interleave", new Object[] {dim}, in -> repeatInterleave(in[0], repeats, dim), x);
+            return Dispatcher.dispatch(Ops.REPEAT_INTERLEAVE, new Object[] {dim}, in -> repeatInterleave(in[0], repeats, dim), x);
         }
         int d = Shapes.dim("repeat_interleave", dim, x.dim());
         if (repeats < 1) {

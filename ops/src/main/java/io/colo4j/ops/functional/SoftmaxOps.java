@@ -1,6 +1,7 @@
 package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.tensor.ShapeException;
 import io.colo4j.tensor.Tensor;
@@ -20,7 +21,7 @@ public final class SoftmaxOps {
 
     public static Tensor scaledSoftmax(Tensor x, float scale, boolean causal) {
         if (Dispatcher.any(x)) {
-            return Dispatcher.dispatch(causal ? "causal_softmax" : "softmax", in -> scaledSoftmax(in[0], scale, causal), x);
+            return Dispatcher.dispatch(causal ? Ops.CAUSAL_SOFTMAX : Ops.SOFTMAX, in -> scaledSoftmax(in[0], scale, causal), x);
         }
         if (x.dim() < 1 || (causal && (x.dim() < 2 || x.size(-1) != x.size(-2)))) {
             throw ShapeException.of("softmax", causal ? "causal softmax needs [..., T, T]" : "needs at least 1 dim", x.shape());

@@ -70,7 +70,7 @@ class DispatcherFallbackTest {
     @Test
     void anOpWithoutAnyRuleFallsBack() {
         checkFallback("cumulative_thing", t -> t.isDistributed()
-                ? Dispatcher.dispatch("cumulative_thing", in -> F.mul(in[0], in[0]), t)
+                ? Dispatcher.dispatch(new Op("cumulative_thing", StrategyGenerator.NONE), in -> F.mul(in[0], in[0]), t)
                 : F.mul(t, t));
     }
 }

@@ -7,21 +7,24 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.tensor.nn.WeightLayout;
 
 /**
  * A GPT-2-shaped stack written as plain serial code with HuggingFace names (fused qkv, Conv1D layout,
- * tied head): the dispatcher tests run exactly this code sharded.
+ * tied head): the dispatcher tests run exactly this code sharded. Its embeddings and Conv1D declare
+ * their {@link WeightLayout}, so under a {@code transformer} module it also takes the shipped GPT-2
+ * rules (the tests module's {@code LayoutAwareGpt2}).
  */
-final class GptStack extends Module {
+public final class GptStack extends Module {
     final int vocab;
     final int d;
     final int heads;
-    final Embedding wte;
-    final Embedding wpe;
-    final ModuleList<Block> h = new ModuleList<>();
-    final LayerNorm lnF;
+    public final Embedding wte;
+    public final Embedding wpe;
+    public final ModuleList<Block> h = new ModuleList<>();
+    public final LayerNorm lnF;
 
-    GptStack(int vocab, int positions, int d, int layers, int heads) {
+    public GptStack(int vocab, int positions, int d, int layers, int heads) {
         this.vocab = vocab;
         this.d = d;
         this.heads = heads;
@@ -50,15 +53,21 @@ final class GptStack extends Module {
         return F.crossEntropy(logits.view(b * t, vocab), targets);
     }
 
-    static final class Embedding extends Module {
-        final Parameter weight;
+    /** A table of rows, [n, d]: looked up by row, and as the tied head read as [out, in]. */
+    public static final class Embedding extends Module implements WeightLayout.Aware {
+        public final Parameter weight;
 
         Embedding(int n, int d, long seed) {
             weight = registerParameter("weight", new Parameter(Init.normal(seed, 0, 0.5f), n, d));
         }
+
+        @Override
+        public WeightLayout weightLayout() {
+            return WeightLayout.IN_OUT;
+        }
     }
 
-    static final class LayerNorm extends Module {
+    public static final class LayerNorm extends Module {
         final Parameter weight;
         final Parameter bias;
 
@@ -67,12 +76,12 @@ final class GptStack extends Module {
             bias = registerParameter("bias", new Parameter(Init.uniform(seed + 1, -0.1f, 0.1f), d));
         }
 
-        Tensor forward(Tensor x) {
+        public Tensor forward(Tensor x) {
             return F.layerNorm(x, weight, bias, 1e-5f);
         }
     }
 
-    static final class Conv1D extends Module {
+    static final class Conv1D extends Module implements WeightLayout.Aware {
         final Parameter weight;
         final Parameter bias;
 
@@ -83,6 +92,11 @@ final class GptStack extends Module {
 
         Tensor forward(Tensor x) {
             return F.addmm(bias, x, weight);
+        }
+
+        @Override
+        public WeightLayout weightLayout() {
+            return WeightLayout.IN_OUT;
         }
     }
 
@@ -123,7 +137,7 @@ final class GptStack extends Module {
         }
     }
 
-    static final class Block extends Module {
+    public static final class Block extends Module {
         final LayerNorm ln1;
         final Attention attn;
         final LayerNorm ln2;
@@ -136,7 +150,7 @@ final class GptStack extends Module {
             mlp = registerModule("mlp", new Mlp(d, seed + 8));
         }
 
-        Tensor forward(Tensor x, int b, int t) {
+        public Tensor forward(Tensor x, int b, int t) {
             x = F.add(x, attn.forward(ln1.forward(x), b, t));
             return F.add(x, mlp.forward(ln2.forward(x)));
         }

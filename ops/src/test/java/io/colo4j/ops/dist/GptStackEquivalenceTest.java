@@ -146,7 +146,7 @@ class GptStackEquivalenceTest {
             for (int d = 0; d < valid.length; d++) {
                 full = full.narrow(d, 0, valid[d]);
             }
-            assertRelativelyClose(name, full, p.grad(), 1e-5);
+            RelativeError.assertClose(name, full, p.grad(), 1e-5);
         });
     }
 
@@ -197,20 +197,5 @@ class GptStackEquivalenceTest {
             assertThat(r.shardedBytes()).as("tp=%d", tp).isEqualTo((serialSharded + padding) / tp);
             assertThat(r.replicatedBytes()).isEqualTo(serialReplicated);
         }
-    }
-
-    static void assertRelativelyClose(String name, Tensor actual, Tensor expected, double rtol) {
-        float[] a = actual.toFloatArray();
-        float[] e = expected.toFloatArray();
-        assertThat(a).as(name).hasSameSizeAs(e);
-        double scale = 0;
-        for (float v : e) {
-            scale = Math.max(scale, Math.abs(v));
-        }
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            worst = Math.max(worst, Math.abs(a[i] - e[i]) / Math.max(scale, 1e-30));
-        }
-        assertThat(worst).as("%s: largest error relative to the gradient's scale %s", name, scale).isLessThanOrEqualTo(rtol);
     }
 }

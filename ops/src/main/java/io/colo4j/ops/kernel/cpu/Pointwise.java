@@ -9,9 +9,8 @@ import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
-/** Elementwise kernels: binary with broadcasting, activations and their derivatives, dropout masks. */
+/** Elementwise kernels: binary with broadcasting, activations ({@link UnaryOp}'s vector forms) and their derivatives, dropout masks. */
 final class Pointwise {
     private Pointwise() {}
 
@@ -81,26 +80,12 @@ final class Pointwise {
             int i = from;
             int bound = from + S.loopBound(to - from);
             for (; i < bound; i += L) {
-                Vec.store(unaryVector(op, Vec.load(mx, ox + i)), mo, oo + i);
+                Vec.store(op.apply(Vec.load(mx, ox + i)), mo, oo + i);
             }
             for (; i < to; i++) {
                 Vec.set(mo, oo + i, op.apply(Vec.get(mx, ox + i)));
             }
         });
-    }
-
-    private static FloatVector unaryVector(UnaryOp op, FloatVector x) {
-        return switch (op) {
-            case GELU_TANH -> {
-                FloatVector inner = x.mul(x).mul(x).mul(UnaryOp.GELU_COEF).add(x).mul(UnaryOp.SQRT_2_OVER_PI);
-                yield VecMath.tanh(inner).add(1f).mul(x).mul(0.5f);
-            }
-            case RELU -> x.max(0f);
-            case SILU -> x.div(VecMath.exp(x.neg()).add(1f));
-            case EXP -> VecMath.exp(x);
-            case NEG -> x.neg();
-            case TANH -> VecMath.tanh(x);
-        };
     }
 
     static void unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, Tensor gradIn) {
@@ -115,36 +100,12 @@ final class Pointwise {
             int i = from;
             int bound = from + S.loopBound(to - from);
             for (; i < bound; i += L) {
-                Vec.store(derivativeVector(op, Vec.load(mx, ox + i)).mul(Vec.load(mg, og + i)), mo, oo + i);
+                Vec.store(op.derivative(Vec.load(mx, ox + i)).mul(Vec.load(mg, og + i)), mo, oo + i);
             }
             for (; i < to; i++) {
                 Vec.set(mo, oo + i, op.derivative(Vec.get(mx, ox + i)) * Vec.get(mg, og + i));
             }
         });
-    }
-
-    private static FloatVector derivativeVector(UnaryOp op, FloatVector x) {
-        return switch (op) {
-            case GELU_TANH -> {
-                FloatVector x2 = x.mul(x);
-                FloatVector t = VecMath.tanh(x2.mul(UnaryOp.GELU_COEF).add(1f).mul(x).mul(UnaryOp.SQRT_2_OVER_PI));
-                FloatVector dInner = x2.mul(3f * UnaryOp.GELU_COEF).add(1f).mul(UnaryOp.SQRT_2_OVER_PI);
-                FloatVector oneMinusT2 = t.mul(t).neg().add(1f);
-                yield t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(oneMinusT2).mul(dInner));
-            }
-            case RELU -> FloatVector.broadcast(S, 0f).blend(1f, x.compare(VectorOperators.GT, 0f));
-            case SILU -> {
-                FloatVector s = VecMath.exp(x.neg()).add(1f);
-                s = FloatVector.broadcast(S, 1f).div(s);
-                yield s.mul(x.mul(s.neg().add(1f)).add(1f));
-            }
-            case EXP -> VecMath.exp(x);
-            case NEG -> FloatVector.broadcast(S, -1f);
-            case TANH -> {
-                FloatVector t = VecMath.tanh(x);
-                yield t.mul(t).neg().add(1f);
-            }
-        };
     }
 
     static void dropoutMask(float p, long seed, Tensor mask) {

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorOperators;
  * in the interpreter, which would make two runs with the same seed differ in the last bit; these
  * give the same bits in every mode.
  */
-final class VecMath {
+public final class VecMath {
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
@@ -25,7 +25,7 @@ final class VecMath {
     private VecMath() {}
 
     /** e^x to about 2 ulp (Cephes' expf polynomial); +inf above ln(FLT_MAX), 0 below the normal range. */
-    static FloatVector exp(FloatVector x) {
+    public static FloatVector exp(FloatVector x) {
         FloatVector clamped = x.max(MIN_ARG).min(MAX_ARG);
         FloatVector n = clamped.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
         FloatVector r = n.fma(bc(-LN2_HI), clamped);
@@ -49,7 +49,7 @@ final class VecMath {
     }
 
     /** tanh(x) = 1 - 2 / (e^{2x} + 1): saturates to +-1 without overflow. */
-    static FloatVector tanh(FloatVector x) {
+    public static FloatVector tanh(FloatVector x) {
         FloatVector e = exp(x.mul(2f));
         return FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f)));
     }

@@ -256,6 +256,68 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
             return lane.kernel(name);
         }
 
+        /** One launch of a kernel whose tensor arguments are each passed as (buffer, offset). */
+        Launch launch(String name) {
+            return new Launch(kernel(name));
+        }
+
+        /** A kernel's arguments in order; tensors read are named before the tensors written, as {@link #in} needs. */
+        final class Launch {
+            private final cl_kernel k;
+            private final OpenClDevice.Args args;
+
+            private Launch(cl_kernel k) {
+                this.k = k;
+                this.args = new OpenClDevice.Args(k);
+            }
+
+            Launch in(Tensor t) {
+                args.mem(Call.this.in(t)).i64(t.offset());
+                return this;
+            }
+
+            /** A tensor the kernel writes whole. */
+            Launch out(Tensor t) {
+                args.mem(Call.this.out(t, true)).i64(t.offset());
+                return this;
+            }
+
+            /** A tensor the kernel adds into, or none when null. */
+            Launch accumulate(Tensor t) {
+                if (t == null) {
+                    return none();
+                }
+                args.mem(Call.this.out(t, false)).i64(t.offset());
+                return this;
+            }
+
+            /** No tensor: a placeholder buffer that a flag tells the kernel not to touch. */
+            Launch none() {
+                args.mem(device.dummy).i64(0);
+                return this;
+            }
+
+            Launch i32(int v) {
+                args.i32(v);
+                return this;
+            }
+
+            Launch f32(float v) {
+                args.f32(v);
+                return this;
+            }
+
+            /** One work-group of {@code device.rowWorkItems} per row. */
+            void overRows(long rows) {
+                runLocal(k, rowGlobal(rows), rowLocal());
+            }
+
+            /** Column strips of VW columns, each looping over the rows. */
+            void overColumns(int n) {
+                runStrips(k, (n + device.vectorWidth - 1) / device.vectorWidth);
+            }
+        }
+
         OpenClDevice.Args args(cl_kernel k) {
             return new OpenClDevice.Args(k);
         }
@@ -439,23 +501,16 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         }
     }
 
-    /** UnaryOp ordinals the program has kernels for (unary_fwd_0 ..); a newer op runs on the cpu backend. */
-    private static final int UNARY_KERNELS = 6;
-
     @Override
     public void unary(UnaryOp op, Tensor x, Tensor out) {
         long n = out.numel();
         if (n == 0) {
             return;
         }
-        if (op.ordinal() >= UNARY_KERNELS) {
-            cpu.unary(op, x, out);
-            return;
-        }
         try (Call c = new Call()) {
             cl_mem mx = c.in(x);
             cl_mem mo = c.out(out, true);
-            cl_kernel k = c.kernel("unary_fwd_" + op.ordinal());
+            cl_kernel k = c.kernel("unary_fwd_" + op.name());
             c.args(k).mem(mx).i64(x.offset()).mem(mo).i64(out.offset()).i64(n);
             c.run(k, (n + device.vectorWidth - 1) / device.vectorWidth);
         }
@@ -467,15 +522,11 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         if (n == 0) {
             return;
         }
-        if (op.ordinal() >= UNARY_KERNELS) {
-            cpu.unaryBackward(op, x, gradOut, gradIn);
-            return;
-        }
         try (Call c = new Call()) {
             cl_mem mx = c.in(x);
             cl_mem mg = c.in(gradOut);
             cl_mem mo = c.out(gradIn, true);
-            cl_kernel k = c.kernel("unary_bwd_" + op.ordinal());
+            cl_kernel k = c.kernel("unary_bwd_" + op.name());
             c.args(k).mem(mx).i64(x.offset()).mem(mg).i64(gradOut.offset()).mem(mo).i64(gradIn.offset()).i64(n);
             c.run(k, (n + device.vectorWidth - 1) / device.vectorWidth);
         }
@@ -565,86 +616,91 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
         if (causal && t != n) {
             throw new IllegalArgumentException("causal softmax needs [..., T, T], got last dims " + t + "x" + n);
         }
-        long rows = n == 0 ? 0 : x.numel() / n;
+        long rows = rows(x);
         if (rows == 0) {
             return;
         }
         try (Call c = new Call()) {
-            cl_mem mx = c.in(x);
-            cl_mem mo = c.out(out, true);
-            cl_kernel k = c.kernel("softmax_fwd");
-            c.args(k).mem(mx).i64(x.offset()).mem(mo).i64(out.offset()).i32(n).i32(t).f32(scale);
-            c.runLocal(k, rowGlobal(rows), rowLocal());
+            c.launch("softmax_fwd").in(x).out(out).i32(n).i32(t).f32(scale).overRows(rows);
         }
     }
 
     @Override
     public void softmaxBackward(Tensor y, Tensor gradOut, float scale, Tensor gradIn) {
-        int n = y.size(-1);
-        long rows = n == 0 ? 0 : y.numel() / n;
+        long rows = rows(y);
         if (rows == 0) {
             return;
         }
         try (Call c = new Call()) {
-            cl_mem my = c.in(y);
-            cl_mem mg = c.in(gradOut);
-            cl_mem mo = c.out(gradIn, true);
-            cl_kernel k = c.kernel("softmax_bwd");
-            c.args(k).mem(my).i64(y.offset()).mem(mg).i64(gradOut.offset()).mem(mo).i64(gradIn.offset()).i32(n).f32(scale);
-            c.runLocal(k, rowGlobal(rows), rowLocal());
+            c.launch("softmax_bwd").in(y).in(gradOut).out(gradIn).i32(y.size(-1)).f32(scale).overRows(rows);
         }
     }
 
     @Override
     public void layerNorm(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor out, Tensor mean, Tensor rstd) {
-        int n = x.size(-1);
-        long rows = n == 0 ? 0 : x.numel() / n;
+        long rows = rows(x);
         if (rows == 0) {
             return;
         }
         try (Call c = new Call()) {
-            cl_mem mx = c.in(x);
-            cl_mem mg = c.in(gamma);
-            cl_mem mb = c.in(beta);
-            cl_mem mo = c.out(out, true);
-            cl_mem mm = c.out(mean, true);
-            cl_mem mr = c.out(rstd, true);
-            cl_kernel k = c.kernel("layernorm_fwd");
-            c.args(k).mem(mx).i64(x.offset()).mem(mg).i64(gamma.offset()).mem(mb).i64(beta.offset()).mem(mo).i64(out.offset())
-                    .mem(mm).i64(mean.offset()).mem(mr).i64(rstd.offset()).i32(n).f32(eps);
-            c.runLocal(k, rowGlobal(rows), rowLocal());
+            c.launch("layernorm_fwd").in(x).in(gamma).in(beta).out(out).out(mean).out(rstd).i32(x.size(-1)).f32(eps).i32(1)
+                    .overRows(rows);
         }
     }
 
     @Override
     public void layerNormBackward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor gradOut,
                                   Tensor gradIn, Tensor gradGamma, Tensor gradBeta) {
+        long rows = rows(x);
+        if (rows == 0) {
+            return;
+        }
         int n = x.size(-1);
-        long rows = n == 0 ? 0 : x.numel() / n;
+        try (Call c = new Call()) {
+            c.launch("layernorm_bwd_dx").in(x).in(gamma).in(mean).in(rstd).in(gradOut).out(gradIn).i32(n).i32(1).overRows(rows);
+            if (gradGamma != null || gradBeta != null) {
+                c.launch("layernorm_bwd_params").in(x).in(mean).in(rstd).in(gradOut).accumulate(gradGamma).accumulate(gradBeta)
+                        .i32(gradGamma != null ? 1 : 0).i32(gradBeta != null ? 1 : 0).i32(Math.toIntExact(rows)).i32(n)
+                        .overColumns(n);
+            }
+        }
+    }
+
+    /** RMSNorm is the layernorm kernels uncentered (every row's mean zero) and without a bias. */
+    @Override
+    public void rmsNorm(Tensor x, Tensor gamma, float eps, Tensor out, Tensor rstd) {
+        long rows = rows(x);
         if (rows == 0) {
             return;
         }
         try (Call c = new Call()) {
-            cl_mem mx = c.in(x);
-            cl_mem mg = c.in(gamma);
-            cl_mem mm = c.in(mean);
-            cl_mem mr = c.in(rstd);
-            cl_mem mdy = c.in(gradOut);
-            cl_mem mdx = c.out(gradIn, true);
-            cl_kernel k = c.kernel("layernorm_bwd_dx");
-            c.args(k).mem(mx).i64(x.offset()).mem(mg).i64(gamma.offset()).mem(mm).i64(mean.offset()).mem(mr).i64(rstd.offset())
-                    .mem(mdy).i64(gradOut.offset()).mem(mdx).i64(gradIn.offset()).i32(n);
-            c.runLocal(k, rowGlobal(rows), rowLocal());
-            if (gradGamma != null || gradBeta != null) {
-                cl_mem mgg = gradGamma != null ? c.out(gradGamma, false) : device.dummy;
-                cl_mem mgb = gradBeta != null ? c.out(gradBeta, false) : device.dummy;
-                cl_kernel p = c.kernel("layernorm_bwd_params");
-                c.args(p).mem(mx).i64(x.offset()).mem(mm).i64(mean.offset()).mem(mr).i64(rstd.offset()).mem(mdy).i64(gradOut.offset())
-                        .mem(mgg).i64(gradGamma != null ? gradGamma.offset() : 0).mem(mgb).i64(gradBeta != null ? gradBeta.offset() : 0)
-                        .i32(gradGamma != null ? 1 : 0).i32(gradBeta != null ? 1 : 0).i32(Math.toIntExact(rows)).i32(n);
-                c.runStrips(p, (n + device.vectorWidth - 1) / device.vectorWidth);
+            c.launch("layernorm_fwd").in(x).in(gamma).none().out(out).none().out(rstd).i32(x.size(-1)).f32(eps).i32(0)
+                    .overRows(rows);
+        }
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor gamma, Tensor rstd, Tensor gradOut, Tensor gradIn, Tensor gradGamma) {
+        long rows = rows(x);
+        if (rows == 0) {
+            return;
+        }
+        int n = x.size(-1);
+        try (Call c = new Call()) {
+            c.launch("layernorm_bwd_dx").in(x).in(gamma).none().in(rstd).in(gradOut).out(gradIn).i32(n).i32(0).overRows(rows);
+            if (gradGamma != null) {
+                // the params kernel reads a mean per row: zeros
+                Tensor zeroMean = Tensor.zeros(Math.toIntExact(rows));
+                c.launch("layernorm_bwd_params").in(x).in(zeroMean).in(rstd).in(gradOut).accumulate(gradGamma).none()
+                        .i32(1).i32(0).i32(Math.toIntExact(rows)).i32(n).overColumns(n);
             }
         }
+    }
+
+    /** Rows of the last dim. */
+    private static long rows(Tensor x) {
+        int n = x.size(-1);
+        return n == 0 ? 0 : x.numel() / n;
     }
 
     // ---- embedding -------------------------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ final class OpenClDevice implements AutoCloseable {
                     Pointer.to(block.asByteBuffer()), null);
             Lane lane = lane();
             try {
-                cl_kernel k = lane.kernel("unary_fwd_4");
+                cl_kernel k = lane.kernel("unary_fwd_NEG");
                 for (int round = 0; round < 2; round++) {
                     new Args(k).mem(mem).i64(0).mem(mem).i64(32).i64(32);
                     lane.run(k, new long[] {(32 + vectorWidth - 1) / vectorWidth}, null);

@@ -336,68 +336,23 @@ BINARY_ND(3)
 #define SQRT_2_OVER_PI 0.7978845608028654f
 #define GELU_COEF 0.044715f
 
-/* UnaryOp ordinals: GELU_TANH, RELU, SILU, EXP, NEG, TANH. Written for any float type T (float or floatv). */
-#define UNARY_APPLY(T, op, x) \
-    ((op) == 0 ? (T) (0.5f) * (x) * ((T) (1.0f) + tanh((T) (SQRT_2_OVER_PI) * ((x) + (T) (GELU_COEF) * (x) * (x) * (x)))) \
-   : (op) == 1 ? fmax((x), (T) (0.0f)) \
-   : (op) == 2 ? (x) / ((T) (1.0f) + exp(-(x))) \
-   : (op) == 3 ? exp(x) \
-   : (op) == 4 ? -(x) \
-   : tanh(x))
-
-inline float unary_derivative(int op, float x) {
-    switch (op) {
-        case 0: {
-            float t = tanh(SQRT_2_OVER_PI * (x + GELU_COEF * x * x * x));
-            float dInner = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_COEF * x * x);
-            return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * dInner;
-        }
-        case 1: return x > 0.0f ? 1.0f : 0.0f;
-        case 2: {
-            float sg = 1.0f / (1.0f + exp(-x));
-            return sg * (1.0f + x * (1.0f - sg));
-        }
-        case 3: return exp(x);
-        case 4: return -1.0f;
-        default: {
-            float t = tanh(x);
-            return 1.0f - t * t;
-        }
-    }
-}
-
-inline floatv unary_derivative_v(int op, floatv x) {
-    switch (op) {
-        case 0: {
-            floatv t = tanh(SQRT_2_OVER_PI * (x + GELU_COEF * x * x * x));
-            floatv dInner = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_COEF * x * x);
-            return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * dInner;
-        }
-        case 1: return select((floatv) (0.0f), (floatv) (1.0f), x > 0.0f);
-        case 2: {
-            floatv sg = 1.0f / (1.0f + exp(-x));
-            return sg * (1.0f + x * (1.0f - sg));
-        }
-        case 3: return exp(x);
-        case 4: return (floatv) (-1.0f);
-        default: {
-            floatv t = tanh(x);
-            return 1.0f - t * t;
-        }
-    }
-}
-
-/* Contiguous unary kernels: VW elements per work-item (explicit vectors), a scalar tail in the last one. */
-#define UNARY(OP) \
+/*
+ * Unary ops: one UNARY(NAME, forward, derivative) line per io.colo4j.ops.kernel.UnaryOp constant, named as it
+ * (the backend looks up unary_fwd_NAME and unary_bwd_NAME). Forward and derivative are function bodies over
+ * x of type T, compiled once for float (the scalar tail) and once for floatv (VW elements per work-item).
+ */
+#define UNARY(OP, FWD, BWD) \
+inline float OP##_fwd_s(float x) { typedef float T; FWD } \
+inline floatv OP##_fwd_v(floatv x) { typedef floatv T; FWD } \
+inline float OP##_bwd_s(float x) { typedef float T; BWD } \
+inline floatv OP##_bwd_v(floatv x) { typedef floatv T; BWD } \
 __kernel void unary_fwd_##OP(__global const float* x, long xOff, __global float* out, long oOff, long n) { \
     long i = get_global_id(0) * VW; \
     if (i + VW <= n) { \
-        floatv v = VLOAD(0, x + xOff + i); \
-        VSTORE(UNARY_APPLY(floatv, OP, v), 0, out + oOff + i); \
+        VSTORE(OP##_fwd_v(VLOAD(0, x + xOff + i)), 0, out + oOff + i); \
     } else { \
         for (; i < n; i++) { \
-            float v = x[xOff + i]; \
-            out[oOff + i] = UNARY_APPLY(float, OP, v); \
+            out[oOff + i] = OP##_fwd_s(x[xOff + i]); \
         } \
     } \
 } \
@@ -405,19 +360,39 @@ __kernel void unary_bwd_##OP(__global const float* x, long xOff, __global const 
                              __global float* out, long oOff, long n) { \
     long i = get_global_id(0) * VW; \
     if (i + VW <= n) { \
-        VSTORE(unary_derivative_v(OP, VLOAD(0, x + xOff + i)) * VLOAD(0, g + gOff + i), 0, out + oOff + i); \
+        VSTORE(OP##_bwd_v(VLOAD(0, x + xOff + i)) * VLOAD(0, g + gOff + i), 0, out + oOff + i); \
     } else { \
         for (; i < n; i++) { \
-            out[oOff + i] = unary_derivative(OP, x[xOff + i]) * g[gOff + i]; \
+            out[oOff + i] = OP##_bwd_s(x[xOff + i]) * g[gOff + i]; \
         } \
     } \
 }
-UNARY(0)
-UNARY(1)
-UNARY(2)
-UNARY(3)
-UNARY(4)
-UNARY(5)
+
+UNARY(GELU_TANH,
+      return (T) (0.5f) * x * ((T) (1.0f) + tanh((T) (SQRT_2_OVER_PI) * (x + (T) (GELU_COEF) * x * x * x)));,
+      T t = tanh(SQRT_2_OVER_PI * (x + GELU_COEF * x * x * x));
+      T dInner = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_COEF * x * x);
+      return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * dInner;)
+UNARY(RELU,
+      return fmax(x, (T) (0.0f));,
+      return select((T) (0.0f), (T) (1.0f), x > 0.0f);)
+UNARY(SILU,
+      return x / ((T) (1.0f) + exp(-x));,
+      T sg = 1.0f / (1.0f + exp(-x));
+      return sg * (1.0f + x * (1.0f - sg));)
+UNARY(EXP,
+      return exp(x);,
+      return exp(x);)
+UNARY(NEG,
+      return -x;,
+      return (T) (-1.0f);)
+UNARY(TANH,
+      return tanh(x);,
+      T t = tanh(x);
+      return 1.0f - t * t;)
+UNARY(GELU_ERF,
+      return 0.5f * x * (1.0f + erf(x * M_SQRT1_2_F));,
+      return 0.5f * (1.0f + erf(x * M_SQRT1_2_F)) + x * 0.3989422804014327f * exp(-0.5f * x * x);)
 
 /* Init.Random's counter-based generator (splitmix64 finaliser); base = mix(seed), computed on the host. */
 inline ulong mix64(ulong z) {
@@ -566,7 +541,8 @@ __kernel void softmax_bwd(__global const float* y, long yOff, __global const flo
 
 __kernel void layernorm_fwd(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
                             __global const float* beta, long betaOff, __global float* y, long yOff,
-                            __global float* mean, long meanOff, __global float* rstd, long rstdOff, int n, float eps) {
+                            __global float* mean, long meanOff, __global float* rstd, long rstdOff, int n, float eps,
+                            int centered) {
 #if RW > 1
     __local float red[RW];
 #endif
@@ -577,14 +553,17 @@ __kernel void layernorm_fwd(__global const float* x, long xOff, __global const f
     __global const float* bt = beta + betaOff;
     floatv acc = (floatv) (0.0f);
     float s = 0.0f;
-    FOR_CHUNKS(c, n) {
-        acc += VLOAD(c, xr);
+    float mu = 0.0f;
+    if (centered) {
+        FOR_CHUNKS(c, n) {
+            acc += VLOAD(c, xr);
+        }
+        FOR_TAIL(j, n) {
+            s += xr[j];
+        }
+        mu = wg_sum(s + hsum(acc), red) / n;
+        acc = (floatv) (0.0f);
     }
-    FOR_TAIL(j, n) {
-        s += xr[j];
-    }
-    float mu = wg_sum(s + hsum(acc), red) / n;
-    acc = (floatv) (0.0f);
     float v = 0.0f;
     FOR_CHUNKS(c, n) {
         floatv d = VLOAD(c, xr) - mu;
@@ -597,21 +576,37 @@ __kernel void layernorm_fwd(__global const float* x, long xOff, __global const f
     v = wg_sum(v + hsum(acc), red);
     float rs = 1.0f / sqrt(v / n + eps);
     if (LID == 0) {
-        mean[meanOff + row] = mu;
+        if (centered) {
+            mean[meanOff + row] = mu;
+        }
         rstd[rstdOff + row] = rs;
     }
-    FOR_CHUNKS(c, n) {
-        VSTORE(fma((VLOAD(c, xr) - mu) * rs, VLOAD(c, gm), VLOAD(c, bt)), c, yr);
-    }
-    FOR_TAIL(j, n) {
-        yr[j] = (xr[j] - mu) * rs * gm[j] + bt[j];
+    if (centered) {
+        FOR_CHUNKS(c, n) {
+            VSTORE(fma((VLOAD(c, xr) - mu) * rs, VLOAD(c, gm), VLOAD(c, bt)), c, yr);
+        }
+        FOR_TAIL(j, n) {
+            yr[j] = (xr[j] - mu) * rs * gm[j] + bt[j];
+        }
+    } else {
+        FOR_CHUNKS(c, n) {
+            VSTORE(VLOAD(c, xr) * rs * VLOAD(c, gm), c, yr);
+        }
+        FOR_TAIL(j, n) {
+            yr[j] = xr[j] * rs * gm[j];
+        }
     }
 }
 
-/* dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma. */
+/*
+ * dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * gamma; uncentered (RMSNorm), the
+ * mean(dxhat) term is absent. That difference cancels to rounding noise when a row is one element, so the
+ * products are not fused into multiply-adds, as the cpu backend rounds them.
+ */
 __kernel void layernorm_bwd_dx(__global const float* x, long xOff, __global const float* gamma, long gammaOff,
                                __global const float* mean, long meanOff, __global const float* rstd, long rstdOff,
-                               __global const float* dy, long dyOff, __global float* dx, long dxOff, int n) {
+                               __global const float* dy, long dyOff, __global float* dx, long dxOff, int n, int centered) {
+    #pragma OPENCL FP_CONTRACT OFF
 #if RW > 1
     __local float red[RW];
 #endif
@@ -620,7 +615,7 @@ __kernel void layernorm_bwd_dx(__global const float* x, long xOff, __global cons
     __global const float* gr = dy + dyOff + row * n;
     __global float* ir = dx + dxOff + row * n;
     __global const float* gm = gamma + gammaOff;
-    float mu = mean[meanOff + row];
+    float mu = centered ? mean[meanOff + row] : 0.0f;
     float rs = rstd[rstdOff + row];
     floatv a1 = (floatv) (0.0f);
     floatv a2 = (floatv) (0.0f);
@@ -638,7 +633,7 @@ __kernel void layernorm_bwd_dx(__global const float* x, long xOff, __global cons
         s1 += dxhat;
         s2 += dxhat * xhat;
     }
-    float meanDxhat = wg_sum(s1 + hsum(a1), red) / n;
+    float meanDxhat = centered ? wg_sum(s1 + hsum(a1), red) / n : 0.0f;
     float meanDxhatXhat = wg_sum(s2 + hsum(a2), red) / n;
     FOR_CHUNKS(c, n) {
         floatv xhat = (VLOAD(c, xr) - mu) * rs;

@@ -259,6 +259,34 @@ class OpenClKernelsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
+    void rmsNormForwardAndBackward(String mode) {
+        OpenClBackend cl = backend(mode);
+        for (int n : new int[] {1, 37, 100}) {
+            int rows = 7;
+            Tensor x = rand(1, 3, rows, n);
+            Tensor gamma = rand(2, 1, n);
+            Tensor[] cpuOut = {Tensor.zeros(rows, n), Tensor.zeros(rows)};
+            Tensor[] clOut = {Tensor.zeros(rows, n), Tensor.zeros(rows)};
+            CPU.rmsNorm(x, gamma, 1e-6f, cpuOut[0], cpuOut[1]);
+            cl.rmsNorm(x, gamma, 1e-6f, clOut[0], clOut[1]);
+            assertClose("rmsnorm n=" + n, clOut[0], cpuOut[0], REDUCTION);
+            assertClose("rstd", clOut[1], cpuOut[1], REDUCTION);
+            Tensor dy = rand(4, 1, rows, n);
+            Tensor init = rand(5, 1, n);
+            Tensor[] cpuGrads = {Tensor.zeros(rows, n), init.copy()};
+            Tensor[] clGrads = {Tensor.zeros(rows, n), init.copy()};
+            CPU.rmsNormBackward(x, gamma, cpuOut[1], dy, cpuGrads[0], cpuGrads[1]);
+            cl.rmsNormBackward(x, gamma, cpuOut[1], dy, clGrads[0], clGrads[1]);
+            assertClose("rmsnorm dx n=" + n, clGrads[0], cpuGrads[0], REDUCTION);
+            assertClose("rmsnorm dgamma (accumulated)", clGrads[1], cpuGrads[1], REDUCTION);
+            Tensor dxOnly = Tensor.zeros(rows, n);
+            cl.rmsNormBackward(x, gamma, cpuOut[1], dy, dxOnly, null);
+            assertClose("rmsnorm dx without weight grad", dxOnly, cpuGrads[0], REDUCTION);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
     void embeddingGatherAndScatterAddOnAVocabShard(String mode) {
         OpenClBackend cl = backend(mode);
         int rows = 11;

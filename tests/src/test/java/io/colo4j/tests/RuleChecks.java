@@ -18,17 +18,22 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
-/** What the BERT and T5 rule tests check beyond {@link ShardedRun}: gradients zero in exact arithmetic, and the trace. */
-final class BertT5Checks {
-    private BertT5Checks() {}
+/**
+ * What the zoo families' rule tests check beyond {@link ShardedRun}: gradients zero in exact arithmetic,
+ * and the trace.
+ */
+final class RuleChecks {
+    private RuleChecks() {}
 
     /**
      * As {@link ShardedRun#assertEquivalent}, except for the parameters {@code zeroInExactArithmetic} names
-     * (BERT's key bias: it adds q . b_k to a whole row of scores, which softmax cancels, so its gradient
-     * is rounding noise with no scale of its own): those must stay within rtol of the model's largest gradient.
+     * (OPT's k_proj.bias, BERT's key bias: a bias added to every key adds q . b_k to a whole row of scores,
+     * which softmax cancels, so its gradient is rounding noise with no scale of its own to be relative to):
+     * those must stay within rtol of the model's largest gradient, and their values after a step within
+     * rtol * lr of it plus {@code valueSlack} of their own size.
      */
     static void assertEquivalent(ShardedRun.SerialResult serial, List<ShardedRun.RankResult> ranks, double rtol,
-                                 Predicate<String> zeroInExactArithmetic) {
+                                 Predicate<String> zeroInExactArithmetic, double valueSlack) {
         for (ShardedRun.RankResult r : ranks) {
             assertThat((double) r.loss()).as("loss").isCloseTo(serial.loss(),
                     org.assertj.core.api.Assertions.within(1e-5 * Math.abs(serial.loss())));
@@ -52,12 +57,12 @@ final class BertT5Checks {
                     assertThat((double) Math.abs(a[i] - e[i])).as("%s grad (zero in exact arithmetic) [%d]", name, i)
                             .isLessThanOrEqualTo(rtol * largest);
                     assertThat((double) Math.abs(v[i] - w[i])).as("%s after a step [%d]", name, i)
-                            .isLessThanOrEqualTo(rtol * ShardedRun.LR * largest + 1e-7 * Math.abs(w[i]));
+                            .isLessThanOrEqualTo(rtol * ShardedRun.LR * largest + valueSlack * Math.abs(w[i]));
                 }
                 continue;
             }
-            ShardedRun.assertRelativelyClose(name + " grad", grad, serial.grads().get(name), rtol);
-            ShardedRun.assertRelativelyClose(name + " after a step", value, serial.values().get(name), rtol);
+            io.colo4j.ops.dist.RelativeError.assertClose(name + " grad", grad, serial.grads().get(name), rtol);
+            io.colo4j.ops.dist.RelativeError.assertClose(name + " after a step", value, serial.values().get(name), rtol);
         }
         ranks.get(0).layouts().forEach((name, layout) -> {
             if (layout.effectiveKind() == PlacementKind.REPLICATE) {
@@ -127,10 +132,10 @@ final class BertT5Checks {
             return new Counts(forward, backward);
         }
 
-        /** Nothing but all-reduces at or under {@code prefix} (no gather, no reduce-scatter, no all-to-all). */
+        /** Nothing but all-reduces in modules whose path starts with {@code prefix} (no gather, no reduce-scatter, no all-to-all). */
         void assertOnlyAllReducesUnder(String prefix) {
             for (CommTrace.Record r : records) {
-                if (r.module().equals(prefix) || r.module().startsWith(prefix + ".")) {
+                if (r.module().startsWith(prefix)) {
                     assertThat(r.collective()).as("inside %s: %s", prefix, r).isEqualTo(CollectiveKind.ALL_REDUCE);
                 }
             }
