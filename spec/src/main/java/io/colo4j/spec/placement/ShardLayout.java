@@ -159,6 +159,11 @@ public final class ShardLayout {
         return localShape.clone();
     }
 
+    /** The layout as a value: the spec, the global shape and each rank's local shape. */
+    public PlacedShape placed() {
+        return new PlacedShape(spec, globalShape, localShape);
+    }
+
     public long globalNumel() {
         return numel(globalShape);
     }
@@ -260,11 +265,7 @@ public final class ShardLayout {
     }
 
     private static long numel(int[] shape) {
-        long n = 1;
-        for (int size : shape) {
-            n = Math.multiplyExact(n, size);
-        }
-        return n;
+        return Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
     }
 
     @Override

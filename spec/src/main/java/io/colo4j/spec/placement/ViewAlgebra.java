@@ -97,7 +97,7 @@ public final class ViewAlgebra {
         }
         int[] in = inLayout.globalShape();
         if (!(spec instanceof ShardSpec shard)) {
-            return new LocalView(spec, out, out);
+            return new LocalView(PlacedShape.whole(spec, out));
         }
 
         List<Group> groups = groups(in, out, numel);
@@ -173,7 +173,7 @@ public final class ViewAlgebra {
             throw new IllegalStateException(ctx + ": local numel " + inLayout.localNumel() + " became "
                     + outLayout.localNumel() + " as " + outSpec);
         }
-        return new LocalView(outSpec, out, outLayout.localShape());
+        return new LocalView(outLayout.placed());
     }
 
     /**
@@ -438,7 +438,7 @@ public final class ViewAlgebra {
         int[] out = shape.clone();
         out[d] = length;
         if (!(spec instanceof ShardSpec shard)) {
-            return new LocalNarrow(spec, out, out, d, first, length);
+            return new LocalNarrow(PlacedShape.whole(spec, out), d, first, length);
         }
         int[] dims = normalizedDims(shard, shape.length);
         int[] strides = shard.strides();
@@ -470,7 +470,7 @@ public final class ViewAlgebra {
         }
         DistSpec outSpec = new ShardSpec(dims, shard.numPartitions(), strides);
         ShardLayout outLayout = bindOutput(ctx, name, out, outSpec, groupSize);
-        return new LocalNarrow(outSpec, out, outLayout.localShape(), d, localStart, localLength);
+        return new LocalNarrow(outLayout.placed(), d, localStart, localLength);
     }
 
     // ------------------------------------------------------------------------------------- cat
@@ -531,13 +531,13 @@ public final class ViewAlgebra {
             plan = notLocalCat(ctx, specs.size(), "the inputs are " + specs.stream().map(DistSpec::kind).toList()
                     + "; a local cat needs one kind for all");
         } else if (kind != PlacementKind.SHARD) {
-            plan = new LocalCat(specs.getFirst(), out, out, d);
+            plan = new LocalCat(PlacedShape.whole(specs.getFirst(), out), d);
         } else {
             plan = shardCat(ctx, tensors, layouts, specs, groupSize, d, out);
         }
         if (!plan.isLocal() && groupSize == 1) {
             // Over one rank every input is whole: the local cat is the global one.
-            return new LocalCat(DistSpec.replicate(), out, out, d);
+            return new LocalCat(PlacedShape.whole(DistSpec.replicate(), out), d);
         }
         return plan;
     }
@@ -592,7 +592,7 @@ public final class ViewAlgebra {
             throw new IllegalStateException(ctx + ": the local cat has " + localSum + " along dim " + d + " but "
                     + outSpec + " needs " + outLayout.localShape()[d]);
         }
-        return new LocalCat(outSpec, out, outLayout.localShape(), d);
+        return new LocalCat(outLayout.placed(), d);
     }
 
     private static LocalPlan<LocalCat> notLocalCat(String ctx, int inputs, String why) {
