@@ -78,11 +78,6 @@ public record ShardSpec(int[] dims, int[] numPartitions, int[] strides) implemen
     }
 
     @Override
-    public PlacementKind kind() {
-        return PlacementKind.SHARD;
-    }
-
-    @Override
     public int[] dims() {
         return dims.clone();
     }

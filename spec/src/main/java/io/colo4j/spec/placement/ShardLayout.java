@@ -161,7 +161,7 @@ public final class ShardLayout {
 
     /** The layout as a value: the spec, the global shape and each rank's local shape. */
     public PlacedShape placed() {
-        return new PlacedShape(spec, globalShape, localShape);
+        return PlacedShape.of(spec, globalShape, localShape);
     }
 
     public long globalNumel() {
