@@ -7,10 +7,11 @@ for cand in "${PYTHON:-}" /usr/bin/python3 python3; do
 done
 [ -n "$py" ] || { echo "a python3 with torch is needed (apt-get install python3-torch libopenblas0-pthread; or set PYTHON)" >&2; exit 1; }
 
-# fresh_dir DIR: DIR, empty.
-fresh_dir() {
-  rm -rf "$1"
-  mkdir -p "$1"
+# fresh_fixture_dir NAME: sets $out to model-zoo/src/test/resources/NAME-ref, emptied.
+fresh_fixture_dir() {
+  out="$root/model-zoo/src/test/resources/$1-ref"
+  rm -rf "$out"
+  mkdir -p "$out"
 }
 
 # write_tokens FILE SEED LOW HIGH: 4 sequences of 25 token ids drawn from [LOW, HIGH), one per line.

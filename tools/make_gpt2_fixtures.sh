@@ -10,10 +10,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/fixtures_common.sh"
 ref="${TORCH_GPT2:-$root/../shared/reference/torch_gpt2.py}"
-out="$root/model-zoo/src/test/resources/gpt2-ref"
 [ -f "$ref" ] || { echo "reference script not found: $ref (set TORCH_GPT2)" >&2; exit 1; }
 sizes=(--vocab 96 --pos 32 --embd 32 --layers 2 --heads 4 --seed 0 --threads 1)
-fresh_dir "$out"
+fresh_fixture_dir gpt2
 "$py" "$ref" "${sizes[@]}" --save "$out/prefixed" >/dev/null
 "$py" "$ref" "${sizes[@]}" --save "$out/hub" --hub-names >/dev/null
 write_tokens "$out/tokens.txt" 20261124 0 96

@@ -11,9 +11,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/fixtures_common.sh"
 ref="$root/tools/torch_llama.py"
-out="$root/model-zoo/src/test/resources/llama-ref"
 sizes=(--vocab 96 --pos 64 --hidden 32 --layers 2 --heads 4 --inter 64 --threads 1)
-fresh_dir "$out"
+fresh_fixture_dir llama
 "$py" "$ref" "${sizes[@]}" --kv-heads 2 --seed 0 --save "$out/gqa" --inv-freq >/dev/null
 "$py" "$ref" "${sizes[@]}" --kv-heads 4 --rope-theta 500000 --eps 1e-5 --seed 1 --save "$out/mha" >/dev/null
 write_tokens "$out/tokens.txt" 20261126 0 96

@@ -12,9 +12,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/fixtures_common.sh"
 ref="$root/tools/torch_opt.py"
-out="$root/model-zoo/src/test/resources/opt-ref"
 sizes=(--vocab 96 --pos 32 --hidden 32 --layers 2 --heads 4 --ffn 64 --threads 1)
-fresh_dir "$out"
+fresh_fixture_dir opt
 "$py" "$ref" "${sizes[@]}" --seed 0 --save "$out/pre" --lm-head >/dev/null
 "$py" "$ref" "${sizes[@]}" --seed 1 --post-ln --proj 16 --save "$out/post" --bare-names >/dev/null
 write_tokens "$out/tokens.txt" 20261125 2 96
