@@ -455,17 +455,16 @@ public final class ViewAlgebra {
                 // Nothing selected: an empty narrow of every shard, whatever the blocks.
                 localStart = 0;
             } else if (n > 1) {
+                int piece = block / n; // what each rank holds of every block
                 if (!wholeBlocks) {
-                    int piece = block / n;
                     return new NotLocal<>("narrow", ctx + ": dim " + d + " is sharded into " + n + " parts"
                             + strideText(s) + ", each rank holding " + piece + " of every block of " + block
                             + "; [" + first + ", " + (first + length) + ") does not select whole blocks, so the ranks"
                             + " would hold uneven pieces; replicate the input first",
                             List.of(DistSpec.replicate()));
                 }
-                int localBlock = block / n;
-                localStart = first / block * localBlock;
-                localLength = length / block * localBlock;
+                localStart = first / block * piece;
+                localLength = length / block * piece;
             }
             strides[entry] = wholeBlocks && length > 0 ? length / block : 1;
         }
