@@ -8,30 +8,16 @@
 #     and "step <i> loss <loss>" for 3 AdamW steps (lr 1e-4, torch defaults) on those tokens.
 # The parity tests (Gpt2ParityTest) compare colo4j against these files.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/fixtures_common.sh"
 ref="${TORCH_GPT2:-$root/../shared/reference/torch_gpt2.py}"
-out="$root/model-zoo/src/test/resources/gpt2-ref"
 [ -f "$ref" ] || { echo "reference script not found: $ref (set TORCH_GPT2)" >&2; exit 1; }
-py=""
-for cand in "${PYTHON:-}" python3 /usr/bin/python3; do
-  if [ -n "$cand" ] && "$cand" -c 'import torch' 2>/dev/null; then py="$cand"; break; fi
-done
-[ -n "$py" ] || { echo "a python3 with torch is needed (apt-get install python3-torch libopenblas0-pthread; or set PYTHON)" >&2; exit 1; }
 sizes=(--vocab 96 --pos 32 --embd 32 --layers 2 --heads 4 --seed 0 --threads 1)
-rm -rf "$out"
-mkdir -p "$out"
+fresh_fixture_dir gpt2
 "$py" "$ref" "${sizes[@]}" --save "$out/prefixed" >/dev/null
 "$py" "$ref" "${sizes[@]}" --save "$out/hub" --hub-names >/dev/null
-"$py" - "$out/tokens.txt" <<'PY'
-import random, sys
-rng = random.Random(20261124)
-with open(sys.argv[1], "w") as f:
-    for _ in range(4):
-        f.write(" ".join(str(rng.randrange(96)) for _ in range(25)) + "\n")
-PY
+write_tokens "$out/tokens.txt" 20261124 0 96
 for style in prefixed hub; do
-  "$py" "$ref" "${sizes[@]}" --load "$out/$style" --tokens "$out/tokens.txt" --steps 3 --grads \
-    | grep -E '^(grad_norm|step) ' | sed -E 's/ time [0-9.]+s$//' > "$out/expected-$style.txt"
+  write_expected "$ref" "$out" "$style" "${sizes[@]}"
 done
 cat > "$out/README.md" <<'MD'
 # GPT-2 parity fixtures

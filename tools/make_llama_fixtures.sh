@@ -9,29 +9,15 @@
 #     and "step <i> loss <loss>" for 3 AdamW steps (lr 1e-4, torch defaults) on those tokens.
 # The parity test (LlamaParityTest) compares colo4j against these files.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/fixtures_common.sh"
 ref="$root/tools/torch_llama.py"
-out="$root/model-zoo/src/test/resources/llama-ref"
-py=""
-for cand in "${PYTHON:-}" /usr/bin/python3 python3; do
-  if [ -n "$cand" ] && "$cand" -c 'import torch' 2>/dev/null; then py="$cand"; break; fi
-done
-[ -n "$py" ] || { echo "a python3 with torch is needed (apt-get install python3-torch; or set PYTHON)" >&2; exit 1; }
 sizes=(--vocab 96 --pos 64 --hidden 32 --layers 2 --heads 4 --inter 64 --threads 1)
-rm -rf "$out"
-mkdir -p "$out"
+fresh_fixture_dir llama
 "$py" "$ref" "${sizes[@]}" --kv-heads 2 --seed 0 --save "$out/gqa" --inv-freq >/dev/null
 "$py" "$ref" "${sizes[@]}" --kv-heads 4 --rope-theta 500000 --eps 1e-5 --seed 1 --save "$out/mha" >/dev/null
-"$py" - "$out/tokens.txt" <<'PY'
-import random, sys
-rng = random.Random(20261126)
-with open(sys.argv[1], "w") as f:
-    for _ in range(4):
-        f.write(" ".join(str(rng.randrange(96)) for _ in range(25)) + "\n")
-PY
+write_tokens "$out/tokens.txt" 20261126 0 96
 for style in gqa mha; do
-  "$py" "$ref" --load "$out/$style" --tokens "$out/tokens.txt" --steps 3 --grads --threads 1 \
-    | grep -E '^(grad_norm|step) ' | sed -E 's/ time [0-9.]+s$//' > "$out/expected-$style.txt"
+  write_expected "$ref" "$out" "$style" --threads 1
 done
 cat > "$out/README.md" <<'MD'
 # Llama parity fixtures

@@ -9,8 +9,9 @@ SwiGLU MLP, no biases, untied lm_head. --save draws every parameter at random (R
 from --seed; --inv-freq also writes the rotary_emb.inv_freq buffers older transformers saved.
 Needs python3-torch (Debian's 1.13 is fine).
 """
-import argparse, json, math, os, struct, sys, time
+import argparse, math, sys
 import torch, torch.nn as nn, torch.nn.functional as F
+from torch_fixtures import add_run_args, load_model_dir, save_model_dir, train_causal_lm
 
 
 class LlamaRMSNorm(nn.Module):
@@ -103,30 +104,6 @@ def randomize(m):
                 p.copy_(0.05 * torch.randn_like(p))
 
 
-def save_safetensors(path, tensors):
-    header, off, blobs = {}, 0, []
-    for name, t in tensors.items():
-        b = t.detach().contiguous().float().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        off += len(b); blobs.append(b)
-    header["__metadata__"] = {"format": "pt"}
-    h = json.dumps(header).encode(); h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h))); f.write(h); [f.write(b) for b in blobs]
-
-
-def load_safetensors(path):
-    import numpy as np
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]; header = json.loads(f.read(n)); data = f.read()
-    out = {}
-    for name, m in header.items():
-        if name == "__metadata__": continue
-        a, b = m["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np.float32).copy()).view(*m["shape"])
-    return out
-
-
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--vocab", type=int, default=32000); p.add_argument("--pos", type=int, default=2048)
@@ -134,21 +111,17 @@ if __name__ == "__main__":
     p.add_argument("--layers", type=int, default=32); p.add_argument("--heads", type=int, default=32)
     p.add_argument("--kv-heads", type=int, default=0, help="num_key_value_heads (default: heads)")
     p.add_argument("--rope-theta", type=float, default=10000.0); p.add_argument("--eps", type=float, default=1e-6)
-    p.add_argument("--seq", type=int, default=128); p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--steps", type=int, default=3); p.add_argument("--threads", type=int, default=1); p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--save", help="write an HF-layout model dir: config.json + model.safetensors")
+    add_run_args(p)
     p.add_argument("--inv-freq", action="store_true", help="with --save: also write model.layers.N.self_attn.rotary_emb.inv_freq")
-    p.add_argument("--load", help="HF-layout model dir to load"); p.add_argument("--tokens"); p.add_argument("--grads", action="store_true")
-    p.add_argument("--lr", type=float, default=1e-4)
     a = p.parse_args()
     torch.manual_seed(a.seed); torch.set_num_threads(a.threads)
     if a.load:
-        cfg = json.load(open(os.path.join(a.load, "config.json")))
+        cfg, sd = load_model_dir(a.load)
         cfg.setdefault("num_key_value_heads", cfg["num_attention_heads"])
         cfg.setdefault("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
         cfg.setdefault("rope_theta", 10000.0); cfg.setdefault("rms_norm_eps", 1e-6)
         m = LlamaForCausalLM(cfg)
-        sd = {k: v for k, v in load_safetensors(os.path.join(a.load, "model.safetensors")).items() if not k.endswith("rotary_emb.inv_freq")}
+        sd = {k: v for k, v in sd.items() if not k.endswith("rotary_emb.inv_freq")}
         m.load_state_dict(sd, strict=True)
     else:
         cfg = {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": a.vocab, "max_position_embeddings": a.pos,
@@ -159,29 +132,10 @@ if __name__ == "__main__":
         m = LlamaForCausalLM(cfg)
         randomize(m)
     if a.save:
-        os.makedirs(a.save, exist_ok=True)
         sd = dict(m.state_dict())
         if a.inv_freq:
             inv = rotary(1, cfg["head_dim"], cfg["rope_theta"])[2]
             for i in range(cfg["num_hidden_layers"]): sd["model.layers.%d.self_attn.rotary_emb.inv_freq" % i] = inv
-        save_safetensors(os.path.join(a.save, "model.safetensors"), sd)
-        json.dump(cfg, open(os.path.join(a.save, "config.json"), "w"), indent=2)
+        save_model_dir(a.save, cfg, sd)
         print("saved", a.save, len(sd), "tensors"); sys.exit(0)
-    if a.tokens:
-        toks = torch.tensor([[int(x) for x in line.split()] for line in open(a.tokens) if line.strip()])
-    else:
-        toks = torch.randint(0, cfg["vocab_size"], (a.batch, a.seq + 1), generator=torch.Generator().manual_seed(a.seed + 1))
-    x, y = toks[:, :-1], toks[:, 1:]
-    opt = torch.optim.AdamW(m.parameters(), lr=a.lr)
-    times = []
-    for step in range(a.steps):
-        t0 = time.perf_counter()
-        logits = m(x); loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad(); loss.backward()
-        if a.grads and step == 0:
-            for n_, p_ in m.named_parameters(): print("grad_norm %s %.6e" % (n_, p_.grad.norm().item()))
-        opt.step(); times.append(time.perf_counter() - t0)
-        print("step %d loss %.6f time %.3fs" % (step, loss.item(), times[-1]))
-    st = sorted(times[1:] or times)
-    print("median_step_s %.4f tokens_per_s %.1f params %d" % (st[len(st) // 2], a.batch * a.seq / st[len(st) // 2],
-                                                             sum(q.numel() for q in m.parameters())))
+    train_causal_lm(m, cfg["vocab_size"], a)

@@ -9,8 +9,9 @@ position + 2, q scaled by head_dim^-0.5 after q_proj, ReLU, LM head tied to embe
 --save draws every parameter at random (biases and LayerNorm affines too, so that they are exercised)
 from --seed. Needs python3-torch (Debian's 1.13 is fine).
 """
-import argparse, json, math, os, struct, sys, time
+import argparse, sys
 import torch, torch.nn as nn, torch.nn.functional as F
+from torch_fixtures import add_run_args, load_model_dir, save_model_dir, train_causal_lm
 
 OFFSET = 2
 
@@ -101,30 +102,6 @@ def randomize(m):
                 p.copy_(0.02 * torch.randn_like(p) if name.endswith("bias") else 0.05 * torch.randn_like(p))
 
 
-def save_safetensors(path, tensors):
-    header, off, blobs = {}, 0, []
-    for name, t in tensors.items():
-        b = t.detach().contiguous().float().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        off += len(b); blobs.append(b)
-    header["__metadata__"] = {"format": "pt"}
-    h = json.dumps(header).encode(); h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h))); f.write(h); [f.write(b) for b in blobs]
-
-
-def load_safetensors(path):
-    import numpy as np
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]; header = json.loads(f.read(n)); data = f.read()
-    out = {}
-    for name, m in header.items():
-        if name == "__metadata__": continue
-        a, b = m["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np.float32).copy()).view(*m["shape"])
-    return out
-
-
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--vocab", type=int, default=50272); p.add_argument("--pos", type=int, default=2048)
@@ -133,21 +110,16 @@ if __name__ == "__main__":
     p.add_argument("--proj", type=int, default=0, help="word_embed_proj_dim (default: hidden)")
     p.add_argument("--post-ln", action="store_true", help="do_layer_norm_before false (opt-350m)")
     p.add_argument("--pad", type=int, default=1)
-    p.add_argument("--seq", type=int, default=128); p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--steps", type=int, default=3); p.add_argument("--threads", type=int, default=1); p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--save", help="write an HF-layout model dir: config.json + model.safetensors")
+    add_run_args(p)
     p.add_argument("--bare-names", action="store_true", help="with --save: OPTModel keys (decoder.*), no 'model.' prefix")
     p.add_argument("--lm-head", action="store_true", help="with --save: also write the tied lm_head.weight, as torch's state_dict has it")
-    p.add_argument("--load", help="HF-layout model dir to load"); p.add_argument("--tokens"); p.add_argument("--grads", action="store_true")
-    p.add_argument("--lr", type=float, default=1e-4)
     a = p.parse_args()
     torch.manual_seed(a.seed); torch.set_num_threads(a.threads)
     if a.load:
-        cfg = json.load(open(os.path.join(a.load, "config.json")))
+        cfg, sd = load_model_dir(a.load)
         cfg.setdefault("word_embed_proj_dim", cfg["hidden_size"]); cfg.setdefault("do_layer_norm_before", True)
         cfg.setdefault("pad_token_id", 1)
         m = OPTForCausalLM(cfg)
-        sd = load_safetensors(os.path.join(a.load, "model.safetensors"))
         sd.pop("lm_head.weight", None)
         sd = {(k if k.startswith("model.") else "model." + k): v for k, v in sd.items()}
         m.load_state_dict(sd, strict=True)
@@ -160,28 +132,9 @@ if __name__ == "__main__":
         m = OPTForCausalLM(cfg)
         randomize(m)
     if a.save:
-        os.makedirs(a.save, exist_ok=True)
         sd = dict(m.state_dict())
         if a.lm_head: sd["lm_head.weight"] = m.model.decoder.embed_tokens.weight
         if a.bare_names: sd = {(k[len("model."):] if k.startswith("model.") else k): v for k, v in sd.items()}
-        save_safetensors(os.path.join(a.save, "model.safetensors"), sd)
-        json.dump(cfg, open(os.path.join(a.save, "config.json"), "w"), indent=2)
+        save_model_dir(a.save, cfg, sd)
         print("saved", a.save, len(sd), "tensors"); sys.exit(0)
-    if a.tokens:
-        toks = torch.tensor([[int(x) for x in line.split()] for line in open(a.tokens) if line.strip()])
-    else:
-        toks = torch.randint(2, cfg["vocab_size"], (a.batch, a.seq + 1), generator=torch.Generator().manual_seed(a.seed + 1))
-    x, y = toks[:, :-1], toks[:, 1:]
-    opt = torch.optim.AdamW(m.parameters(), lr=a.lr)
-    times = []
-    for step in range(a.steps):
-        t0 = time.perf_counter()
-        logits = m(x); loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        opt.zero_grad(); loss.backward()
-        if a.grads and step == 0:
-            for n_, p_ in m.named_parameters(): print("grad_norm %s %.6e" % (n_, p_.grad.norm().item()))
-        opt.step(); times.append(time.perf_counter() - t0)
-        print("step %d loss %.6f time %.3fs" % (step, loss.item(), times[-1]))
-    st = sorted(times[1:] or times)
-    print("median_step_s %.4f tokens_per_s %.1f params %d" % (st[len(st) // 2], a.batch * a.seq / st[len(st) // 2],
-                                                             sum(q.numel() for q in m.parameters())))
+    train_causal_lm(m, cfg["vocab_size"], a, first_id=2)

@@ -18,16 +18,10 @@ import io.colo4j.tensor.nn.WeightLayout;
  * @param key         the rule's parameter key that applied ({@code weight}, {@code bias} or {@code *})
  * @param entry       that key's entry (the role and hints as written)
  * @param status      how it was decided
- * @param spec        the resulting spec; null when it could not be decided (conflict, invalid, unmatched
- *                    under {@code "default": "error"})
- * @param compute     the compute spec ops will follow; null for none (replicated parameters)
- * @param padToDivide whether the sharded dim is padded up to a multiple of tp (vocab)
- * @param globalShape the shape the spec splits (the full shape, padded where {@code padToDivide})
- * @param localShape  what each rank holds
+ * @param resolved    the spec, compute spec and shapes it gets (see the accessors of the same names)
  */
 public record Assignment(String parameter, String module, String name, int[] shape, WeightLayout layout, Rule rule,
-                         String key, ParamRule entry, Status status, DistSpec spec, ComputeSpec compute,
-                         boolean padToDivide, int[] globalShape, int[] localShape) {
+                         String key, ParamRule entry, Status status, RoleMapping.Resolved resolved) {
 
     public enum Status {
         /** Matched by exactly one rule whose spec applies. */
@@ -44,8 +38,6 @@ public record Assignment(String parameter, String module, String name, int[] sha
 
     public Assignment {
         shape = shape.clone();
-        globalShape = globalShape.clone();
-        localShape = localShape.clone();
     }
 
     @Override
@@ -53,14 +45,32 @@ public record Assignment(String parameter, String module, String name, int[] sha
         return shape.clone();
     }
 
-    @Override
-    public int[] globalShape() {
-        return globalShape.clone();
+    /**
+     * The resulting spec; null when it could not be decided (conflict, invalid, unmatched under
+     * {@code "default": "error"}).
+     */
+    public DistSpec spec() {
+        return resolved.placed().spec();
     }
 
-    @Override
+    /** The compute spec ops will follow; null for none (replicated parameters). */
+    public ComputeSpec compute() {
+        return resolved.compute();
+    }
+
+    /** Whether the sharded dim is padded up to a multiple of tp (vocab). */
+    public boolean padToDivide() {
+        return resolved.padToDivide();
+    }
+
+    /** The shape the spec splits (the full shape, padded where {@link #padToDivide()}). */
+    public int[] globalShape() {
+        return resolved.placed().globalShape();
+    }
+
+    /** What each rank holds. */
     public int[] localShape() {
-        return localShape.clone();
+        return resolved.placed().localShape();
     }
 
     /** Whether a rule covers it (exactly one, and its spec applies). */
@@ -70,12 +80,12 @@ public record Assignment(String parameter, String module, String name, int[] sha
 
     /** Whether each rank holds only a part of it. */
     public boolean sharded() {
-        return spec instanceof ShardSpec;
+        return spec() instanceof ShardSpec;
     }
 
     /** Bytes each rank holds for it (float32; padding included); a parameter without a spec counts whole. */
     public long bytesPerRank() {
-        return Shapes.numel(localShape) * Float.BYTES;
+        return Shapes.numel(localShape()) * Float.BYTES;
     }
 
     /** Bytes of the serial parameter. */
@@ -85,6 +95,7 @@ public record Assignment(String parameter, String module, String name, int[] sha
 
     /** {@code replicate}, {@code shard(dim 1, 2 parts, stride 3)}, {@code shard(dim 0, 4 parts, padded 50260)}. */
     public String describeSpec() {
+        DistSpec spec = spec();
         if (spec == null) {
             return "-";
         }
@@ -96,14 +107,16 @@ public record Assignment(String parameter, String module, String name, int[] sha
         if (s.stride(0) != 1) {
             out.append(", stride ").append(s.stride(0));
         }
-        if (padToDivide && globalShape[s.dim(0)] != shape[s.dim(0)]) {
-            out.append(", padded to ").append(globalShape[s.dim(0)]);
+        int[] global = globalShape();
+        if (padToDivide() && global[s.dim(0)] != shape[s.dim(0)]) {
+            out.append(", padded to ").append(global[s.dim(0)]);
         }
         return out.append(')').toString();
     }
 
     /** {@code out=replicate}, {@code out=sharded} or {@code -} (no compute spec). */
     public String describeCompute() {
+        ComputeSpec compute = compute();
         return compute == null ? "-" : compute.outputReplicate() ? "out=replicate" : "out=sharded";
     }
 }

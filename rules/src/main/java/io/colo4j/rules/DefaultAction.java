@@ -1,6 +1,6 @@
 package io.colo4j.rules;
 
-import java.util.Locale;
+import io.colo4j.spec.WireNames;
 
 /** What a rules file does with a parameter that no rule matches; every file must say. */
 public enum DefaultAction {
@@ -10,15 +10,11 @@ public enum DefaultAction {
     ERROR;
 
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return WireNames.of(this);
     }
 
+    /** The constant spelled {@code name} in rules files, or {@code null} (the reader reports it with a suggestion). */
     public static DefaultAction fromWireName(String name) {
-        for (DefaultAction d : values()) {
-            if (d.wireName().equals(name)) {
-                return d;
-            }
-        }
-        return null;
+        return WireNames.find(DefaultAction.class, name);
     }
 }

@@ -29,47 +29,32 @@ final class LocatedJson {
         Location location();
 
         /** For messages: "a string", "an object", ... */
-        String kind();
+        default String kind() {
+            return switch (this) {
+                case Obj o -> "an object";
+                case Arr a -> "an array";
+                case Str t -> "a string";
+                case Num n -> "a number";
+                case Bool b -> "a boolean";
+                case Null n -> "null";
+            };
+        }
     }
 
     /** A key and its value; the key's own location is where an unknown key is reported. */
     record Field(String key, Location keyLocation, Node value) {}
 
-    record Obj(Map<String, Field> fields, Location location) implements Node {
-        public String kind() {
-            return "an object";
-        }
-    }
+    record Obj(Map<String, Field> fields, Location location) implements Node {}
 
-    record Arr(List<Node> items, Location location) implements Node {
-        public String kind() {
-            return "an array";
-        }
-    }
+    record Arr(List<Node> items, Location location) implements Node {}
 
-    record Str(String value, Location location) implements Node {
-        public String kind() {
-            return "a string";
-        }
-    }
+    record Str(String value, Location location) implements Node {}
 
-    record Num(Number value, boolean integral, String text, Location location) implements Node {
-        public String kind() {
-            return "a number";
-        }
-    }
+    record Num(Number value, boolean integral, String text, Location location) implements Node {}
 
-    record Bool(boolean value, Location location) implements Node {
-        public String kind() {
-            return "a boolean";
-        }
-    }
+    record Bool(boolean value, Location location) implements Node {}
 
-    record Null(Location location) implements Node {
-        public String kind() {
-            return "null";
-        }
-    }
+    record Null(Location location) implements Node {}
 
     /** Parses a whole document; malformed JSON, duplicate keys and trailing content throw with their location. */
     static Node parse(String text, String source) {

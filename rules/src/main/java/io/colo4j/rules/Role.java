@@ -1,7 +1,7 @@
 package io.colo4j.rules;
 
 import java.util.Arrays;
-import java.util.Locale;
+import io.colo4j.spec.WireNames;
 import java.util.stream.Collectors;
 
 /**
@@ -27,7 +27,7 @@ public enum Role {
 
     /** The name used in rules files. */
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return WireNames.of(this);
     }
 
     /** Whether the parameter is split (not every 1-d parameter of a row layer is). */
@@ -35,13 +35,9 @@ public enum Role {
         return this != REPLICATE;
     }
 
+    /** The constant spelled {@code name} in rules files, or {@code null} (the reader reports it with a suggestion). */
     public static Role fromWireName(String name) {
-        for (Role r : values()) {
-            if (r.wireName().equals(name)) {
-                return r;
-            }
-        }
-        return null;
+        return WireNames.find(Role.class, name);
     }
 
     public static String wireNames() {

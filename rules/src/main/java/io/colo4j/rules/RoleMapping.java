@@ -4,6 +4,7 @@ import io.colo4j.spec.ComputeSpec;
 import io.colo4j.spec.DistSpec;
 import io.colo4j.spec.ShardSpec;
 import io.colo4j.spec.SpecException;
+import io.colo4j.spec.placement.PlacedShape;
 import io.colo4j.spec.placement.ShardLayout;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.nn.WeightLayout;
@@ -17,26 +18,15 @@ public final class RoleMapping {
     /**
      * The spec a parameter gets.
      *
-     * @param spec          the resulting spec
+     * @param placed        the resulting spec, the shape it splits and each rank's shard
      * @param compute       the compute spec (null for a replicated parameter)
-     * @param padToDivide   whether {@code globalShape} pads the split dim
-     * @param globalShape   the shape the spec splits
-     * @param localShape    each rank's shard
+     * @param padToDivide   whether the split dim of {@code placed.globalShape()} is padded
      */
-    public record Resolved(DistSpec spec, ComputeSpec compute, boolean padToDivide, int[] globalShape, int[] localShape) {
-        public Resolved {
-            globalShape = globalShape.clone();
-            localShape = localShape.clone();
-        }
+    public record Resolved(PlacedShape placed, ComputeSpec compute, boolean padToDivide) {
 
-        @Override
-        public int[] globalShape() {
-            return globalShape.clone();
-        }
-
-        @Override
-        public int[] localShape() {
-            return localShape.clone();
+        /** What a parameter whose spec was not decided (or is a plain replica) holds: all of it. */
+        static Resolved whole(DistSpec spec, int[] shape) {
+            return new Resolved(PlacedShape.whole(spec, shape), null, false);
         }
     }
 
@@ -106,7 +96,7 @@ public final class RoleMapping {
     }
 
     private static Resolved replicated(int[] shape) {
-        return new Resolved(DistSpec.replicate(), null, false, shape, shape);
+        return Resolved.whole(DistSpec.replicate(), shape);
     }
 
     private static Resolved sharded(ShardSpec spec, ComputeSpec compute, boolean pad, int[] shape, int tp, Role role, int stride) {
@@ -122,7 +112,7 @@ public final class RoleMapping {
         }
         try {
             ShardLayout layout = ShardLayout.of("parameter", global, spec, tp);
-            return new Resolved(spec, compute, pad, global, layout.localShape());
+            return new Resolved(layout.placed(), compute, pad);
         } catch (SpecException e) {
             throw new CannotApply(e.getMessage());
         }

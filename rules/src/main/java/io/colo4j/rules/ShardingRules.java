@@ -241,7 +241,7 @@ public final class ShardingRules {
                         + " is matched by " + matching.size() + " rules: "
                         + matching.stream().map(Rule::describe).collect(Collectors.joining(" and ")), path, matching));
                 assignments.add(new Assignment(path, modulePath, local, shape, layout, null, null, null,
-                        Status.CONFLICT, null, null, false, shape, shape));
+                        Status.CONFLICT, RoleMapping.Resolved.whole(null, shape)));
                 return;
             }
             if (matching.isEmpty()) {
@@ -251,8 +251,8 @@ public final class ShardingRules {
                                 ? " (replicated by \"default\": \"replicate\")" : " and the rules say \"default\": \"error\""),
                         path, List.of()));
                 assignments.add(new Assignment(path, modulePath, local, shape, layout, null, null, null,
-                        replicate ? Status.DEFAULT : Status.UNMATCHED, replicate ? DistSpec.replicate() : null,
-                        null, false, shape, shape));
+                        replicate ? Status.DEFAULT : Status.UNMATCHED,
+                        RoleMapping.Resolved.whole(replicate ? DistSpec.replicate() : null, shape)));
                 return;
             }
             Rule rule = matching.get(0);
@@ -265,24 +265,23 @@ public final class ShardingRules {
                         + " declare its weight layout: " + type + " must implement WeightLayout.Aware so that "
                         + entry.role().wireName() + " maps to a dim of " + path + " " + RoleMapping.shapeOf(shape));
                 assignments.add(new Assignment(path, modulePath, local, shape, null, rule, key, entry, Status.INVALID,
-                        null, null, false, shape, shape));
+                        RoleMapping.Resolved.whole(null, shape)));
                 return;
             }
             try {
                 RoleMapping.Resolved r = RoleMapping.resolve(entry, key.equals("*"), shape, layout, tp);
                 try {
-                    p.checkSplitUnits(r.spec(), r.globalShape(), tp);
+                    p.checkSplitUnits(r.placed().spec(), r.placed().globalShape(), tp);
                 } catch (IllegalArgumentException e) {
                     throw new RoleMapping.CannotApply(e.getMessage());
                 }
-                assignments.add(new Assignment(path, modulePath, local, shape, layout, rule, key, entry, Status.RULE,
-                        r.spec(), r.compute(), r.padToDivide(), r.globalShape(), r.localShape()));
+                assignments.add(new Assignment(path, modulePath, local, shape, layout, rule, key, entry, Status.RULE, r));
             } catch (RoleMapping.CannotApply e) {
                 grouped.add(Kind.INVALID_SPEC, rule.name() + "\u0000" + key + "\u0000" + RoleMapping.shapeOf(shape) + "\u0000"
                         + e.getMessage(), path, path, rule, () -> rule.describe() + " cannot apply " + entry.describe() + " to "
                         + path + " " + RoleMapping.shapeOf(shape) + " at tp=" + tp + ": " + e.getMessage());
                 assignments.add(new Assignment(path, modulePath, local, shape, layout, rule, key, entry, Status.INVALID,
-                        null, null, false, shape, shape));
+                        RoleMapping.Resolved.whole(null, shape)));
             }
         });
 

@@ -94,22 +94,22 @@ class PlanTest {
     @Test
     void roleMappingDirectly() {
         ParamRule column = ParamRule.of(Role.COLUMN).withStride(2);
-        assertThat(RoleMapping.resolve(column, false, new int[] {12, 5}, WeightLayout.OUT_IN, 3).spec())
+        assertThat(RoleMapping.resolve(column, false, new int[] {12, 5}, WeightLayout.OUT_IN, 3).placed().spec())
                 .isEqualTo(DistSpec.shard(0, 3, 2));
-        assertThat(RoleMapping.resolve(column, false, new int[] {5, 12}, WeightLayout.IN_OUT, 3).spec())
+        assertThat(RoleMapping.resolve(column, false, new int[] {5, 12}, WeightLayout.IN_OUT, 3).placed().spec())
                 .isEqualTo(DistSpec.shard(1, 3, 2));
-        assertThat(RoleMapping.resolve(column, false, new int[] {12}, null, 3).spec()).isEqualTo(DistSpec.shard(0, 3, 2));
+        assertThat(RoleMapping.resolve(column, false, new int[] {12}, null, 3).placed().spec()).isEqualTo(DistSpec.shard(0, 3, 2));
         ParamRule row = ParamRule.of(Role.ROW);
-        assertThat(RoleMapping.resolve(row, false, new int[] {12, 6}, WeightLayout.OUT_IN, 3).spec()).isEqualTo(DistSpec.shard(1, 3));
-        assertThat(RoleMapping.resolve(row, false, new int[] {6, 12}, WeightLayout.IN_OUT, 3).spec()).isEqualTo(DistSpec.shard(0, 3));
-        assertThat(RoleMapping.resolve(row, true, new int[] {12}, null, 3).spec()).isEqualTo(DistSpec.replicate());
+        assertThat(RoleMapping.resolve(row, false, new int[] {12, 6}, WeightLayout.OUT_IN, 3).placed().spec()).isEqualTo(DistSpec.shard(1, 3));
+        assertThat(RoleMapping.resolve(row, false, new int[] {6, 12}, WeightLayout.IN_OUT, 3).placed().spec()).isEqualTo(DistSpec.shard(0, 3));
+        assertThat(RoleMapping.resolve(row, true, new int[] {12}, null, 3).placed().spec()).isEqualTo(DistSpec.replicate());
         assertThatThrownBy(() -> RoleMapping.resolve(row, false, new int[] {12}, null, 3))
                 .hasMessageContaining("a row split needs a 2-d weight");
         assertThatThrownBy(() -> RoleMapping.resolve(column, false, new int[] {2, 3, 4}, WeightLayout.OUT_IN, 1))
                 .hasMessageContaining("not a 3-d parameter");
         RoleMapping.Resolved vocab = RoleMapping.resolve(ParamRule.of(Role.VOCAB), false, new int[] {50257, 4}, null, 4);
-        assertThat(vocab.globalShape()).containsExactly(50260, 4);
-        assertThat(vocab.localShape()).containsExactly(12565, 4);
+        assertThat(vocab.placed().globalShape()).containsExactly(50260, 4);
+        assertThat(vocab.placed().localShape()).containsExactly(12565, 4);
         assertThat(vocab.compute()).isEqualTo(REPLICATE_OUT);
     }
 

@@ -10,35 +10,36 @@ import io.colo4j.tensor.nn.WeightLayout;
 final class TestModels {
     private TestModels() {}
 
-    /** torch.nn.Linear: weight [out, in]. */
-    static final class Linear extends Module implements WeightLayout.Aware {
+    /** A dense layer whose weight is laid out as {@code layout} says; the bias is [out]. */
+    abstract static class Dense extends Module implements WeightLayout.Aware {
         final Parameter weight;
         final Parameter bias;
+        private final WeightLayout layout;
 
-        Linear(int in, int out, long seed) {
-            weight = registerParameter("weight", new Parameter(Init.normal(seed, 0, 0.3f), out, in));
+        Dense(int in, int out, long seed, WeightLayout layout) {
+            this.layout = layout;
+            int[] shape = layout == WeightLayout.OUT_IN ? new int[] {out, in} : new int[] {in, out};
+            weight = registerParameter("weight", new Parameter(Init.normal(seed, 0, 0.3f), shape));
             bias = registerParameter("bias", new Parameter(Init.normal(seed + 1, 0, 0.1f), out));
         }
 
         @Override
         public WeightLayout weightLayout() {
-            return WeightLayout.OUT_IN;
+            return layout;
+        }
+    }
+
+    /** torch.nn.Linear: weight [out, in]. */
+    static final class Linear extends Dense {
+        Linear(int in, int out, long seed) {
+            super(in, out, seed, WeightLayout.OUT_IN);
         }
     }
 
     /** HF Conv1D: weight [in, out]. */
-    static final class Conv1D extends Module implements WeightLayout.Aware {
-        final Parameter weight;
-        final Parameter bias;
-
+    static final class Conv1D extends Dense {
         Conv1D(int in, int out, long seed) {
-            weight = registerParameter("weight", new Parameter(Init.normal(seed, 0, 0.3f), in, out));
-            bias = registerParameter("bias", new Parameter(Init.normal(seed + 1, 0, 0.1f), out));
-        }
-
-        @Override
-        public WeightLayout weightLayout() {
-            return WeightLayout.IN_OUT;
+            super(in, out, seed, WeightLayout.IN_OUT);
         }
     }
 

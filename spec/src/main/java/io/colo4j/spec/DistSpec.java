@@ -19,7 +19,13 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 public sealed interface DistSpec permits ReplicaSpec, ShardSpec, PartialSpec {
 
     /** Not a JSON property: the {@code type} discriminator already says it. */
-    PlacementKind kind();
+    default PlacementKind kind() {
+        return switch (this) {
+            case ReplicaSpec r -> PlacementKind.REPLICATE;
+            case ShardSpec s -> PlacementKind.SHARD;
+            case PartialSpec p -> PlacementKind.PARTIAL;
+        };
+    }
 
     static ReplicaSpec replicate() {
         return ReplicaSpec.INSTANCE;

@@ -12,11 +12,6 @@ public record PartialSpec() implements DistSpec {
     public static final PartialSpec INSTANCE = new PartialSpec();
 
     @Override
-    public PlacementKind kind() {
-        return PlacementKind.PARTIAL;
-    }
-
-    @Override
     public String toString() {
         return "partial(sum)";
     }

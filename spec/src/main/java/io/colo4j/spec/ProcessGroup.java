@@ -3,8 +3,8 @@ package io.colo4j.spec;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * A world of {@code tpDegree * dpDegree} global ranks arranged as a dp x tp mesh (ColossalAI's
@@ -72,47 +72,28 @@ public record ProcessGroup(int tpDegree, int dpDegree) {
     /** The global ranks of the tp group at data-parallel index {@code dpRank}, in tp-rank order. */
     public int[] tpGroupRanks(int dpRank) {
         checkDpRank(dpRank);
-        int[] ranks = new int[tpDegree];
-        for (int tp = 0; tp < tpDegree; tp++) {
-            ranks[tp] = dpRank * tpDegree + tp;
-        }
-        return ranks;
+        return IntStream.range(0, tpDegree).map(tp -> dpRank * tpDegree + tp).toArray();
     }
 
     /** The global ranks of the dp group at tensor-parallel index {@code tpRank}, in dp-rank order. */
     public int[] dpGroupRanks(int tpRank) {
         checkTpRank(tpRank);
-        int[] ranks = new int[dpDegree];
-        for (int dp = 0; dp < dpDegree; dp++) {
-            ranks[dp] = dp * tpDegree + tpRank;
-        }
-        return ranks;
+        return IntStream.range(0, dpDegree).map(dp -> dp * tpDegree + tpRank).toArray();
     }
 
     /** Every tp group, indexed by dp rank. */
     public List<int[]> tpGroups() {
-        List<int[]> groups = new ArrayList<>(dpDegree);
-        for (int dp = 0; dp < dpDegree; dp++) {
-            groups.add(tpGroupRanks(dp));
-        }
-        return List.copyOf(groups);
+        return IntStream.range(0, dpDegree).mapToObj(this::tpGroupRanks).toList();
     }
 
     /** Every dp group, indexed by tp rank. */
     public List<int[]> dpGroups() {
-        List<int[]> groups = new ArrayList<>(tpDegree);
-        for (int tp = 0; tp < tpDegree; tp++) {
-            groups.add(dpGroupRanks(tp));
-        }
-        return List.copyOf(groups);
+        return IntStream.range(0, tpDegree).mapToObj(this::dpGroupRanks).toList();
     }
 
     /** Everything one rank needs to know about its place in the mesh. */
     public RankView forRank(int globalRank) {
-        checkGlobalRank(globalRank);
-        int tpRank = globalRank % tpDegree;
-        int dpRank = globalRank / tpDegree;
-        return new RankView(this, globalRank, tpRank, dpRank, tpGroupRanks(dpRank), dpGroupRanks(tpRank));
+        return new RankView(this, globalRank);
     }
 
     @Override
@@ -120,7 +101,7 @@ public record ProcessGroup(int tpDegree, int dpDegree) {
         return "ProcessGroup(tp=" + tpDegree + ", dp=" + dpDegree + ")";
     }
 
-    private void checkGlobalRank(int globalRank) {
+    void checkGlobalRank(int globalRank) {
         if (globalRank < 0 || globalRank >= worldSize()) {
             throw new SpecException("rank " + globalRank + " out of range for a world of " + worldSize()
                     + " ranks (tp " + tpDegree + " x dp " + dpDegree + ")");

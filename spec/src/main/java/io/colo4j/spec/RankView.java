@@ -4,24 +4,29 @@ import java.util.Arrays;
 
 /**
  * One global rank's coordinates in a {@link ProcessGroup} and the members of the two sub-groups
- * it belongs to. Built by {@link ProcessGroup#forRank(int)}; the arrays are copies.
+ * it belongs to, all derived from the group and the global rank. Built by
+ * {@link ProcessGroup#forRank(int)}; the arrays are fresh on every call.
  */
-public record RankView(
-        ProcessGroup group, int globalRank, int tpRank, int dpRank, int[] tpGroupRanks, int[] dpGroupRanks) {
+public record RankView(ProcessGroup group, int globalRank) {
 
     public RankView {
-        tpGroupRanks = tpGroupRanks.clone();
-        dpGroupRanks = dpGroupRanks.clone();
+        group.checkGlobalRank(globalRank);
     }
 
-    @Override
+    public int tpRank() {
+        return group.tpRankOf(globalRank);
+    }
+
+    public int dpRank() {
+        return group.dpRankOf(globalRank);
+    }
+
     public int[] tpGroupRanks() {
-        return tpGroupRanks.clone();
+        return group.tpGroupRanks(dpRank());
     }
 
-    @Override
     public int[] dpGroupRanks() {
-        return dpGroupRanks.clone();
+        return group.dpGroupRanks(tpRank());
     }
 
     public int tpDegree() {
@@ -33,20 +38,9 @@ public record RankView(
     }
 
     @Override
-    public boolean equals(Object o) {
-        // The group and the global rank determine everything else.
-        return o instanceof RankView other && group.equals(other.group) && globalRank == other.globalRank;
-    }
-
-    @Override
-    public int hashCode() {
-        return 31 * group.hashCode() + globalRank;
-    }
-
-    @Override
     public String toString() {
-        return "rank " + globalRank + " (tp " + tpRank + "/" + group.tpDegree() + ", dp " + dpRank + "/"
-                + group.dpDegree() + ", tp group " + Arrays.toString(tpGroupRanks) + ", dp group "
-                + Arrays.toString(dpGroupRanks) + ")";
+        return "rank " + globalRank + " (tp " + tpRank() + "/" + group.tpDegree() + ", dp " + dpRank() + "/"
+                + group.dpDegree() + ", tp group " + Arrays.toString(tpGroupRanks()) + ", dp group "
+                + Arrays.toString(dpGroupRanks()) + ")";
     }
 }

@@ -6,11 +6,6 @@ public record ReplicaSpec() implements DistSpec {
     public static final ReplicaSpec INSTANCE = new ReplicaSpec();
 
     @Override
-    public PlacementKind kind() {
-        return PlacementKind.REPLICATE;
-    }
-
-    @Override
     public String toString() {
         return "replicate";
     }

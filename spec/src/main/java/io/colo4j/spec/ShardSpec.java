@@ -78,11 +78,6 @@ public record ShardSpec(int[] dims, int[] numPartitions, int[] strides) implemen
     }
 
     @Override
-    public PlacementKind kind() {
-        return PlacementKind.SHARD;
-    }
-
-    @Override
     public int[] dims() {
         return dims.clone();
     }
@@ -116,11 +111,7 @@ public record ShardSpec(int[] dims, int[] numPartitions, int[] strides) implemen
 
     /** The number of distinct pieces the tensor is cut into: the tp degree it needs. */
     public int totalPartitions() {
-        int product = 1;
-        for (int p : numPartitions) {
-            product = Math.multiplyExact(product, p);
-        }
-        return product;
+        return Arrays.stream(numPartitions).reduce(1, Math::multiplyExact);
     }
 
     @Override

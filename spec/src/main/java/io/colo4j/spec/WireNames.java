@@ -1,5 +1,6 @@
 package io.colo4j.spec;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -11,15 +12,39 @@ import java.util.stream.Collectors;
 public final class WireNames {
     private WireNames() {}
 
+    /**
+     * An enum spelled by this rule: {@link #wireName()} is its JSON value. Each enum still declares
+     * its own static {@code @JsonCreator fromWireName}, since Jackson needs the concrete type there.
+     */
+    public interface Named {
+        /** Implemented by every enum constant. */
+        String name();
+
+        @JsonValue
+        default String wireName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     public static String of(Enum<?> constant) {
         return constant.name().toLowerCase(Locale.ROOT);
     }
 
-    public static <E extends Enum<E>> E parse(Class<E> type, String wireName) {
+    /** The constant spelled {@code wireName}, or {@code null} when there is none. */
+    public static <E extends Enum<E>> E find(Class<E> type, String wireName) {
         for (E constant : type.getEnumConstants()) {
             if (of(constant).equals(wireName)) {
                 return constant;
             }
+        }
+        return null;
+    }
+
+    /** The constant spelled {@code wireName}; a {@link SpecException} listing the allowed names when there is none. */
+    public static <E extends Enum<E>> E parse(Class<E> type, String wireName) {
+        E constant = find(type, wireName);
+        if (constant != null) {
+            return constant;
         }
         String allowed = Arrays.stream(type.getEnumConstants())
                 .map(c -> '"' + of(c) + '"')

@@ -1,7 +1,6 @@
 package io.colo4j.spec.placement;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 import io.colo4j.spec.WireNames;
 
 /**
@@ -12,7 +11,7 @@ import io.colo4j.spec.WireNames;
  * {@code "reduce_scatter"}, {@code "all_to_all"}, {@code "broadcast"}, {@code "none"},
  * {@code "local_slice"}, {@code "local_zero_pad"}, {@code "local_keep_on_rank0"}.
  */
-public enum CollectiveKind {
+public enum CollectiveKind implements WireNames.Named {
     /** The layouts already agree. */
     NONE,
     /** Each rank cuts its own piece out of a tensor it holds whole (Megatron's split). */
@@ -30,11 +29,6 @@ public enum CollectiveKind {
     ALL_TO_ALL,
     /** Not produced by the layout planner (no layout pair needs it); named for the communicator, e.g. dp weight sync. */
     BROADCAST;
-
-    @JsonValue
-    public String wireName() {
-        return WireNames.of(this);
-    }
 
     @JsonCreator
     public static CollectiveKind fromWireName(String wireName) {

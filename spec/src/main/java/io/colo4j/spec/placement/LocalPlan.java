@@ -17,7 +17,7 @@ package io.colo4j.spec.placement;
  *
  * @param <L> the op's local plan type
  */
-public sealed interface LocalPlan<L extends LocalPlan<L>> permits LocalView, LocalNarrow, LocalCat, NotLocal {
+public sealed interface LocalPlan<L extends LocalPlan<L>> permits RunsLocally, NotLocal {
 
     /** Whether the op runs on the local shards without communication. */
     boolean isLocal();

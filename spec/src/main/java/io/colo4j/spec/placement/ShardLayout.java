@@ -86,11 +86,7 @@ public final class ShardLayout {
         List<ShardedDim> sharded = new ArrayList<>();
         for (int i = 0; i < spec.rank(); i++) {
             int given = spec.dim(i);
-            int dim = given < 0 ? given + shape.length : given;
-            if (dim < 0 || dim >= shape.length) {
-                throw new SpecException("cannot shard " + tensor + ": dim " + given + " is out of range for a "
-                        + shape.length + "-d tensor");
-            }
+            int dim = Dims.resolveInRange("cannot shard " + tensor, given, shape.length);
             for (int j = 0; j < i; j++) {
                 if (resolved[j] == dim) {
                     throw new SpecException("cannot shard " + tensor + ": dims " + spec.dim(j) + " and " + given
@@ -157,6 +153,11 @@ public final class ShardLayout {
     /** The shape every rank holds locally (the same on all ranks, since shards divide evenly). */
     public int[] localShape() {
         return localShape.clone();
+    }
+
+    /** The layout as a value: the spec, the global shape and each rank's local shape. */
+    public PlacedShape placed() {
+        return PlacedShape.of(spec, globalShape, localShape);
     }
 
     public long globalNumel() {
@@ -240,12 +241,7 @@ public final class ShardLayout {
     }
 
     private int resolveDim(int dim) {
-        int resolved = dim < 0 ? dim + globalShape.length : dim;
-        if (resolved < 0 || resolved >= globalShape.length) {
-            throw new SpecException("tensor " + describeTensor() + ": dim " + dim + " is out of range for a "
-                    + globalShape.length + "-d tensor");
-        }
-        return resolved;
+        return Dims.resolveInRange("tensor " + describeTensor(), dim, globalShape.length);
     }
 
     private void checkTpRank(int tpRank) {
@@ -260,11 +256,7 @@ public final class ShardLayout {
     }
 
     private static long numel(int[] shape) {
-        long n = 1;
-        for (int size : shape) {
-            n = Math.multiplyExact(n, size);
-        }
-        return n;
+        return Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact);
     }
 
     @Override

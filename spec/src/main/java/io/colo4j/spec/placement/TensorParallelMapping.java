@@ -10,7 +10,6 @@ import static io.colo4j.spec.placement.CollectiveKind.NONE;
 import static io.colo4j.spec.placement.CollectiveKind.REDUCE_SCATTER;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonValue;
 import io.colo4j.spec.WireNames;
 
 /**
@@ -26,7 +25,7 @@ import io.colo4j.spec.WireNames;
  * {@link Redistribution#backward()} follows exactly that rule, and the tests check that it lands
  * on {@link #backward()} for every row.
  */
-public enum TensorParallelMapping {
+public enum TensorParallelMapping implements WireNames.Named {
     /** Same layout on both sides. */
     IDENTITY(NONE, NONE, false),
     /** {@code copy_to_tensor_model_parallel_region}: a replica enters sharded compute (column-parallel input). */
@@ -69,11 +68,6 @@ public enum TensorParallelMapping {
     /** Whether the consumer of the (replicated) output hands back a partial-sum gradient. */
     public boolean outputGradientIsPartial() {
         return outputGradientIsPartial;
-    }
-
-    @JsonValue
-    public String wireName() {
-        return WireNames.of(this);
     }
 
     @JsonCreator

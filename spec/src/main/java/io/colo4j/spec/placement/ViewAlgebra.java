@@ -6,6 +6,7 @@ import io.colo4j.spec.ShardSpec;
 import io.colo4j.spec.SpecException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -97,7 +98,7 @@ public final class ViewAlgebra {
         }
         int[] in = inLayout.globalShape();
         if (!(spec instanceof ShardSpec shard)) {
-            return new LocalView(spec, out, out);
+            return new LocalView(PlacedShape.whole(spec, out));
         }
 
         List<Group> groups = groups(in, out, numel);
@@ -119,7 +120,7 @@ public final class ViewAlgebra {
             if (n == 1) {
                 continue;
             }
-            int d = normalize(shard.dim(e), in.length);
+            int d = Dims.resolve(shard.dim(e), in.length);
             int s = shard.stride(e);
             if (numel == 0) {
                 return notLocalView(ctx, "the tensor has no elements, so the shard of input dim " + d
@@ -147,7 +148,7 @@ public final class ViewAlgebra {
             if (shard.numPartitions(e) != 1) {
                 continue;
             }
-            int d = normalize(shard.dim(e), in.length);
+            int d = Dims.resolve(shard.dim(e), in.length);
             Group g = groups.get(groupOf[d]);
             Target t = target(in, out, g, d, shard.stride(e), 1);
             if (t.dim >= 0 && t.fits && !used[t.dim]) {
@@ -173,7 +174,7 @@ public final class ViewAlgebra {
             throw new IllegalStateException(ctx + ": local numel " + inLayout.localNumel() + " became "
                     + outLayout.localNumel() + " as " + outSpec);
         }
-        return new LocalView(outSpec, out, outLayout.localShape());
+        return new LocalView(outLayout.placed());
     }
 
     /**
@@ -370,7 +371,7 @@ public final class ViewAlgebra {
         Arrays.fill(inverse, -1);
         for (int i = 0; i < rank; i++) {
             int p = perm[i];
-            int d = p < 0 ? p + rank : p;
+            int d = Dims.resolve(p, rank);
             if (d < 0 || d >= rank) {
                 throw new SpecException(ctx + ": dim " + p + " is out of range");
             }
@@ -385,7 +386,7 @@ public final class ViewAlgebra {
         int[] dims = new int[shard.rank()];
         for (int e = 0; e < dims.length; e++) {
             int given = shard.dim(e);
-            int d = given < 0 ? given + rank : given;
+            int d = Dims.resolve(given, rank);
             if (d < 0 || d >= rank) {
                 throw new SpecException(ctx + ": the spec's dim " + given + " is out of range");
             }
@@ -397,8 +398,8 @@ public final class ViewAlgebra {
     /** The spec of {@code x.transpose(dim0, dim1)}: a permute swapping two dims. */
     public static DistSpec transpose(DistSpec spec, int rank, int dim0, int dim1) {
         String ctx = "transpose of a " + rank + "-d tensor (" + spec + ") of dims " + dim0 + " and " + dim1;
-        int d0 = normalize(ctx, dim0, rank);
-        int d1 = normalize(ctx, dim1, rank);
+        int d0 = Dims.resolveInRange(ctx, dim0, rank);
+        int d1 = Dims.resolveInRange(ctx, dim1, rank);
         int[] perm = new int[rank];
         for (int i = 0; i < rank; i++) {
             perm[i] = i;
@@ -428,7 +429,7 @@ public final class ViewAlgebra {
         if (shape.length == 0) {
             throw new SpecException(ctx + ": cannot narrow a 0-d tensor");
         }
-        int d = normalize(ctx, dim, shape.length);
+        int d = Dims.resolveInRange(ctx, dim, shape.length);
         int size = shape[d];
         int first = start < 0 ? start + size : start;
         if (first < 0 || length < 0 || (long) first + length > size) {
@@ -438,9 +439,9 @@ public final class ViewAlgebra {
         int[] out = shape.clone();
         out[d] = length;
         if (!(spec instanceof ShardSpec shard)) {
-            return new LocalNarrow(spec, out, out, d, first, length);
+            return new LocalNarrow(PlacedShape.whole(spec, out), d, first, length);
         }
-        int[] dims = normalizedDims(shard, shape.length);
+        int[] dims = Dims.resolveAll(shard, shape.length);
         int[] strides = shard.strides();
         int entry = indexOf(dims, d);
         int localStart = first;
@@ -454,23 +455,22 @@ public final class ViewAlgebra {
                 // Nothing selected: an empty narrow of every shard, whatever the blocks.
                 localStart = 0;
             } else if (n > 1) {
+                int piece = block / n; // what each rank holds of every block
                 if (!wholeBlocks) {
-                    int piece = block / n;
                     return new NotLocal<>("narrow", ctx + ": dim " + d + " is sharded into " + n + " parts"
                             + strideText(s) + ", each rank holding " + piece + " of every block of " + block
                             + "; [" + first + ", " + (first + length) + ") does not select whole blocks, so the ranks"
                             + " would hold uneven pieces; replicate the input first",
                             List.of(DistSpec.replicate()));
                 }
-                int localBlock = block / n;
-                localStart = first / block * localBlock;
-                localLength = length / block * localBlock;
+                localStart = first / block * piece;
+                localLength = length / block * piece;
             }
             strides[entry] = wholeBlocks && length > 0 ? length / block : 1;
         }
         DistSpec outSpec = new ShardSpec(dims, shard.numPartitions(), strides);
         ShardLayout outLayout = bindOutput(ctx, name, out, outSpec, groupSize);
-        return new LocalNarrow(outSpec, out, outLayout.localShape(), d, localStart, localLength);
+        return new LocalNarrow(outLayout.placed(), d, localStart, localLength);
     }
 
     // ------------------------------------------------------------------------------------- cat
@@ -503,7 +503,7 @@ public final class ViewAlgebra {
         if (rank == 0) {
             throw new SpecException(ctx + ": cannot cat 0-d tensors");
         }
-        int d = normalize(ctx, dim, rank);
+        int d = Dims.resolveInRange(ctx, dim, rank);
         long total = 0;
         for (int i = 0; i < layouts.size(); i++) {
             int[] shape = layouts.get(i).globalShape();
@@ -531,13 +531,13 @@ public final class ViewAlgebra {
             plan = notLocalCat(ctx, specs.size(), "the inputs are " + specs.stream().map(DistSpec::kind).toList()
                     + "; a local cat needs one kind for all");
         } else if (kind != PlacementKind.SHARD) {
-            plan = new LocalCat(specs.getFirst(), out, out, d);
+            plan = new LocalCat(PlacedShape.whole(specs.getFirst(), out), d);
         } else {
             plan = shardCat(ctx, tensors, layouts, specs, groupSize, d, out);
         }
         if (!plan.isLocal() && groupSize == 1) {
             // Over one rank every input is whole: the local cat is the global one.
-            return new LocalCat(DistSpec.replicate(), out, out, d);
+            return new LocalCat(PlacedShape.whole(DistSpec.replicate(), out), d);
         }
         return plan;
     }
@@ -546,12 +546,12 @@ public final class ViewAlgebra {
             List<DistSpec> specs, int groupSize, int d, int[] out) {
         int rank = out.length;
         ShardSpec first = (ShardSpec) specs.getFirst();
-        int[] dims = normalizedDims(first, rank);
+        int[] dims = Dims.resolveAll(first, rank);
         int entry = indexOf(dims, d);
         for (int i = 1; i < specs.size(); i++) {
             ShardSpec other = (ShardSpec) specs.get(i);
             boolean alike = other.rank() == first.rank()
-                    && Arrays.equals(normalizedDims(other, rank), dims)
+                    && Arrays.equals(Dims.resolveAll(other, rank), dims)
                     && Arrays.equals(other.numPartitions(), first.numPartitions());
             for (int e = 0; alike && e < dims.length; e++) {
                 alike = e == entry || other.stride(e) == first.stride(e);
@@ -592,15 +592,12 @@ public final class ViewAlgebra {
             throw new IllegalStateException(ctx + ": the local cat has " + localSum + " along dim " + d + " but "
                     + outSpec + " needs " + outLayout.localShape()[d]);
         }
-        return new LocalCat(outSpec, out, outLayout.localShape(), d);
+        return new LocalCat(outLayout.placed(), d);
     }
 
     private static LocalPlan<LocalCat> notLocalCat(String ctx, int inputs, String why) {
-        List<DistSpec> replicas = new ArrayList<>(inputs);
-        for (int i = 0; i < inputs; i++) {
-            replicas.add(DistSpec.replicate());
-        }
-        return new NotLocal<>("cat", ctx + ": " + why + "; replicate the inputs first", replicas);
+        return new NotLocal<>("cat", ctx + ": " + why + "; replicate the inputs first",
+                Collections.nCopies(inputs, DistSpec.replicate()));
     }
 
     // --------------------------------------------------------------------------------- helpers
@@ -637,26 +634,6 @@ public final class ViewAlgebra {
             throw new IllegalStateException(ctx + ": computed an output layout that does not bind: "
                     + e.getMessage(), e);
         }
-    }
-
-    private static int normalize(int dim, int rank) {
-        return dim < 0 ? dim + rank : dim;
-    }
-
-    private static int normalize(String ctx, int dim, int rank) {
-        int d = normalize(dim, rank);
-        if (d < 0 || d >= rank) {
-            throw new SpecException(ctx + ": dim " + dim + " is out of range for a " + rank + "-d tensor");
-        }
-        return d;
-    }
-
-    private static int[] normalizedDims(ShardSpec spec, int rank) {
-        int[] dims = spec.dims();
-        for (int e = 0; e < dims.length; e++) {
-            dims[e] = normalize(dims[e], rank);
-        }
-        return dims;
     }
 
     private static int indexOf(int[] values, int value) {
