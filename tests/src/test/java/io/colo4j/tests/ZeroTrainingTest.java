@@ -23,7 +23,6 @@ import io.colo4j.zoo.train.MemoryReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,14 +41,14 @@ class ZeroTrainingTest {
     private static final double RTOL = 1e-5;
 
     private static List<Double> train(Path save, String... extra) throws IOException {
-        String[] base = {"train", "--model", "gpt2", "--config", "tiny", "--steps", "6", "--batch", "6", "--seq", "16",
-            "--save", save.toString(), "--log-every", "6"};
-        String[] args = new String[base.length + extra.length];
-        System.arraycopy(base, 0, args, 0, base.length);
-        System.arraycopy(extra, 0, args, base.length, extra.length);
-        assertThat(Colo4jCommand.commandLine().execute(args)).as(String.join(" ", args)).isZero();
-        return Files.readAllLines(save.resolve("losses.csv")).stream().skip(1)
-                .map(line -> Double.parseDouble(line.split(",")[1])).toList();
+        return run(save, 6, extra).losses();
+    }
+
+    private static TrainRuns.Run run(Path save, int steps, String... extra) throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("--model", "gpt2", "--config", "tiny", "--steps", String.valueOf(steps),
+                "--batch", "6", "--seq", "16", "--log-every", "6"));
+        args.addAll(List.of(extra));
+        return TrainRuns.train(save, args);
     }
 
     private static void assertClose(List<Double> actual, List<Double> expected) {
@@ -85,18 +84,31 @@ class ZeroTrainingTest {
         assertThat(err.toString()).contains("--zero 1 shards optimizer state over the data-parallel ranks; it needs --dp > 1");
     }
 
+    /**
+     * A ZeRO-2 checkpoint holds whole moments per parameter: resumed at ZeRO-1 over another tp with no step left,
+     * each rank keeps its chunk and the run saves exactly the checkpoint's weights, moments, step counts and
+     * history; resumed serially and at tp 4 x dp 2 ZeRO-1, steps 3..5 train to the uninterrupted losses.
+     */
     @Test
     void aZeroCheckpointIsUnshardedAndResumesAtAnotherLayout(@TempDir Path dir) throws IOException {
         List<Double> serial = train(dir.resolve("serial"));
         List<Double> zero2 = train(dir.resolve("zero2"), "--tp", "2", "--dp", "2", "--zero", "2", "--save-every", "3");
         assertClose(zero2, serial);
         Path checkpoint = dir.resolve("zero2").resolve("checkpoint-3");
-        // the same files a plain run writes: whole moments per parameter, whatever the tp, dp or stage
-        List<Double> serialResumed = train(dir.resolve("serial-resumed"), "--resume", checkpoint.toString());
-        assertClose(serialResumed, serial);
-        List<Double> zero1Resumed = train(dir.resolve("zero1-resumed"), "--tp", "4", "--dp", "2", "--zero", "1",
+
+        TrainRuns.Run restored = run(dir.resolve("restored"), 3, "--tp", "4", "--dp", "2", "--zero", "1",
                 "--resume", checkpoint.toString());
-        assertClose(zero1Resumed, serial);
+        assertThat(restored.log()).contains(TrainRuns.resumedAt(checkpoint, 3)).doesNotContain("trained steps");
+        TrainRuns.assertRestoredState(dir.resolve("restored").resolve("checkpoint-3"), checkpoint);
+
+        // the same files a plain run writes: whole moments per parameter, whatever the tp, dp or stage
+        TrainRuns.Run serialResumed = run(dir.resolve("serial-resumed"), 6, "--resume", checkpoint.toString());
+        assertThat(serialResumed.log()).contains(TrainRuns.resumedAt(checkpoint, 3), TrainRuns.trainedSteps(3, 5));
+        assertClose(serialResumed.losses(), serial);
+        TrainRuns.Run zero1Resumed = run(dir.resolve("zero1-resumed"), 6, "--tp", "4", "--dp", "2", "--zero", "1",
+                "--resume", checkpoint.toString());
+        assertThat(zero1Resumed.log()).contains(TrainRuns.resumedAt(checkpoint, 3), TrainRuns.trainedSteps(3, 5));
+        assertClose(zero1Resumed.losses(), serial);
     }
 
     /**
