@@ -4,7 +4,10 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.comm.Collective.Header;
 import io.colo4j.tensor.comm.Collective.Op;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 
 /**
  * The tensor-level half of every collective, shared by the backends: shapes and arguments are exchanged
@@ -36,13 +39,67 @@ abstract sealed class AbstractCommunicator implements Communicator permits Threa
     protected abstract void allToAllData(MemorySegment local, int[] localShape, int splitDim, int concatDim,
                                          MemorySegment out, int[] outShape);
 
-    protected abstract Communicator splitData(Header[] all, int color, int key);
+    /**
+     * This rank's communicator of a split: {@code members} are the new group's ranks (ranks of this communicator),
+     * in the new group's rank order, see {@link #splitMembers}.
+     */
+    protected abstract Communicator splitData(int[] members, int color, int key);
 
     /** After the exchange of a barrier (which already waited for every rank). */
     protected abstract void barrierData();
 
+    /** Each rank's rank in the world communicator, by rank of this one. */
+    protected abstract int[] worldRanks();
+
+    /** Whether this is the world communicator itself. */
+    protected abstract boolean isWorld();
+
+    /** What messages call a rank of the world communicator. */
+    protected String worldRankName() {
+        return "world rank";
+    }
+
+    // ---- naming ranks in messages --------------------------------------------------------------------------
+
     /** "rank r of n" plus, for sub-groups, where the group sits in the world. */
-    protected abstract String where();
+    protected String where() {
+        if (isWorld()) {
+            return "rank " + rank() + " of " + size();
+        }
+        return "rank " + rank() + " of " + size() + " (" + worldRankName() + " " + worldRanks()[rank()] + ", group of world ranks "
+                + Arrays.toString(worldRanks()) + ")";
+    }
+
+    /** Names rank {@code r} of this communicator for messages. */
+    String describe(int r) {
+        return isWorld() ? "rank " + r : "rank " + r + " (world rank " + worldRanks()[r] + ")";
+    }
+
+    /**
+     * The ranks of this communicator that passed {@code color} to a split, ordered as the new group's ranks: by
+     * key, ties by rank (MPI_Comm_split's order).
+     */
+    static int[] splitMembers(Header[] all, int color) {
+        return IntStream.range(0, all.length).filter(r -> all[r].arg0() == color).boxed()
+                .sorted(Comparator.<Integer>comparingInt(r -> all[r].arg1()).thenComparingInt(r -> r))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The world ranks of {@code members} (ranks of this communicator). */
+    final int[] worldRanksOf(int[] members) {
+        int[] world = worldRanks();
+        return Arrays.stream(members).map(r -> world[r]).toArray();
+    }
+
+    /** This rank's rank in the group of {@code members}. */
+    final int rankAmong(int[] members) {
+        for (int i = 0; i < members.length; i++) {
+            if (members[i] == rank()) {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     // ---- collectives -------------------------------------------------------------------------------------
 
@@ -144,7 +201,7 @@ abstract sealed class AbstractCommunicator implements Communicator permits Threa
         enter("split");
         try {
             Header[] all = exchangeChecked(Header.of(Op.SPLIT, seq, new int[0], color, key), null);
-            return splitData(all, color, key);
+            return splitData(splitMembers(all, color), color, key);
         } finally {
             leave();
         }
