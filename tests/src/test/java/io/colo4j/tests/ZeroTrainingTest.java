@@ -19,7 +19,7 @@ import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.gpt2.Gpt2Config;
 import io.colo4j.zoo.gpt2.Gpt2Model;
 import io.colo4j.zoo.sizing.DpGradientSync;
-import io.colo4j.zoo.train.MemoryReport;
+import io.colo4j.zoo.sizing.MemoryPerRank;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -145,10 +145,13 @@ class ZeroTrainingTest {
             long live = MemoryStats.liveBytes();
             comm.barrier();
             optimizer.zeroGrad();
-            return new Object[] {live, MemoryReport.of(model.namedParameters().values(), optimizer.stateBytes(), tp, dp, stage)};
+            MemoryPerRank report = MemoryPerRank.held(model.namedParameters().values(), tp, dp, stage);
+            // the model's AdamW state is what the optimizer allocated
+            assertThat(report.optimizerBytes()).isEqualTo(optimizer.stateBytes());
+            return new Object[] {live, report};
         });
         long measuredPerRank = ((long) perRank.get(0)[0] - before) / (tp * dp);
-        MemoryReport report = (MemoryReport) perRank.get(0)[1];
+        MemoryPerRank report = (MemoryPerRank) perRank.get(0)[1];
         assertThat((double) measuredPerRank).as(report.toString()).isCloseTo(report.formulaBytes(), within(0.05 * report.formulaBytes()));
         assertThat((double) report.totalBytes()).isCloseTo(report.formulaBytes(), within(0.05 * report.formulaBytes()));
         if (stage > 0) {

@@ -12,6 +12,7 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.sizing.MemoryPerRank;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -160,10 +161,10 @@ public final class Trainer {
         return new AdamW.Options(config.lr(), config.beta1(), config.beta2(), 1e-8, config.weightDecay());
     }
 
-    /** This rank's parameter, gradient and optimizer memory, with the sizing formula beside it. */
-    public MemoryReport memory() {
-        return MemoryReport.of(parameters, optimizer().stateBytes(), dist == null ? 1 : dist.tpSize(),
-                dist == null ? 1 : dist.dp().size(), zero == null ? 0 : zero.stage());
+    /** This rank's parameter, gradient and optimizer memory, with the sizing formula beside it (what {@code plan} predicts). */
+    public MemoryPerRank memory() {
+        return MemoryPerRank.held(parameters, dist == null ? 1 : dist.tpSize(), dist == null ? 1 : dist.dp().size(),
+                zero == null ? 0 : zero.stage());
     }
 
     /** Steps completed so far (including those restored by {@link #resume}). */
