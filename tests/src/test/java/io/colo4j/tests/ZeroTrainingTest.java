@@ -14,6 +14,7 @@ import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.gpt2.Gpt2Config;
@@ -121,23 +122,14 @@ class ZeroTrainingTest {
         int tp = 2;
         int dp = 2;
         Gpt2Config cfg = Gpt2Config.of(1024, 32, 256, 4, 4).withDropout(0f);
-        int[] ids = new int[2 * 16];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = (i * 131 + 7) % 1024;
-        }
-        IntTensor x = IntTensor.of(ids, 2, 16);
+        IntTensor x = ids(131, 7, 1024);
         long before = settledLiveBytes();
         List<Object[]> perRank = ThreadWorld.call(tp * dp, comm -> {
-            Gpt2Model model;
-            DistContext context;
-            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
-                model = new Gpt2Model(cfg, 3);
-                context = ctx.context();
-            }
-            ModelZoo.family("gpt2").rules().apply(model);
+            Sharded sharded = Sharded.of(cfg, comm, tp, dp);
+            Gpt2Model model = sharded.model();
             AdamW.Options options = AdamW.Options.defaults(1e-3);
             Optimizer optimizer = stage == 0 ? new AdamW(model.namedParameters(), options)
-                    : new ZeroAdamW(model.namedParameters(), options, context, stage);
+                    : new ZeroAdamW(model.namedParameters(), options, sharded.context(), stage);
             try (MemoryScope step = MemoryScope.open()) {
                 model.loss(x, x).backward();
             }
@@ -168,21 +160,12 @@ class ZeroTrainingTest {
         int tp = 2;
         int dp = 2;
         Gpt2Config cfg = Gpt2Config.tiny();
-        int[] ids = new int[2 * 16];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = (i * 37 + 5) % 256;
-        }
-        IntTensor x = IntTensor.of(ids, 2, 16);
+        IntTensor x = ids(37, 5, 256);
         List<java.util.Map<CollectiveKind, Long>[]> perRank = ThreadWorld.call(tp * dp, comm -> {
-            Gpt2Model model;
-            DistContext context;
-            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
-                model = new Gpt2Model(cfg, 3);
-                context = ctx.context();
-            }
-            ModelZoo.family("gpt2").rules().apply(model);
-            AdamW.Options options = AdamW.Options.defaults(1e-3);
-            ZeroAdamW zero = stage == 0 ? null : new ZeroAdamW(model.namedParameters(), options, context, stage);
+            Sharded sharded = Sharded.of(cfg, comm, tp, dp);
+            Gpt2Model model = sharded.model();
+            DistContext context = sharded.context();
+            ZeroAdamW zero = stage == 0 ? null : new ZeroAdamW(model.namedParameters(), AdamW.Options.defaults(1e-3), context, stage);
             context.trace().enable(true);
             try (MemoryScope step = MemoryScope.open()) {
                 model.loss(x, x).backward();
@@ -213,6 +196,29 @@ class ZeroTrainingTest {
         for (var pair : perRank) {
             assertThat(pair[0]).isNotEmpty().isEqualTo(pair[1]);
         }
+    }
+
+    /** A GPT-2 (seed 3) built on this rank of a tp x dp group, sharded by the gpt2 rules. */
+    private record Sharded(Gpt2Model model, DistContext context) {
+        static Sharded of(Gpt2Config cfg, Communicator comm, int tp, int dp) {
+            Gpt2Model model;
+            DistContext context;
+            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
+                model = new Gpt2Model(cfg, 3);
+                context = ctx.context();
+            }
+            ModelZoo.family("gpt2").rules().apply(model);
+            return new Sharded(model, context);
+        }
+    }
+
+    /** Two rows of 16 ids, {@code (i * mul + add) % vocab}. */
+    private static IntTensor ids(int mul, int add, int vocab) {
+        int[] ids = new int[2 * 16];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i * mul + add) % vocab;
+        }
+        return IntTensor.of(ids, 2, 16);
     }
 
     /** Live off-heap bytes once storage dropped by earlier tests has been cleaned (their cleaners run after GC). */

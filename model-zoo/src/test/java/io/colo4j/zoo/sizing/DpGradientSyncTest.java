@@ -15,27 +15,27 @@ class DpGradientSyncTest {
     void zero0AllReducesEveryGradientAtTheRingVolume() {
         // 2 (dp - 1) / dp of the gradient: 40 B x 4/3 = 53.3 -> 54, 12 B x 4/3 = 16
         assertThat(DpGradientSync.of(PARAMS, 3, 0)).containsExactly(
-                new DpGradientSync.Collective("w", CollectiveKind.ALL_REDUCE, DpGradientSync.When.BACKWARD, 54),
-                new DpGradientSync.Collective("b", CollectiveKind.ALL_REDUCE, DpGradientSync.When.BACKWARD, 16));
+                backward("w", CollectiveKind.ALL_REDUCE, 54),
+                backward("b", CollectiveKind.ALL_REDUCE, 16));
     }
 
     @Test
     void zero1AddsAnAllGatherOfTheParameterChunksPaddedToCeilNumelOverDp() {
         // w: chunks of ceil(10/3) = 4 floats; the all-gather sends the 2 other ranks' share: 2 x 16 B
         assertThat(DpGradientSync.of(PARAMS, 3, 1)).containsExactly(
-                new DpGradientSync.Collective("w", CollectiveKind.ALL_REDUCE, DpGradientSync.When.BACKWARD, 54),
-                new DpGradientSync.Collective("w", CollectiveKind.ALL_GATHER, DpGradientSync.When.OPTIMIZER, 32),
-                new DpGradientSync.Collective("b", CollectiveKind.ALL_REDUCE, DpGradientSync.When.BACKWARD, 16),
-                new DpGradientSync.Collective("b", CollectiveKind.ALL_GATHER, DpGradientSync.When.OPTIMIZER, 8));
+                backward("w", CollectiveKind.ALL_REDUCE, 54),
+                optimizer("w", CollectiveKind.ALL_GATHER, 32),
+                backward("b", CollectiveKind.ALL_REDUCE, 16),
+                optimizer("b", CollectiveKind.ALL_GATHER, 8));
     }
 
     @Test
     void zero2ReduceScattersGradientsIntoTheChunksInstead() {
         assertThat(DpGradientSync.of(PARAMS, 3, 2)).containsExactly(
-                new DpGradientSync.Collective("w", CollectiveKind.REDUCE_SCATTER, DpGradientSync.When.BACKWARD, 32),
-                new DpGradientSync.Collective("w", CollectiveKind.ALL_GATHER, DpGradientSync.When.OPTIMIZER, 32),
-                new DpGradientSync.Collective("b", CollectiveKind.REDUCE_SCATTER, DpGradientSync.When.BACKWARD, 8),
-                new DpGradientSync.Collective("b", CollectiveKind.ALL_GATHER, DpGradientSync.When.OPTIMIZER, 8));
+                backward("w", CollectiveKind.REDUCE_SCATTER, 32),
+                optimizer("w", CollectiveKind.ALL_GATHER, 32),
+                backward("b", CollectiveKind.REDUCE_SCATTER, 8),
+                optimizer("b", CollectiveKind.ALL_GATHER, 8));
     }
 
     @Test
@@ -50,5 +50,13 @@ class DpGradientSyncTest {
         assertThat(MemoryPerRank.optimizerChunk(10, 3, 1)).isEqualTo(4);
         assertThat(MemoryPerRank.optimizerChunk(10, 3, 2)).isEqualTo(4);
         assertThat(MemoryPerRank.optimizerChunk(9, 3, 1)).isEqualTo(3);
+    }
+
+    private static DpGradientSync.Collective backward(String parameter, CollectiveKind kind, long bytes) {
+        return new DpGradientSync.Collective(parameter, kind, DpGradientSync.When.BACKWARD, bytes);
+    }
+
+    private static DpGradientSync.Collective optimizer(String parameter, CollectiveKind kind, long bytes) {
+        return new DpGradientSync.Collective(parameter, kind, DpGradientSync.When.OPTIMIZER, bytes);
     }
 }

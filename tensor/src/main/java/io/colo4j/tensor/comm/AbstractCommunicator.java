@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntUnaryOperator;
 import java.util.stream.IntStream;
 
 /**
@@ -118,34 +119,32 @@ abstract sealed class AbstractCommunicator implements Communicator permits Threa
 
     @Override
     public final Tensor allGather(Tensor local, int dim) {
-        enter("allGather");
-        try {
-            int[] shape = local.shape();
-            int d = Collective.normalizeDim(dim, shape.length);
-            Tensor c = contiguousCopy(local);
-            exchangeChecked(Header.of(Op.ALL_GATHER, seq, shape, d, 0), c.data());
-            int[] outShape = shape.clone();
-            outShape[d] = Math.multiplyExact(shape[d], size());
-            Tensor out = Tensor.zeros(outShape);
-            allGatherData(c.data(), shape, d, out.data());
-            return out;
-        } finally {
-            leave();
-        }
+        return alongDim(Op.ALL_GATHER, local, dim, n -> Math.multiplyExact(n, size()), this::allGatherData);
     }
 
     @Override
     public final Tensor reduceScatter(Tensor full, int dim) {
-        enter("reduceScatter");
+        return alongDim(Op.REDUCE_SCATTER, full, dim, n -> n / size(), this::reduceScatterData);
+    }
+
+    /** Moves a contiguous input of {@code shape} along {@code dim} into a contiguous output. */
+    @FunctionalInterface
+    private interface AlongDim {
+        void move(MemorySegment in, int[] shape, int dim, MemorySegment out);
+    }
+
+    /** All-gather or reduce-scatter: the output is the input with dim {@code dim}'s length mapped by {@code length}. */
+    private Tensor alongDim(Op op, Tensor in, int dim, IntUnaryOperator length, AlongDim data) {
+        enter(op.label);
         try {
-            int[] shape = full.shape();
+            int[] shape = in.shape();
             int d = Collective.normalizeDim(dim, shape.length);
-            Tensor c = contiguousCopy(full);
-            exchangeChecked(Header.of(Op.REDUCE_SCATTER, seq, shape, d, 0), c.data());
+            Tensor c = contiguousCopy(in);
+            exchangeChecked(Header.of(op, seq, shape, d, 0), c.data());
             int[] outShape = shape.clone();
-            outShape[d] = shape[d] / size();
+            outShape[d] = length.applyAsInt(shape[d]);
             Tensor out = Tensor.zeros(outShape);
-            reduceScatterData(c.data(), shape, d, out.data());
+            data.move(c.data(), shape, d, out.data());
             return out;
         } finally {
             leave();

@@ -268,14 +268,10 @@ public final class MpiCommunicator extends AbstractCommunicator {
         if (size == 1) {
             return;
         }
-        long count = data.byteSize() / Float.BYTES;
         begin("allReduce");
         try {
-            for (long off = 0, max = maxCount; off < count; off += max) {
-                int c = (int) Math.min(max, count - off);
-                check("allReduce", "MPI_Allreduce", mpi.allreduce(Mpi.IN_PLACE, data.asSlice(off * Float.BYTES),
-                        c, mpi.floatType, mpi.opSum, comm));
-            }
+            inPieces("allReduce", "MPI_Allreduce", data.byteSize() / Float.BYTES, (off, c) ->
+                    mpi.allreduce(Mpi.IN_PLACE, data.asSlice(off * Float.BYTES), c, mpi.floatType, mpi.opSum, comm));
         } finally {
             end();
         }
@@ -312,16 +308,14 @@ public final class MpiCommunicator extends AbstractCommunicator {
             check("allGather", "MPI_Allgather", mpi.allgather(send, (int) c, mpi.floatType, recv, (int) c, mpi.floatType, comm));
             return;
         }
-        for (long off = 0, max = maxCount; off < c; off += max) {
-            int k = (int) Math.min(max, c - off);
+        inPieces("allGather", "MPI_Allgather", c, (off, k) -> {
             MemorySegment block = blockType("allGather", k, c);
             try {
-                check("allGather", "MPI_Allgather", mpi.allgather(send.asSlice(off * Float.BYTES), k, mpi.floatType,
-                        recv.asSlice(off * Float.BYTES), 1, block, comm));
+                return mpi.allgather(send.asSlice(off * Float.BYTES), k, mpi.floatType, recv.asSlice(off * Float.BYTES), 1, block, comm);
             } finally {
                 freeType(block);
             }
-        }
+        });
     }
 
     @Override
@@ -372,13 +366,10 @@ public final class MpiCommunicator extends AbstractCommunicator {
         if (size == 1) {
             return;
         }
-        long count = data.byteSize() / Float.BYTES;
         begin("broadcast");
         try {
-            for (long off = 0, max = maxCount; off < count; off += max) {
-                int c = (int) Math.min(max, count - off);
-                check("broadcast", "MPI_Bcast", mpi.bcast(data.asSlice(off * Float.BYTES), c, mpi.floatType, root, comm));
-            }
+            inPieces("broadcast", "MPI_Bcast", data.byteSize() / Float.BYTES, (off, c) ->
+                    mpi.bcast(data.asSlice(off * Float.BYTES), c, mpi.floatType, root, comm));
         } finally {
             end();
         }
@@ -407,16 +398,15 @@ public final class MpiCommunicator extends AbstractCommunicator {
             } else if (c <= maxCount) {
                 check("allToAll", "MPI_Alltoall", mpi.alltoall(send, (int) c, mpi.floatType, recv, (int) c, mpi.floatType, comm));
             } else {
-                for (long off = 0, max = maxCount; off < c; off += max) {
-                    int k = (int) Math.min(max, c - off);
+                MemorySegment from = send;
+                inPieces("allToAll", "MPI_Alltoall", c, (off, k) -> {
                     MemorySegment block = blockType("allToAll", k, c);
                     try {
-                        check("allToAll", "MPI_Alltoall", mpi.alltoall(send.asSlice(off * Float.BYTES), 1, block,
-                                recv.asSlice(off * Float.BYTES), 1, block, comm));
+                        return mpi.alltoall(from.asSlice(off * Float.BYTES), 1, block, recv.asSlice(off * Float.BYTES), 1, block, comm);
                     } finally {
                         freeType(block);
                     }
-                }
+                });
             }
             if (!direct) {
                 for (int j = 0; j < size; j++) {
@@ -426,6 +416,19 @@ public final class MpiCommunicator extends AbstractCommunicator {
             }
         } finally {
             end();
+        }
+    }
+
+    /** One MPI call on a piece of a buffer: floats from {@code offset}, {@code count} of them; returns MPI's code. */
+    @FunctionalInterface
+    private interface Piece {
+        int call(long offset, int count);
+    }
+
+    /** {@code piece} on each run of at most {@link #maxCount} of {@code count} floats (MPI counts are C ints), in order. */
+    private void inPieces(String op, String fn, long count, Piece piece) {
+        for (long off = 0, max = maxCount; off < count; off += max) {
+            check(op, fn, piece.call(off, (int) Math.min(max, count - off)));
         }
     }
 
