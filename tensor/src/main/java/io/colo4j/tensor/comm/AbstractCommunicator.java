@@ -222,33 +222,27 @@ abstract sealed class AbstractCommunicator implements Communicator permits Threa
 
     @Override
     public final void allGather(MemorySegment local, MemorySegment out) {
-        enter("allGather");
-        try {
-            int n = floats("allGather", local);
-            if (out.byteSize() != local.byteSize() * size()) {
-                throw new IllegalArgumentException("allGather on " + where() + ": output holds " + out.byteSize() / Float.BYTES
-                        + " floats, needs " + size() + " x " + n);
-            }
-            floats("allGather", out);
-            exchangeChecked(Header.of(Op.ALL_GATHER, seq, new int[] {n}, 0, 0), local);
-            allGatherData(local, new int[] {n}, 0, out);
-        } finally {
-            leave();
-        }
+        flatAlongDim(Op.ALL_GATHER, local, out, out.byteSize() == local.byteSize() * size(), size() + " x ", "", this::allGatherData);
     }
 
     @Override
     public final void reduceScatter(MemorySegment full, MemorySegment out) {
-        enter("reduceScatter");
+        flatAlongDim(Op.REDUCE_SCATTER, full, out, out.byteSize() * size() == full.byteSize(), "", " / " + size(), this::reduceScatterData);
+    }
+
+    /** The flat all-gather or reduce-scatter: {@code fits} says whether {@code out} has the size the collective needs. */
+    private void flatAlongDim(Op op, MemorySegment in, MemorySegment out, boolean fits, String needsBefore, String needsAfter,
+                              AlongDim data) {
+        enter(op.label);
         try {
-            int n = floats("reduceScatter", full);
-            if (out.byteSize() * size() != full.byteSize()) {
-                throw new IllegalArgumentException("reduceScatter on " + where() + ": output holds " + out.byteSize() / Float.BYTES
-                        + " floats, needs " + n + " / " + size());
+            int n = floats(op.label, in);
+            if (!fits) {
+                throw new IllegalArgumentException(op.label + " on " + where() + ": output holds " + out.byteSize() / Float.BYTES
+                        + " floats, needs " + needsBefore + n + needsAfter);
             }
-            floats("reduceScatter", out);
-            exchangeChecked(Header.of(Op.REDUCE_SCATTER, seq, new int[] {n}, 0, 0), full);
-            reduceScatterData(full, new int[] {n}, 0, out);
+            floats(op.label, out);
+            exchangeChecked(Header.of(op, seq, new int[] {n}, 0, 0), in);
+            data.move(in, new int[] {n}, 0, out);
         } finally {
             leave();
         }
