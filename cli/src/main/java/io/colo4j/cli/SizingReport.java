@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.colo4j.zoo.sizing.CommPerStep;
 import io.colo4j.zoo.sizing.DpGradientSync;
-import io.colo4j.zoo.sizing.MemoryPerRank;
+import io.colo4j.zoo.memory.MemoryPerRank;
 import io.colo4j.zoo.sizing.SizingPlan;
 import io.colo4j.zoo.sizing.StepTrace;
 import io.colo4j.zoo.sizing.TokenScaling;

@@ -14,16 +14,16 @@ import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.gpt2.Gpt2Config;
 import io.colo4j.zoo.gpt2.Gpt2Model;
 import io.colo4j.zoo.sizing.DpGradientSync;
-import io.colo4j.zoo.train.MemoryReport;
+import io.colo4j.zoo.memory.MemoryPerRank;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,14 +42,14 @@ class ZeroTrainingTest {
     private static final double RTOL = 1e-5;
 
     private static List<Double> train(Path save, String... extra) throws IOException {
-        String[] base = {"train", "--model", "gpt2", "--config", "tiny", "--steps", "6", "--batch", "6", "--seq", "16",
-            "--save", save.toString(), "--log-every", "6"};
-        String[] args = new String[base.length + extra.length];
-        System.arraycopy(base, 0, args, 0, base.length);
-        System.arraycopy(extra, 0, args, base.length, extra.length);
-        assertThat(Colo4jCommand.commandLine().execute(args)).as(String.join(" ", args)).isZero();
-        return Files.readAllLines(save.resolve("losses.csv")).stream().skip(1)
-                .map(line -> Double.parseDouble(line.split(",")[1])).toList();
+        return run(save, 6, extra).losses();
+    }
+
+    private static TrainRuns.Run run(Path save, int steps, String... extra) throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("--model", "gpt2", "--config", "tiny", "--steps", String.valueOf(steps),
+                "--batch", "6", "--seq", "16", "--log-every", "6"));
+        args.addAll(List.of(extra));
+        return TrainRuns.train(save, args);
     }
 
     private static void assertClose(List<Double> actual, List<Double> expected) {
@@ -85,18 +85,31 @@ class ZeroTrainingTest {
         assertThat(err.toString()).contains("--zero 1 shards optimizer state over the data-parallel ranks; it needs --dp > 1");
     }
 
+    /**
+     * A ZeRO-2 checkpoint holds whole moments per parameter: resumed at ZeRO-1 over another tp with no step left,
+     * each rank keeps its chunk and the run saves exactly the checkpoint's weights, moments, step counts and
+     * history; resumed serially and at tp 4 x dp 2 ZeRO-1, steps 3..5 train to the uninterrupted losses.
+     */
     @Test
     void aZeroCheckpointIsUnshardedAndResumesAtAnotherLayout(@TempDir Path dir) throws IOException {
         List<Double> serial = train(dir.resolve("serial"));
         List<Double> zero2 = train(dir.resolve("zero2"), "--tp", "2", "--dp", "2", "--zero", "2", "--save-every", "3");
         assertClose(zero2, serial);
         Path checkpoint = dir.resolve("zero2").resolve("checkpoint-3");
-        // the same files a plain run writes: whole moments per parameter, whatever the tp, dp or stage
-        List<Double> serialResumed = train(dir.resolve("serial-resumed"), "--resume", checkpoint.toString());
-        assertClose(serialResumed, serial);
-        List<Double> zero1Resumed = train(dir.resolve("zero1-resumed"), "--tp", "4", "--dp", "2", "--zero", "1",
+
+        TrainRuns.Run restored = run(dir.resolve("restored"), 3, "--tp", "4", "--dp", "2", "--zero", "1",
                 "--resume", checkpoint.toString());
-        assertClose(zero1Resumed, serial);
+        assertThat(restored.log()).contains(TrainRuns.resumedAt(checkpoint, 3)).doesNotContain("trained steps");
+        TrainRuns.assertRestoredState(dir.resolve("restored").resolve("checkpoint-3"), checkpoint);
+
+        // the same files a plain run writes: whole moments per parameter, whatever the tp, dp or stage
+        TrainRuns.Run serialResumed = run(dir.resolve("serial-resumed"), 6, "--resume", checkpoint.toString());
+        assertThat(serialResumed.log()).contains(TrainRuns.resumedAt(checkpoint, 3), TrainRuns.trainedSteps(3, 5));
+        assertClose(serialResumed.losses(), serial);
+        TrainRuns.Run zero1Resumed = run(dir.resolve("zero1-resumed"), 6, "--tp", "4", "--dp", "2", "--zero", "1",
+                "--resume", checkpoint.toString());
+        assertThat(zero1Resumed.log()).contains(TrainRuns.resumedAt(checkpoint, 3), TrainRuns.trainedSteps(3, 5));
+        assertClose(zero1Resumed.losses(), serial);
     }
 
     /**
@@ -109,23 +122,14 @@ class ZeroTrainingTest {
         int tp = 2;
         int dp = 2;
         Gpt2Config cfg = Gpt2Config.of(1024, 32, 256, 4, 4).withDropout(0f);
-        int[] ids = new int[2 * 16];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = (i * 131 + 7) % 1024;
-        }
-        IntTensor x = IntTensor.of(ids, 2, 16);
+        IntTensor x = ids(131, 7, 1024);
         long before = settledLiveBytes();
         List<Object[]> perRank = ThreadWorld.call(tp * dp, comm -> {
-            Gpt2Model model;
-            DistContext context;
-            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
-                model = new Gpt2Model(cfg, 3);
-                context = ctx.context();
-            }
-            ModelZoo.family("gpt2").rules().apply(model);
+            Sharded sharded = Sharded.of(cfg, comm, tp, dp);
+            Gpt2Model model = sharded.model();
             AdamW.Options options = AdamW.Options.defaults(1e-3);
             Optimizer optimizer = stage == 0 ? new AdamW(model.namedParameters(), options)
-                    : new ZeroAdamW(model.namedParameters(), options, context, stage);
+                    : new ZeroAdamW(model.namedParameters(), options, sharded.context(), stage);
             try (MemoryScope step = MemoryScope.open()) {
                 model.loss(x, x).backward();
             }
@@ -133,10 +137,13 @@ class ZeroTrainingTest {
             long live = MemoryStats.liveBytes();
             comm.barrier();
             optimizer.zeroGrad();
-            return new Object[] {live, MemoryReport.of(model.namedParameters().values(), optimizer.stateBytes(), tp, dp, stage)};
+            MemoryPerRank report = MemoryPerRank.held(model.namedParameters().values(), tp, dp, stage);
+            // the model's AdamW state is what the optimizer allocated
+            assertThat(report.optimizerBytes()).isEqualTo(optimizer.stateBytes());
+            return new Object[] {live, report};
         });
         long measuredPerRank = ((long) perRank.get(0)[0] - before) / (tp * dp);
-        MemoryReport report = (MemoryReport) perRank.get(0)[1];
+        MemoryPerRank report = (MemoryPerRank) perRank.get(0)[1];
         assertThat((double) measuredPerRank).as(report.toString()).isCloseTo(report.formulaBytes(), within(0.05 * report.formulaBytes()));
         assertThat((double) report.totalBytes()).isCloseTo(report.formulaBytes(), within(0.05 * report.formulaBytes()));
         if (stage > 0) {
@@ -153,21 +160,12 @@ class ZeroTrainingTest {
         int tp = 2;
         int dp = 2;
         Gpt2Config cfg = Gpt2Config.tiny();
-        int[] ids = new int[2 * 16];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = (i * 37 + 5) % 256;
-        }
-        IntTensor x = IntTensor.of(ids, 2, 16);
+        IntTensor x = ids(37, 5, 256);
         List<java.util.Map<CollectiveKind, Long>[]> perRank = ThreadWorld.call(tp * dp, comm -> {
-            Gpt2Model model;
-            DistContext context;
-            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
-                model = new Gpt2Model(cfg, 3);
-                context = ctx.context();
-            }
-            ModelZoo.family("gpt2").rules().apply(model);
-            AdamW.Options options = AdamW.Options.defaults(1e-3);
-            ZeroAdamW zero = stage == 0 ? null : new ZeroAdamW(model.namedParameters(), options, context, stage);
+            Sharded sharded = Sharded.of(cfg, comm, tp, dp);
+            Gpt2Model model = sharded.model();
+            DistContext context = sharded.context();
+            ZeroAdamW zero = stage == 0 ? null : new ZeroAdamW(model.namedParameters(), AdamW.Options.defaults(1e-3), context, stage);
             context.trace().enable(true);
             try (MemoryScope step = MemoryScope.open()) {
                 model.loss(x, x).backward();
@@ -198,6 +196,29 @@ class ZeroTrainingTest {
         for (var pair : perRank) {
             assertThat(pair[0]).isNotEmpty().isEqualTo(pair[1]);
         }
+    }
+
+    /** A GPT-2 (seed 3) built on this rank of a tp x dp group, sharded by the gpt2 rules. */
+    private record Sharded(Gpt2Model model, DistContext context) {
+        static Sharded of(Gpt2Config cfg, Communicator comm, int tp, int dp) {
+            Gpt2Model model;
+            DistContext context;
+            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")) {
+                model = new Gpt2Model(cfg, 3);
+                context = ctx.context();
+            }
+            ModelZoo.family("gpt2").rules().apply(model);
+            return new Sharded(model, context);
+        }
+    }
+
+    /** Two rows of 16 ids, {@code (i * mul + add) % vocab}. */
+    private static IntTensor ids(int mul, int add, int vocab) {
+        int[] ids = new int[2 * 16];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i * mul + add) % vocab;
+        }
+        return IntTensor.of(ids, 2, 16);
     }
 
     /** Live off-heap bytes once storage dropped by earlier tests has been cleaned (their cleaners run after GC). */

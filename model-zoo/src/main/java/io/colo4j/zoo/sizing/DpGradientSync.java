@@ -1,5 +1,6 @@
 package io.colo4j.zoo.sizing;
 
+import io.colo4j.zoo.memory.MemoryPerRank;
 import io.colo4j.spec.placement.CollectiveKind;
 import java.util.ArrayList;
 import java.util.List;

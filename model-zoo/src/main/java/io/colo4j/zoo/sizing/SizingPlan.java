@@ -1,5 +1,6 @@
 package io.colo4j.zoo.sizing;
 
+import io.colo4j.zoo.memory.MemoryPerRank;
 import io.colo4j.rules.Assignment;
 import io.colo4j.rules.ShardingPlan;
 import io.colo4j.tensor.MemoryStats;

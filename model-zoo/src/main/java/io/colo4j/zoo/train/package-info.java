@@ -1,6 +1,7 @@
 /**
  * Language-model training: deterministic batches from a token stream ({@link io.colo4j.zoo.train.TokenData}),
- * the {@link io.colo4j.zoo.train.Trainer} (AdamW, warmup + cosine, clipping, atomic checkpoints, resume,
- * losses.csv and loss.png) and held-out {@link io.colo4j.zoo.train.Evaluation}.
+ * the {@link io.colo4j.zoo.train.Trainer} loop (AdamW, warmup + cosine, clipping, losses.csv and loss.png), its
+ * checkpoints ({@link io.colo4j.zoo.train.TrainCheckpoint}: contents and resume; {@link io.colo4j.zoo.train.CheckpointStore}:
+ * staging, atomic publish of {@code latest}, pruning) and held-out {@link io.colo4j.zoo.train.Evaluation}.
  */
 package io.colo4j.zoo.train;

@@ -41,44 +41,32 @@ import java.util.function.Predicate;
  * <p>Call order per step, on every rank: backward, {@link #reduceGradients()}, {@link #clip}, {@link #step()},
  * {@link #zeroGrad()}. Every method that communicates is a collective over the dp group.
  */
-public final class ZeroAdamW implements Optimizer {
+public final class ZeroAdamW extends AbstractAdamW {
     private final List<Slot> slots = new ArrayList<>();
-    private final Map<String, Slot> byName = new LinkedHashMap<>();
-    private final AdamW.Options options;
     private final DistContext context;
     private final Communicator dp;
     private final int stage;
     private final Tensor normSum;
-    private double lr;
 
-    /** One parameter: where this rank's chunk lies in it, the chunk's moments and (stage 2) its gradient. */
+    /** One parameter: its chunk's moments (this rank's span of it) and, at stage 2, the chunk's gradient. */
     private static final class Slot {
-        final String name;
+        final AdamWMoments moments;
         final Tensor param;
-        final boolean decays;
         final long numel;
         final long chunk;
-        final long from;
-        final long length;
-        final Tensor expAvg;
-        final Tensor expAvgSq;
         Tensor gradChunk;
-        long steps;
 
         Slot(String name, Tensor param, boolean decays, int dpSize, int dpRank) {
-            this.name = name;
             this.param = param;
-            this.decays = decays;
             this.numel = param.numel();
-            this.chunk = Math.ceilDiv(numel, dpSize);
-            this.from = Math.min(numel, dpRank * chunk);
-            this.length = Math.min(numel, from + chunk) - from;
+            this.chunk = chunkFloats(numel, dpSize);
             if (chunk > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("ZeroAdamW: parameter '" + name + "' has " + numel
                         + " local elements; a dp chunk of " + chunk + " floats is past the collectives' limit");
             }
-            this.expAvg = Tensor.zeros((int) chunk);
-            this.expAvgSq = Tensor.zeros((int) chunk);
+            long from = Math.min(numel, dpRank * chunk);
+            long length = Math.min(numel, from + chunk) - from;
+            this.moments = new AdamWMoments(name, param, decays, from, length, Tensor.zeros((int) chunk), Tensor.zeros((int) chunk));
         }
     }
 
@@ -89,14 +77,13 @@ public final class ZeroAdamW implements Optimizer {
 
     public ZeroAdamW(Map<String, ? extends Tensor> namedParams, AdamW.Options options, Predicate<String> decay,
                      DistContext context, int stage) {
+        super(options);
         if (stage != 1 && stage != 2) {
             throw new IllegalArgumentException("ZeRO stage must be 1 (shard optimizer state) or 2 (also gradients), got " + stage);
         }
-        this.options = options;
         this.context = context;
         this.dp = context.dp();
         this.stage = stage;
-        this.lr = options.lr();
         try (MemoryScope persistent = MemoryScope.persistent()) {
             this.normSum = Tensor.zeros(1);
             for (Map.Entry<String, ? extends Tensor> e : namedParams.entrySet()) {
@@ -106,28 +93,19 @@ public final class ZeroAdamW implements Optimizer {
                 }
                 Slot s = new Slot(e.getKey(), p, decay.test(e.getKey()), dp.size(), dp.rank());
                 slots.add(s);
-                byName.put(s.name, s);
+                add(s.moments);
             }
         }
+    }
+
+    /** The floats of each dp rank's chunk of a parameter with {@code numel} local elements: ceil(numel / dp). */
+    public static long chunkFloats(long numel, int dp) {
+        return Math.ceilDiv(numel, dp);
     }
 
     public int stage() {
         return stage;
     }
-
-    @Override
-    public double lr() {
-        return lr;
-    }
-
-    @Override
-    public void setLr(double lr) {
-        if (!(lr >= 0)) {
-            throw new IllegalArgumentException("ZeroAdamW: learning rate must be >= 0, got " + lr);
-        }
-        this.lr = lr;
-    }
-
     // ---- gradients ------------------------------------------------------------------------------------------
 
     /**
@@ -202,44 +180,36 @@ public final class ZeroAdamW implements Optimizer {
     /** Updates this rank's chunk of every parameter that has a gradient, then all-gathers the chunks over dp. */
     @Override
     public void step() {
-        int n = dp.size();
         try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter("zero_param_all_gather", "")) {
             for (Slot s : slots) {
                 Tensor grad = stage == 1 ? s.param.grad() : s.gradChunk;
                 if (grad == null) {
                     continue;
                 }
-                s.steps++;
                 try (MemoryScope temp = MemoryScope.open()) {
-                    if (s.length > 0) {
-                        Tensor g = grad.isContiguous() ? grad : grad.copy();
-                        long gradStart = stage == 1 ? s.from : 0;
-                        AdamW.update(options, lr, s.param.segment(), (s.param.offset() + s.from) * Float.BYTES,
-                                g.segment(), (g.offset() + gradStart) * Float.BYTES,
-                                s.expAvg.segment(), s.expAvg.offset() * Float.BYTES,
-                                s.expAvgSq.segment(), s.expAvgSq.offset() * Float.BYTES, s.length, s.steps,
-                                s.decays ? options.weightDecay() : 0.0);
-                    }
-                    gatherChunks(s.param, s, n);
+                    update(s.moments, grad.isContiguous() ? grad : grad.copy(), stage == 1 ? s.moments.from : 0);
+                    Tensor mine = Tensor.zeros((int) s.chunk);
+                    MemorySegment.copy(s.param.segment(), (s.param.offset() + s.moments.from) * Float.BYTES, mine.segment(),
+                            mine.offset() * Float.BYTES, s.moments.length * Float.BYTES);
+                    gatherChunks(mine, s, s.param);
                 }
-                trace(CollectiveKind.ALL_GATHER, s.chunk * n, CommTrace.Phase.OPTIMIZER);
+                trace(CollectiveKind.ALL_GATHER, s.chunk * dp.size(), CommTrace.Phase.OPTIMIZER);
             }
         }
     }
 
-    /** Every rank's chunk of {@code whole} (this rank's is current) written into {@code whole} on every rank. */
-    private void gatherChunks(Tensor whole, Slot s, int n) {
-        Tensor mine = Tensor.zeros((int) s.chunk);
-        MemorySegment.copy(whole.segment(), (whole.offset() + s.from) * Float.BYTES, mine.segment(),
-                mine.offset() * Float.BYTES, s.length * Float.BYTES);
+    /** Every rank's {@code chunk} of a parameter-sized tensor, all-gathered over dp into {@code whole} (its padding dropped). */
+    private void gatherChunks(Tensor chunk, Slot s, Tensor whole) {
+        int n = dp.size();
         if (s.chunk * n == s.numel) {
-            dp.allGather(floats(mine, 0, s.chunk), floats(whole, 0, s.numel));
+            dp.allGather(floats(chunk, 0, s.chunk), floats(whole, 0, s.numel));
             return;
         }
         Tensor all = Tensor.zeros((int) (s.chunk * n));
-        dp.allGather(floats(mine, 0, s.chunk), floats(all, 0, s.chunk * n));
+        dp.allGather(floats(chunk, 0, s.chunk), floats(all, 0, s.chunk * n));
         MemorySegment.copy(all.segment(), all.offset() * Float.BYTES, whole.segment(), whole.offset() * Float.BYTES,
                 s.numel * Float.BYTES);
+        all.storage().free();
     }
 
     @Override
@@ -257,60 +227,18 @@ public final class ZeroAdamW implements Optimizer {
 
     @Override
     public Map<String, Tensor> stateTensors() {
-        int n = dp.size();
         Map<String, Tensor> out = new LinkedHashMap<>();
         try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter("zero_state_all_gather", "")) {
             for (Slot s : slots) {
-                for (boolean first : new boolean[] {true, false}) {
-                    Tensor chunk = first ? s.expAvg : s.expAvgSq;
-                    Tensor all = Tensor.zeros((int) (s.chunk * n));
-                    dp.allGather(floats(chunk, 0, s.chunk), floats(all, 0, s.chunk * n));
-                    Tensor whole = Tensor.zeros(s.param.shape());
-                    MemorySegment.copy(all.segment(), 0, whole.segment(), 0, s.numel * Float.BYTES);
-                    all.storage().free();
-                    out.put(s.name + (first ? ".exp_avg" : ".exp_avg_sq"), whole);
-                }
+                Tensor expAvg = Tensor.zeros(s.param.shape());
+                gatherChunks(s.moments.expAvg, s, expAvg);
+                out.put(AdamWMoments.expAvgKey(s.moments.name), expAvg);
+                Tensor expAvgSq = Tensor.zeros(s.param.shape());
+                gatherChunks(s.moments.expAvgSq, s, expAvgSq);
+                out.put(AdamWMoments.expAvgSqKey(s.moments.name), expAvgSq);
             }
         }
         return out;
-    }
-
-    @Override
-    public Map<String, Long> stepCounts() {
-        Map<String, Long> out = new LinkedHashMap<>();
-        for (Slot s : slots) {
-            out.put(s.name, s.steps);
-        }
-        return Collections.unmodifiableMap(out);
-    }
-
-    @Override
-    public void loadState(Map<String, ? extends Tensor> state, Map<String, Long> stepCounts) {
-        Map<String, Tensor> params = new LinkedHashMap<>();
-        slots.forEach(slot -> params.put(slot.name, slot.param));
-        AdamW.checkState(params, state, stepCounts);
-        try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope temp = MemoryScope.open()) {
-            for (Slot s : slots) {
-                for (boolean first : new boolean[] {true, false}) {
-                    Tensor source = state.get(s.name + (first ? ".exp_avg" : ".exp_avg_sq"));
-                    Tensor c = source.isContiguous() ? source : source.copy();
-                    Tensor target = first ? s.expAvg : s.expAvgSq;
-                    target.segment().asSlice(target.offset() * Float.BYTES, s.chunk * Float.BYTES).fill((byte) 0);
-                    MemorySegment.copy(c.segment(), (c.offset() + s.from) * Float.BYTES, target.segment(),
-                            target.offset() * Float.BYTES, s.length * Float.BYTES);
-                }
-                s.steps = stepCounts.get(s.name);
-            }
-        }
-    }
-
-    @Override
-    public long stateBytes() {
-        long floats = 0;
-        for (Slot s : slots) {
-            floats += s.expAvg.numel() + s.expAvgSq.numel();
-        }
-        return floats * Float.BYTES;
     }
 
     /** Bytes of gradient this rank holds now: full gradients (stage 1, or before {@link #reduceGradients}) plus chunks. */

@@ -51,6 +51,16 @@ class ZeroAdamWTest {
         }
     }
 
+    /** The same parameters on this dp rank under plain AdamW and under ZeroAdamW. */
+    private record Twins(DistContext ctx, Map<String, Tensor> plain, Map<String, Tensor> sharded, AdamW reference, ZeroAdamW zero) {
+        static Twins of(Communicator comm, int dp, int stage, AdamW.Options opts, long seed) {
+            DistContext ctx = dpContext(comm, dp);
+            Map<String, Tensor> plain = params(seed);
+            Map<String, Tensor> sharded = params(seed);
+            return new Twins(ctx, plain, sharded, new AdamW(plain, opts), new ZeroAdamW(sharded, opts, ctx, stage));
+        }
+    }
+
     private static DistContext dpContext(Communicator comm, int dp) {
         try (InitContext ctx = InitContext.open(ProcessGroup.of(1, dp), comm, "cpu")) {
             return ctx.context();
@@ -62,60 +72,56 @@ class ZeroAdamWTest {
     void updatesAndStateMatchPlainDataParallelAdamWBitForBit(int stage, int dp) {
         AdamW.Options opts = new AdamW.Options(1e-2, 0.9, 0.95, 1e-8, 0.1);
         List<String> failures = ThreadWorld.call(dp, comm -> {
-            DistContext ctx = dpContext(comm, dp);
-            Map<String, Tensor> plain = params(1);
-            Map<String, Tensor> sharded = params(1);
-            AdamW reference = new AdamW(plain, opts);
-            ZeroAdamW zero = new ZeroAdamW(sharded, opts, ctx, stage);
+            Twins t = Twins.of(comm, dp, stage, opts, 1);
             List<String> bad = new ArrayList<>();
             for (int step = 0; step < 3; step++) {
-                setGrads(plain, comm.rank(), step, 1f);
-                setGrads(sharded, comm.rank(), step, 1f);
-                DataParallel.averageGradients(plain.values(), ctx);
-                double n1 = GradClip.clip(plain.values(), 0, d -> d);
-                zero.reduceGradients();
-                double n2 = zero.clip(sharded.values(), 0, d -> d);
+                setGrads(t.plain(), comm.rank(), step, 1f);
+                setGrads(t.sharded(), comm.rank(), step, 1f);
+                DataParallel.averageGradients(t.plain().values(), t.ctx());
+                double n1 = GradClip.clip(t.plain().values(), 0, d -> d);
+                t.zero().reduceGradients();
+                double n2 = t.zero().clip(t.sharded().values(), 0, d -> d);
                 if (Math.abs(n1 - n2) > 1e-6 * n1) {
                     bad.add("step " + step + ": norm " + n2 + " vs " + n1);
                 }
-                reference.step();
-                zero.step();
-                reference.zeroGrad();
-                zero.zeroGrad();
+                t.reference().step();
+                t.zero().step();
+                t.reference().zeroGrad();
+                t.zero().zeroGrad();
                 for (String name : NAMES) {
-                    if (!bitsEqual(plain.get(name), sharded.get(name))) {
+                    if (!bitsEqual(t.plain().get(name), t.sharded().get(name))) {
                         bad.add("rank " + comm.rank() + " step " + step + ": " + name + " differs");
                     }
                 }
             }
-            Map<String, Tensor> want = reference.stateTensors();
-            Map<String, Tensor> got = zero.stateTensors();
+            Map<String, Tensor> want = t.reference().stateTensors();
+            Map<String, Tensor> got = t.zero().stateTensors();
             for (String key : want.keySet()) {
                 if (!bitsEqual(want.get(key), got.get(key))) {
                     bad.add("state " + key + " differs");
                 }
             }
-            assertThat(zero.stepCounts()).isEqualTo(reference.stepCounts());
+            assertThat(t.zero().stepCounts()).isEqualTo(t.reference().stepCounts());
             long chunkFloats = 0;
             for (int[] s : SHAPES) {
                 chunkFloats += Math.ceilDiv(numel(s), dp);
             }
-            assertThat(zero.stateBytes()).isEqualTo(2 * chunkFloats * Float.BYTES);
+            assertThat(t.zero().stateBytes()).isEqualTo(2 * chunkFloats * Float.BYTES);
 
             // a fresh optimizer loaded from the gathered state continues exactly as the original
             Map<String, Tensor> copy = new LinkedHashMap<>();
-            sharded.forEach((k, v) -> copy.put(k, v.copy()));
-            ZeroAdamW restored = new ZeroAdamW(copy, opts, ctx, stage);
-            restored.loadState(got, zero.stepCounts());
-            setGrads(sharded, comm.rank(), 9, 1f);
+            t.sharded().forEach((k, v) -> copy.put(k, v.copy()));
+            ZeroAdamW restored = new ZeroAdamW(copy, opts, t.ctx(), stage);
+            restored.loadState(got, t.zero().stepCounts());
+            setGrads(t.sharded(), comm.rank(), 9, 1f);
             setGrads(copy, comm.rank(), 9, 1f);
-            for (ZeroAdamW z : List.of(zero, restored)) {
+            for (ZeroAdamW z : List.of(t.zero(), restored)) {
                 z.reduceGradients();
                 z.step();
                 z.zeroGrad();
             }
             for (String name : NAMES) {
-                if (!bitsEqual(sharded.get(name), copy.get(name))) {
+                if (!bitsEqual(t.sharded().get(name), copy.get(name))) {
                     bad.add("after loadState: " + name + " differs");
                 }
             }
@@ -129,26 +135,22 @@ class ZeroAdamWTest {
     void clippingScalesByTheGlobalNormOverEveryRanksChunk(int stage, int dp) {
         AdamW.Options opts = new AdamW.Options(1e-2, 0.9, 0.95, 1e-8, 0.0);
         List<String> failures = ThreadWorld.call(dp, comm -> {
-            DistContext ctx = dpContext(comm, dp);
-            Map<String, Tensor> plain = params(2);
-            Map<String, Tensor> sharded = params(2);
-            AdamW reference = new AdamW(plain, opts);
-            ZeroAdamW zero = new ZeroAdamW(sharded, opts, ctx, stage);
-            setGrads(plain, comm.rank(), 0, 5f);
-            setGrads(sharded, comm.rank(), 0, 5f);
-            DataParallel.averageGradients(plain.values(), ctx);
-            double n1 = GradClip.clip(plain.values(), 0.5, d -> d);
-            zero.reduceGradients();
-            double n2 = zero.clip(sharded.values(), 0.5, d -> d);
-            reference.step();
-            zero.step();
+            Twins t = Twins.of(comm, dp, stage, opts, 2);
+            setGrads(t.plain(), comm.rank(), 0, 5f);
+            setGrads(t.sharded(), comm.rank(), 0, 5f);
+            DataParallel.averageGradients(t.plain().values(), t.ctx());
+            double n1 = GradClip.clip(t.plain().values(), 0.5, d -> d);
+            t.zero().reduceGradients();
+            double n2 = t.zero().clip(t.sharded().values(), 0.5, d -> d);
+            t.reference().step();
+            t.zero().step();
             List<String> bad = new ArrayList<>();
             if (!(n1 > 0.5) || Math.abs(n1 - n2) > 1e-6 * n1) {
                 bad.add("norm " + n2 + " vs " + n1);
             }
             for (String name : NAMES) {
-                float[] a = plain.get(name).toFloatArray();
-                float[] b = sharded.get(name).toFloatArray();
+                float[] a = t.plain().get(name).toFloatArray();
+                float[] b = t.sharded().get(name).toFloatArray();
                 for (int i = 0; i < a.length; i++) {
                     if (Math.abs(a[i] - b[i]) > 1e-6f) {
                         bad.add(name + "[" + i + "] " + b[i] + " vs " + a[i]);

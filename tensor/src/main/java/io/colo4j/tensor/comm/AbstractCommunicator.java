@@ -4,7 +4,11 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.comm.Collective.Header;
 import io.colo4j.tensor.comm.Collective.Op;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntUnaryOperator;
+import java.util.stream.IntStream;
 
 /**
  * The tensor-level half of every collective, shared by the backends: shapes and arguments are exchanged
@@ -36,13 +40,67 @@ abstract sealed class AbstractCommunicator implements Communicator permits Threa
     protected abstract void allToAllData(MemorySegment local, int[] localShape, int splitDim, int concatDim,
                                          MemorySegment out, int[] outShape);
 
-    protected abstract Communicator splitData(Header[] all, int color, int key);
+    /**
+     * This rank's communicator of a split: {@code members} are the new group's ranks (ranks of this communicator),
+     * in the new group's rank order, see {@link #splitMembers}.
+     */
+    protected abstract Communicator splitData(int[] members, int color, int key);
 
     /** After the exchange of a barrier (which already waited for every rank). */
     protected abstract void barrierData();
 
+    /** Each rank's rank in the world communicator, by rank of this one. */
+    protected abstract int[] worldRanks();
+
+    /** Whether this is the world communicator itself. */
+    protected abstract boolean isWorld();
+
+    /** What messages call a rank of the world communicator. */
+    protected String worldRankName() {
+        return "world rank";
+    }
+
+    // ---- naming ranks in messages --------------------------------------------------------------------------
+
     /** "rank r of n" plus, for sub-groups, where the group sits in the world. */
-    protected abstract String where();
+    protected String where() {
+        if (isWorld()) {
+            return "rank " + rank() + " of " + size();
+        }
+        return "rank " + rank() + " of " + size() + " (" + worldRankName() + " " + worldRanks()[rank()] + ", group of world ranks "
+                + Arrays.toString(worldRanks()) + ")";
+    }
+
+    /** Names rank {@code r} of this communicator for messages. */
+    String describe(int r) {
+        return isWorld() ? "rank " + r : "rank " + r + " (world rank " + worldRanks()[r] + ")";
+    }
+
+    /**
+     * The ranks of this communicator that passed {@code color} to a split, ordered as the new group's ranks: by
+     * key, ties by rank (MPI_Comm_split's order).
+     */
+    static int[] splitMembers(Header[] all, int color) {
+        return IntStream.range(0, all.length).filter(r -> all[r].arg0() == color).boxed()
+                .sorted(Comparator.<Integer>comparingInt(r -> all[r].arg1()).thenComparingInt(r -> r))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The world ranks of {@code members} (ranks of this communicator). */
+    final int[] worldRanksOf(int[] members) {
+        int[] world = worldRanks();
+        return Arrays.stream(members).map(r -> world[r]).toArray();
+    }
+
+    /** This rank's rank in the group of {@code members}. */
+    final int rankAmong(int[] members) {
+        for (int i = 0; i < members.length; i++) {
+            if (members[i] == rank()) {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     // ---- collectives -------------------------------------------------------------------------------------
 
@@ -61,34 +119,32 @@ abstract sealed class AbstractCommunicator implements Communicator permits Threa
 
     @Override
     public final Tensor allGather(Tensor local, int dim) {
-        enter("allGather");
-        try {
-            int[] shape = local.shape();
-            int d = Collective.normalizeDim(dim, shape.length);
-            Tensor c = contiguousCopy(local);
-            exchangeChecked(Header.of(Op.ALL_GATHER, seq, shape, d, 0), c.data());
-            int[] outShape = shape.clone();
-            outShape[d] = Math.multiplyExact(shape[d], size());
-            Tensor out = Tensor.zeros(outShape);
-            allGatherData(c.data(), shape, d, out.data());
-            return out;
-        } finally {
-            leave();
-        }
+        return alongDim(Op.ALL_GATHER, local, dim, n -> Math.multiplyExact(n, size()), this::allGatherData);
     }
 
     @Override
     public final Tensor reduceScatter(Tensor full, int dim) {
-        enter("reduceScatter");
+        return alongDim(Op.REDUCE_SCATTER, full, dim, n -> n / size(), this::reduceScatterData);
+    }
+
+    /** Moves a contiguous input of {@code shape} along {@code dim} into a contiguous output. */
+    @FunctionalInterface
+    private interface AlongDim {
+        void move(MemorySegment in, int[] shape, int dim, MemorySegment out);
+    }
+
+    /** All-gather or reduce-scatter: the output is the input with dim {@code dim}'s length mapped by {@code length}. */
+    private Tensor alongDim(Op op, Tensor in, int dim, IntUnaryOperator length, AlongDim data) {
+        enter(op.label);
         try {
-            int[] shape = full.shape();
+            int[] shape = in.shape();
             int d = Collective.normalizeDim(dim, shape.length);
-            Tensor c = contiguousCopy(full);
-            exchangeChecked(Header.of(Op.REDUCE_SCATTER, seq, shape, d, 0), c.data());
+            Tensor c = contiguousCopy(in);
+            exchangeChecked(Header.of(op, seq, shape, d, 0), c.data());
             int[] outShape = shape.clone();
-            outShape[d] = shape[d] / size();
+            outShape[d] = length.applyAsInt(shape[d]);
             Tensor out = Tensor.zeros(outShape);
-            reduceScatterData(c.data(), shape, d, out.data());
+            data.move(c.data(), shape, d, out.data());
             return out;
         } finally {
             leave();
@@ -144,7 +200,7 @@ abstract sealed class AbstractCommunicator implements Communicator permits Threa
         enter("split");
         try {
             Header[] all = exchangeChecked(Header.of(Op.SPLIT, seq, new int[0], color, key), null);
-            return splitData(all, color, key);
+            return splitData(splitMembers(all, color), color, key);
         } finally {
             leave();
         }
@@ -166,33 +222,27 @@ abstract sealed class AbstractCommunicator implements Communicator permits Threa
 
     @Override
     public final void allGather(MemorySegment local, MemorySegment out) {
-        enter("allGather");
-        try {
-            int n = floats("allGather", local);
-            if (out.byteSize() != local.byteSize() * size()) {
-                throw new IllegalArgumentException("allGather on " + where() + ": output holds " + out.byteSize() / Float.BYTES
-                        + " floats, needs " + size() + " x " + n);
-            }
-            floats("allGather", out);
-            exchangeChecked(Header.of(Op.ALL_GATHER, seq, new int[] {n}, 0, 0), local);
-            allGatherData(local, new int[] {n}, 0, out);
-        } finally {
-            leave();
-        }
+        flatAlongDim(Op.ALL_GATHER, local, out, out.byteSize() == local.byteSize() * size(), size() + " x ", "", this::allGatherData);
     }
 
     @Override
     public final void reduceScatter(MemorySegment full, MemorySegment out) {
-        enter("reduceScatter");
+        flatAlongDim(Op.REDUCE_SCATTER, full, out, out.byteSize() * size() == full.byteSize(), "", " / " + size(), this::reduceScatterData);
+    }
+
+    /** The flat all-gather or reduce-scatter: {@code fits} says whether {@code out} has the size the collective needs. */
+    private void flatAlongDim(Op op, MemorySegment in, MemorySegment out, boolean fits, String needsBefore, String needsAfter,
+                              AlongDim data) {
+        enter(op.label);
         try {
-            int n = floats("reduceScatter", full);
-            if (out.byteSize() * size() != full.byteSize()) {
-                throw new IllegalArgumentException("reduceScatter on " + where() + ": output holds " + out.byteSize() / Float.BYTES
-                        + " floats, needs " + n + " / " + size());
+            int n = floats(op.label, in);
+            if (!fits) {
+                throw new IllegalArgumentException(op.label + " on " + where() + ": output holds " + out.byteSize() / Float.BYTES
+                        + " floats, needs " + needsBefore + n + needsAfter);
             }
-            floats("reduceScatter", out);
-            exchangeChecked(Header.of(Op.REDUCE_SCATTER, seq, new int[] {n}, 0, 0), full);
-            reduceScatterData(full, new int[] {n}, 0, out);
+            floats(op.label, out);
+            exchangeChecked(Header.of(op, seq, new int[] {n}, 0, 0), in);
+            data.move(in, new int[] {n}, 0, out);
         } finally {
             leave();
         }

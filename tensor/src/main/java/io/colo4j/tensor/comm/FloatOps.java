@@ -1,5 +1,6 @@
 package io.colo4j.tensor.comm;
 
+import io.colo4j.tensor.Shapes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -135,8 +136,8 @@ final class FloatOps {
     static void copyPart(MemorySegment src, int[] shape, int dim, int part, int parts,
                          MemorySegment dst, int[] dstShape, int dstDim, int slot, int slots) {
         int nd = shape.length;
-        long[] sStr = strides(shape);
-        long[] dStr = strides(dstShape);
+        long[] sStr = Shapes.contiguousStrides(shape);
+        long[] dStr = Shapes.contiguousStrides(dstShape);
         int[] pshape = shape.clone();
         pshape[dim] = shape[dim] / parts;
         long sOff = (long) part * pshape[dim] * sStr[dim];
@@ -189,15 +190,5 @@ final class FloatOps {
         for (int i = 0; i < n; i++) {
             copyDims(d + 1, m, shape, src, so + i * ss[d], ss, dst, dO + i * ds[d], ds);
         }
-    }
-
-    static long[] strides(int[] shape) {
-        long[] s = new long[shape.length];
-        long acc = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            s[i] = acc;
-            acc *= Math.max(shape[i], 1);
-        }
-        return s;
     }
 }

@@ -7,13 +7,8 @@ import io.colo4j.tensor.comm.Collective.Header;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
 
 /**
  * Ranks are processes started by {@code mpirun}; collectives are Open MPI's, called through
@@ -22,12 +17,11 @@ import java.util.concurrent.locks.LockSupport;
  * Counts are C ints: buffers past 2^31 - 1 floats are moved in chunks.
  *
  * <p><b>Checks and timeouts.</b> Before every collective the ranks swap a 64-byte header (collective, shape,
- * arguments) point to point with MPI_Isend / MPI_Irecv, polled with MPI_Testsome (spin, then yield, then
- * short sleeps). Mismatched calls throw a {@link CommMismatchException} on every rank. A rank whose header
+ * arguments) point to point ({@link MpiHeaderExchange}). Mismatched calls throw a {@link CommMismatchException} on every rank. A rank whose header
  * has not arrived after {@link #timeout()} is named in a {@link CommTimeoutException}; the communicator is
  * unusable afterwards. The exchange is also what makes {@link #barrier()} a barrier. Once every rank has
  * arrived the blocking MPI collective runs; should it still not finish within the timeout (a peer killed
- * mid-transfer), a watchdog thread prints what is stuck and ends the process ({@link #abortJob}).
+ * mid-transfer), a watchdog thread ({@link MpiPeerWatch}) prints what is stuck and ends the process ({@link #abortJob}).
  *
  * <p><b>Dead peers.</b> When MPI starts the ranks swap their pid, start time and machine ({@link PeerProcesses}).
  * A collective that has waited a second looks, once a second, for peers on this machine whose process has
@@ -47,19 +41,12 @@ import java.util.concurrent.locks.LockSupport;
  * global objects, and every communicator gets MPI_ERRORS_RETURN so failures come back as MPI's own text.
  */
 public final class MpiCommunicator extends AbstractCommunicator {
-    private static final int HEADER_TAG = 3071;
     /**
      * Largest count passed to one MPI call (C int). Tests lower it to exercise the chunked paths without
      * 8 GiB buffers.
      */
     static volatile int maxCount = Integer.MAX_VALUE;
-    private static final Set<MpiCommunicator> LIVE = ConcurrentHashMap.newKeySet();
     private static MpiCommunicator world;
-    private static Thread watchdog;
-    /** Each world rank's process, swapped when MPI starts (null in a 1-rank job). */
-    private static volatile PeerProcesses peers;
-    /** How long a collective waits before looking for peers whose process has ended, and how often after that. */
-    private static final long LIVENESS_CHECK_NANOS = 1_000_000_000L;
 
     private final Mpi mpi;
     private final MemorySegment comm;
@@ -69,19 +56,9 @@ public final class MpiCommunicator extends AbstractCommunicator {
     private final int[] worldRanks;
     private volatile Duration timeout;
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment headerOut;
-    private final MemorySegment headerIn;
-    private final MemorySegment requests;
-    private final MemorySegment indices;
-    private final MemorySegment outCount;
-    private final int[] wire = new int[Collective.WIRE_INTS];
+    private final MpiPeerWatch watch;
+    private final MpiHeaderExchange headers;
     private volatile String broken;
-    /** When the running MPI data call began; meaningful while {@link #dataOp} is set (written first). */
-    private volatile long dataSince;
-    /** The collective whose MPI data call is running, null when none. */
-    private volatile String dataOp;
-    /** The collective whose headers this rank is waiting for, null when none. */
-    private volatile String waitingOp;
 
     private MpiCommunicator(Mpi mpi, MemorySegment comm, boolean isWorld, int[] worldRanks, Duration timeout) {
         this.mpi = mpi;
@@ -95,14 +72,9 @@ public final class MpiCommunicator extends AbstractCommunicator {
             check("MPI_Comm_size", mpi.commSize(comm, out));
             this.size = out.get(JAVA_INT, 0);
         }
-        this.worldRanks = worldRanks != null ? worldRanks : identity(size);
-        int peers = Math.max(1, size - 1);
-        this.headerOut = arena.allocate((long) Collective.WIRE_INTS * Integer.BYTES, 64);
-        this.headerIn = arena.allocate((long) size * Collective.WIRE_INTS * Integer.BYTES, 64);
-        this.requests = arena.allocate(ADDRESS, 2L * peers);
-        this.indices = arena.allocate(JAVA_INT, 2L * peers);
-        this.outCount = arena.allocate(JAVA_INT);
-        LIVE.add(this);
+        this.worldRanks = worldRanks != null ? worldRanks : IntStream.range(0, size).toArray();
+        this.watch = new MpiPeerWatch(this);
+        this.headers = new MpiHeaderExchange(this, mpi, comm, watch, arena);
     }
 
     /**
@@ -146,10 +118,7 @@ public final class MpiCommunicator extends AbstractCommunicator {
         }
         world = new MpiCommunicator(mpi, mpi.commWorld, true, null, timeout);
         if (world.size > 1) {
-            peers = world.swapPeers();
-            // mpirun ends the other ranks with SIGTERM when one dies; say from this side which one it was
-            MpiCommunicator w = world;
-            Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("colo4j-mpi-exit-report").unstarted(() -> reportOnShutdown(w)));
+            MpiPeerWatch.start(world.swapPeers(), world);
         }
         if (world.size > 1 && world.rank == 0 && System.getenv("MALLOC_ARENA_MAX") == null) {
             System.err.println("colo4j comm: warning: MALLOC_ARENA_MAX is not set; large MPI collectives run up to 2x"
@@ -207,46 +176,26 @@ public final class MpiCommunicator extends AbstractCommunicator {
     }
 
     @Override
-    protected String where() {
-        if (isWorld) {
-            return "rank " + rank + " of " + size;
-        }
-        return "rank " + rank + " of " + size + " (MPI world rank " + worldRank() + ", group of world ranks "
-                + Arrays.toString(worldRanks) + ")";
+    protected int[] worldRanks() {
+        return worldRanks;
     }
 
-    private String describe(int r) {
-        return isWorld ? "rank " + r : "rank " + r + " (world rank " + worldRanks[r] + ")";
+    @Override
+    protected boolean isWorld() {
+        return isWorld;
     }
 
-    /** Rank {@code r} of this communicator with its process, e.g. "rank 1 (pid 5007 on node3)". */
-    private String describeProcess(int r) {
-        PeerProcesses p = peers;
-        if (p == null) {
-            return describe(r);
-        }
-        return isWorld ? "rank " + r + " (" + p.peer(r) + ")" : "rank " + r + " (world rank " + worldRanks[r] + ", " + p.peer(worldRanks[r]) + ")";
+    @Override
+    protected String worldRankName() {
+        return "MPI world rank";
     }
 
-    /** Whether rank {@code r} of this communicator is known to have exited (see {@link PeerProcesses#exited}). */
-    private boolean exited(int r) {
-        PeerProcesses p = peers;
-        return p != null && r != rank && p.exited(worldRanks[r]);
+    boolean isClosed() {
+        return closed;
     }
 
-    /** The other ranks of this communicator whose process is known to have exited, described. */
-    private List<String> exitedPeers() {
-        List<String> gone = new ArrayList<>();
-        for (int r = 0; r < size; r++) {
-            if (exited(r)) {
-                gone.add(describeProcess(r));
-            }
-        }
-        return gone;
-    }
-
-    private static String exitedText(List<String> gone) {
-        return String.join(", ", gone) + (gone.size() == 1 ? " has" : " have") + " exited";
+    MpiPeerWatch peerWatch() {
+        return watch;
     }
 
     /** Every world rank's process (pid, start time, machine): one MPI_Allgather when MPI starts. */
@@ -267,39 +216,6 @@ public final class MpiCommunicator extends AbstractCommunicator {
     }
 
     /**
-     * Shutdown hook: a rank stopped before the world communicator was closed (mpirun's SIGTERM after another
-     * rank died, Ctrl-C) names the ranks whose process had already ended, so the survivors' output says which
-     * rank brought the job down, not only mpirun's summary. Preferably those of the collective it was waiting
-     * in: by the time the hook runs mpirun may have stopped other ranks too, which are not the cause. Prints
-     * nothing after a normal finish.
-     */
-    private static void reportOnShutdown(MpiCommunicator w) {
-        if (w.closed) {
-            return;
-        }
-        String where = "";
-        List<String> gone = List.of();
-        for (MpiCommunicator c : LIVE) {
-            String op = c.waitingOp != null ? c.waitingOp : c.dataOp;
-            List<String> exited = op == null ? List.of() : c.exitedPeers();
-            if (!exited.isEmpty()) {
-                where = ", in " + op + (c == w ? "" : " on " + c.where()) + ", where ";
-                gone = exited;
-                break;
-            }
-        }
-        if (gone.isEmpty()) {
-            where = ", and ";
-            gone = w.exitedPeers();
-        }
-        if (!gone.isEmpty()) {
-            System.err.println("colo4j comm: " + w.where() + " is stopped before the job finished" + where + exitedText(gone)
-                    + ": mpirun ends every rank when one dies");
-            System.err.flush();
-        }
-    }
-
-    /**
      * Frees this communicator (MPI_Comm_free) or, for the world, finalizes MPI (MPI_Finalize, which waits for
      * every rank to finalize too).
      */
@@ -309,7 +225,7 @@ public final class MpiCommunicator extends AbstractCommunicator {
             return;
         }
         closed = true;
-        LIVE.remove(this);
+        watch.close();
         if (isWorld) {
             synchronized (MpiCommunicator.class) {
                 if (!mpi.isFinalized()) {
@@ -337,136 +253,11 @@ public final class MpiCommunicator extends AbstractCommunicator {
         if (size == 1) {
             return new Header[] {mine};
         }
-        mine.encode(wire, 0);
-        MemorySegment.copy(wire, 0, headerOut, JAVA_INT, 0, wire.length);
-        int n = 0;
-        int[] peerOf = new int[2 * (size - 1)];
-        long headerBytes = (long) Collective.WIRE_INTS * Integer.BYTES;
-        for (int j = 0; j < size; j++) {
-            if (j != rank) {
-                check(name, "MPI_Irecv", mpi.irecv(headerIn.asSlice(j * headerBytes, headerBytes), Collective.WIRE_INTS,
-                        mpi.intType, j, HEADER_TAG, comm, requests.asSlice(n * ADDRESS.byteSize())));
-                peerOf[n++] = j;
-            }
-        }
-        for (int j = 0; j < size; j++) {
-            if (j != rank) {
-                check(name, "MPI_Isend", mpi.isend(headerOut, Collective.WIRE_INTS, mpi.intType, j, HEADER_TAG, comm,
-                        requests.asSlice(n * ADDRESS.byteSize())));
-                peerOf[n++] = -1 - j;
-            }
-        }
-        waitingOp = name;
         try {
-            waitAll(name, n, peerOf);
-        } finally {
-            waitingOp = null;
-        }
-        Header[] all = new Header[size];
-        int[] in = new int[size * Collective.WIRE_INTS];
-        MemorySegment.copy(headerIn, JAVA_INT, 0, in, 0, in.length);
-        for (int j = 0; j < size; j++) {
-            all[j] = j == rank ? mine : Header.decode(in, j * Collective.WIRE_INTS);
-        }
-        return all;
-    }
-
-    private void waitAll(String name, int n, int[] peerOf) {
-        boolean[] done = new boolean[n];
-        int remaining = n;
-        long start = System.nanoTime();
-        long timeoutNanos = timeoutNanos();
-        long spins = 0;
-        long livenessCheck = LIVENESS_CHECK_NANOS;
-        while (true) {
-            check(name, "MPI_Testsome", mpi.testsome(n, requests, outCount, indices));
-            int completed = outCount.get(JAVA_INT, 0);
-            if (completed != Mpi.UNDEFINED) {
-                for (int i = 0; i < completed; i++) {
-                    int idx = indices.getAtIndex(JAVA_INT, i);
-                    if (!done[idx]) {
-                        done[idx] = true;
-                        remaining--;
-                    }
-                }
-            } else {
-                remaining = 0;
-            }
-            if (remaining == 0) {
-                return;
-            }
-            long waited = System.nanoTime() - start;
-            if (timeoutNanos > 0 && waited > timeoutNanos) {
-                throw timedOut(name, n, peerOf, done, waited);
-            }
-            if (waited > livenessCheck) {
-                // a peer that died will never send its header: say so now rather than after the timeout
-                livenessCheck = waited + LIVENESS_CHECK_NANOS;
-                for (int i = 0; i < n; i++) {
-                    int peer = peerOf[i] >= 0 ? peerOf[i] : -1 - peerOf[i];
-                    if (!done[i] && exited(peer)) {
-                        throw peerExited(name, n, peerOf, done, peer);
-                    }
-                }
-            }
-            spins++;
-            if (waited < 100_000) {
-                Thread.onSpinWait();
-            } else if (waited < 20_000_000) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(waited < 1_000_000_000L ? 100_000 : 1_000_000);
-            }
-        }
-    }
-
-    private CommTimeoutException timedOut(String name, int n, int[] peerOf, boolean[] done, long waited) {
-        List<Integer> missing = abandon(n, peerOf, done);
-        List<String> names = new ArrayList<>();
-        for (int r : missing) {
-            names.add(exited(r) ? describeProcess(r) + ", which has exited" : describe(r));
-        }
-        String msg = "colo4j comm: " + name + " (#" + (seq + 1) + ") on " + where() + " timed out after " + ThreadWorld.seconds(waited)
-                + " waiting for " + (names.isEmpty() ? "its header sends to complete" : String.join(", ", names))
-                + " (timeout: system property colo4j.comm.timeout, seconds)";
-        broken = msg;
-        return new CommTimeoutException(name, rank, missing, msg);
-    }
-
-    private CommAbortedException peerExited(String name, int n, int[] peerOf, boolean[] done, int peer) {
-        abandon(n, peerOf, done);
-        String msg = "colo4j comm: " + name + " (#" + (seq + 1) + ") on " + where() + " cannot complete: "
-                + exitedText(List.of(describeProcess(peer))) + " (killed or crashed) before joining it; an MPI job cannot go on"
-                + " without one of its ranks";
-        broken = msg;
-        return new CommAbortedException(name, rank, worldRanks[peer], msg, null);
-    }
-
-    /** Cancels the header receives still pending and frees every pending request; returns the ranks not heard from. */
-    private List<Integer> abandon(int n, int[] peerOf, boolean[] done) {
-        List<Integer> missing = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            MemorySegment req = requests.asSlice(i * ADDRESS.byteSize(), ADDRESS.byteSize());
-            if (!done[i]) {
-                if (peerOf[i] >= 0) {
-                    missing.add(peerOf[i]);
-                    mpi.cancel(req);
-                }
-                mpi.requestFree(req);
-            }
-        }
-        return missing;
-    }
-
-    private long timeoutNanos() {
-        Duration t = timeout;
-        if (t.isZero() || t.isNegative()) {
-            return 0;
-        }
-        try {
-            return t.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 4;
+            return headers.exchange(mine, seq);
+        } catch (CommTimeoutException | CommAbortedException e) {
+            broken = e.getMessage();
+            throw e;
         }
     }
 
@@ -477,14 +268,10 @@ public final class MpiCommunicator extends AbstractCommunicator {
         if (size == 1) {
             return;
         }
-        long count = data.byteSize() / Float.BYTES;
         begin("allReduce");
         try {
-            for (long off = 0, max = maxCount; off < count; off += max) {
-                int c = (int) Math.min(max, count - off);
-                check("allReduce", "MPI_Allreduce", mpi.allreduce(Mpi.IN_PLACE, data.asSlice(off * Float.BYTES),
-                        c, mpi.floatType, mpi.opSum, comm));
-            }
+            inPieces("allReduce", "MPI_Allreduce", data.byteSize() / Float.BYTES, (off, c) ->
+                    mpi.allreduce(Mpi.IN_PLACE, data.asSlice(off * Float.BYTES), c, mpi.floatType, mpi.opSum, comm));
         } finally {
             end();
         }
@@ -521,16 +308,14 @@ public final class MpiCommunicator extends AbstractCommunicator {
             check("allGather", "MPI_Allgather", mpi.allgather(send, (int) c, mpi.floatType, recv, (int) c, mpi.floatType, comm));
             return;
         }
-        for (long off = 0, max = maxCount; off < c; off += max) {
-            int k = (int) Math.min(max, c - off);
+        inPieces("allGather", "MPI_Allgather", c, (off, k) -> {
             MemorySegment block = blockType("allGather", k, c);
             try {
-                check("allGather", "MPI_Allgather", mpi.allgather(send.asSlice(off * Float.BYTES), k, mpi.floatType,
-                        recv.asSlice(off * Float.BYTES), 1, block, comm));
+                return mpi.allgather(send.asSlice(off * Float.BYTES), k, mpi.floatType, recv.asSlice(off * Float.BYTES), 1, block, comm);
             } finally {
                 freeType(block);
             }
-        }
+        });
     }
 
     @Override
@@ -581,13 +366,10 @@ public final class MpiCommunicator extends AbstractCommunicator {
         if (size == 1) {
             return;
         }
-        long count = data.byteSize() / Float.BYTES;
         begin("broadcast");
         try {
-            for (long off = 0, max = maxCount; off < count; off += max) {
-                int c = (int) Math.min(max, count - off);
-                check("broadcast", "MPI_Bcast", mpi.bcast(data.asSlice(off * Float.BYTES), c, mpi.floatType, root, comm));
-            }
+            inPieces("broadcast", "MPI_Bcast", data.byteSize() / Float.BYTES, (off, c) ->
+                    mpi.bcast(data.asSlice(off * Float.BYTES), c, mpi.floatType, root, comm));
         } finally {
             end();
         }
@@ -616,16 +398,15 @@ public final class MpiCommunicator extends AbstractCommunicator {
             } else if (c <= maxCount) {
                 check("allToAll", "MPI_Alltoall", mpi.alltoall(send, (int) c, mpi.floatType, recv, (int) c, mpi.floatType, comm));
             } else {
-                for (long off = 0, max = maxCount; off < c; off += max) {
-                    int k = (int) Math.min(max, c - off);
+                MemorySegment from = send;
+                inPieces("allToAll", "MPI_Alltoall", c, (off, k) -> {
                     MemorySegment block = blockType("allToAll", k, c);
                     try {
-                        check("allToAll", "MPI_Alltoall", mpi.alltoall(send.asSlice(off * Float.BYTES), 1, block,
-                                recv.asSlice(off * Float.BYTES), 1, block, comm));
+                        return mpi.alltoall(from.asSlice(off * Float.BYTES), 1, block, recv.asSlice(off * Float.BYTES), 1, block, comm);
                     } finally {
                         freeType(block);
                     }
-                }
+                });
             }
             if (!direct) {
                 for (int j = 0; j < size; j++) {
@@ -635,6 +416,19 @@ public final class MpiCommunicator extends AbstractCommunicator {
             }
         } finally {
             end();
+        }
+    }
+
+    /** One MPI call on a piece of a buffer: floats from {@code offset}, {@code count} of them; returns MPI's code. */
+    @FunctionalInterface
+    private interface Piece {
+        int call(long offset, int count);
+    }
+
+    /** {@code piece} on each run of at most {@link #maxCount} of {@code count} floats (MPI counts are C ints), in order. */
+    private void inPieces(String op, String fn, long count, Piece piece) {
+        for (long off = 0, max = maxCount; off < count; off += max) {
+            check(op, fn, piece.call(off, (int) Math.min(max, count - off)));
         }
     }
 
@@ -666,18 +460,8 @@ public final class MpiCommunicator extends AbstractCommunicator {
     }
 
     @Override
-    protected Communicator splitData(Header[] all, int color, int key) {
-        List<Integer> members = new ArrayList<>();
-        for (int r = 0; r < all.length; r++) {
-            if (all[r].arg0() == color) {
-                members.add(r);
-            }
-        }
-        members.sort(Comparator.<Integer>comparingInt(r -> all[r].arg1()).thenComparingInt(r -> r));
-        int[] childWorldRanks = new int[members.size()];
-        for (int i = 0; i < childWorldRanks.length; i++) {
-            childWorldRanks[i] = worldRanks[members.get(i)];
-        }
+    protected Communicator splitData(int[] members, int color, int key) {
+        int[] childWorldRanks = worldRanksOf(members);
         MemorySegment handle;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ptr = a.allocate(ADDRESS);
@@ -691,77 +475,33 @@ public final class MpiCommunicator extends AbstractCommunicator {
         }
         check("split", "MPI_Comm_set_errhandler", mpi.setErrorsReturn(handle));
         MpiCommunicator child = new MpiCommunicator(mpi, handle, false, childWorldRanks, timeout);
-        if (child.rank != members.indexOf(rank) || child.size != members.size()) {
+        if (child.rank != rankAmong(members) || child.size != members.length) {
             throw new IllegalStateException("MPI_Comm_split ordered the group differently than expected: rank "
-                    + child.rank + " of " + child.size + ", expected " + members.indexOf(rank) + " of " + members.size());
+                    + child.rank + " of " + child.size + ", expected " + rankAmong(members) + " of " + members.length);
         }
         return child;
     }
 
-    // ---- errors and the watchdog -------------------------------------------------------------------------------
+    // ---- errors ------------------------------------------------------------------------------------------------
 
     private void check(String fn, int rc) {
         check("init", fn, rc);
     }
 
-    private void check(String collective, String fn, int rc) {
+    /** Throws a {@link CommException} naming {@code fn}, MPI's error text and any exited peer unless {@code rc} is success. */
+    void check(String collective, String fn, int rc) {
         if (rc != Mpi.SUCCESS) {
-            List<String> gone = exitedPeers();
+            List<String> gone = watch.exitedPeers();
             throw new CommException(collective, rank, "colo4j comm: " + fn + " failed in " + collective + " on " + where()
-                    + ": " + mpi.errorString(rc) + " (MPI error " + rc + ")" + (gone.isEmpty() ? "" : "; " + exitedText(gone)));
+                    + ": " + mpi.errorString(rc) + " (MPI error " + rc + ")" + (gone.isEmpty() ? "" : "; " + MpiPeerWatch.exitedText(gone)));
         }
     }
 
     private void begin(String op) {
-        dataSince = System.nanoTime();
-        dataOp = op;
-        startWatchdog();
+        watch.dataBegins(op);
     }
 
     private void end() {
-        dataOp = null;
-    }
-
-    private static synchronized void startWatchdog() {
-        if (watchdog != null) {
-            return;
-        }
-        watchdog = Thread.ofPlatform().name("colo4j-mpi-watchdog").daemon(true).start(() -> {
-            while (true) {
-                try {
-                    Thread.sleep(500);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                for (MpiCommunicator c : LIVE) {
-                    String op = c.dataOp;
-                    if (op == null) {
-                        continue;
-                    }
-                    long busy = System.nanoTime() - c.dataSince;
-                    // a blocking MPI call never returns when a peer dies mid-transfer (over shared memory MPI
-                    // cannot tell a dead peer from a slow one): look for one on this machine, else wait out the timeout
-                    List<String> gone = busy > LIVENESS_CHECK_NANOS ? c.exitedPeers() : List.of();
-                    long limit = c.timeoutNanos();
-                    if (!gone.isEmpty()) {
-                        System.err.println("colo4j comm: MPI " + op + " on " + c.where() + " cannot finish: " + exitedText(gone)
-                                + " (killed or crashed) during it; aborting the MPI job");
-                        c.abortJob(1);
-                    } else if (limit > 0 && busy > limit) {
-                        System.err.println("colo4j comm: MPI " + op + " on " + c.where() + " did not finish within "
-                                + c.timeout.toSeconds() + " s although every rank had joined it; aborting the MPI job");
-                        c.abortJob(1);
-                    }
-                }
-            }
-        });
-    }
-
-    private static int[] identity(int n) {
-        int[] r = new int[n];
-        for (int i = 0; i < n; i++) {
-            r[i] = i;
-        }
-        return r;
+        watch.dataEnds();
     }
 }

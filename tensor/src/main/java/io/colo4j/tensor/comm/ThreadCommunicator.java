@@ -3,9 +3,6 @@ package io.colo4j.tensor.comm;
 import io.colo4j.tensor.comm.Collective.Header;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -83,17 +80,13 @@ public final class ThreadCommunicator extends AbstractCommunicator {
     }
 
     @Override
-    protected String where() {
-        if (group.isWorld()) {
-            return "rank " + rank + " of " + group.size;
-        }
-        return "rank " + rank + " of " + group.size + " (world rank " + worldRank() + ", group of world ranks "
-                + Arrays.toString(group.worldRanks) + ")";
+    protected int[] worldRanks() {
+        return group.worldRanks;
     }
 
-    /** Names group rank {@code r} for messages. */
-    String describe(int r) {
-        return group.isWorld() ? "rank " + r : "rank " + r + " (world rank " + group.worldRanks[r] + ")";
+    @Override
+    protected boolean isWorld() {
+        return group.isWorld();
     }
 
     // ---- exchange --------------------------------------------------------------------------------------
@@ -208,24 +201,14 @@ public final class ThreadCommunicator extends AbstractCommunicator {
     }
 
     @Override
-    protected Communicator splitData(Header[] all, int color, int key) {
-        List<Integer> members = new ArrayList<>();
-        for (int r = 0; r < all.length; r++) {
-            if (all[r].arg0() == color) {
-                members.add(r);
-            }
-        }
-        members.sort(Comparator.<Integer>comparingInt(r -> all[r].arg1()).thenComparingInt(r -> r));
-        int[] worldRanks = new int[members.size()];
-        for (int i = 0; i < worldRanks.length; i++) {
-            worldRanks[i] = group.worldRanks[members.get(i)];
-        }
+    protected Communicator splitData(int[] members, int color, int key) {
+        int[] worldRanks = worldRanksOf(members);
         List<Long> splitKey = List.of(seq, (long) color);
         SharedGroup.PendingSplit pending = group.splits.computeIfAbsent(splitKey,
                 k -> new SharedGroup.PendingSplit(group.world.newGroup(worldRanks), new AtomicInteger(worldRanks.length)));
         if (pending.remaining().decrementAndGet() == 0) {
             group.splits.remove(splitKey);
         }
-        return new ThreadCommunicator(pending.group(), members.indexOf(rank));
+        return new ThreadCommunicator(pending.group(), rankAmong(members));
     }
 }

@@ -255,22 +255,10 @@ final class CollectiveChecks {
             assertThat(dpGroup.rank()).isEqualTo(dpRank);
 
             // tp all-reduce sums the ranks of one dp replica
-            Tensor a = input(r, 70, 3, 4);
-            tpGroup.allReduce(a);
-            Tensor expected = Tensor.zeros(3, 4);
-            for (int t = 0; t < tp; t++) {
-                expected.addInPlace(input(dpRank * tp + t, 70, 3, 4));
-            }
-            assertSame("tp allReduce", a, expected);
+            assertGroupSum("tp allReduce", tpGroup, r, 70, t -> dpRank * tp + t, 3, 4);
 
             // dp all-reduce (gradient averaging) sums the same tp shard across replicas
-            Tensor g = input(r, 71, 2, 2);
-            dpGroup.allReduce(g);
-            Tensor expectedDp = Tensor.zeros(2, 2);
-            for (int d = 0; d < dp; d++) {
-                expectedDp.addInPlace(input(d * tp + tpRank, 71, 2, 2));
-            }
-            assertSame("dp allReduce", g, expectedDp);
+            assertGroupSum("dp allReduce", dpGroup, r, 71, d -> d * tp + tpRank, 2, 2);
 
             // tp all-gather along the last dim (column-parallel output) in tp-rank order
             Tensor cols = tpGroup.allGather(input(r, 72, 2, 3), 1);
@@ -343,5 +331,17 @@ final class CollectiveChecks {
         Tensor t = input(r, 80, 3);
         comm.allReduce(t);
         assertSame("allReduce after mismatches", t, sumOfInputs(n, 80, 3));
+    }
+
+    /** All-reduce of world rank {@code r}'s input over {@code group}, whose rank g is world rank {@code worldRank(g)}. */
+    private static void assertGroupSum(String what, Communicator group, int r, int seed, java.util.function.IntUnaryOperator worldRank,
+                                       int... shape) {
+        Tensor a = input(r, seed, shape);
+        group.allReduce(a);
+        Tensor expected = Tensor.zeros(shape);
+        for (int g = 0; g < group.size(); g++) {
+            expected.addInPlace(input(worldRank.applyAsInt(g), seed, shape));
+        }
+        assertSame(what, a, expected);
     }
 }

@@ -56,26 +56,10 @@ public final class MpiTestMain {
                 System.out.println("rank " + comm.rank() + " of " + comm.size() + ": ALL OK (" + mpi.backend() + ", world rank "
                         + mpi.worldRank() + ")");
             });
-            case "throw" -> Communicators.launch(1, comm -> {
-                Tensor t = Tensor.ones(4);
-                comm.allReduce(t);
-                if (comm.rank() == 1) {
-                    Thread.sleep(300);
-                    throw new IllegalStateException("boom from rank 1");
-                }
-                comm.allReduce(t);
-                System.out.println("rank " + comm.rank() + ": UNREACHABLE");
-            });
+            case "throw" -> Communicators.launch(1, comm -> rankOneThrows(comm, "boom from rank 1"));
             case "throw-plain" -> {
                 Communicator comm = MpiCommunicator.world();
-                Tensor t = Tensor.ones(4);
-                comm.allReduce(t);
-                if (comm.rank() == 1) {
-                    Thread.sleep(300);
-                    throw new IllegalStateException("plain boom from rank 1");
-                }
-                comm.allReduce(t);
-                System.out.println("rank " + comm.rank() + ": UNREACHABLE");
+                rankOneThrows(comm, "plain boom from rank 1");
                 comm.close();
             }
             case "timeout" -> Communicators.launch(1, comm -> {
@@ -102,5 +86,17 @@ public final class MpiTestMain {
             });
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
+    }
+
+    /** Rank 1 throws between two all-reduces; the others must never get past the second. */
+    private static void rankOneThrows(Communicator comm, String message) throws InterruptedException {
+        Tensor t = Tensor.ones(4);
+        comm.allReduce(t);
+        if (comm.rank() == 1) {
+            Thread.sleep(300);
+            throw new IllegalStateException(message);
+        }
+        comm.allReduce(t);
+        System.out.println("rank " + comm.rank() + ": UNREACHABLE");
     }
 }
