@@ -196,15 +196,24 @@ class ThreadCommunicatorTest {
 
     @Test
     void aCommunicatorRunsOneCollectiveAtATime() {
+        // rank 1 joins the barrier only after rank 0's second collective was refused, so on a loaded machine
+        // the first one is certainly still in flight (no sleeps to guess how long a thread takes to park)
+        CountDownLatch refused = new CountDownLatch(1);
         ThreadWorld.run(2, comm -> {
             if (comm.rank() == 0) {
                 Thread other = Thread.ofPlatform().start(comm::barrier); // parks until rank 1 arrives
-                Thread.sleep(100);
-                assertThatThrownBy(() -> comm.allReduce(Tensor.ones(1)))
-                        .isInstanceOf(IllegalStateException.class).hasMessageContaining("one at a time");
+                while (other.getState() != Thread.State.WAITING && other.getState() != Thread.State.TIMED_WAITING) {
+                    Thread.onSpinWait();
+                }
+                try {
+                    assertThatThrownBy(() -> comm.allReduce(Tensor.ones(1)))
+                            .isInstanceOf(IllegalStateException.class).hasMessageContaining("one at a time");
+                } finally {
+                    refused.countDown();
+                }
                 other.join();
             } else {
-                Thread.sleep(500);
+                refused.await();
                 comm.barrier();
             }
             comm.barrier();
