@@ -12,6 +12,7 @@ import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;
+import io.colo4j.zoo.nn.TokenIds;
 import java.util.Arrays;
 
 /**
@@ -39,14 +40,8 @@ public final class BertModel extends Module {
      * @param attentionMask [B, T] 1 for tokens to attend to, 0 for padding; null attends everywhere
      */
     public Tensor forward(IntTensor ids, IntTensor tokenTypes, IntTensor attentionMask, long dropoutSeed) {
+        TokenIds.seqLength(ids, "bert", "max_position_embeddings", config.maxPositionEmbeddings());
         int[] s = ids.shape();
-        if (s.length != 2) {
-            throw new IllegalArgumentException("bert: input ids must be [batch, seq], got " + Arrays.toString(s));
-        }
-        if (s[1] > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("bert: sequence of " + s[1] + " tokens is longer than max_position_embeddings "
-                    + config.maxPositionEmbeddings());
-        }
         for (IntTensor other : new IntTensor[] {tokenTypes, attentionMask}) {
             if (other != null && !Arrays.equals(other.shape(), s)) {
                 throw new IllegalArgumentException("bert: token types and attention mask must be shaped like the ids "
@@ -104,7 +99,6 @@ public final class BertModel extends Module {
         private final LayerNorm layerNorm;
 
         Embeddings(BertConfig config, String path, long seed) {
-
             super(config, path);
             int d = config.hiddenSize();
             float std = config.initializerRange();

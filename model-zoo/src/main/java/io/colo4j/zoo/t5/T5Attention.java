@@ -24,16 +24,15 @@ public final class T5Attention extends Layer<T5Config> {
     private final Embedding relativeAttentionBias;
 
     public T5Attention(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
-
         super(config, path);
         this.bidirectional = bidirectional;
         int d = config.dModel();
         int inner = config.innerDim();
         float f = config.initializerFactor();
-        this.q = registerModule("q", new Linear(path + ".q", d, inner, false, (float) (f / Math.sqrt((double) d * config.dKv())), seed));
-        this.k = registerModule("k", new Linear(path + ".k", d, inner, false, (float) (f / Math.sqrt(d)), seed));
-        this.v = registerModule("v", new Linear(path + ".v", d, inner, false, (float) (f / Math.sqrt(d)), seed));
-        this.o = registerModule("o", new Linear(path + ".o", inner, d, false, (float) (f / Math.sqrt(inner)), seed));
+        this.q = registerLinear("q", d, inner, false, (float) (f / Math.sqrt((double) d * config.dKv())), seed);
+        this.k = registerLinear("k", d, inner, false, (float) (f / Math.sqrt(d)), seed);
+        this.v = registerLinear("v", d, inner, false, (float) (f / Math.sqrt(d)), seed);
+        this.o = registerLinear("o", inner, d, false, (float) (f / Math.sqrt(inner)), seed);
         this.relativeAttentionBias = hasRelativeAttentionBias
                 ? registerModule("relative_attention_bias", new Embedding(config.relativeAttentionNumBuckets(), config.numHeads(),
                         Params.normal(seed, path + ".relative_attention_bias.weight", (float) (f / Math.sqrt(d)))))

@@ -71,7 +71,6 @@ public final class T5Block extends Module {
         private final RmsNorm layerNorm;
 
         SelfAttentionLayer(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
-
             super(config, path);
             this.attention = registerModule("SelfAttention",
                     new T5Attention(config, path + ".SelfAttention", bidirectional, hasRelativeAttentionBias, seed));
@@ -98,7 +97,6 @@ public final class T5Block extends Module {
         private final RmsNorm layerNorm;
 
         CrossAttentionLayer(T5Config config, String path, long seed) {
-
             super(config, path);
             this.attention = registerModule("EncDecAttention", new T5CrossAttention(config, path + ".EncDecAttention", seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
@@ -124,7 +122,6 @@ public final class T5Block extends Module {
         private final RmsNorm layerNorm;
 
         FeedForwardLayer(T5Config config, String path, long seed) {
-
             super(config, path);
             this.denseReluDense = registerModule("DenseReluDense", new DenseReluDense(config, path + ".DenseReluDense", seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
@@ -150,7 +147,6 @@ public final class T5Block extends Module {
         private final Linear wo;
 
         DenseReluDense(T5Config config, String path, long seed) {
-
             super(config, path);
             float f = config.initializerFactor();
             this.wi = registerModule("wi", new Linear(path + ".wi", config.dModel(), config.dFf(), false,

@@ -19,14 +19,13 @@ public final class T5CrossAttention extends Layer<T5Config> {
     private final Linear o;
 
     public T5CrossAttention(T5Config config, String path, long seed) {
-
         super(config, path);
         int d = config.dModel();
         int inner = config.innerDim();
         float f = config.initializerFactor();
-        this.q = registerModule("q", new Linear(path + ".q", d, inner, false, (float) (f / Math.sqrt((double) d * config.dKv())), seed));
-        this.keyValue = registerModule("key_value", new Linear(path + ".key_value", d, 2 * inner, false, (float) (f / Math.sqrt(d)), seed));
-        this.o = registerModule("o", new Linear(path + ".o", inner, d, false, (float) (f / Math.sqrt(inner)), seed));
+        this.q = registerLinear("q", d, inner, false, (float) (f / Math.sqrt((double) d * config.dKv())), seed);
+        this.keyValue = registerLinear("key_value", d, 2 * inner, false, (float) (f / Math.sqrt(d)), seed);
+        this.o = registerLinear("o", inner, d, false, (float) (f / Math.sqrt(inner)), seed);
         int hd = config.dKv();
         q.weight().splitUnit(0, hd);
         keyValue.weight().splitUnit(0, hd);

@@ -8,6 +8,7 @@ import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.RmsNorm;
+import io.colo4j.zoo.nn.TokenIds;
 import java.util.Arrays;
 
 /**
@@ -22,7 +23,6 @@ public final class T5Stack extends Layer<T5Config> {
     private final RmsNorm finalLayerNorm;
 
     public T5Stack(T5Config config, String path, boolean decoder, long seed) {
-
         super(config, path);
         this.decoder = decoder;
         this.block = registerModule("block", new ModuleList<>());
@@ -41,14 +41,10 @@ public final class T5Stack extends Layer<T5Config> {
      * @param encoderMask the encoder's padding mask [B, Tk] (decoder only), or null
      */
     public Tensor forward(Embedding shared, IntTensor ids, IntTensor mask, Tensor encoded, IntTensor encoderMask, long dropoutSeed) {
-        int[] s = ids.shape();
-        if (s.length != 2) {
-            throw new IllegalArgumentException("t5: input ids must be [batch, seq], got " + Arrays.toString(s));
-        }
+        int t = TokenIds.seqLength(ids, "t5");
         if (decoder != (encoded != null)) {
             throw new IllegalArgumentException("t5: the decoder needs the encoder output, the encoder takes none");
         }
-        int t = s[1];
         Tensor x = F.dropout(shared.forward(ids), config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         Tensor positionBias = null;
         if (block.size() > 0) {
@@ -76,17 +72,5 @@ public final class T5Stack extends Layer<T5Config> {
             v[i] = mask.get(i) != 0 ? 0f : -Float.MAX_VALUE;
         }
         return Tensor.of(v, s[0], 1, 1, t);
-    }
-
-    public boolean isDecoder() {
-        return decoder;
-    }
-
-    public ModuleList<T5Block> block() {
-        return block;
-    }
-
-    public RmsNorm finalLayerNorm() {
-        return finalLayerNorm;
     }
 }
