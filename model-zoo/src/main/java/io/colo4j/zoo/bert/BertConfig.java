@@ -55,9 +55,6 @@ public record BertConfig(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
             .add("base", base(), "bert-base-uncased")
             .add("large", large(), "bert-large-uncased");
 
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
     public static BertConfig named(String name) {
         return NAMED.get(name);
     }

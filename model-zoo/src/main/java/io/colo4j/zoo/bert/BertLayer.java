@@ -34,14 +34,9 @@ public final class BertLayer extends Module {
         return attention;
     }
 
-    public Intermediate intermediate() {
-        return intermediate;
-    }
-
     public Output output() {
         return output;
     }
-
 
     /** HF BertAttention: self-attention, then dense + dropout + LayerNorm(x + .). */
     public static final class Attention extends Module {
@@ -116,10 +111,6 @@ public final class BertLayer extends Module {
             return x.reshape(b, t, h, hd).transpose(1, 2);
         }
 
-        public Linear query() {
-            return query;
-        }
-
         public Linear key() {
             return key;
         }
@@ -167,10 +158,6 @@ public final class BertLayer extends Module {
 
         public Linear dense() {
             return dense;
-        }
-
-        public LayerNorm layerNorm() {
-            return layerNorm;
         }
     }
 }

@@ -82,10 +82,6 @@ public final class BertModel extends Module {
         return embeddings;
     }
 
-    public Encoder encoder() {
-        return encoder;
-    }
-
     /** The pooler, or null without one. */
     public Pooler pooler() {
         return pooler;
@@ -130,18 +126,6 @@ public final class BertModel extends Module {
 
         public Embedding wordEmbeddings() {
             return wordEmbeddings;
-        }
-
-        public Embedding positionEmbeddings() {
-            return positionEmbeddings;
-        }
-
-        public Embedding tokenTypeEmbeddings() {
-            return tokenTypeEmbeddings;
-        }
-
-        public LayerNorm layerNorm() {
-            return layerNorm;
         }
     }
 

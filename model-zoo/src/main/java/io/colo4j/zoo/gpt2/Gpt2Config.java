@@ -43,9 +43,6 @@ public record Gpt2Config(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
             .add("large", of(50257, 1024, 1280, 36, 20), "gpt2-large")
             .add("xl", of(50257, 1024, 1600, 48, 25), "gpt2-xl");
 
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
     public static Gpt2Config named(String name) {
         return NAMED.get(name);
     }

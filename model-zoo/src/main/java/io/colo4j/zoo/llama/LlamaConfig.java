@@ -53,9 +53,6 @@ public record LlamaConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProper
             .add("llama-2-13b", of(32000, 4096, 5120, 13824, 40, 40, 40).withRmsNormEps(1e-5f))
             .add("llama-2-70b", of(32000, 4096, 8192, 28672, 80, 64, 8).withRmsNormEps(1e-5f));
 
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
     public static LlamaConfig named(String name) {
         return NAMED.get(name);
     }

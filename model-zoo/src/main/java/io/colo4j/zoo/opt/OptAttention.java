@@ -14,13 +14,11 @@ import io.colo4j.zoo.nn.Linear;
  * out_proj.
  */
 public final class OptAttention extends Layer<OptConfig> {
-    private final float scaling;
     private final HeadProjections proj;
 
     public OptAttention(OptConfig config, String path, long seed) {
         super(config, path);
         int d = config.hiddenSize();
-        this.scaling = (float) Math.pow(config.headDim(), -0.5);
         float std = config.initStd();
         boolean bias = config.enableBias();
         // HF's registration order (k, v, q, out), so namedParameters() lists them as HF does
@@ -37,7 +35,7 @@ public final class OptAttention extends Layer<OptConfig> {
         int t = s[1];
         int h = config.numAttentionHeads();
         int hd = config.headDim();
-        Tensor q = F.scale(proj.q().forward(x), scaling).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor q = F.scale(proj.q().forward(x), (float) Math.pow(hd, -0.5)).reshape(b, t, h, hd).transpose(1, 2);
         Tensor k = proj.k().forward(x).reshape(b, t, h, hd).transpose(1, 2);
         Tensor v = proj.v().forward(x).reshape(b, t, h, hd).transpose(1, 2);
         Tensor y = CausalAttention.apply(q, k, v, 1f, config.attentionDropout(), isTraining(),

@@ -57,9 +57,6 @@ public record OptConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty
             "opt-30b", of(50272, 2048, 7168, 48, 56, 28672),
             "opt-66b", of(50272, 2048, 9216, 64, 72, 36864));
 
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
     public static OptConfig named(String name) {
         return NAMED.get(name);
     }

@@ -45,23 +45,11 @@ public final class OptDecoderLayer extends Layer<OptConfig> {
         return pre ? h : finalLayerNorm.forward(h);
     }
 
-    public OptAttention selfAttn() {
-        return selfAttn;
-    }
-
     public LayerNorm selfAttnLayerNorm() {
         return selfAttnLayerNorm;
     }
 
     public Linear fc1() {
         return fc1;
-    }
-
-    public Linear fc2() {
-        return fc2;
-    }
-
-    public LayerNorm finalLayerNorm() {
-        return finalLayerNorm;
     }
 }

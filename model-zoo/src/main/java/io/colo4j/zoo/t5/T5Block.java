@@ -55,16 +55,6 @@ public final class T5Block extends Module {
         return selfAttention;
     }
 
-    /** The cross-attention layer; null in encoder blocks. */
-    public CrossAttentionLayer crossAttention() {
-        return crossAttention;
-    }
-
-    public FeedForwardLayer feedForward() {
-        return feedForward;
-    }
-
-
     /** HF T5LayerSelfAttention: x + dropout(SelfAttention(layer_norm(x))). */
     public static final class SelfAttentionLayer extends Layer<T5Config> {
         private final T5Attention attention;
@@ -84,10 +74,6 @@ public final class T5Block extends Module {
 
         public T5Attention attention() {
             return attention;
-        }
-
-        public RmsNorm layerNorm() {
-            return layerNorm;
         }
     }
 
@@ -110,10 +96,6 @@ public final class T5Block extends Module {
         public T5CrossAttention attention() {
             return attention;
         }
-
-        public RmsNorm layerNorm() {
-            return layerNorm;
-        }
     }
 
     /** HF T5LayerFF: x + dropout(DenseReluDense(layer_norm(x))). */
@@ -130,14 +112,6 @@ public final class T5Block extends Module {
         Tensor forward(Tensor x, long dropoutSeed) {
             Tensor y = denseReluDense.forward(layerNorm.forward(x), dropoutSeed);
             return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout")));
-        }
-
-        public DenseReluDense denseReluDense() {
-            return denseReluDense;
-        }
-
-        public RmsNorm layerNorm() {
-            return layerNorm;
         }
     }
 
@@ -158,14 +132,6 @@ public final class T5Block extends Module {
         Tensor forward(Tensor x, long dropoutSeed) {
             Tensor h = F.dropout(F.relu(wi.forward(x)), config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
             return wo.forward(h);
-        }
-
-        public Linear wi() {
-            return wi;
-        }
-
-        public Linear wo() {
-            return wo;
         }
     }
 }

@@ -39,9 +39,6 @@ public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty(
             .add("small", small(), "t5-small")
             .add("base", base(), "t5-base");
 
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
     public static T5Config named(String name) {
         return NAMED.get(name);
     }
@@ -90,6 +87,21 @@ public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty(
     /** num_heads * d_kv: the width of the attention projections. */
     public int innerDim() {
         return numHeads * dKv;
+    }
+
+    /** HF T5's init std of an attention's q: initializer_factor / sqrt(d_model * d_kv). */
+    public float queryInitStd() {
+        return (float) (initializerFactor / Math.sqrt((double) dModel * dKv));
+    }
+
+    /** HF T5's init std of an attention's k and v (and of the relative attention bias): initializer_factor / sqrt(d_model). */
+    public float keyValueInitStd() {
+        return (float) (initializerFactor / Math.sqrt(dModel));
+    }
+
+    /** HF T5's init std of an attention's o: initializer_factor / sqrt(num_heads * d_kv). */
+    public float outputInitStd() {
+        return (float) (initializerFactor / Math.sqrt(innerDim()));
     }
 
     public T5Config withDropout(float p) {

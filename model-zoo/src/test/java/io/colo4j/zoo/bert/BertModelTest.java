@@ -186,7 +186,7 @@ class BertModelTest {
 
     @Test
     void configJsonRoundTripsAndRefusesWhatTheModelIsNot() throws IOException {
-        for (String name : BertConfig.NAMES) {
+        for (String name : BertConfig.NAMED.names()) {
             BertConfig c = BertConfig.named(name);
             assertThat(BertConfig.FORMAT.parse(c.toJson())).isEqualTo(c);
         }

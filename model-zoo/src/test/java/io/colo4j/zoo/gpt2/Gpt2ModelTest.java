@@ -150,7 +150,7 @@ public class Gpt2ModelTest {
 
     @Test
     void configJsonRoundTripsAndRejectsUnsupportedOptions() throws IOException {
-        for (String name : Gpt2Config.NAMES) {
+        for (String name : Gpt2Config.NAMED.names()) {
             Gpt2Config c = Gpt2Config.named(name);
             assertThat(Gpt2Config.FORMAT.parse(c.toJson())).isEqualTo(c);
         }

@@ -65,7 +65,7 @@ public class LlamaModelTest {
 
     @Test
     void configJsonRoundTripsAndNamedConfigsHaveTheirShapes() throws IOException {
-        for (String name : LlamaConfig.NAMES) {
+        for (String name : LlamaConfig.NAMED.names()) {
             LlamaConfig c = LlamaConfig.named(name);
             assertThat(LlamaConfig.FORMAT.parse(c.toJson())).as(name).isEqualTo(c);
         }

@@ -73,7 +73,7 @@ public class OptModelTest {
 
     @Test
     void configJsonRoundTripsAndNamedConfigsHaveHfsSizes() throws IOException {
-        for (String name : OptConfig.NAMES) {
+        for (String name : OptConfig.NAMED.names()) {
             OptConfig c = OptConfig.named(name);
             assertThat(OptConfig.FORMAT.parse(c.toJson())).as(name).isEqualTo(c);
         }

@@ -133,7 +133,7 @@ class T5ModelTest {
 
     @Test
     void configJsonRoundTripsAndRefusesWhatTheModelIsNot() throws IOException {
-        for (String name : T5Config.NAMES) {
+        for (String name : T5Config.NAMED.names()) {
             T5Config c = T5Config.named(name);
             assertThat(T5Config.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
