@@ -15,11 +15,8 @@ import java.util.List;
  * initializer_range. The MLP is always 4 * n_embd wide and the activation is gelu_new (tanh), as in
  * every published GPT-2.
  */
-public record Gpt2Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("n_positions") int nPositions,
-                         @JsonProperty("n_embd") int nEmbd, @JsonProperty("n_layer") int nLayer, @JsonProperty("n_head") int nHead,
-                         @JsonProperty("layer_norm_epsilon") float layerNormEpsilon, @JsonProperty("embd_pdrop") float embdPdrop,
-                         @JsonProperty("attn_pdrop") float attnPdrop, @JsonProperty("resid_pdrop") float residPdrop,
-                         @JsonProperty("initializer_range") float initializerRange) implements HfConfig {
+public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, float layerNormEpsilon,
+                         float embdPdrop, float attnPdrop, float residPdrop, float initializerRange) implements HfConfig {
     /** The dropout probabilities {@code --dropout} sets. */
     public static final List<String> DROPOUTS = List.of("embd_pdrop", "attn_pdrop", "resid_pdrop");
 

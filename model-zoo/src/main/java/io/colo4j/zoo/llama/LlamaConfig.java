@@ -1,6 +1,5 @@
 package io.colo4j.zoo.llama;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.colo4j.zoo.hf.HfConfig;
@@ -18,14 +17,9 @@ import java.util.List;
  * no projection has a bias, rotary embeddings are unscaled (rope_scaling null) and the LM head is not
  * tied, as in Llama 1, 2 and 3.
  */
-public record LlamaConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-                          @JsonProperty("hidden_size") int hiddenSize, @JsonProperty("intermediate_size") int intermediateSize,
-                          @JsonProperty("num_hidden_layers") int numHiddenLayers,
-                          @JsonProperty("num_attention_heads") int numAttentionHeads,
-                          @JsonProperty("num_key_value_heads") int numKeyValueHeads, @JsonProperty("head_dim") int headDim,
-                          @JsonProperty("rms_norm_eps") float rmsNormEps, @JsonProperty("rope_theta") double ropeTheta,
-                          @JsonProperty("attention_dropout") float attentionDropout,
-                          @JsonProperty("initializer_range") float initializerRange) implements HfConfig {
+public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize, int intermediateSize,
+                          int numHiddenLayers, int numAttentionHeads, int numKeyValueHeads, int headDim, float rmsNormEps,
+                          double ropeTheta, float attentionDropout, float initializerRange) implements HfConfig {
     public static final HfConfigFormat<LlamaConfig> FORMAT = new HfConfigFormat<>(LlamaConfig.class, "llama", "max_position_embeddings",
             of(32000, 2048, 4096, 11008, 32, 32, 32),
             List.of(new Derived("num_key_value_heads", (file, merged) -> merged.get("num_attention_heads")),

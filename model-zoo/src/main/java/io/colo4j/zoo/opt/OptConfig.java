@@ -17,16 +17,11 @@ import java.util.List;
  * is ReLU and LayerNorms are affine with eps 1e-5, as in every published OPT. activation_dropout is kept
  * for the round trip but, as in HF's OPTDecoderLayer, never applied (it is 0 in every published OPT).
  */
-public record OptConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-                        @JsonProperty("hidden_size") int hiddenSize, @JsonProperty("num_hidden_layers") int numHiddenLayers,
-                        @JsonProperty("num_attention_heads") int numAttentionHeads, @JsonProperty("ffn_dim") int ffnDim,
-                        @JsonProperty("word_embed_proj_dim") int wordEmbedProjDim,
-                        @JsonProperty("do_layer_norm_before") boolean doLayerNormBefore,
-                        @JsonProperty("_remove_final_layer_norm") boolean removeFinalLayerNorm,
-                        @JsonProperty("enable_bias") boolean enableBias, @JsonProperty("dropout") float dropout,
-                        @JsonProperty("attention_dropout") float attentionDropout,
-                        @JsonProperty("activation_dropout") float activationDropout, @JsonProperty("init_std") float initStd,
-                        @JsonProperty("pad_token_id") int padTokenId) implements HfConfig {
+public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
+                        int ffnDim, int wordEmbedProjDim, boolean doLayerNormBefore,
+                        @JsonProperty("_remove_final_layer_norm") boolean removeFinalLayerNorm, boolean enableBias,
+                        float dropout, float attentionDropout, float activationDropout, float initStd,
+                        int padTokenId) implements HfConfig {
     /** OPT's learned positions start at this row: position p reads row p + 2 (fairseq's padding offset). */
     public static final int POSITION_OFFSET = 2;
 

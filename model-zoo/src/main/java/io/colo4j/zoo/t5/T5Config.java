@@ -1,6 +1,5 @@
 package io.colo4j.zoo.t5;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfConfigFormat.Derived;
 import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
@@ -14,15 +13,10 @@ import java.util.List;
  * scaled by d_model^-0.5). {@code n_positions} only bounds the sequences the trainer feeds (T5's
  * positions are relative).
  */
-public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("d_model") int dModel, @JsonProperty("d_kv") int dKv,
-                       @JsonProperty("d_ff") int dFf, @JsonProperty("num_layers") int numLayers,
-                       @JsonProperty("num_decoder_layers") int numDecoderLayers, @JsonProperty("num_heads") int numHeads,
-                       @JsonProperty("relative_attention_num_buckets") int relativeAttentionNumBuckets,
-                       @JsonProperty("relative_attention_max_distance") int relativeAttentionMaxDistance,
-                       @JsonProperty("dropout_rate") float dropoutRate, @JsonProperty("layer_norm_epsilon") float layerNormEpsilon,
-                       @JsonProperty("initializer_factor") float initializerFactor, @JsonProperty("n_positions") int nPositions,
-                       @JsonProperty("pad_token_id") int padTokenId,
-                       @JsonProperty("decoder_start_token_id") int decoderStartTokenId) implements HfConfig {
+public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayers, int numDecoderLayers, int numHeads,
+                       int relativeAttentionNumBuckets, int relativeAttentionMaxDistance, float dropoutRate,
+                       float layerNormEpsilon, float initializerFactor, int nPositions, int padTokenId,
+                       int decoderStartTokenId) implements HfConfig {
     /** The dropout probabilities {@code --dropout} sets. */
     public static final List<String> DROPOUTS = List.of("dropout_rate");
 
