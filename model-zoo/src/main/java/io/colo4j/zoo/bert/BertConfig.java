@@ -41,16 +41,6 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
                     Fixed.checked("add_cross_attention", false, "BERT as a decoder is not supported"),
                     Fixed.written("tie_word_embeddings", true)));
 
-    /** tiny, base or large (also bert-base-uncased, bert-large-uncased). */
-    public static final NamedConfigs<BertConfig> NAMED = NamedConfigs.<BertConfig>of("bert")
-            .add("tiny", tiny())
-            .add("base", base(), "bert-base-uncased")
-            .add("large", large(), "bert-large-uncased");
-
-    public static BertConfig named(String name) {
-        return NAMED.get(name);
-    }
-
     public BertConfig {
         if (vocabSize < 1 || hiddenSize < 1 || numHiddenLayers < 0 || numAttentionHeads < 1 || intermediateSize < 1
                 || maxPositionEmbeddings < 1 || typeVocabSize < 1) {
@@ -103,6 +93,12 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
     public static BertConfig large() {
         return of(30522, 1024, 24, 16, 4096, 512, 103);
     }
+
+    /** tiny, base or large (also bert-base-uncased, bert-large-uncased). */
+    public static final NamedConfigs<BertConfig> NAMED = NamedConfigs.<BertConfig>of("bert")
+            .add("tiny", tiny())
+            .add("base", base(), "bert-base-uncased")
+            .add("large", large(), "bert-large-uncased");
 
     public int headDim() {
         return hiddenSize / numAttentionHeads;

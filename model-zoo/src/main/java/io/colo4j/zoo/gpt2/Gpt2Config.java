@@ -31,19 +31,6 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
                     Fixed.checked("reorder_and_upcast_attn", false, "non-default attention scaling"),
                     Fixed.written("tie_word_embeddings", true)));
 
-    /** tiny, mini, small, medium, large or xl (also gpt2, gpt2-medium, gpt2-large, gpt2-xl). */
-    public static final NamedConfigs<Gpt2Config> NAMED = NamedConfigs.<Gpt2Config>of("gpt2")
-            .add("tiny", tiny())
-            .add("mini", of(256, 128, 128, 4, 4).withDropout(0f))
-            .add("small", small(), "gpt2")
-            .add("medium", of(50257, 1024, 1024, 24, 16), "gpt2-medium")
-            .add("large", of(50257, 1024, 1280, 36, 20), "gpt2-large")
-            .add("xl", of(50257, 1024, 1600, 48, 25), "gpt2-xl");
-
-    public static Gpt2Config named(String name) {
-        return NAMED.get(name);
-    }
-
     public Gpt2Config {
         if (vocabSize < 1 || nPositions < 1 || nEmbd < 1 || nLayer < 0 || nHead < 1) {
             throw new IllegalArgumentException("gpt2 config: sizes must be positive (vocab " + vocabSize + ", positions "
@@ -79,6 +66,15 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
 
     /** Written beside n_positions, as HF's older files have it. */
     @JsonProperty("n_ctx")
+    /** tiny, mini, small, medium, large or xl (also gpt2, gpt2-medium, gpt2-large, gpt2-xl). */
+    public static final NamedConfigs<Gpt2Config> NAMED = NamedConfigs.<Gpt2Config>of("gpt2")
+            .add("tiny", tiny())
+            .add("mini", of(256, 128, 128, 4, 4).withDropout(0f))
+            .add("small", small(), "gpt2")
+            .add("medium", of(50257, 1024, 1024, 24, 16), "gpt2-medium")
+            .add("large", of(50257, 1024, 1280, 36, 20), "gpt2-large")
+            .add("xl", of(50257, 1024, 1600, 48, 25), "gpt2-xl");
+
     public int nCtx() {
         return nPositions;
     }

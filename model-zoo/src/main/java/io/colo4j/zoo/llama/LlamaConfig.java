@@ -38,19 +38,6 @@ public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSi
                     Fixed.written("mlp_bias", false),
                     Fixed.written("tie_word_embeddings", false)));
 
-    /** tiny, llama-7b, llama-2-7b, llama-3-8b, llama-2-13b, llama-2-70b (the published shapes; for coverage and planning). */
-    public static final NamedConfigs<LlamaConfig> NAMED = NamedConfigs.<LlamaConfig>of("llama")
-            .add("tiny", tiny())
-            .add("llama-7b", of(32000, 2048, 4096, 11008, 32, 32, 32))
-            .add("llama-2-7b", of(32000, 4096, 4096, 11008, 32, 32, 32).withRmsNormEps(1e-5f))
-            .add("llama-3-8b", of(128256, 8192, 4096, 14336, 32, 32, 8).withRmsNormEps(1e-5f).withRopeTheta(500000.0))
-            .add("llama-2-13b", of(32000, 4096, 5120, 13824, 40, 40, 40).withRmsNormEps(1e-5f))
-            .add("llama-2-70b", of(32000, 4096, 8192, 28672, 80, 64, 8).withRmsNormEps(1e-5f));
-
-    public static LlamaConfig named(String name) {
-        return NAMED.get(name);
-    }
-
     public LlamaConfig {
         if (vocabSize < 1 || maxPositionEmbeddings < 1 || hiddenSize < 1 || intermediateSize < 1 || numHiddenLayers < 0
                 || numAttentionHeads < 1 || numKeyValueHeads < 1 || headDim < 1) {
@@ -86,6 +73,15 @@ public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSi
     public static LlamaConfig tiny() {
         return of(256, 128, 64, 160, 2, 8, 4);
     }
+
+    /** tiny, llama-7b, llama-2-7b, llama-3-8b, llama-2-13b, llama-2-70b (the published shapes; for coverage and planning). */
+    public static final NamedConfigs<LlamaConfig> NAMED = NamedConfigs.<LlamaConfig>of("llama")
+            .add("tiny", tiny())
+            .add("llama-7b", of(32000, 2048, 4096, 11008, 32, 32, 32))
+            .add("llama-2-7b", of(32000, 4096, 4096, 11008, 32, 32, 32).withRmsNormEps(1e-5f))
+            .add("llama-3-8b", of(128256, 8192, 4096, 14336, 32, 32, 8).withRmsNormEps(1e-5f).withRopeTheta(500000.0))
+            .add("llama-2-13b", of(32000, 4096, 5120, 13824, 40, 40, 40).withRmsNormEps(1e-5f))
+            .add("llama-2-70b", of(32000, 4096, 8192, 28672, 80, 64, 8).withRmsNormEps(1e-5f));
 
     /** Query heads per key/value head. */
     public int groups() {

@@ -41,21 +41,6 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
                     Fixed.informative("eos_token_id", 2),
                     Fixed.written("tie_word_embeddings", true)));
 
-    /** tiny, opt-125m ... opt-66b (HF's facebook/opt-* sizes; also without the "opt-" prefix, or with "facebook/"). */
-    public static final NamedConfigs<OptConfig> NAMED = hubNamed(NamedConfigs.<OptConfig>of("opt").add("tiny", tiny()),
-            "opt-125m", of(50272, 2048, 768, 12, 12, 3072),
-            "opt-350m", of(50272, 2048, 1024, 24, 16, 4096).withPostLayerNorm(512),
-            "opt-1.3b", of(50272, 2048, 2048, 24, 32, 8192),
-            "opt-2.7b", of(50272, 2048, 2560, 32, 32, 10240),
-            "opt-6.7b", of(50272, 2048, 4096, 32, 32, 16384),
-            "opt-13b", of(50272, 2048, 5120, 40, 40, 20480),
-            "opt-30b", of(50272, 2048, 7168, 48, 56, 28672),
-            "opt-66b", of(50272, 2048, 9216, 64, 72, 36864));
-
-    public static OptConfig named(String name) {
-        return NAMED.get(name);
-    }
-
     public OptConfig {
         if (vocabSize < 1 || maxPositionEmbeddings < 1 || hiddenSize < 1 || numHiddenLayers < 0 || numAttentionHeads < 1
                 || ffnDim < 1 || wordEmbedProjDim < 1) {
@@ -97,6 +82,17 @@ public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize
         }
         return named;
     }
+
+    /** tiny, opt-125m ... opt-66b (HF's facebook/opt-* sizes; also without the "opt-" prefix, or with "facebook/"). */
+    public static final NamedConfigs<OptConfig> NAMED = hubNamed(NamedConfigs.<OptConfig>of("opt").add("tiny", tiny()),
+            "opt-125m", of(50272, 2048, 768, 12, 12, 3072),
+            "opt-350m", of(50272, 2048, 1024, 24, 16, 4096).withPostLayerNorm(512),
+            "opt-1.3b", of(50272, 2048, 2048, 24, 32, 8192),
+            "opt-2.7b", of(50272, 2048, 2560, 32, 32, 10240),
+            "opt-6.7b", of(50272, 2048, 4096, 32, 32, 16384),
+            "opt-13b", of(50272, 2048, 5120, 40, 40, 20480),
+            "opt-30b", of(50272, 2048, 7168, 48, 56, 28672),
+            "opt-66b", of(50272, 2048, 9216, 64, 72, 36864));
 
     public int headDim() {
         return hiddenSize / numAttentionHeads;

@@ -27,16 +27,6 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
                     Fixed.informative("is_encoder_decoder", true),
                     Fixed.written("tie_word_embeddings", true)));
 
-    /** tiny, small or base (also t5-small, t5-base). */
-    public static final NamedConfigs<T5Config> NAMED = NamedConfigs.<T5Config>of("t5")
-            .add("tiny", tiny())
-            .add("small", small(), "t5-small")
-            .add("base", base(), "t5-base");
-
-    public static T5Config named(String name) {
-        return NAMED.get(name);
-    }
-
     public T5Config {
         if (vocabSize < 1 || dModel < 1 || dKv < 1 || dFf < 1 || numLayers < 0 || numDecoderLayers < 0 || numHeads < 1
                 || relativeAttentionNumBuckets < 2 || relativeAttentionMaxDistance < 1 || nPositions < 1) {
@@ -77,6 +67,12 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
     public static T5Config base() {
         return of(32128, 768, 64, 3072, 12, 12);
     }
+
+    /** tiny, small or base (also t5-small, t5-base). */
+    public static final NamedConfigs<T5Config> NAMED = NamedConfigs.<T5Config>of("t5")
+            .add("tiny", tiny())
+            .add("small", small(), "t5-small")
+            .add("base", base(), "t5-base");
 
     /** num_heads * d_kv: the width of the attention projections. */
     public int innerDim() {
