@@ -6,6 +6,7 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.AttentionMask;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.Layer;
@@ -49,7 +50,7 @@ public final class BertModel extends Module {
             }
         }
         Tensor x = embeddings.forward(ids, tokenTypes, dropoutSeed);
-        Tensor maskBias = attentionMask == null ? null : maskBias(attentionMask);
+        Tensor maskBias = attentionMask == null ? null : AttentionMask.bias(attentionMask);
         for (BertLayer layer : encoder.layer()) {
             x = layer.forward(x, maskBias, dropoutSeed);
         }
@@ -62,16 +63,6 @@ public final class BertModel extends Module {
             throw new IllegalStateException("bert: this model has no pooler (add_pooling_layer false)");
         }
         return pooler.forward(sequence);
-    }
-
-    /** HF's extended attention mask: 0 where attended, the most negative float where masked, [B, 1, 1, T]. */
-    static Tensor maskBias(IntTensor attentionMask) {
-        int[] s = attentionMask.shape();
-        float[] v = new float[attentionMask.numel()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = attentionMask.get(i) != 0 ? 0f : -Float.MAX_VALUE;
-        }
-        return Tensor.of(v, s[0], 1, 1, s[1]);
     }
 
     public BertConfig config() {

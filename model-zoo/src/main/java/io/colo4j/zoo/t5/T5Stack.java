@@ -4,6 +4,7 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.AttentionMask;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.Layer;
@@ -61,16 +62,12 @@ public final class T5Stack extends Layer<T5Config> {
         return F.dropout(x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".final_dropout"));
     }
 
-    /** HF's extended attention mask [B, 1, 1, T]: 0 where attended, the most negative float where padded. */
+    /** The padding mask [B, T] of a sequence of T tokens as HF's extended attention mask [B, 1, 1, T]. */
     static Tensor maskBias(IntTensor mask, int t) {
         int[] s = mask.shape();
         if (s.length != 2 || s[1] != t) {
             throw new IllegalArgumentException("t5: an attention mask must be [batch, " + t + "], got " + Arrays.toString(s));
         }
-        float[] v = new float[mask.numel()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = mask.get(i) != 0 ? 0f : -Float.MAX_VALUE;
-        }
-        return Tensor.of(v, s[0], 1, 1, t);
+        return AttentionMask.bias(mask);
     }
 }
