@@ -1,6 +1,5 @@
 package io.colo4j.zoo.bert;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.IntNode;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfConfigFormat.Derived;
@@ -20,17 +19,10 @@ import java.util.Map;
  * @param hiddenAct {@code gelu} (exact, erf), {@code gelu_new} / {@code gelu_pytorch_tanh} (tanh
  *                  approximation) or {@code relu}
  */
-public record BertConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("hidden_size") int hiddenSize,
-                         @JsonProperty("num_hidden_layers") int numHiddenLayers,
-                         @JsonProperty("num_attention_heads") int numAttentionHeads,
-                         @JsonProperty("intermediate_size") int intermediateSize, @JsonProperty("hidden_act") String hiddenAct,
-                         @JsonProperty("hidden_dropout_prob") float hiddenDropoutProb,
-                         @JsonProperty("attention_probs_dropout_prob") float attentionProbsDropoutProb,
-                         @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-                         @JsonProperty("type_vocab_size") int typeVocabSize, @JsonProperty("initializer_range") float initializerRange,
-                         @JsonProperty("layer_norm_eps") float layerNormEps, @JsonProperty("pad_token_id") int padTokenId,
-                         @JsonProperty("mask_token_id") int maskTokenId,
-                         @JsonProperty("add_pooling_layer") boolean addPoolingLayer) implements HfConfig {
+public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int numAttentionHeads, int intermediateSize,
+                         String hiddenAct, float hiddenDropoutProb, float attentionProbsDropoutProb,
+                         int maxPositionEmbeddings, int typeVocabSize, float initializerRange, float layerNormEps,
+                         int padTokenId, int maskTokenId, boolean addPoolingLayer) implements HfConfig {
     /** The activations {@code hidden_act} may name. */
     public static final List<String> ACTIVATIONS = List.of("gelu", "gelu_new", "gelu_pytorch_tanh", "relu");
 
@@ -48,19 +40,6 @@ public record BertConfig(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
                     Fixed.checked("is_decoder", false, "BERT as a decoder is not supported"),
                     Fixed.checked("add_cross_attention", false, "BERT as a decoder is not supported"),
                     Fixed.written("tie_word_embeddings", true)));
-
-    /** tiny, base or large (also bert-base-uncased, bert-large-uncased). */
-    public static final NamedConfigs<BertConfig> NAMED = NamedConfigs.<BertConfig>of("bert")
-            .add("tiny", tiny())
-            .add("base", base(), "bert-base-uncased")
-            .add("large", large(), "bert-large-uncased");
-
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
-    public static BertConfig named(String name) {
-        return NAMED.get(name);
-    }
 
     public BertConfig {
         if (vocabSize < 1 || hiddenSize < 1 || numHiddenLayers < 0 || numAttentionHeads < 1 || intermediateSize < 1
@@ -114,6 +93,12 @@ public record BertConfig(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
     public static BertConfig large() {
         return of(30522, 1024, 24, 16, 4096, 512, 103);
     }
+
+    /** tiny, base or large (also bert-base-uncased, bert-large-uncased). */
+    public static final NamedConfigs<BertConfig> NAMED = NamedConfigs.<BertConfig>of("bert")
+            .add("tiny", tiny())
+            .add("base", base(), "bert-base-uncased")
+            .add("large", large(), "bert-large-uncased");
 
     public int headDim() {
         return hiddenSize / numAttentionHeads;

@@ -120,9 +120,5 @@ public final class BertForMaskedLM extends HfModel<BertConfig> {
         public Linear dense() {
             return dense;
         }
-
-        public LayerNorm layerNorm() {
-            return layerNorm;
-        }
     }
 }

@@ -34,14 +34,9 @@ public final class BertLayer extends Module {
         return attention;
     }
 
-    public Intermediate intermediate() {
-        return intermediate;
-    }
-
     public Output output() {
         return output;
     }
-
 
     /** HF BertAttention: self-attention, then dense + dropout + LayerNorm(x + .). */
     public static final class Attention extends Module {
@@ -74,13 +69,12 @@ public final class BertLayer extends Module {
         private final Linear value;
 
         SelfAttention(BertConfig config, String path, long seed) {
-
             super(config, path);
             int d = config.hiddenSize();
             float std = config.initializerRange();
-            this.query = registerModule("query", new Linear(path + ".query", d, d, true, std, seed));
-            this.key = registerModule("key", new Linear(path + ".key", d, d, true, std, seed));
-            this.value = registerModule("value", new Linear(path + ".value", d, d, true, std, seed));
+            this.query = registerLinear("query", d, d, true, std, seed);
+            this.key = registerLinear("key", d, d, true, std, seed);
+            this.value = registerLinear("value", d, d, true, std, seed);
             int hd = config.headDim();
             for (Linear l : new Linear[] {query, key, value}) {
                 l.weight().splitUnit(0, hd);
@@ -115,10 +109,6 @@ public final class BertLayer extends Module {
 
         private static Tensor heads(Tensor x, int b, int t, int h, int hd) {
             return x.reshape(b, t, h, hd).transpose(1, 2);
-        }
-
-        public Linear query() {
-            return query;
         }
 
         public Linear key() {
@@ -156,7 +146,6 @@ public final class BertLayer extends Module {
         private final LayerNorm layerNorm;
 
         Output(BertConfig config, String path, int in, long seed) {
-
             super(config, path);
             this.dense = registerModule("dense", new Linear(path + ".dense", in, config.hiddenSize(), true, config.initializerRange(), seed));
             this.layerNorm = registerModule("LayerNorm", new LayerNorm(config.hiddenSize(), config.layerNormEps()));
@@ -169,10 +158,6 @@ public final class BertLayer extends Module {
 
         public Linear dense() {
             return dense;
-        }
-
-        public LayerNorm layerNorm() {
-            return layerNorm;
         }
     }
 }

@@ -6,12 +6,14 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.AttentionMask;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;
+import io.colo4j.zoo.nn.TokenIds;
 import java.util.Arrays;
 
 /**
@@ -39,14 +41,8 @@ public final class BertModel extends Module {
      * @param attentionMask [B, T] 1 for tokens to attend to, 0 for padding; null attends everywhere
      */
     public Tensor forward(IntTensor ids, IntTensor tokenTypes, IntTensor attentionMask, long dropoutSeed) {
+        TokenIds.seqLength(ids, "bert", "max_position_embeddings", config.maxPositionEmbeddings());
         int[] s = ids.shape();
-        if (s.length != 2) {
-            throw new IllegalArgumentException("bert: input ids must be [batch, seq], got " + Arrays.toString(s));
-        }
-        if (s[1] > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("bert: sequence of " + s[1] + " tokens is longer than max_position_embeddings "
-                    + config.maxPositionEmbeddings());
-        }
         for (IntTensor other : new IntTensor[] {tokenTypes, attentionMask}) {
             if (other != null && !Arrays.equals(other.shape(), s)) {
                 throw new IllegalArgumentException("bert: token types and attention mask must be shaped like the ids "
@@ -54,7 +50,7 @@ public final class BertModel extends Module {
             }
         }
         Tensor x = embeddings.forward(ids, tokenTypes, dropoutSeed);
-        Tensor maskBias = attentionMask == null ? null : maskBias(attentionMask);
+        Tensor maskBias = attentionMask == null ? null : AttentionMask.bias(attentionMask);
         for (BertLayer layer : encoder.layer()) {
             x = layer.forward(x, maskBias, dropoutSeed);
         }
@@ -69,26 +65,12 @@ public final class BertModel extends Module {
         return pooler.forward(sequence);
     }
 
-    /** HF's extended attention mask: 0 where attended, the most negative float where masked, [B, 1, 1, T]. */
-    static Tensor maskBias(IntTensor attentionMask) {
-        int[] s = attentionMask.shape();
-        float[] v = new float[attentionMask.numel()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = attentionMask.get(i) != 0 ? 0f : -Float.MAX_VALUE;
-        }
-        return Tensor.of(v, s[0], 1, 1, s[1]);
-    }
-
     public BertConfig config() {
         return config;
     }
 
     public Embeddings embeddings() {
         return embeddings;
-    }
-
-    public Encoder encoder() {
-        return encoder;
     }
 
     /** The pooler, or null without one. */
@@ -104,7 +86,6 @@ public final class BertModel extends Module {
         private final LayerNorm layerNorm;
 
         Embeddings(BertConfig config, String path, long seed) {
-
             super(config, path);
             int d = config.hiddenSize();
             float std = config.initializerRange();
@@ -136,18 +117,6 @@ public final class BertModel extends Module {
 
         public Embedding wordEmbeddings() {
             return wordEmbeddings;
-        }
-
-        public Embedding positionEmbeddings() {
-            return positionEmbeddings;
-        }
-
-        public Embedding tokenTypeEmbeddings() {
-            return tokenTypeEmbeddings;
-        }
-
-        public LayerNorm layerNorm() {
-            return layerNorm;
         }
     }
 

@@ -12,7 +12,6 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
     private final Conv1D cProj;
 
     public Gpt2Attention(Gpt2Config config, String path, long seed) {
-
         super(config, path);
         int d = config.nEmbd();
         this.cAttn = registerModule("c_attn", new Conv1D(path + ".c_attn", d, 3 * d, config.initializerRange(), seed));

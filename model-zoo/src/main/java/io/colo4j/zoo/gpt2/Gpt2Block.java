@@ -24,16 +24,8 @@ public final class Gpt2Block extends Module {
         return F.add(x, mlp.forward(ln2.forward(x), dropoutSeed));
     }
 
-    public LayerNorm ln1() {
-        return ln1;
-    }
-
     public Gpt2Attention attn() {
         return attn;
-    }
-
-    public LayerNorm ln2() {
-        return ln2;
     }
 
     public Gpt2Mlp mlp() {

@@ -15,11 +15,8 @@ import java.util.List;
  * initializer_range. The MLP is always 4 * n_embd wide and the activation is gelu_new (tanh), as in
  * every published GPT-2.
  */
-public record Gpt2Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("n_positions") int nPositions,
-                         @JsonProperty("n_embd") int nEmbd, @JsonProperty("n_layer") int nLayer, @JsonProperty("n_head") int nHead,
-                         @JsonProperty("layer_norm_epsilon") float layerNormEpsilon, @JsonProperty("embd_pdrop") float embdPdrop,
-                         @JsonProperty("attn_pdrop") float attnPdrop, @JsonProperty("resid_pdrop") float residPdrop,
-                         @JsonProperty("initializer_range") float initializerRange) implements HfConfig {
+public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, float layerNormEpsilon,
+                         float embdPdrop, float attnPdrop, float residPdrop, float initializerRange) implements HfConfig {
     /** The dropout probabilities {@code --dropout} sets. */
     public static final List<String> DROPOUTS = List.of("embd_pdrop", "attn_pdrop", "resid_pdrop");
 
@@ -33,22 +30,6 @@ public record Gpt2Config(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
                     Fixed.checked("scale_attn_weights", true, "non-default attention scaling"),
                     Fixed.checked("reorder_and_upcast_attn", false, "non-default attention scaling"),
                     Fixed.written("tie_word_embeddings", true)));
-
-    /** tiny, mini, small, medium, large or xl (also gpt2, gpt2-medium, gpt2-large, gpt2-xl). */
-    public static final NamedConfigs<Gpt2Config> NAMED = NamedConfigs.<Gpt2Config>of("gpt2")
-            .add("tiny", tiny())
-            .add("mini", of(256, 128, 128, 4, 4).withDropout(0f))
-            .add("small", small(), "gpt2")
-            .add("medium", of(50257, 1024, 1024, 24, 16), "gpt2-medium")
-            .add("large", of(50257, 1024, 1280, 36, 20), "gpt2-large")
-            .add("xl", of(50257, 1024, 1600, 48, 25), "gpt2-xl");
-
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
-    public static Gpt2Config named(String name) {
-        return NAMED.get(name);
-    }
 
     public Gpt2Config {
         if (vocabSize < 1 || nPositions < 1 || nEmbd < 1 || nLayer < 0 || nHead < 1) {
@@ -85,6 +66,15 @@ public record Gpt2Config(@JsonProperty("vocab_size") int vocabSize, @JsonPropert
 
     /** Written beside n_positions, as HF's older files have it. */
     @JsonProperty("n_ctx")
+    /** tiny, mini, small, medium, large or xl (also gpt2, gpt2-medium, gpt2-large, gpt2-xl). */
+    public static final NamedConfigs<Gpt2Config> NAMED = NamedConfigs.<Gpt2Config>of("gpt2")
+            .add("tiny", tiny())
+            .add("mini", of(256, 128, 128, 4, 4).withDropout(0f))
+            .add("small", small(), "gpt2")
+            .add("medium", of(50257, 1024, 1024, 24, 16), "gpt2-medium")
+            .add("large", of(50257, 1024, 1280, 36, 20), "gpt2-large")
+            .add("xl", of(50257, 1024, 1600, 48, 25), "gpt2-xl");
+
     public int nCtx() {
         return nPositions;
     }

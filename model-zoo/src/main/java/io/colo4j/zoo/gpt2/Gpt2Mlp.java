@@ -11,7 +11,6 @@ public final class Gpt2Mlp extends Layer<Gpt2Config> {
     private final Conv1D cProj;
 
     public Gpt2Mlp(Gpt2Config config, String path, long seed) {
-
         super(config, path);
         int d = config.nEmbd();
         this.cFc = registerModule("c_fc", new Conv1D(path + ".c_fc", d, config.nInner(), config.initializerRange(), seed));

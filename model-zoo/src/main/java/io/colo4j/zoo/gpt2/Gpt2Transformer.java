@@ -8,6 +8,7 @@ import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.LayerNorm;
+import io.colo4j.zoo.nn.TokenIds;
 
 /** HF's GPT2Model (the {@code transformer} of GPT2LMHeadModel): embeddings, blocks, final LayerNorm. */
 public final class Gpt2Transformer extends Module {
@@ -30,14 +31,7 @@ public final class Gpt2Transformer extends Module {
 
     /** ids [B, T] -> hidden states [B, T, nEmbd] after ln_f. */
     public Tensor forward(IntTensor ids, long dropoutSeed) {
-        int[] s = ids.shape();
-        if (s.length != 2) {
-            throw new IllegalArgumentException("gpt2: input ids must be [batch, seq], got " + java.util.Arrays.toString(s));
-        }
-        int t = s[1];
-        if (t > config.nPositions()) {
-            throw new IllegalArgumentException("gpt2: sequence of " + t + " tokens is longer than n_positions " + config.nPositions());
-        }
+        int t = TokenIds.seqLength(ids, "gpt2", "n_positions", config.nPositions());
         int[] positions = new int[t];
         for (int i = 0; i < t; i++) {
             positions[i] = i;
@@ -52,17 +46,5 @@ public final class Gpt2Transformer extends Module {
 
     public Embedding wte() {
         return wte;
-    }
-
-    public Embedding wpe() {
-        return wpe;
-    }
-
-    public ModuleList<Gpt2Block> h() {
-        return h;
-    }
-
-    public LayerNorm lnF() {
-        return lnF;
     }
 }

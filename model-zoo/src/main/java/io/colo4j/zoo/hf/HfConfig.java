@@ -5,8 +5,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A family's hyper-parameters: a record whose components carry HF's config.json names
- * ({@code @JsonProperty}), read and written by the {@link HfConfigFormat} its class declares.
+ * A family's hyper-parameters: a record whose components are HF's config.json names in camelCase
+ * (vocab_size is {@code vocabSize}; {@code @JsonProperty} names the odd one out), read and written by
+ * the {@link HfConfigFormat} its class declares.
  */
 public interface HfConfig {
     /** Ids the model accepts are 0 .. vocabSize()-1 (HF's vocab_size). */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -20,7 +21,8 @@ import java.util.function.BiFunction;
 
 /**
  * How one family's config record is read from and written to HF's config.json, by Jackson data binding:
- * the record's components carry HF's names ({@code @JsonProperty}); a field the file lacks (or holds as
+ * the record's components are HF's names in camelCase (one naming rule, snake_case in the file, unless a
+ * component says otherwise with {@code @JsonProperty}); a field the file lacks (or holds as
  * null) takes its value from {@code defaults} (HF's defaults), or from a {@link Derived} rule when HF
  * derives it from another field; fields HF has but the record does not are {@link Fixed}: written as
  * their one supported value and refused when a file holds another. Unknown fields are ignored, as HF
@@ -36,6 +38,7 @@ import java.util.function.BiFunction;
 public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String modelType, String positions, C defaults,
                                                           List<Derived> derived, List<Fixed> fixed) {
     private static final ObjectMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)

@@ -4,8 +4,8 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.CausalAttention;
 import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.Linear;
 
 /**
  * HF's LlamaAttention: q/k/v projections without bias (torch Linear [out, in]), rotary embeddings on q
@@ -13,29 +13,18 @@ import io.colo4j.zoo.nn.Linear;
  * consecutive query heads, HF's repeat_kv), causal softmax scaled by head_dim^-0.5, o_proj.
  */
 public final class LlamaAttention extends Layer<LlamaConfig> {
-    private final Linear qProj;
-    private final Linear kProj;
-    private final Linear vProj;
-    private final Linear oProj;
+    private final HeadProjections proj;
 
     public LlamaAttention(LlamaConfig config, String path, long seed) {
-
         super(config, path);
         int d = config.hiddenSize();
-        int hd = config.headDim();
-        int q = config.numAttentionHeads() * hd;
-        int kv = config.numKeyValueHeads() * hd;
+        int q = config.numAttentionHeads() * config.headDim();
+        int kv = config.numKeyValueHeads() * config.headDim();
         float std = config.initializerRange();
-        this.qProj = registerModule("q_proj", new Linear(path + ".q_proj", d, q, false, std, seed));
-        this.kProj = registerModule("k_proj", new Linear(path + ".k_proj", d, kv, false, std, seed));
-        this.vProj = registerModule("v_proj", new Linear(path + ".v_proj", d, kv, false, std, seed));
-        this.oProj = registerModule("o_proj", new Linear(path + ".o_proj", q, d, false, std, seed));
-        // the head structure: a split must keep whole heads, so a tp that does not divide the key/value
-        // heads is refused on k_proj / v_proj when the spec is planned or set
-        qProj.weight().splitUnit(0, hd);
-        kProj.weight().splitUnit(0, hd);
-        vProj.weight().splitUnit(0, hd);
-        oProj.weight().splitUnit(1, hd);
+        // a tp that does not divide the key/value heads is refused on k_proj / v_proj
+        this.proj = new HeadProjections(registerLinear("q_proj", d, q, false, std, seed),
+                registerLinear("k_proj", d, kv, false, std, seed), registerLinear("v_proj", d, kv, false, std, seed),
+                registerLinear("o_proj", q, d, false, std, seed), config.headDim());
     }
 
     /** x [B, T, hidden] -> [B, T, hidden], with the rotary tables cos, sin [T, head_dim]. */
@@ -46,9 +35,9 @@ public final class LlamaAttention extends Layer<LlamaConfig> {
         int h = config.numAttentionHeads();
         int kvh = config.numKeyValueHeads();
         int hd = config.headDim();
-        Tensor q = qProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
-        Tensor k = kProj.forward(x).reshape(b, t, kvh, hd).transpose(1, 2);
-        Tensor v = vProj.forward(x).reshape(b, t, kvh, hd).transpose(1, 2);
+        Tensor q = proj.q().forward(x).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor k = proj.k().forward(x).reshape(b, t, kvh, hd).transpose(1, 2);
+        Tensor v = proj.v().forward(x).reshape(b, t, kvh, hd).transpose(1, 2);
         q = LlamaRotaryEmbedding.apply(q, cos, sin);
         k = LlamaRotaryEmbedding.apply(k, cos, sin);
         if (kvh != h) {
@@ -58,6 +47,6 @@ public final class LlamaAttention extends Layer<LlamaConfig> {
         Tensor y = CausalAttention.apply(q, k, v, (float) (1.0 / Math.sqrt(hd)), config.attentionDropout(), isTraining(),
                 DropoutSeeds.site(dropoutSeed, path + ".attention_dropout"));
         y = y.transpose(1, 2).reshape(b, t, h * hd);
-        return oProj.forward(y);
+        return proj.o().forward(y);
     }
 }

@@ -1,6 +1,5 @@
 package io.colo4j.zoo.llama;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.colo4j.zoo.hf.HfConfig;
@@ -18,14 +17,9 @@ import java.util.List;
  * no projection has a bias, rotary embeddings are unscaled (rope_scaling null) and the LM head is not
  * tied, as in Llama 1, 2 and 3.
  */
-public record LlamaConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-                          @JsonProperty("hidden_size") int hiddenSize, @JsonProperty("intermediate_size") int intermediateSize,
-                          @JsonProperty("num_hidden_layers") int numHiddenLayers,
-                          @JsonProperty("num_attention_heads") int numAttentionHeads,
-                          @JsonProperty("num_key_value_heads") int numKeyValueHeads, @JsonProperty("head_dim") int headDim,
-                          @JsonProperty("rms_norm_eps") float rmsNormEps, @JsonProperty("rope_theta") double ropeTheta,
-                          @JsonProperty("attention_dropout") float attentionDropout,
-                          @JsonProperty("initializer_range") float initializerRange) implements HfConfig {
+public record LlamaConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize, int intermediateSize,
+                          int numHiddenLayers, int numAttentionHeads, int numKeyValueHeads, int headDim, float rmsNormEps,
+                          double ropeTheta, float attentionDropout, float initializerRange) implements HfConfig {
     public static final HfConfigFormat<LlamaConfig> FORMAT = new HfConfigFormat<>(LlamaConfig.class, "llama", "max_position_embeddings",
             of(32000, 2048, 4096, 11008, 32, 32, 32),
             List.of(new Derived("num_key_value_heads", (file, merged) -> merged.get("num_attention_heads")),
@@ -43,22 +37,6 @@ public record LlamaConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProper
                     Fixed.written("attention_bias", false),
                     Fixed.written("mlp_bias", false),
                     Fixed.written("tie_word_embeddings", false)));
-
-    /** tiny, llama-7b, llama-2-7b, llama-3-8b, llama-2-13b, llama-2-70b (the published shapes; for coverage and planning). */
-    public static final NamedConfigs<LlamaConfig> NAMED = NamedConfigs.<LlamaConfig>of("llama")
-            .add("tiny", tiny())
-            .add("llama-7b", of(32000, 2048, 4096, 11008, 32, 32, 32))
-            .add("llama-2-7b", of(32000, 4096, 4096, 11008, 32, 32, 32).withRmsNormEps(1e-5f))
-            .add("llama-3-8b", of(128256, 8192, 4096, 14336, 32, 32, 8).withRmsNormEps(1e-5f).withRopeTheta(500000.0))
-            .add("llama-2-13b", of(32000, 4096, 5120, 13824, 40, 40, 40).withRmsNormEps(1e-5f))
-            .add("llama-2-70b", of(32000, 4096, 8192, 28672, 80, 64, 8).withRmsNormEps(1e-5f));
-
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
-    public static LlamaConfig named(String name) {
-        return NAMED.get(name);
-    }
 
     public LlamaConfig {
         if (vocabSize < 1 || maxPositionEmbeddings < 1 || hiddenSize < 1 || intermediateSize < 1 || numHiddenLayers < 0
@@ -95,6 +73,15 @@ public record LlamaConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProper
     public static LlamaConfig tiny() {
         return of(256, 128, 64, 160, 2, 8, 4);
     }
+
+    /** tiny, llama-7b, llama-2-7b, llama-3-8b, llama-2-13b, llama-2-70b (the published shapes; for coverage and planning). */
+    public static final NamedConfigs<LlamaConfig> NAMED = NamedConfigs.<LlamaConfig>of("llama")
+            .add("tiny", tiny())
+            .add("llama-7b", of(32000, 2048, 4096, 11008, 32, 32, 32))
+            .add("llama-2-7b", of(32000, 4096, 4096, 11008, 32, 32, 32).withRmsNormEps(1e-5f))
+            .add("llama-3-8b", of(128256, 8192, 4096, 14336, 32, 32, 8).withRmsNormEps(1e-5f).withRopeTheta(500000.0))
+            .add("llama-2-13b", of(32000, 4096, 5120, 13824, 40, 40, 40).withRmsNormEps(1e-5f))
+            .add("llama-2-70b", of(32000, 4096, 8192, 28672, 80, 64, 8).withRmsNormEps(1e-5f));
 
     /** Query heads per key/value head. */
     public int groups() {

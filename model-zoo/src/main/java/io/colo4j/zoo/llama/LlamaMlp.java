@@ -23,16 +23,4 @@ public final class LlamaMlp extends Module {
     public Tensor forward(Tensor x) {
         return downProj.forward(F.mul(F.silu(gateProj.forward(x)), upProj.forward(x)));
     }
-
-    public Linear gateProj() {
-        return gateProj;
-    }
-
-    public Linear upProj() {
-        return upProj;
-    }
-
-    public Linear downProj() {
-        return downProj;
-    }
 }

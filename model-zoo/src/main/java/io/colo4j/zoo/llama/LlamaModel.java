@@ -9,6 +9,7 @@ import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.RmsNorm;
+import io.colo4j.zoo.nn.TokenIds;
 
 /**
  * HF's LlamaForCausalLM as plain serial code: {@code model} (embed_tokens, layers.N, norm) and an
@@ -45,33 +46,13 @@ public final class LlamaModel extends HfModel<LlamaConfig> {
 
         /** ids [B, T] -> hidden states [B, T, hidden] after the final norm. */
         Tensor forward(IntTensor ids, LlamaRotaryEmbedding rotary, long dropoutSeed) {
-            int[] s = ids.shape();
-            if (s.length != 2) {
-                throw new IllegalArgumentException("llama: input ids must be [batch, seq], got " + java.util.Arrays.toString(s));
-            }
-            int t = s[1];
-            if (t > config.maxPositionEmbeddings()) {
-                throw new IllegalArgumentException("llama: sequence of " + t + " tokens is longer than max_position_embeddings "
-                        + config.maxPositionEmbeddings());
-            }
+            int t = TokenIds.seqLength(ids, "llama", "max_position_embeddings", config.maxPositionEmbeddings());
             Tensor[] cosSin = rotary.cosSin(t);
             Tensor x = embedTokens.forward(ids);
             for (LlamaDecoderLayer layer : layers) {
                 x = layer.forward(x, cosSin[0], cosSin[1], dropoutSeed);
             }
             return norm.forward(x);
-        }
-
-        public Embedding embedTokens() {
-            return embedTokens;
-        }
-
-        public ModuleList<LlamaDecoderLayer> layers() {
-            return layers;
-        }
-
-        public RmsNorm norm() {
-            return norm;
         }
     }
 
@@ -103,5 +84,4 @@ public final class LlamaModel extends HfModel<LlamaConfig> {
     public Tensor loss(IntTensor ids, IntTensor targets) {
         return F.crossEntropy(forward(ids), targets);
     }
-
 }

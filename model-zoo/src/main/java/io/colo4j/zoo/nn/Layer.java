@@ -14,4 +14,9 @@ public abstract class Layer<C> extends Module {
         this.config = config;
         this.path = path;
     }
+
+    /** Registers a Linear under {@code name}; its path (which seeds it) is this layer's path + "." + name. */
+    protected final Linear registerLinear(String name, int in, int out, boolean bias, float std, long seed) {
+        return registerModule(name, new Linear(path + "." + name, in, out, bias, std, seed));
+    }
 }

@@ -4,6 +4,7 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.CausalAttention;
 import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 
@@ -13,33 +14,18 @@ import io.colo4j.zoo.nn.Linear;
  * out_proj.
  */
 public final class OptAttention extends Layer<OptConfig> {
-    private final float scaling;
-    private final Linear kProj;
-    private final Linear vProj;
-    private final Linear qProj;
-    private final Linear outProj;
+    private final HeadProjections proj;
 
     public OptAttention(OptConfig config, String path, long seed) {
-
         super(config, path);
         int d = config.hiddenSize();
-        int hd = config.headDim();
-        this.scaling = (float) Math.pow(hd, -0.5);
         float std = config.initStd();
         boolean bias = config.enableBias();
         // HF's registration order (k, v, q, out), so namedParameters() lists them as HF does
-        this.kProj = registerModule("k_proj", new Linear(path + ".k_proj", d, d, bias, std, seed));
-        this.vProj = registerModule("v_proj", new Linear(path + ".v_proj", d, d, bias, std, seed));
-        this.qProj = registerModule("q_proj", new Linear(path + ".q_proj", d, d, bias, std, seed));
-        this.outProj = registerModule("out_proj", new Linear(path + ".out_proj", d, d, bias, std, seed));
-        // the head structure: any split of these dims must keep whole heads
-        for (Linear l : new Linear[] {qProj, kProj, vProj}) {
-            l.weight().splitUnit(0, hd);
-            if (l.bias() != null) {
-                l.bias().splitUnit(0, hd);
-            }
-        }
-        outProj.weight().splitUnit(1, hd);
+        Linear k = registerLinear("k_proj", d, d, bias, std, seed);
+        Linear v = registerLinear("v_proj", d, d, bias, std, seed);
+        this.proj = new HeadProjections(registerLinear("q_proj", d, d, bias, std, seed), k, v,
+                registerLinear("out_proj", d, d, bias, std, seed), config.headDim());
     }
 
     /** x [B, T, hidden] -> [B, T, hidden]; {@code dropoutSeed} makes this step's attention-dropout mask. */
@@ -49,12 +35,12 @@ public final class OptAttention extends Layer<OptConfig> {
         int t = s[1];
         int h = config.numAttentionHeads();
         int hd = config.headDim();
-        Tensor q = F.scale(qProj.forward(x), scaling).reshape(b, t, h, hd).transpose(1, 2);
-        Tensor k = kProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
-        Tensor v = vProj.forward(x).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor q = F.scale(proj.q().forward(x), (float) Math.pow(hd, -0.5)).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor k = proj.k().forward(x).reshape(b, t, h, hd).transpose(1, 2);
+        Tensor v = proj.v().forward(x).reshape(b, t, h, hd).transpose(1, 2);
         Tensor y = CausalAttention.apply(q, k, v, 1f, config.attentionDropout(), isTraining(),
                 DropoutSeeds.site(dropoutSeed, path + ".attention_dropout"));
         y = y.transpose(1, 2).reshape(b, t, config.hiddenSize());
-        return outProj.forward(y);
+        return proj.o().forward(y);
     }
 }

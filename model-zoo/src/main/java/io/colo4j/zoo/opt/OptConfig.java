@@ -17,16 +17,11 @@ import java.util.List;
  * is ReLU and LayerNorms are affine with eps 1e-5, as in every published OPT. activation_dropout is kept
  * for the round trip but, as in HF's OPTDecoderLayer, never applied (it is 0 in every published OPT).
  */
-public record OptConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-                        @JsonProperty("hidden_size") int hiddenSize, @JsonProperty("num_hidden_layers") int numHiddenLayers,
-                        @JsonProperty("num_attention_heads") int numAttentionHeads, @JsonProperty("ffn_dim") int ffnDim,
-                        @JsonProperty("word_embed_proj_dim") int wordEmbedProjDim,
-                        @JsonProperty("do_layer_norm_before") boolean doLayerNormBefore,
-                        @JsonProperty("_remove_final_layer_norm") boolean removeFinalLayerNorm,
-                        @JsonProperty("enable_bias") boolean enableBias, @JsonProperty("dropout") float dropout,
-                        @JsonProperty("attention_dropout") float attentionDropout,
-                        @JsonProperty("activation_dropout") float activationDropout, @JsonProperty("init_std") float initStd,
-                        @JsonProperty("pad_token_id") int padTokenId) implements HfConfig {
+public record OptConfig(int vocabSize, int maxPositionEmbeddings, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
+                        int ffnDim, int wordEmbedProjDim, boolean doLayerNormBefore,
+                        @JsonProperty("_remove_final_layer_norm") boolean removeFinalLayerNorm, boolean enableBias,
+                        float dropout, float attentionDropout, float activationDropout, float initStd,
+                        int padTokenId) implements HfConfig {
     /** OPT's learned positions start at this row: position p reads row p + 2 (fairseq's padding offset). */
     public static final int POSITION_OFFSET = 2;
 
@@ -45,24 +40,6 @@ public record OptConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty
                     Fixed.informative("bos_token_id", 2),
                     Fixed.informative("eos_token_id", 2),
                     Fixed.written("tie_word_embeddings", true)));
-
-    /** tiny, opt-125m ... opt-66b (HF's facebook/opt-* sizes; also without the "opt-" prefix, or with "facebook/"). */
-    public static final NamedConfigs<OptConfig> NAMED = hubNamed(NamedConfigs.<OptConfig>of("opt").add("tiny", tiny()),
-            "opt-125m", of(50272, 2048, 768, 12, 12, 3072),
-            "opt-350m", of(50272, 2048, 1024, 24, 16, 4096).withPostLayerNorm(512),
-            "opt-1.3b", of(50272, 2048, 2048, 24, 32, 8192),
-            "opt-2.7b", of(50272, 2048, 2560, 32, 32, 10240),
-            "opt-6.7b", of(50272, 2048, 4096, 32, 32, 16384),
-            "opt-13b", of(50272, 2048, 5120, 40, 40, 20480),
-            "opt-30b", of(50272, 2048, 7168, 48, 56, 28672),
-            "opt-66b", of(50272, 2048, 9216, 64, 72, 36864));
-
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
-    public static OptConfig named(String name) {
-        return NAMED.get(name);
-    }
 
     public OptConfig {
         if (vocabSize < 1 || maxPositionEmbeddings < 1 || hiddenSize < 1 || numHiddenLayers < 0 || numAttentionHeads < 1
@@ -105,6 +82,17 @@ public record OptConfig(@JsonProperty("vocab_size") int vocabSize, @JsonProperty
         }
         return named;
     }
+
+    /** tiny, opt-125m ... opt-66b (HF's facebook/opt-* sizes; also without the "opt-" prefix, or with "facebook/"). */
+    public static final NamedConfigs<OptConfig> NAMED = hubNamed(NamedConfigs.<OptConfig>of("opt").add("tiny", tiny()),
+            "opt-125m", of(50272, 2048, 768, 12, 12, 3072),
+            "opt-350m", of(50272, 2048, 1024, 24, 16, 4096).withPostLayerNorm(512),
+            "opt-1.3b", of(50272, 2048, 2048, 24, 32, 8192),
+            "opt-2.7b", of(50272, 2048, 2560, 32, 32, 10240),
+            "opt-6.7b", of(50272, 2048, 4096, 32, 32, 16384),
+            "opt-13b", of(50272, 2048, 5120, 40, 40, 20480),
+            "opt-30b", of(50272, 2048, 7168, 48, 56, 28672),
+            "opt-66b", of(50272, 2048, 9216, 64, 72, 36864));
 
     public int headDim() {
         return hiddenSize / numAttentionHeads;

@@ -10,6 +10,7 @@ import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;
+import io.colo4j.zoo.nn.TokenIds;
 
 /**
  * HF's OPTDecoder: embed_tokens, embed_positions (learned, read at position + 2), optional
@@ -20,8 +21,11 @@ public final class OptDecoder extends Module {
     private final OptConfig config;
     private final Embedding embedTokens;
     private final Embedding embedPositions;
+    /** Null unless the config projects (word_embed_proj_dim != hidden_size). */
     private final Linear projectOut;
+    /** Null unless the config projects (word_embed_proj_dim != hidden_size). */
     private final Linear projectIn;
+    /** Null for post-LN configs (and _remove_final_layer_norm). */
     private final LayerNorm finalLayerNorm;
     private final ModuleList<OptDecoderLayer> layers;
 
@@ -53,15 +57,7 @@ public final class OptDecoder extends Module {
 
     /** ids [B, T] -> hidden states [B, T, word_embed_proj_dim], ready for the tied LM head. */
     public Tensor forward(IntTensor ids, long dropoutSeed) {
-        int[] s = ids.shape();
-        if (s.length != 2) {
-            throw new IllegalArgumentException("opt: input ids must be [batch, seq], got " + java.util.Arrays.toString(s));
-        }
-        int t = s[1];
-        if (t > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("opt: sequence of " + t + " tokens is longer than max_position_embeddings "
-                    + config.maxPositionEmbeddings());
-        }
+        int t = TokenIds.seqLength(ids, "opt", "max_position_embeddings", config.maxPositionEmbeddings());
         int[] positions = new int[t];
         for (int i = 0; i < t; i++) {
             positions[i] = i + OptConfig.POSITION_OFFSET;
@@ -85,25 +81,6 @@ public final class OptDecoder extends Module {
 
     public Embedding embedTokens() {
         return embedTokens;
-    }
-
-    public Embedding embedPositions() {
-        return embedPositions;
-    }
-
-    /** Null unless the config projects (word_embed_proj_dim != hidden_size). */
-    public Linear projectIn() {
-        return projectIn;
-    }
-
-    /** Null unless the config projects (word_embed_proj_dim != hidden_size). */
-    public Linear projectOut() {
-        return projectOut;
-    }
-
-    /** Null for post-LN configs (and _remove_final_layer_norm). */
-    public LayerNorm finalLayerNorm() {
-        return finalLayerNorm;
     }
 
     public ModuleList<OptDecoderLayer> layers() {

@@ -20,13 +20,12 @@ public final class OptDecoderLayer extends Layer<OptConfig> {
     private final LayerNorm finalLayerNorm;
 
     public OptDecoderLayer(OptConfig config, String path, long seed) {
-
         super(config, path);
         int d = config.hiddenSize();
         this.selfAttn = registerModule("self_attn", new OptAttention(config, path + ".self_attn", seed));
         this.selfAttnLayerNorm = registerModule("self_attn_layer_norm", new LayerNorm(d, OptConfig.LAYER_NORM_EPS));
-        this.fc1 = registerModule("fc1", new Linear(path + ".fc1", d, config.ffnDim(), config.enableBias(), config.initStd(), seed));
-        this.fc2 = registerModule("fc2", new Linear(path + ".fc2", config.ffnDim(), d, config.enableBias(), config.initStd(), seed));
+        this.fc1 = registerLinear("fc1", d, config.ffnDim(), config.enableBias(), config.initStd(), seed);
+        this.fc2 = registerLinear("fc2", config.ffnDim(), d, config.enableBias(), config.initStd(), seed);
         this.finalLayerNorm = registerModule("final_layer_norm", new LayerNorm(d, OptConfig.LAYER_NORM_EPS));
     }
 
@@ -46,23 +45,11 @@ public final class OptDecoderLayer extends Layer<OptConfig> {
         return pre ? h : finalLayerNorm.forward(h);
     }
 
-    public OptAttention selfAttn() {
-        return selfAttn;
-    }
-
     public LayerNorm selfAttnLayerNorm() {
         return selfAttnLayerNorm;
     }
 
     public Linear fc1() {
         return fc1;
-    }
-
-    public Linear fc2() {
-        return fc2;
-    }
-
-    public LayerNorm finalLayerNorm() {
-        return finalLayerNorm;
     }
 }

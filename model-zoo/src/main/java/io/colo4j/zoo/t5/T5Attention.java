@@ -5,6 +5,7 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;
@@ -17,32 +18,22 @@ import io.colo4j.zoo.nn.Params;
  */
 public final class T5Attention extends Layer<T5Config> {
     private final boolean bidirectional;
-    private final Linear q;
-    private final Linear k;
-    private final Linear v;
-    private final Linear o;
+    private final HeadProjections proj;
     private final Embedding relativeAttentionBias;
 
     public T5Attention(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
-
         super(config, path);
         this.bidirectional = bidirectional;
         int d = config.dModel();
         int inner = config.innerDim();
-        float f = config.initializerFactor();
-        this.q = registerModule("q", new Linear(path + ".q", d, inner, false, (float) (f / Math.sqrt((double) d * config.dKv())), seed));
-        this.k = registerModule("k", new Linear(path + ".k", d, inner, false, (float) (f / Math.sqrt(d)), seed));
-        this.v = registerModule("v", new Linear(path + ".v", d, inner, false, (float) (f / Math.sqrt(d)), seed));
-        this.o = registerModule("o", new Linear(path + ".o", inner, d, false, (float) (f / Math.sqrt(inner)), seed));
+        this.proj = new HeadProjections(registerLinear("q", d, inner, false, config.queryInitStd(), seed),
+                registerLinear("k", d, inner, false, config.keyValueInitStd(), seed),
+                registerLinear("v", d, inner, false, config.keyValueInitStd(), seed),
+                registerLinear("o", inner, d, false, config.outputInitStd(), seed), config.dKv());
         this.relativeAttentionBias = hasRelativeAttentionBias
                 ? registerModule("relative_attention_bias", new Embedding(config.relativeAttentionNumBuckets(), config.numHeads(),
-                        Params.normal(seed, path + ".relative_attention_bias.weight", (float) (f / Math.sqrt(d)))))
+                        Params.normal(seed, path + ".relative_attention_bias.weight", config.keyValueInitStd())))
                 : null;
-        int hd = config.dKv();
-        q.weight().splitUnit(0, hd);
-        k.weight().splitUnit(0, hd);
-        v.weight().splitUnit(0, hd);
-        o.weight().splitUnit(1, hd);
     }
 
     /**
@@ -54,11 +45,11 @@ public final class T5Attention extends Layer<T5Config> {
     public Tensor forward(Tensor x, Tensor bias, boolean causal, long dropoutSeed) {
         int b = x.size(0);
         int t = x.size(1);
-        Tensor qh = heads(q.forward(x), b, t, config);
-        Tensor kh = heads(k.forward(x), b, t, config);
-        Tensor vh = heads(v.forward(x), b, t, config);
+        Tensor qh = heads(proj.q().forward(x), b, t, config);
+        Tensor kh = heads(proj.k().forward(x), b, t, config);
+        Tensor vh = heads(proj.v().forward(x), b, t, config);
         Tensor y = attend(qh, kh, vh, bias, causal, config, isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
-        return o.forward(merge(y, b, t, config));
+        return proj.o().forward(merge(y, b, t, config));
     }
 
     /**
@@ -141,26 +132,5 @@ public final class T5Attention extends Layer<T5Config> {
             scores = F.add(scores, mask);
         }
         return F.matmul(F.dropout(F.softmax(scores, -1), p, true, seed), v);
-    }
-
-    public Linear q() {
-        return q;
-    }
-
-    public Linear k() {
-        return k;
-    }
-
-    public Linear v() {
-        return v;
-    }
-
-    public Linear o() {
-        return o;
-    }
-
-    /** The relative position table, or null in blocks after the first. */
-    public Embedding relativeAttentionBias() {
-        return relativeAttentionBias;
     }
 }

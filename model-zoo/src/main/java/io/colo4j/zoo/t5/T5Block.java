@@ -55,23 +55,12 @@ public final class T5Block extends Module {
         return selfAttention;
     }
 
-    /** The cross-attention layer; null in encoder blocks. */
-    public CrossAttentionLayer crossAttention() {
-        return crossAttention;
-    }
-
-    public FeedForwardLayer feedForward() {
-        return feedForward;
-    }
-
-
     /** HF T5LayerSelfAttention: x + dropout(SelfAttention(layer_norm(x))). */
     public static final class SelfAttentionLayer extends Layer<T5Config> {
         private final T5Attention attention;
         private final RmsNorm layerNorm;
 
         SelfAttentionLayer(T5Config config, String path, boolean bidirectional, boolean hasRelativeAttentionBias, long seed) {
-
             super(config, path);
             this.attention = registerModule("SelfAttention",
                     new T5Attention(config, path + ".SelfAttention", bidirectional, hasRelativeAttentionBias, seed));
@@ -86,10 +75,6 @@ public final class T5Block extends Module {
         public T5Attention attention() {
             return attention;
         }
-
-        public RmsNorm layerNorm() {
-            return layerNorm;
-        }
     }
 
     /** HF T5LayerCrossAttention: x + dropout(EncDecAttention(layer_norm(x), encoder output)). */
@@ -98,7 +83,6 @@ public final class T5Block extends Module {
         private final RmsNorm layerNorm;
 
         CrossAttentionLayer(T5Config config, String path, long seed) {
-
             super(config, path);
             this.attention = registerModule("EncDecAttention", new T5CrossAttention(config, path + ".EncDecAttention", seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
@@ -112,10 +96,6 @@ public final class T5Block extends Module {
         public T5CrossAttention attention() {
             return attention;
         }
-
-        public RmsNorm layerNorm() {
-            return layerNorm;
-        }
     }
 
     /** HF T5LayerFF: x + dropout(DenseReluDense(layer_norm(x))). */
@@ -124,7 +104,6 @@ public final class T5Block extends Module {
         private final RmsNorm layerNorm;
 
         FeedForwardLayer(T5Config config, String path, long seed) {
-
             super(config, path);
             this.denseReluDense = registerModule("DenseReluDense", new DenseReluDense(config, path + ".DenseReluDense", seed));
             this.layerNorm = registerModule("layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
@@ -134,14 +113,6 @@ public final class T5Block extends Module {
             Tensor y = denseReluDense.forward(layerNorm.forward(x), dropoutSeed);
             return F.add(x, F.dropout(y, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout")));
         }
-
-        public DenseReluDense denseReluDense() {
-            return denseReluDense;
-        }
-
-        public RmsNorm layerNorm() {
-            return layerNorm;
-        }
     }
 
     /** HF T5DenseActDense with ReLU: wo(dropout(relu(wi(x)))), no biases. */
@@ -150,7 +121,6 @@ public final class T5Block extends Module {
         private final Linear wo;
 
         DenseReluDense(T5Config config, String path, long seed) {
-
             super(config, path);
             float f = config.initializerFactor();
             this.wi = registerModule("wi", new Linear(path + ".wi", config.dModel(), config.dFf(), false,
@@ -162,14 +132,6 @@ public final class T5Block extends Module {
         Tensor forward(Tensor x, long dropoutSeed) {
             Tensor h = F.dropout(F.relu(wi.forward(x)), config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
             return wo.forward(h);
-        }
-
-        public Linear wi() {
-            return wi;
-        }
-
-        public Linear wo() {
-            return wo;
         }
     }
 }

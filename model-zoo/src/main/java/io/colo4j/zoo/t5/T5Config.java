@@ -1,6 +1,5 @@
 package io.colo4j.zoo.t5;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfConfigFormat.Derived;
 import io.colo4j.zoo.hf.HfConfigFormat.Fixed;
@@ -14,15 +13,10 @@ import java.util.List;
  * scaled by d_model^-0.5). {@code n_positions} only bounds the sequences the trainer feeds (T5's
  * positions are relative).
  */
-public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty("d_model") int dModel, @JsonProperty("d_kv") int dKv,
-                       @JsonProperty("d_ff") int dFf, @JsonProperty("num_layers") int numLayers,
-                       @JsonProperty("num_decoder_layers") int numDecoderLayers, @JsonProperty("num_heads") int numHeads,
-                       @JsonProperty("relative_attention_num_buckets") int relativeAttentionNumBuckets,
-                       @JsonProperty("relative_attention_max_distance") int relativeAttentionMaxDistance,
-                       @JsonProperty("dropout_rate") float dropoutRate, @JsonProperty("layer_norm_epsilon") float layerNormEpsilon,
-                       @JsonProperty("initializer_factor") float initializerFactor, @JsonProperty("n_positions") int nPositions,
-                       @JsonProperty("pad_token_id") int padTokenId,
-                       @JsonProperty("decoder_start_token_id") int decoderStartTokenId) implements HfConfig {
+public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayers, int numDecoderLayers, int numHeads,
+                       int relativeAttentionNumBuckets, int relativeAttentionMaxDistance, float dropoutRate,
+                       float layerNormEpsilon, float initializerFactor, int nPositions, int padTokenId,
+                       int decoderStartTokenId) implements HfConfig {
     /** The dropout probabilities {@code --dropout} sets. */
     public static final List<String> DROPOUTS = List.of("dropout_rate");
 
@@ -32,19 +26,6 @@ public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty(
                     Fixed.written("feed_forward_proj", "relu"),
                     Fixed.informative("is_encoder_decoder", true),
                     Fixed.written("tie_word_embeddings", true)));
-
-    /** tiny, small or base (also t5-small, t5-base). */
-    public static final NamedConfigs<T5Config> NAMED = NamedConfigs.<T5Config>of("t5")
-            .add("tiny", tiny())
-            .add("small", small(), "t5-small")
-            .add("base", base(), "t5-base");
-
-    /** The names {@link #NAMED} knows, smallest first. */
-    public static final List<String> NAMES = NAMED.names();
-
-    public static T5Config named(String name) {
-        return NAMED.get(name);
-    }
 
     public T5Config {
         if (vocabSize < 1 || dModel < 1 || dKv < 1 || dFf < 1 || numLayers < 0 || numDecoderLayers < 0 || numHeads < 1
@@ -87,9 +68,30 @@ public record T5Config(@JsonProperty("vocab_size") int vocabSize, @JsonProperty(
         return of(32128, 768, 64, 3072, 12, 12);
     }
 
+    /** tiny, small or base (also t5-small, t5-base). */
+    public static final NamedConfigs<T5Config> NAMED = NamedConfigs.<T5Config>of("t5")
+            .add("tiny", tiny())
+            .add("small", small(), "t5-small")
+            .add("base", base(), "t5-base");
+
     /** num_heads * d_kv: the width of the attention projections. */
     public int innerDim() {
         return numHeads * dKv;
+    }
+
+    /** HF T5's init std of an attention's q: initializer_factor / sqrt(d_model * d_kv). */
+    public float queryInitStd() {
+        return (float) (initializerFactor / Math.sqrt((double) dModel * dKv));
+    }
+
+    /** HF T5's init std of an attention's k and v (and of the relative attention bias): initializer_factor / sqrt(d_model). */
+    public float keyValueInitStd() {
+        return (float) (initializerFactor / Math.sqrt(dModel));
+    }
+
+    /** HF T5's init std of an attention's o: initializer_factor / sqrt(num_heads * d_kv). */
+    public float outputInitStd() {
+        return (float) (initializerFactor / Math.sqrt(innerDim()));
     }
 
     public T5Config withDropout(float p) {

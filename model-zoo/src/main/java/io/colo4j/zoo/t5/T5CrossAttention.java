@@ -19,14 +19,10 @@ public final class T5CrossAttention extends Layer<T5Config> {
     private final Linear o;
 
     public T5CrossAttention(T5Config config, String path, long seed) {
-
         super(config, path);
-        int d = config.dModel();
-        int inner = config.innerDim();
-        float f = config.initializerFactor();
-        this.q = registerModule("q", new Linear(path + ".q", d, inner, false, (float) (f / Math.sqrt((double) d * config.dKv())), seed));
-        this.keyValue = registerModule("key_value", new Linear(path + ".key_value", d, 2 * inner, false, (float) (f / Math.sqrt(d)), seed));
-        this.o = registerModule("o", new Linear(path + ".o", inner, d, false, (float) (f / Math.sqrt(inner)), seed));
+        this.q = registerLinear("q", config.dModel(), config.innerDim(), false, config.queryInitStd(), seed);
+        this.keyValue = registerLinear("key_value", config.dModel(), 2 * config.innerDim(), false, config.keyValueInitStd(), seed);
+        this.o = registerLinear("o", config.innerDim(), config.dModel(), false, config.outputInitStd(), seed);
         int hd = config.dKv();
         q.weight().splitUnit(0, hd);
         keyValue.weight().splitUnit(0, hd);
@@ -52,11 +48,6 @@ public final class T5CrossAttention extends Layer<T5Config> {
 
     public Linear q() {
         return q;
-    }
-
-    /** The fused key | value projection [2 * inner, d_model]. */
-    public Linear keyValue() {
-        return keyValue;
     }
 
     public Linear o() {

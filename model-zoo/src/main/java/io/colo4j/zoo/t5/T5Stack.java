@@ -4,10 +4,12 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.nn.AttentionMask;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.RmsNorm;
+import io.colo4j.zoo.nn.TokenIds;
 import java.util.Arrays;
 
 /**
@@ -22,7 +24,6 @@ public final class T5Stack extends Layer<T5Config> {
     private final RmsNorm finalLayerNorm;
 
     public T5Stack(T5Config config, String path, boolean decoder, long seed) {
-
         super(config, path);
         this.decoder = decoder;
         this.block = registerModule("block", new ModuleList<>());
@@ -41,14 +42,10 @@ public final class T5Stack extends Layer<T5Config> {
      * @param encoderMask the encoder's padding mask [B, Tk] (decoder only), or null
      */
     public Tensor forward(Embedding shared, IntTensor ids, IntTensor mask, Tensor encoded, IntTensor encoderMask, long dropoutSeed) {
-        int[] s = ids.shape();
-        if (s.length != 2) {
-            throw new IllegalArgumentException("t5: input ids must be [batch, seq], got " + Arrays.toString(s));
-        }
+        int t = TokenIds.seqLength(ids, "t5");
         if (decoder != (encoded != null)) {
             throw new IllegalArgumentException("t5: the decoder needs the encoder output, the encoder takes none");
         }
-        int t = s[1];
         Tensor x = F.dropout(shared.forward(ids), config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         Tensor positionBias = null;
         if (block.size() > 0) {
@@ -65,28 +62,12 @@ public final class T5Stack extends Layer<T5Config> {
         return F.dropout(x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".final_dropout"));
     }
 
-    /** HF's extended attention mask [B, 1, 1, T]: 0 where attended, the most negative float where padded. */
+    /** The padding mask [B, T] of a sequence of T tokens as HF's extended attention mask [B, 1, 1, T]. */
     static Tensor maskBias(IntTensor mask, int t) {
         int[] s = mask.shape();
         if (s.length != 2 || s[1] != t) {
             throw new IllegalArgumentException("t5: an attention mask must be [batch, " + t + "], got " + Arrays.toString(s));
         }
-        float[] v = new float[mask.numel()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = mask.get(i) != 0 ? 0f : -Float.MAX_VALUE;
-        }
-        return Tensor.of(v, s[0], 1, 1, t);
-    }
-
-    public boolean isDecoder() {
-        return decoder;
-    }
-
-    public ModuleList<T5Block> block() {
-        return block;
-    }
-
-    public RmsNorm finalLayerNorm() {
-        return finalLayerNorm;
+        return AttentionMask.bias(mask);
     }
 }

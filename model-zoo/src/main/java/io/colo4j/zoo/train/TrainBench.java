@@ -33,7 +33,7 @@ public final class TrainBench {
      * tp processes); returns rank 0's result (null on the other MPI ranks, which print nothing).
      */
     public static Result run(String config, int tp, int batch, int seq, int steps, PrintStream out) {
-        Gpt2Config cfg = Gpt2Config.named(config).withDropout(0f);
+        Gpt2Config cfg = Gpt2Config.NAMED.get(config).withDropout(0f);
         int[] ids = new int[batch * seq];
         int[] targets = new int[batch * seq];
         for (int i = 0; i < ids.length; i++) {

@@ -186,11 +186,11 @@ class BertModelTest {
 
     @Test
     void configJsonRoundTripsAndRefusesWhatTheModelIsNot() throws IOException {
-        for (String name : BertConfig.NAMES) {
-            BertConfig c = BertConfig.named(name);
+        for (String name : BertConfig.NAMED.names()) {
+            BertConfig c = BertConfig.NAMED.get(name);
             assertThat(BertConfig.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
-        assertThat(BertConfig.named("bert-base-uncased").hiddenSize()).isEqualTo(768);
+        assertThat(BertConfig.NAMED.get("bert-base-uncased").hiddenSize()).isEqualTo(768);
         assertThat(BertConfig.base().parameterCount()).isBetween(109_000_000L, 111_000_000L);
         // an HF bert-base-uncased config.json: no mask_token_id (103 is assumed), pooler present
         BertConfig hub = BertConfig.FORMAT.parse("{\"architectures\": [\"BertForMaskedLM\"], \"attention_probs_dropout_prob\": 0.1,"
@@ -203,6 +203,6 @@ class BertModelTest {
                 .hasMessageContaining("relative_key");
         assertThatThrownBy(() -> BertConfig.FORMAT.parse("{\"model_type\": \"roberta\"}")).hasMessageContaining("not bert");
         assertThatThrownBy(() -> BertConfig.FORMAT.parse("{\"hidden_act\": \"swish\"}")).hasMessageContaining("swish");
-        assertThatThrownBy(() -> BertConfig.named("huge")).hasMessageContaining("[tiny, base, large]");
+        assertThatThrownBy(() -> BertConfig.NAMED.get("huge")).hasMessageContaining("[tiny, base, large]");
     }
 }

@@ -44,7 +44,7 @@ public class Gpt2ModelTest {
         assertThat(p.get("transformer.h.1.mlp.c_proj.weight").shape()).containsExactly(128, 32);
         assertThat(m.parameterCount()).isEqualTo(micro().parameterCount());
         assertThat(Gpt2Config.small().parameterCount()).isEqualTo(124_439_808L);
-        assertThat(Gpt2Config.named("xl").parameterCount()).isEqualTo(1_557_611_200L);
+        assertThat(Gpt2Config.NAMED.get("xl").parameterCount()).isEqualTo(1_557_611_200L);
     }
 
     @Test
@@ -150,13 +150,13 @@ public class Gpt2ModelTest {
 
     @Test
     void configJsonRoundTripsAndRejectsUnsupportedOptions() throws IOException {
-        for (String name : Gpt2Config.NAMES) {
-            Gpt2Config c = Gpt2Config.named(name);
+        for (String name : Gpt2Config.NAMED.names()) {
+            Gpt2Config c = Gpt2Config.NAMED.get(name);
             assertThat(Gpt2Config.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
         assertThat(Gpt2Config.FORMAT.parse(Gpt2Config.tiny().toJson())).isEqualTo(Gpt2Config.tiny());
         assertThat(Gpt2Config.small().nEmbd()).isEqualTo(768);
-        assertThat(Gpt2Config.named("gpt2-medium").nLayer()).isEqualTo(24);
+        assertThat(Gpt2Config.NAMED.get("gpt2-medium").nLayer()).isEqualTo(24);
         Gpt2Config hf = Gpt2Config.FORMAT.parse("{\"model_type\":\"gpt2\",\"vocab_size\":96,\"n_positions\":32,\"n_ctx\":32,\"n_embd\":32,"
                 + "\"n_layer\":2,\"n_head\":4,\"layer_norm_epsilon\":1e-05,\"activation_function\":\"gelu_new\"}");
         assertThat(hf.vocabSize()).isEqualTo(96);
@@ -164,6 +164,6 @@ public class Gpt2ModelTest {
         assertThatThrownBy(() -> Gpt2Config.FORMAT.parse("{\"activation_function\":\"relu\"}")).hasMessageContaining("relu");
         assertThatThrownBy(() -> Gpt2Config.FORMAT.parse("{\"model_type\":\"llama\"}")).hasMessageContaining("llama");
         assertThatThrownBy(() -> Gpt2Config.FORMAT.parse("{\"n_embd\":30,\"n_head\":4}")).hasMessageContaining("divisible");
-        assertThatThrownBy(() -> Gpt2Config.named("huge")).hasMessageContaining("huge");
+        assertThatThrownBy(() -> Gpt2Config.NAMED.get("huge")).hasMessageContaining("huge");
     }
 }

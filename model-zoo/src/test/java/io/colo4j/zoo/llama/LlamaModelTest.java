@@ -65,14 +65,14 @@ public class LlamaModelTest {
 
     @Test
     void configJsonRoundTripsAndNamedConfigsHaveTheirShapes() throws IOException {
-        for (String name : LlamaConfig.NAMES) {
-            LlamaConfig c = LlamaConfig.named(name);
+        for (String name : LlamaConfig.NAMED.names()) {
+            LlamaConfig c = LlamaConfig.NAMED.get(name);
             assertThat(LlamaConfig.FORMAT.parse(c.toJson())).as(name).isEqualTo(c);
         }
-        LlamaConfig l7 = LlamaConfig.named("llama-7b");
+        LlamaConfig l7 = LlamaConfig.NAMED.get("llama-7b");
         assertThat(List.of(l7.hiddenSize(), l7.intermediateSize(), l7.numHiddenLayers(), l7.numAttentionHeads(), l7.numKeyValueHeads(),
                 l7.headDim(), l7.vocabSize())).containsExactly(4096, 11008, 32, 32, 32, 128, 32000);
-        LlamaConfig l3 = LlamaConfig.named("llama-3-8b");
+        LlamaConfig l3 = LlamaConfig.NAMED.get("llama-3-8b");
         assertThat(l3.groups()).isEqualTo(4);
         assertThat(l3.ropeTheta()).isEqualTo(500000.0);
         assertThat(LlamaConfig.tiny().groups()).isEqualTo(2);

@@ -73,20 +73,20 @@ public class OptModelTest {
 
     @Test
     void configJsonRoundTripsAndNamedConfigsHaveHfsSizes() throws IOException {
-        for (String name : OptConfig.NAMES) {
-            OptConfig c = OptConfig.named(name);
+        for (String name : OptConfig.NAMED.names()) {
+            OptConfig c = OptConfig.NAMED.get(name);
             assertThat(OptConfig.FORMAT.parse(c.toJson())).as(name).isEqualTo(c);
         }
-        OptConfig c125 = OptConfig.named("facebook/opt-125m");
+        OptConfig c125 = OptConfig.NAMED.get("facebook/opt-125m");
         assertThat(List.of(c125.hiddenSize(), c125.numHiddenLayers(), c125.numAttentionHeads(), c125.ffnDim(), c125.vocabSize()))
                 .containsExactly(768, 12, 12, 3072, 50272);
-        OptConfig c350 = OptConfig.named("350m");
+        OptConfig c350 = OptConfig.NAMED.get("350m");
         assertThat(c350.doLayerNormBefore()).isFalse();
         assertThat(c350.projects()).isTrue();
         assertThat(c350.hasFinalLayerNorm()).isFalse();
         assertThatThrownBy(() -> OptConfig.FORMAT.parse("{\"model_type\": \"opt\", \"activation_function\": \"gelu\"}"))
                 .hasMessageContaining("only relu");
         assertThatThrownBy(() -> OptConfig.FORMAT.parse("{\"model_type\": \"gpt2\"}")).hasMessageContaining("not opt");
-        assertThatThrownBy(() -> OptConfig.named("opt-7b")).hasMessageContaining("known");
+        assertThatThrownBy(() -> OptConfig.NAMED.get("opt-7b")).hasMessageContaining("known");
     }
 }

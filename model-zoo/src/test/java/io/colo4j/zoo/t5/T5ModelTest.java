@@ -133,8 +133,8 @@ class T5ModelTest {
 
     @Test
     void configJsonRoundTripsAndRefusesWhatTheModelIsNot() throws IOException {
-        for (String name : T5Config.NAMES) {
-            T5Config c = T5Config.named(name);
+        for (String name : T5Config.NAMED.names()) {
+            T5Config c = T5Config.NAMED.get(name);
             assertThat(T5Config.FORMAT.parse(c.toJson())).isEqualTo(c);
         }
         // HF's t5-small config.json
@@ -148,6 +148,6 @@ class T5ModelTest {
                 .hasMessageContaining("gated-gelu");
         assertThatThrownBy(() -> T5Config.FORMAT.parse("{\"model_type\": \"t5\", \"tie_word_embeddings\": false}"))
                 .hasMessageContaining("tie_word_embeddings");
-        assertThatThrownBy(() -> T5Config.named("xxl")).hasMessageContaining("[tiny, small, base]");
+        assertThatThrownBy(() -> T5Config.NAMED.get("xxl")).hasMessageContaining("[tiny, small, base]");
     }
 }
