@@ -35,7 +35,9 @@ public final class Storage {
 
     /** Zero-filled storage from the calling thread's current {@link MemoryScope}. */
     public static Storage allocate(long numel) {
+        int profiled = io.colo4j.tensor.profile.StepProfile.enter(io.colo4j.tensor.profile.StepProfile.ALLOCATOR);
         MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel);
+        io.colo4j.tensor.profile.StepProfile.exit(profiled);
         return new Storage(allocation.segment(), numel, allocation.release());
     }
 

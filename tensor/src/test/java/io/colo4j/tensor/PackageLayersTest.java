@@ -27,6 +27,7 @@ class PackageLayersTest {
     private static final Map<String, Integer> LAYER = Map.of(
             ROOT, 0,
             ROOT + ".autograd", 0,
+            ROOT + ".profile", 0,
             ROOT + ".comm", 1,
             ROOT + ".nn", 2,
             ROOT + ".colo", 3);

@@ -52,6 +52,7 @@ public final class Dispatcher {
 
     /** With non-tensor arguments the generator may need (token ids, targets). */
     public static Tensor dispatch(Op op, Object[] args, Function<Tensor[], Tensor> local, Tensor... inputs) {
+        int profiled = io.colo4j.tensor.profile.StepProfile.enter(io.colo4j.tensor.profile.StepProfile.DISPATCH);
         DistContext context = contextOf(op, inputs);
         OpCall call = new OpCall(op, inputs, args, context);
         String module = moduleOf(inputs);
@@ -65,7 +66,9 @@ public final class Dispatcher {
             for (int i = 0; i < inputs.length; i++) {
                 converted[i] = localView(convert(inputs[i], strategy.inputs()[i], strategy.partialGrad()[i], context));
             }
+            int localOp = io.colo4j.tensor.profile.StepProfile.enter(io.colo4j.tensor.profile.StepProfile.FORWARD);
             Tensor computed = (strategy.local() != null ? strategy.local() : local).apply(converted);
+            io.colo4j.tensor.profile.StepProfile.exit(localOp);
             int[] global = globalShape(computed.shape(), strategy.output(), context.tpSize());
             int[] valid = strategy.validOutShape() != null ? strategy.validOutShape() : global;
             // label a new view, never the local op's own output: its backward may have captured it
@@ -74,6 +77,7 @@ public final class Dispatcher {
             if (strategy.after() != null) {
                 out = Redistributor.redistribute(out, strategy.after());
             }
+            io.colo4j.tensor.profile.StepProfile.exit(profiled);
             return out;
         }
     }
