@@ -7,6 +7,10 @@ import io.colo4j.ops.kernel.KernelBackend;
 import io.colo4j.ops.kernel.cpu.CpuThreads;
 import io.colo4j.ops.kernel.opencl.OpenClBackend;
 import io.colo4j.ops.kernel.opencl.OpenClGemmBench;
+import io.colo4j.zoo.hf.HfConfig;
+import io.colo4j.zoo.sizing.ModelFlops;
+import io.colo4j.zoo.train.Mfu;
+import io.colo4j.zoo.train.TrainBench;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -56,12 +60,18 @@ final class BenchCommand {
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
-            description = "GPT-2 training-step speed and per-rank memory at each --tp, beside the PyTorch reference script in the same run.")
+            description = "Training-step speed, MFU and per-rank memory of any zoo model at each --tp, beside the PyTorch reference"
+                    + " script in the same run; --profile breaks a step's time down.")
     static final class Train implements Callable<Integer> {
         @Mixin
         BackendOption backend;
 
-        @Option(names = "--config", defaultValue = "small", description = "GPT-2 config (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--model", defaultValue = "gpt2", completionCandidates = ZooCandidates.Families.class,
+                description = "Zoo family: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+        String model;
+
+        @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
+                description = "A named config of the --model family (default: small where the family has one, else tiny).")
         String config;
 
         @Option(names = "--tp", split = ",", defaultValue = "1,2", description = "Tensor-parallel degrees to time (default: ${DEFAULT-VALUE}).")
@@ -70,38 +80,61 @@ final class BenchCommand {
         @Option(names = "--batch", defaultValue = "4")
         int batch;
 
-        @Option(names = "--seq", defaultValue = "128")
-        int seq;
+        @Option(names = "--seq", description = "Tokens per window (default: min(128, the model's positions)).")
+        Integer seq;
 
-        @Option(names = "--steps", defaultValue = "3", description = "Steps per run; the first is warm-up (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--steps", defaultValue = "6",
+                description = "Steps per run; the first is warm-up, max/min is taken over steps 2..6 (default: ${DEFAULT-VALUE}).")
         int steps;
 
         @Option(names = "--anchor", negatable = true, defaultValue = "true", fallbackValue = "true",
-                description = "Also run ../shared/reference/torch_gpt2.py with the same config and threads (default: ${DEFAULT-VALUE}).")
+                description = "Also run the PyTorch reference script with the same sizes and threads (default: ${DEFAULT-VALUE}).")
         boolean anchor;
+
+        @Option(names = "--profile", description = "Per-step time breakdown (GEMM, kernels, collectives, allocator, autograd, optimizer)"
+                + " per rank, over steps 2..n.")
+        boolean profile;
 
         @Override
         public Integer call() throws Exception {
             backend.apply();
-            List<io.colo4j.zoo.train.TrainBench.Result> results = new java.util.ArrayList<>();
+            if (config == null) {
+                io.colo4j.zoo.ModelZoo.Family family = io.colo4j.zoo.ModelZoo.family(model);
+                config = family.configs().contains("small") ? "small" : family.defaultConfig();
+            }
             boolean mpi = io.colo4j.tensor.comm.Communicators.underMpi();
             if (mpi && tps.length != 1) {
                 throw new IllegalArgumentException("under mpirun give one --tp, equal to -np (MPI cannot be restarted for another)");
             }
+            TrainBench.Options first = new TrainBench.Options(model, config, tps[0], batch, seq, steps, profile);
+            HfConfig cfg = TrainBench.config(first);
+            int window = TrainBench.seq(first);
+            ModelFlops flops = ModelFlops.of(cfg, window);
+            Mfu mfu = Mfu.of(cfg, window);
+            if (!mpi || "0".equals(System.getenv("OMPI_COMM_WORLD_RANK"))) {
+                System.out.printf(java.util.Locale.ROOT, "%s %s, batch %d x seq %d: %.4g model FLOPs per token (6N + attention, N = %.2fM"
+                                + " parameters tokens pass through); %s%n", model, config, batch, window, flops.perToken(),
+                        flops.parameters() / 1e6, mfu.describe());
+            }
+            List<TrainBench.Result> results = new java.util.ArrayList<>();
             for (int tp : tps) {
-                var r = io.colo4j.zoo.train.TrainBench.run(config, tp, batch, seq, steps, System.out);
+                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile), System.out);
                 if (r == null) {
                     return 0; // an MPI rank other than 0: rank 0 reports
                 }
                 results.add(r);
             }
             // under mpirun the anchor would compete with the other ranks' processes: time it in an in-JVM run
-            double torchTokens = anchor && !mpi ? TorchAnchor.gpt2TokensPerSecond(config, batch, seq, steps, System.out) : Double.NaN;
+            double torchTokens = anchor && !mpi ? TorchAnchor.tokensPerSecond(model + " " + config, cfg, batch, window, steps, System.out)
+                    : Double.NaN;
+            if (!Double.isNaN(torchTokens)) {
+                System.out.printf(java.util.Locale.ROOT, "pytorch: MFU %.3f%n", mfu.at(torchTokens));
+            }
             double tp1 = results.get(0).tokensPerSecond();
-            for (io.colo4j.zoo.train.TrainBench.Result r : results) {
-                System.out.printf("tp=%d: %.1f tokens/s, %.2fx tp=%d%s; state per rank %.2fx tp=%d%n", r.tp(), r.tokensPerSecond(),
-                        r.tokensPerSecond() / tp1, results.get(0).tp(),
-                        Double.isNaN(torchTokens) ? "" : String.format(", %.2fx PyTorch", r.tokensPerSecond() / torchTokens),
+            for (TrainBench.Result r : results) {
+                System.out.printf(java.util.Locale.ROOT, "tp=%d: %.1f tokens/s, MFU %.3f, max/min step %.2f, %.2fx tp=%d%s; state per rank %.2fx tp=%d%n",
+                        r.tp(), r.tokensPerSecond(), r.mfu(), r.maxOverMinStep(), r.tokensPerSecond() / tp1, results.get(0).tp(),
+                        Double.isNaN(torchTokens) ? "" : String.format(java.util.Locale.ROOT, ", %.2fx PyTorch", r.tokensPerSecond() / torchTokens),
                         (double) r.stateBytesPerRank() / results.get(0).stateBytesPerRank(), results.get(0).tp());
             }
             return 0;
