@@ -12,6 +12,7 @@ import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.tokenizer.Tokenizer;
 import io.colo4j.zoo.tokenizer.Tokenizers;
 import io.colo4j.zoo.train.LanguageModel;
+import io.colo4j.zoo.train.Mfu;
 import io.colo4j.zoo.train.TokenData;
 import io.colo4j.zoo.train.TrainConfig;
 import io.colo4j.zoo.train.Trainer;
@@ -110,6 +111,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "ZeRO stage over the dp group: 1 shards the AdamW moments, 2 also reduce-scatters gradients (default: ${DEFAULT-VALUE}).")
     int zero;
 
+    private Mfu mfu;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
@@ -169,6 +172,8 @@ final class TrainCommand implements Callable<Integer> {
                         + "weight decay %.3g, clip %.3g, seed %d%s",
                 tokens.size(), tokens.source(), tok.spec(), steps, batch, seqLen, lr, warm, minLrRatio * 100, weightDecay, clip, seed,
                 saveDir != null ? "; saving to " + saveDir : ""));
+        // the peak is measured before the ranks start; under mpirun the other processes would share the cores meanwhile
+        mfu = mpiWorld > 0 ? null : Mfu.of(cfg, seqLen);
         boolean terminal = System.console() != null && System.console().isTerminal();
         HfConfig modelConfig = cfg;
         PrintStream log = out;
@@ -215,7 +220,7 @@ final class TrainCommand implements Callable<Integer> {
         if (context != null) {
             trainer.distributed(context, zero);
         }
-        trainer.log(out, terminal);
+        trainer.log(out, terminal).mfu(mfu);
         if (saveDir != null) {
             trainer.saveTo(saveDir);
         }

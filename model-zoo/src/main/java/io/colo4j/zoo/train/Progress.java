@@ -17,6 +17,7 @@ final class Progress {
     private final long startNanos = System.nanoTime();
     private int lastWidth;
     private double avgLoss = Double.NaN;
+    private Mfu mfu;
 
     Progress(PrintStream out, boolean terminal, long total, long first, long every, long tokensPerStep) {
         this.out = out;
@@ -25,6 +26,11 @@ final class Progress {
         this.first = first;
         this.every = every > 0 ? every : Math.max(1, (total - first) / 20);
         this.tokensPerStep = tokensPerStep;
+    }
+
+    /** Also print model FLOPs utilisation next to tokens/s (null: not). */
+    void showMfu(Mfu m) {
+        this.mfu = m;
     }
 
     /** Whether the standard output is an interactive terminal. */
@@ -45,15 +51,17 @@ final class Progress {
             int barWidth = 24;
             int filled = total == 0 ? barWidth : (int) (barWidth * completed / total);
             String bar = "#".repeat(filled) + ".".repeat(barWidth - filled);
-            String line = String.format(Locale.ROOT, "step %d/%d [%s] loss %.4f (avg %.4f) | lr %.2e | gnorm %.3f | %.0f tok/s | ETA %s",
-                    completed, total, bar, loss, avgLoss, lr, gradNorm, tokPerSec, eta);
+            String line = String.format(Locale.ROOT, "step %d/%d [%s] loss %.4f (avg %.4f) | lr %.2e | gnorm %.3f | %.0f tok/s%s | ETA %s",
+                    completed, total, bar, loss, avgLoss, lr, gradNorm, tokPerSec,
+                    mfu == null ? "" : String.format(Locale.ROOT, " | MFU %.3f", mfu.at(tokPerSec)), eta);
             int pad = Math.max(0, lastWidth - line.length());
             out.print("\r" + line + " ".repeat(pad));
             lastWidth = line.length();
             out.flush();
         } else if (done % every == 0 || completed == total || done == 1) {
-            out.println(String.format(Locale.ROOT, "step %d/%d loss %.4f avg %.4f lr %.3e gnorm %.4f tok/s %.0f elapsed %s eta %s",
-                    completed, total, loss, avgLoss, lr, gradNorm, tokPerSec, duration(elapsed), eta));
+            out.println(String.format(Locale.ROOT, "step %d/%d loss %.4f avg %.4f lr %.3e gnorm %.4f tok/s %.0f%s elapsed %s eta %s",
+                    completed, total, loss, avgLoss, lr, gradNorm, tokPerSec,
+                    mfu == null ? "" : String.format(Locale.ROOT, " mfu %.3f", mfu.at(tokPerSec)), duration(elapsed), eta));
             out.flush();
         }
     }

@@ -57,6 +57,7 @@ public final class Trainer {
     private double previousSeconds;
     private DistContext dist;
     private boolean writer = true;
+    private Mfu mfu;
 
     /** What a run did. */
     public record Result(List<Float> losses, long firstStep, long lastStep, double seconds, double tokensPerSecond, Path checkpoint) {}
@@ -137,6 +138,12 @@ public final class Trainer {
         return this;
     }
 
+    /** Progress lines also print model FLOPs utilisation against {@code mfu} (null: they do not). */
+    public Trainer mfu(Mfu mfu) {
+        this.mfu = mfu;
+        return this;
+    }
+
     /** How many checkpoints to keep in the save folder (older ones are deleted after a new one is published). */
     public Trainer keepCheckpoints(int n) {
         this.keepCheckpoints = Math.max(1, n);
@@ -183,6 +190,7 @@ public final class Trainer {
         long first = step;
         Progress progress = new Progress(out == null ? new PrintStream(PrintStream.nullOutputStream()) : out, terminal,
                 config.steps(), first, config.logEvery(), (long) config.batch() * config.seq());
+        progress.showMfu(mfu);
         Path last = null;
         Optimizer optimizer = optimizer();
         if (out != null && dist != null) {
