@@ -1,7 +1,5 @@
 package io.colo4j.cli;
 
-import io.colo4j.spec.ProcessGroup;
-import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
@@ -56,15 +54,7 @@ final class EvalCommand implements Callable<Integer> {
         HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
         // every rank memory-maps the file and reads only its shard's bytes
         double loss = ThreadWorld.call(tp, comm -> {
-            Module m;
-            if (tp == 1) {
-                m = hf.build(config, 0);
-            } else {
-                try (InitContext ignored = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
-                    m = hf.build(config, 0);
-                }
-                family.rules().apply(m);
-            }
+            Module m = family.buildOnRank(config, 0, comm);
             hf.loadWeights(m, dir);
             return Evaluation.meanNextTokenLoss(hf.languageModel(m), sequences, batch);
         }).get(0);

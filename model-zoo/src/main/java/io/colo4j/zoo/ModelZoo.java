@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.colo4j.rules.ShardingRules;
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.bert.BertCheckpoint;
@@ -12,6 +13,7 @@ import io.colo4j.zoo.bert.BertLanguageModel;
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Config;
 import io.colo4j.zoo.hf.HfCheckpoint;
+import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamily;
 import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.llama.LlamaCheckpoint;
@@ -145,6 +147,22 @@ public final class ModelZoo {
                     return build(config, 0L);
                 }
             }).get(0);
+        }
+
+        /**
+         * {@code config}'s model as one rank of a tp group of {@code comm.size()} ranks holds it: the serial model at
+         * tp 1, else built lazily and laid out by the family's rules, so the rank materialises only its shards.
+         */
+        public Module buildOnRank(HfConfig config, long seed, Communicator comm) {
+            if (comm.size() == 1) {
+                return requireHf().build(config, seed);
+            }
+            Module model;
+            try (InitContext ignored = InitContext.open(ProcessGroup.of(comm.size(), 1), comm, "cpu")) {
+                model = requireHf().build(config, seed);
+            }
+            rules().apply(model);
+            return model;
         }
 
         /** The config's proxy (see {@link ProxyBuilder}); built inside an InitContext its parameters are lazy too. */

@@ -2,43 +2,23 @@ package io.colo4j.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.colo4j.cli.Colo4jCommand;
 import io.colo4j.zoo.ModelZoo;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** {@code colo4j bench train} on every family's tiny config: it runs and prints MFU and stability (a smoke test, never timed). */
 class BenchTrainCommandTest {
-    record Run(int rc, String out, String err) {}
-
-    static Run bench(String... args) {
-        PrintStream previous = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        int rc;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            List<String> all = new ArrayList<>(List.of("bench", "train"));
-            all.addAll(List.of(args));
-            var cli = Colo4jCommand.commandLine();
-            cli.setErr(new PrintWriter(err, true));
-            rc = cli.execute(all.toArray(String[]::new));
-        } finally {
-            System.setOut(previous);
-        }
-        return new Run(rc, captured.toString(StandardCharsets.UTF_8), err.toString());
+    static PlanCommandTest.Run bench(String... args) {
+        List<String> all = new ArrayList<>(List.of("bench", "train"));
+        all.addAll(List.of(args));
+        return PlanCommandTest.cli(all.toArray(String[]::new));
     }
 
     @Test
     void everyFamilyBenchesAtTp1And2() {
         for (ModelZoo.Family family : ModelZoo.families()) {
-            Run run = bench("--model", family.name(), "--config", "tiny", "--tp", "1,2", "--batch", "2", "--seq", "8", "--steps", "2",
+            PlanCommandTest.Run run = bench("--model", family.name(), "--config", "tiny", "--tp", "1,2", "--batch", "2", "--seq", "8", "--steps", "2",
                     "--no-anchor");
             assertThat(run.rc()).as(family.name() + ": " + run.err()).isZero();
             assertThat(run.out()).as(family.name()).contains(family.name() + " tiny, batch 2 x seq 8: ", "model FLOPs per token",
@@ -50,7 +30,7 @@ class BenchTrainCommandTest {
 
     @Test
     void profilePrintsTheBreakdownPerRank() {
-        Run run = bench("--model", "llama", "--config", "tiny", "--tp", "2", "--batch", "2", "--seq", "8", "--steps", "2", "--no-anchor",
+        PlanCommandTest.Run run = bench("--model", "llama", "--config", "tiny", "--tp", "2", "--batch", "2", "--seq", "8", "--steps", "2", "--no-anchor",
                 "--profile");
         assertThat(run.rc()).as(run.err()).isZero();
         assertThat(run.out()).contains("rank 0 ms", "rank 1 ms", "GEMM (matmul kernels)", "collective allReduce", "allocator",
@@ -59,7 +39,7 @@ class BenchTrainCommandTest {
 
     @Test
     void aTpTheModelCannotSplitFailsNamingTheRule() {
-        Run run = bench("--config", "tiny", "--tp", "3", "--batch", "2", "--seq", "8", "--steps", "2", "--no-anchor");
+        PlanCommandTest.Run run = bench("--config", "tiny", "--tp", "3", "--batch", "2", "--seq", "8", "--steps", "2", "--no-anchor");
         assertThat(run.rc()).isNotZero();
         assertThat(run.err()).contains("at tp=3", "attn.qkv");
     }

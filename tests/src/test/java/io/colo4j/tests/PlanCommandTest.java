@@ -28,6 +28,13 @@ class PlanCommandTest {
     record Run(int rc, String out, String err) {}
 
     static Run plan(String... args) {
+        List<String> all = new ArrayList<>(List.of("plan"));
+        all.addAll(List.of(args));
+        return cli(all.toArray(String[]::new));
+    }
+
+    /** Any colo4j command, run in this JVM. */
+    static Run cli(String... args) {
         PrintStream previous = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
@@ -36,9 +43,7 @@ class PlanCommandTest {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
             CommandLine cli = Colo4jCommand.commandLine();
             cli.setErr(new PrintWriter(err, true));
-            List<String> all = new ArrayList<>(List.of("plan"));
-            all.addAll(List.of(args));
-            rc = cli.execute(all.toArray(String[]::new));
+            rc = cli.execute(args);
         } finally {
             System.setOut(previous);
         }

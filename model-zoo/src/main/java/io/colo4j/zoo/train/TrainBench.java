@@ -4,13 +4,11 @@ import io.colo4j.ops.kernel.Backends;
 import io.colo4j.ops.kernel.ProfiledBackend;
 import io.colo4j.ops.optim.AdamW;
 import io.colo4j.ops.optim.GradClip;
-import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.colo.ColoParameter;
-import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.comm.Communicators;
 import io.colo4j.tensor.comm.ProfiledCommunicator;
@@ -168,15 +166,7 @@ public final class TrainBench {
     private static RankRun rankRun(ModelZoo.Family family, HfFamilyOps hf, HfConfig cfg, Communicator comm, IntTensor x, IntTensor y,
                                    int steps) {
         int tp = comm.size();
-        Module model;
-        if (tp == 1) {
-            model = hf.build(cfg, 1);
-        } else {
-            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
-                model = hf.build(cfg, 1);
-            }
-            family.rules().apply(model);
-        }
+        Module model = family.buildOnRank(cfg, 1, comm);
         LanguageModel lm = hf.languageModel(model);
         AdamW adam = new AdamW(model.namedParameters(), AdamW.Options.defaults(1e-4));
         List<Parameter> params = model.parameters();

@@ -69,10 +69,10 @@ public final class StepProfile {
 
     /**
      * Opens {@code section} inside the step this thread is in; returns the token {@link #exit} takes (-1, and
-     * nothing recorded, when profiling is off or no step is open on this thread).
+     * nothing recorded, when profiling is off, no step is open on this thread or {@code section} is -1).
      */
     public static int enter(int section) {
-        if (!enabled) {
+        if (!enabled || section < 0) {
             return -1;
         }
         Recorder r = RECORDER.get();
