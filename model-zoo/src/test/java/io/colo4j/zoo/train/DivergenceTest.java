@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.colo4j.ops.F;
 import io.colo4j.spec.ProcessGroup;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.RankFailedException;
@@ -13,9 +15,6 @@ import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.zoo.gpt2.Gpt2Checkpoint;
 import io.colo4j.zoo.gpt2.Gpt2Model;
 import io.colo4j.zoo.hf.HfLanguageModel;
-import io.colo4j.tensor.IntTensor;
-import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.nn.Module;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,41 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DivergenceTest {
     /** The micro model, its loss scaled by {@code factor} at step {@code at}: NaN poisons the loss, 1e30 only the gradient norm. */
-    record Poisoned(LanguageModel model, long at, float factor) implements LanguageModel {
+    record Poisoned(LanguageModel inner, long at, float factor) implements LanguageModel.LossWrapper {
         @Override
         public Tensor loss(IntTensor inputs, IntTensor targets, long step) {
-            Tensor loss = model.loss(inputs, targets, step);
+            Tensor loss = inner.loss(inputs, targets, step);
             return step == at ? F.scale(loss, factor) : loss;
-        }
-
-        @Override
-        public Module module() {
-            return model.module();
-        }
-
-        @Override
-        public int vocabSize() {
-            return model.vocabSize();
-        }
-
-        @Override
-        public int maxSequenceLength() {
-            return model.maxSequenceLength();
-        }
-
-        @Override
-        public void save(Path dir) throws IOException {
-            model.save(dir);
-        }
-
-        @Override
-        public void load(Path dir) throws IOException {
-            model.load(dir);
-        }
-
-        @Override
-        public String configJson() {
-            return model.configJson();
         }
     }
 
