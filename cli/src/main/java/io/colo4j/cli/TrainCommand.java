@@ -150,7 +150,9 @@ final class TrainCommand implements Callable<Integer> {
         if (saveDir != null) {
             SaveFolder.check(saveDir, checkpoint != null || overwrite);
         }
-        if (init != null) {
+        if (checkpoint != null) {
+            CheckpointManifest.verify(checkpoint, List.of()); // all its files, before any work; resume notes a folder without checksums
+        } else if (init != null) {
             CheckpointManifest.verifyModelFolder(init, System.err);
         }
         HfConfig cfg = from != null ? hf.readConfig(from) : hf.config(config != null ? config : family.defaultConfig());

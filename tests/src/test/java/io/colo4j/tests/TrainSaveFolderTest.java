@@ -12,8 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code colo4j train} and its save folder: one that cannot be written is refused before the model or the data is
- * touched, one holding a run only with --resume or --overwrite, and --steps below a resumed checkpoint's step is
- * refused naming both; each in one line, exit code 1.
+ * touched, one holding a run only with --resume or --overwrite; --steps below a resumed checkpoint's step is
+ * refused naming both, and a damaged checkpoint before any work, naming the file; each in one line, exit code 1.
  */
 class TrainSaveFolderTest {
     private static TrainRuns.Attempt train(String... extra) {
@@ -53,5 +53,18 @@ class TrainSaveFolderTest {
         TrainRuns.Attempt resumed = train("--steps", "2", "--resume", save);
         assertThat(resumed.rc()).as(resumed.err()).isZero();
         assertThat(resumed.out()).contains(TrainRuns.trainedSteps(1, 1));
+    }
+
+    @Test
+    void aDamagedCheckpointIsRefusedBeforeAnyWork(@TempDir Path dir) throws IOException {
+        String save = dir.resolve("save").toString();
+        assertThat(train("--steps", "2", "--save", save).rc()).isZero();
+        Path optimizer = dir.resolve("save/checkpoint-2/optimizer.safetensors");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(optimizer, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.allocate(512), ch.size() - 512); // a zeroed tail
+        }
+        TrainRuns.Attempt resumed = train("--steps", "3", "--resume", save);
+        refused(resumed, optimizer.toString(), "CRC32C", "checksums.json");
+        assertThat(resumed.out()).as("nothing was loaded or built").isEmpty();
     }
 }
