@@ -35,8 +35,8 @@ public final class CheckpointStore {
     private static final Pattern STAGED = Pattern.compile("\\.checkpoint-\\d+\\.tmp-(\\d+)@(.+)-\\d+");
     /** A re-written step's old folder, set aside: {@code .checkpoint-<step>.old-<pid>@<host>-<nanos>} ({@code .old-<nanos>} before). */
     private static final Pattern SET_ASIDE = Pattern.compile("\\.checkpoint-\\d+\\.old-(?:(\\d+)@(.+)-)?\\d+");
-    /** {@link AtomicFiles}' temporary copies of the save folder's own files, left by a kill mid-write. */
-    private static final Pattern TEMP_FILE = Pattern.compile("\\.(latest|losses\\.csv|loss\\.png)\\..+\\.tmp");
+    /** {@link AtomicFiles}' temporary copies of the save folder's own files and {@link SaveFolder}'s probe, left by a kill. */
+    private static final Pattern TEMP_FILE = Pattern.compile("\\.(latest|losses\\.csv|loss\\.png)\\..+\\.tmp|" + Pattern.quote(SaveFolder.PROBE) + ".+\\.tmp");
     /** This process as a checkpoint writer: pid@host (the host name made file-name safe). */
     static final String WRITER = ProcessHandle.current().pid() + "@" + PeerProcesses.hostName().replaceAll("[^A-Za-z0-9._-]", "_");
     private static final String HOST = WRITER.substring(WRITER.indexOf('@') + 1);

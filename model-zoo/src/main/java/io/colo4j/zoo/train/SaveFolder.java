@@ -16,6 +16,8 @@ import java.util.List;
 public final class SaveFolder {
     /** The loss history a save folder holds, one line per step. */
     public static final String LOSSES = "losses.csv";
+    /** The prefix of the file created (and deleted) to prove the folder writable. */
+    static final String PROBE = ".colo4j-write-check-";
 
     private SaveFolder() {}
 
@@ -45,7 +47,7 @@ public final class SaveFolder {
         }
         Path probe = null;
         try {
-            probe = Files.createTempFile(dir, ".colo4j-write-check-", ".tmp");
+            probe = Files.createTempFile(dir, PROBE, ".tmp");
         } catch (IOException e) {
             throw refused(dir, "cannot create a file in it: " + reason(e));
         } finally {

@@ -164,7 +164,8 @@ class TrainerTest {
                 Files.createDirectories(p);
                 Files.writeString(p.resolve(Trainer.STATE), "{\"format\": \"truncated"); // a half-written checkpoint
             }
-            List<Path> tempFiles = List.of(dir.resolve(".latest.8812.tmp"), dir.resolve(".losses.csv.99.tmp"), dir.resolve(".loss.png.7.tmp"));
+            List<Path> tempFiles = List.of(dir.resolve(".latest.8812.tmp"), dir.resolve(".losses.csv.99.tmp"), dir.resolve(".loss.png.7.tmp"),
+                    dir.resolve(".colo4j-write-check-31.tmp"));
             for (Path p : tempFiles) {
                 Files.writeString(p, "half");
             }
