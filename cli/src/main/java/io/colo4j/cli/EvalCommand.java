@@ -6,6 +6,7 @@ import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
+import io.colo4j.zoo.train.CheckpointManifest;
 import io.colo4j.zoo.train.Evaluation;
 import io.colo4j.zoo.train.Trainer;
 import java.nio.file.Files;
@@ -48,6 +49,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tokens " + tokens + ": no such file");
         }
         Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
+        CheckpointManifest.verifyModelFolder(dir, System.err);
         ModelZoo.Family family = model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir);
         HfFamilyOps hf = family.requireHf();
         List<int[]> sequences = Evaluation.readTokenLines(tokens);

@@ -11,8 +11,10 @@ import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.tokenizer.Tokenizer;
 import io.colo4j.zoo.tokenizer.Tokenizers;
+import io.colo4j.zoo.train.CheckpointManifest;
 import io.colo4j.zoo.train.LanguageModel;
 import io.colo4j.zoo.train.Mfu;
+import io.colo4j.zoo.train.SaveFolder;
 import io.colo4j.zoo.train.TokenData;
 import io.colo4j.zoo.train.TrainConfig;
 import io.colo4j.zoo.train.Trainer;
@@ -98,6 +100,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from a checkpoint folder, or a save folder's latest checkpoint.")
     Path resume;
 
+    @Option(names = "--overwrite",
+            description = "Train afresh into a --save folder that holds another run; its checkpoints go once this run has one.")
+    boolean overwrite;
+
     @Option(names = "--log-every", defaultValue = "0", description = "Without a terminal, a progress line every N steps; 0 = about 20 lines.")
     long logEvery;
 
@@ -143,6 +149,15 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path checkpoint = resume == null ? null : Trainer.resolveCheckpoint(resume);
         Path from = checkpoint != null ? checkpoint : init;
+        Path saveDir = save != null ? save : checkpoint == null ? null : checkpoint.toAbsolutePath().getParent();
+        if (saveDir != null) {
+            SaveFolder.check(saveDir, checkpoint != null || overwrite);
+        }
+        if (checkpoint != null) {
+            CheckpointManifest.verify(checkpoint, List.of()); // all its files, before any work; resume notes a folder without checksums
+        } else if (init != null) {
+            CheckpointManifest.verifyModelFolder(init, System.err);
+        }
         HfConfig cfg = from != null ? hf.readConfig(from) : hf.config(config != null ? config : family.defaultConfig());
         if (config != null && from != null && !hf.withDropout(hf.config(config), 0f).equals(hf.withDropout(cfg, 0f))) {
             throw new IllegalArgumentException("--config " + config + " differs from the model in " + from);
@@ -162,7 +177,6 @@ final class TrainCommand implements Callable<Integer> {
         int seqLen = seq != null ? seq : Math.min(64, cfg.maxPositions());
         long warm = warmup != null ? warmup : steps / 10;
         TrainConfig tc = new TrainConfig(steps, batch, seqLen, lr, warm, minLrRatio, weightDecay, beta1, beta2, clip, seed, saveEvery, logEvery);
-        Path saveDir = save != null ? save : checkpoint == null ? null : checkpoint.toAbsolutePath().getParent();
         out.println(String.format(Locale.ROOT, "%s %s (%s): %.2fM parameters%s; tp=%d dp=%d%s", family.name(),
                 config != null ? config : from != null ? "from " + from : family.defaultConfig(), family.description(),
                 parameterCount(hf, cfg) / 1e6, init != null ? ", weights from " + init : "", tp, dp,
@@ -223,6 +237,9 @@ final class TrainCommand implements Callable<Integer> {
         trainer.log(out, terminal).mfu(mfu);
         if (saveDir != null) {
             trainer.saveTo(saveDir);
+        }
+        if (overwrite) {
+            trainer.overwriteSaveFolder();
         }
         if (checkpoint != null) {
             trainer.resume(checkpoint);

@@ -31,27 +31,42 @@ final class TrainRuns {
 
     private TrainRuns() {}
 
+    /** What a command did: its exit code, what it printed and its error lines. */
+    record Attempt(int rc, String out, String err) {}
+
     /** {@code train} with {@code args}; fails unless it exits 0. */
     static Run train(Path save, List<String> args) throws IOException {
         List<String> all = new ArrayList<>(List.of("train"));
         all.addAll(args);
         all.addAll(List.of("--save", save.toString()));
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream previous = System.out;
-        int rc;
-        try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
-            System.setOut(out);
-            CommandLine cli = Colo4jCommand.commandLine();
-            cli.setOut(new PrintWriter(out, true));
-            rc = cli.execute(all.toArray(String[]::new));
-        } finally {
-            System.setOut(previous);
-        }
-        String log = captured.toString(StandardCharsets.UTF_8);
-        assertThat(rc).as("%s%n%s", String.join(" ", all), log).isZero();
+        Attempt attempt = attempt(all);
+        String log = attempt.out();
+        assertThat(attempt.rc()).as("%s%n%s%s", String.join(" ", all), log, attempt.err()).isZero();
         List<Double> losses = Files.readAllLines(save.resolve("losses.csv")).stream().skip(1)
                 .map(line -> Double.parseDouble(line.split(",")[1])).toList();
         return new Run(losses, log);
+    }
+
+    /** Runs a colo4j command in this JVM, capturing its standard output and error. */
+    static Attempt attempt(List<String> args) {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        ByteArrayOutputStream errors = new ByteArrayOutputStream();
+        PrintStream previous = System.out;
+        PrintStream previousErr = System.err;
+        int rc;
+        try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8);
+             PrintStream err = new PrintStream(errors, true, StandardCharsets.UTF_8)) {
+            System.setOut(out);
+            System.setErr(err);
+            CommandLine cli = Colo4jCommand.commandLine();
+            cli.setOut(new PrintWriter(out, true));
+            cli.setErr(new PrintWriter(err, true));
+            rc = cli.execute(args.toArray(String[]::new));
+        } finally {
+            System.setOut(previous);
+            System.setErr(previousErr);
+        }
+        return new Attempt(rc, captured.toString(StandardCharsets.UTF_8), errors.toString(StandardCharsets.UTF_8));
     }
 
     /** The line a run resumed from {@code checkpoint} prints, naming the step it continues from. */

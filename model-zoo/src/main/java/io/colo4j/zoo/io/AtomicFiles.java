@@ -71,16 +71,7 @@ public final class AtomicFiles {
      * it into place. An existing {@code target} is first moved aside and deleted only after the rename.
      */
     public static void publishDirectory(Path staged, Path target) throws IOException {
-        try (Stream<Path> files = Files.walk(staged)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                if (Files.isRegularFile(p)) {
-                    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
-                        ch.force(true);
-                    }
-                }
-            }
-        }
-        syncDirectory(staged);
+        syncTree(staged);
         Path parent = target.toAbsolutePath().getParent();
         Path aside = null;
         if (Files.exists(target)) {
@@ -94,6 +85,42 @@ public final class AtomicFiles {
         }
     }
 
+    /** Makes a written folder durable: fsyncs every file in it, then the folder itself. */
+    public static void syncTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(p)) {
+                    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                        ch.force(true);
+                    }
+                }
+            }
+        }
+        syncDirectory(dir);
+    }
+
+    /**
+     * A second, durable copy of a flat folder's files under {@code copy} (a new folder), made of hard links so
+     * no byte is written twice; copies the bytes where the file system has no hard links.
+     */
+    public static void linkTree(Path dir, Path copy) throws IOException {
+        Files.createDirectory(copy);
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (!Files.isRegularFile(p)) {
+                    throw new IOException("cannot link " + p + " into " + copy + ": only plain files are linked");
+                }
+                Path to = copy.resolve(p.getFileName().toString());
+                try {
+                    Files.createLink(to, p);
+                } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                    Files.copy(p, to);
+                }
+            }
+        }
+        syncTree(copy);
+    }
+
     public static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
@@ -105,7 +132,8 @@ public final class AtomicFiles {
         }
     }
 
-    private static void move(Path from, Path to) throws IOException {
+    /** Renames in one atomic step (same file system); fails rather than copy. */
+    public static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {

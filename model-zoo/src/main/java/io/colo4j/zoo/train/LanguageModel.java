@@ -41,4 +41,44 @@ public interface LanguageModel {
 
     /** The architecture as JSON, to check a checkpoint belongs to this model. */
     String configJson();
+
+    /** Another model with a different loss (a probe, a test's fault): everything else is {@link #inner()}'s. */
+    interface LossWrapper extends LanguageModel {
+        LanguageModel inner();
+
+        @Override
+        default Module module() {
+            return inner().module();
+        }
+
+        @Override
+        default int vocabSize() {
+            return inner().vocabSize();
+        }
+
+        @Override
+        default int maxSequenceLength() {
+            return inner().maxSequenceLength();
+        }
+
+        @Override
+        default int windowStep() {
+            return inner().windowStep();
+        }
+
+        @Override
+        default void save(Path dir) throws IOException {
+            inner().save(dir);
+        }
+
+        @Override
+        default void load(Path dir) throws IOException {
+            inner().load(dir);
+        }
+
+        @Override
+        default String configJson() {
+            return inner().configJson();
+        }
+    }
 }

@@ -1,7 +1,5 @@
 package io.colo4j.zoo.train;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,12 +7,12 @@ import io.colo4j.ops.optim.Optimizer;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.io.AtomicFiles;
 import io.colo4j.zoo.io.SafeTensorsReader;
 import io.colo4j.zoo.io.SafeTensorsWriter;
 import io.colo4j.zoo.io.ShardReads;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,7 +36,7 @@ final class TrainCheckpoint {
     record Run(LanguageModel model, TokenData data, TrainConfig config) {}
 
     /** Where a restored run stands. */
-    record Restored(Path checkpoint, long step, double elapsedSeconds) {}
+    record Restored(Path checkpoint, long step, double elapsedSeconds, CheckpointManifest.Verification verification) {}
 
     private TrainCheckpoint() {}
 
@@ -70,59 +68,47 @@ final class TrainCheckpoint {
 
     /**
      * Restores the model, the optimizer and {@code history} from a checkpoint (or a save folder's latest),
-     * after checking that it belongs to {@code run}; nothing changes when it does not.
+     * after checking its files against their checksums, reading {@code trainer.json} strictly and checking that
+     * it belongs to {@code run}; nothing changes when it does not.
      */
     static Restored restore(Path path, Run run, Optimizer optimizer, TrainHistory history) throws IOException {
         Path cp = resolve(path);
-        JsonNode state = readState(cp);
-        long step = state.path("step").asLong(-1);
+        CheckpointManifest.Verification verified = CheckpointManifest.verify(cp, List.of(STATE, OPTIMIZER, HfCheckpoint.CONFIG, HfCheckpoint.WEIGHTS));
+        TrainState state = TrainState.read(cp.resolve(STATE), FORMAT);
         List<String> problems = mismatches(state, run);
-        JsonNode losses = state.path("losses");
-        if (step < 0 || !losses.isArray() || losses.size() != step) {
-            problems.add("step " + step + " and the loss history of " + losses.size() + " entries disagree");
-        }
         if (!problems.isEmpty()) {
             throw new IOException("cannot resume from " + cp + ": " + String.join("; ", problems));
         }
-        Map<String, Long> optimizerSteps = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : state.path("optimizer_steps").properties()) {
-            optimizerSteps.put(e.getKey(), e.getValue().asLong());
-        }
-        loadOptimizer(cp.resolve(OPTIMIZER), run.model(), optimizer, optimizerSteps);
+        loadOptimizer(cp.resolve(OPTIMIZER), run.model(), optimizer, state.optimizerSteps());
         run.model().load(cp);
-        history.readJson(state);
-        return new Restored(cp, step, state.path("elapsed_seconds").asDouble(0));
-    }
-
-    private static JsonNode readState(Path cp) throws IOException {
-        JsonNode state;
-        try {
-            state = JSON.readTree(Files.readAllBytes(cp.resolve(STATE)));
-        } catch (JacksonException e) {
-            throw new IOException(cp.resolve(STATE) + ": not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (!FORMAT.equals(state.path("format").asText())) {
-            throw new IOException(cp.resolve(STATE) + ": not a colo4j training checkpoint (format '" + state.path("format").asText() + "')");
-        }
-        return state;
+        history.restore(state.losses(), state.lrs(), state.gradNorms());
+        return new Restored(cp, state.step(), state.elapsedSeconds(), verified);
     }
 
     /** How the checkpoint's run differs from {@code run} in what must be equal to resume. */
-    private static List<String> mismatches(JsonNode state, Run run) throws IOException {
+    private static List<String> mismatches(TrainState state, Run run) throws IOException {
         List<String> problems = new ArrayList<>();
         TrainConfig config = run.config();
         TokenData data = run.data();
-        if (!state.path("model_config").equals(JSON.readTree(run.model().configJson()))) {
-            problems.add("the model architecture differs (checkpoint " + state.path("model_config") + ")");
+        if (!state.modelConfig().equals(JSON.readTree(run.model().configJson()))) {
+            problems.add("the model architecture differs (checkpoint " + state.modelConfig() + ")");
         }
-        JsonNode tc = state.path("train_config");
-        if (tc.path("batch").asInt() != config.batch() || tc.path("seq").asInt() != config.seq() || tc.path("seed").asLong() != config.seed()) {
-            problems.add("batch/seq/seed differ: the checkpoint used batch " + tc.path("batch").asInt() + ", seq " + tc.path("seq").asInt()
-                    + ", seed " + tc.path("seed").asLong() + "; this run has " + config.batch() + ", " + config.seq() + ", " + config.seed());
+        if (state.batch() != config.batch() || state.seq() != config.seq() || state.seed() != config.seed()) {
+            problems.add("batch/seq/seed differ: the checkpoint used batch " + state.batch() + ", seq " + state.seq()
+                    + ", seed " + state.seed() + "; this run has " + config.batch() + ", " + config.seq() + ", " + config.seed());
         }
-        if (state.path("data").path("crc32").asLong() != data.checksum() || state.path("data").path("tokens").asLong() != data.size()) {
-            problems.add("the data differs from the checkpoint's (" + state.path("data").path("tokens").asLong() + " tokens from "
-                    + state.path("data").path("source").asText() + ")");
+        if (state.dataCrc32() != data.checksum() || state.dataTokens() != data.size()) {
+            problems.add("the data differs from the checkpoint's (" + state.dataTokens() + " tokens from " + state.dataSource() + ")");
+        }
+        if (config.steps() < state.step()) {
+            problems.add("--steps " + config.steps() + " is below the " + state.step() + " steps the checkpoint has completed; give --steps "
+                    + state.step() + " or more");
+        }
+        Map<String, Parameter> parameters = run.model().module().namedParameters();
+        for (String name : state.optimizerSteps().keySet()) {
+            if (!parameters.containsKey(name)) {
+                problems.add(STATE + " field 'optimizer_steps." + name + "' names no parameter of this model");
+            }
         }
         return problems;
     }

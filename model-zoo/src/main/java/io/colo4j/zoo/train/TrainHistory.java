@@ -1,6 +1,5 @@
 package io.colo4j.zoo.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.colo4j.zoo.io.AtomicFiles;
@@ -55,19 +54,13 @@ final class TrainHistory {
         gradNorms.forEach(g::add);
     }
 
-    /** Replaces this history with the one {@link #writeJson} wrote into {@code state}. */
-    void readJson(JsonNode state) {
-        losses.clear();
-        lrs.clear();
-        gradNorms.clear();
-        for (JsonNode v : state.path("losses")) {
-            losses.add(v.floatValue());
-        }
-        for (JsonNode v : state.path("lrs")) {
-            lrs.add(v.doubleValue());
-        }
-        for (JsonNode v : state.path("grad_norms")) {
-            gradNorms.add(v.doubleValue());
-        }
+    /** Replaces this history with a checkpoint's ({@link TrainState}: one entry per step, checked). */
+    void restore(List<Float> losses, List<Double> lrs, List<Double> gradNorms) {
+        this.losses.clear();
+        this.lrs.clear();
+        this.gradNorms.clear();
+        this.losses.addAll(losses);
+        this.lrs.addAll(lrs);
+        this.gradNorms.addAll(gradNorms);
     }
 }

@@ -58,6 +58,10 @@ public final class Trainer {
     private DistContext dist;
     private boolean writer = true;
     private Mfu mfu;
+    private boolean resumed;
+    private boolean overwrite;
+    private boolean replacedPrevious;
+    private Path lastCheckpoint;
 
     /** What a run did. */
     public record Result(List<Float> losses, long firstStep, long lastStep, double seconds, double tokensPerSecond, Path checkpoint) {}
@@ -83,6 +87,16 @@ public final class Trainer {
     /** Checkpoints, losses.csv and loss.png go to {@code dir}. */
     public Trainer saveTo(Path dir) {
         this.saveDir = dir;
+        return this;
+    }
+
+    /**
+     * Lets a fresh run write into a save folder that holds another run (as HF's overwrite_output_dir): its
+     * checkpoints are deleted once this run's first checkpoint is published. Without it (or {@link #resume}),
+     * {@link #run} refuses such a folder before the first step.
+     */
+    public Trainer overwriteSaveFolder() {
+        this.overwrite = true;
         return this;
     }
 
@@ -196,11 +210,16 @@ public final class Trainer {
         if (out != null && dist != null) {
             out.println(memory());
         }
+        if (saveDir != null && writer) {
+            SaveFolder.check(saveDir, resumed || overwrite);
+            store().pruneLeftovers();
+        }
         model.module().train(true);
         while (step < config.steps()) {
             double lr = schedule.lr(step);
             optimizer.setLr(lr);
             float loss;
+            float localLoss;
             try (MemoryScope scope = MemoryScope.open()) {
                 IntTensor[] xy = data.batch(config.seed(), step, config.batch(), config.seq());
                 if (dist != null && dist.dp().size() > 1) {
@@ -209,6 +228,7 @@ public final class Trainer {
                 Tensor l = model.loss(xy[0], xy[1], step);
                 l.backward();
                 loss = l.item();
+                localLoss = loss;
                 if (dist != null) {
                     loss = averageOverDp(loss);
                     if (zero != null) {
@@ -220,13 +240,15 @@ public final class Trainer {
             }
             if (!Float.isFinite(loss)) {
                 optimizer.zeroGrad();
-                throw new IllegalStateException("step " + step + ": the loss is " + loss + " (diverged); lower --lr or raise --warmup");
+                throw TrainingDiverged.at(step, config.steps(), "loss", loss, dist == null ? "" : DpReplicas.nonFinite(dist, localLoss), lastCheckpoint, saveDir,
+                        String.format(Locale.ROOT, "lower --lr (%.3g at this step) or raise --warmup", lr));
             }
             double norm = zero != null ? zero.clip(countedInNorm(), config.clip(), normReduction)
                     : GradClip.clip(countedInNorm(), parameters, config.clip(), normReduction);
             if (!Double.isFinite(norm)) {
                 optimizer.zeroGrad();
-                throw new IllegalStateException("step " + step + ": the gradient norm is " + norm + "; lower --lr or set --clip");
+                throw TrainingDiverged.at(step, config.steps(), "gradient norm", norm, "", lastCheckpoint, saveDir,
+                        String.format(Locale.ROOT, "lower --lr (%.3g at this step) or set --clip", lr));
             }
             optimizer.step();
             optimizer.zeroGrad();
@@ -293,13 +315,13 @@ public final class Trainer {
     /** Writes checkpoint-{step} atomically, updates {@code latest}, losses.csv and loss.png; returns its path. */
     public Path checkpoint(double elapsedSeconds) throws IOException {
         if (dist == null) {
-            return write(elapsedSeconds, optimizer().stateTensors());
+            return lastCheckpoint = write(elapsedSeconds, optimizer().stateTensors());
         }
         // a sharded optimizer gathers its moments into this scope's memory; freed once written
         try (MemoryScope scope = MemoryScope.open()) {
             Map<String, Tensor> moments = GatheredParameters.gatherLike(optimizer().stateTensors(), model.module().namedParameters());
             try (GatheredParameters whole = GatheredParameters.open(model.module())) {
-                return writer ? write(elapsedSeconds, moments) : store().pathOf(step);
+                return lastCheckpoint = writer ? write(elapsedSeconds, moments) : store().pathOf(step);
             }
         }
     }
@@ -312,7 +334,7 @@ public final class Trainer {
         CheckpointStore store = store();
         Path target = store.publish(step, staged -> TrainCheckpoint.write(staged, new TrainCheckpoint.Run(model, data, config), step, history, optimizerState,
                 optimizer().stepCounts(), elapsedSeconds));
-        history.writeCsv(saveDir.resolve("losses.csv"));
+        history.writeCsv(saveDir.resolve(SaveFolder.LOSSES));
         try {
             LossCurve.write(saveDir.resolve("loss.png"), history.losses().stream().map(Float::doubleValue).toList(),
                     "training loss (" + data.source().replaceAll(".*/", "") + ")");
@@ -321,7 +343,12 @@ public final class Trainer {
                 out.println("warning: could not draw loss.png: " + e);
             }
         }
-        store.prune(step);
+        if (overwrite && !resumed && !replacedPrevious) {
+            store.pruneAllBut(step); // the replaced run's checkpoints go once this run has one
+            replacedPrevious = true;
+        } else {
+            store.prune(step);
+        }
         return target;
     }
 
@@ -338,8 +365,13 @@ public final class Trainer {
         TrainCheckpoint.Restored restored = TrainCheckpoint.restore(path, new TrainCheckpoint.Run(model, data, config), optimizer(), history);
         step = restored.step();
         previousSeconds = restored.elapsedSeconds();
+        resumed = true;
+        lastCheckpoint = restored.checkpoint();
         if (out != null) {
             out.println("resumed from " + restored.checkpoint() + " at step " + step);
+            if (restored.verification() == CheckpointManifest.Verification.NO_CHECKSUMS) {
+                out.println(CheckpointManifest.unverifiedNote(restored.checkpoint()));
+            }
         }
         return this;
     }

@@ -142,9 +142,9 @@ class TrainerTest {
     }
 
     /**
-     * A writer killed mid-checkpoint leaves its staged folder; {@code latest} never names one, and the next
-     * checkpoint written to the folder deletes those of writers on this host that are gone, leaving live
-     * writers' and other hosts' alone.
+     * A writer killed mid-checkpoint leaves its staged folder (or a set-aside old one, or a temporary copy of
+     * latest); {@code latest} never names one, and the next run into the folder deletes those of writers on this
+     * host that are gone, leaving live writers' and other hosts' alone.
      */
     @Test
     void stagedFoldersOfDeadWritersAreNeverResumedAndAreCleanedUp(@TempDir Path dir) throws Exception {
@@ -157,13 +157,24 @@ class TrainerTest {
             Path stale = dir.resolve(".checkpoint-4.tmp-" + dead.pid() + "@" + host + "-1");
             Path live = dir.resolve(".checkpoint-6.tmp-" + alive.pid() + "@" + host + "-2");
             Path remote = dir.resolve(".checkpoint-8.tmp-" + dead.pid() + "@not-" + host + "-3");
-            for (Path p : List.of(stale, live, remote)) {
+            // a set-aside folder from before writers were named in it, and temporary copies of the folder's own files
+            Path oldAside = dir.resolve(".checkpoint-2.old-12345");
+            Path deadAside = dir.resolve(".checkpoint-2.old-" + dead.pid() + "@" + host + "-4");
+            for (Path p : List.of(stale, live, remote, oldAside, deadAside)) {
                 Files.createDirectories(p);
                 Files.writeString(p.resolve(Trainer.STATE), "{\"format\": \"truncated"); // a half-written checkpoint
+            }
+            List<Path> tempFiles = List.of(dir.resolve(".latest.8812.tmp"), dir.resolve(".losses.csv.99.tmp"), dir.resolve(".loss.png.7.tmp"),
+                    dir.resolve(".colo4j-write-check-31.tmp"));
+            for (Path p : tempFiles) {
+                Files.writeString(p, "half");
             }
             trainer(config(2)).saveTo(dir).run();
             assertThat(Trainer.resolveCheckpoint(dir)).isEqualTo(dir.resolve("checkpoint-2"));
             assertThat(stale).doesNotExist();
+            assertThat(oldAside).doesNotExist();
+            assertThat(deadAside).doesNotExist();
+            assertThat(tempFiles).allSatisfy(p -> assertThat(p).doesNotExist());
             assertThat(live).exists();
             assertThat(remote).exists();
         } finally {
