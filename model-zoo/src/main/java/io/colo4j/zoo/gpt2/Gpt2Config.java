@@ -24,7 +24,7 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
             List.of(new Derived("n_positions", (file, merged) -> file.get("n_ctx"))),
             List.of(Fixed.informative("architectures", List.of("GPT2LMHeadModel")),
                     new Fixed("n_inner", NullNode.getInstance(),
-                            (v, c) -> v.asInt() == 4 * c.path("n_embd").asInt(), "only 4 * n_embd"),
+                            (v, c) -> v.isIntegralNumber() && v.asInt() == 4 * c.path("n_embd").asInt(), "only 4 * n_embd"),
                     Fixed.written("activation_function", "gelu_new", "gelu_pytorch_tanh"),
                     Fixed.checked("scale_attn_by_inverse_layer_idx", false, "non-default attention scaling"),
                     Fixed.checked("scale_attn_weights", true, "non-default attention scaling"),
