@@ -17,7 +17,7 @@ import java.nio.file.attribute.BasicFileAttributes;
  * The checks every file a user names goes through before it is read: it must be a regular file (opening a
  * FIFO blocks until someone writes to it, a device may never end), small enough for the one array it is
  * read into, and text must be UTF-8, refused naming the file and the byte offset of the first bad byte
- * (the JDK's own message is only {@code Input length = 1}).
+ * (the JDK's own message is only {@code Input length = 1}); a file too large for the heap is refused before it is read.
  */
 public final class InputFiles {
     /** The longest Java array (a few bytes under 2^31 - 1, as the JDK's own limit). */
@@ -47,6 +47,13 @@ public final class InputFiles {
         if (size > MAX_ARRAY_BYTES) {
             throw new IOException(file + ": the " + what + " is " + ByteSize.gib(size) + "; a file is read into one array, at most "
                     + ByteSize.gib(MAX_ARRAY_BYTES) + " (split it)");
+        }
+        Runtime jvm = Runtime.getRuntime();
+        long free = jvm.maxMemory() - (jvm.totalMemory() - jvm.freeMemory());
+        if (2 * size > free) { // its bytes, then the decoded text: at least as many again
+            throw new IOException(file + ": the " + what + " is " + ByteSize.gib(size) + "; reading it takes at least twice that"
+                    + " of heap (its bytes and the text) and the JVM has " + ByteSize.gib(free) + " free of its -Xmx "
+                    + ByteSize.gib(jvm.maxMemory()) + " (raise it with COLO4J_JAVA_OPTS=-Xmx..., or split the file)");
         }
         return decodeUtf8(Files.readAllBytes(file), file, 0, what);
     }
