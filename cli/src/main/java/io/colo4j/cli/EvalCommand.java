@@ -8,6 +8,7 @@ import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
+import io.colo4j.zoo.memory.ModelFits;
 import io.colo4j.zoo.train.Evaluation;
 import io.colo4j.zoo.train.Trainer;
 import java.nio.file.Files;
@@ -54,6 +55,7 @@ final class EvalCommand implements Callable<Integer> {
         HfFamilyOps hf = family.requireHf();
         List<int[]> sequences = Evaluation.readTokenLines(tokens);
         HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
+        ModelFits.require(hf, config, family.rules(), tp, 1, 0, tp, ModelFits.Use.EVAL, dir.resolve(HfCheckpoint.CONFIG).toString());
         // every rank memory-maps the file and reads only its shard's bytes
         double loss = ThreadWorld.call(tp, comm -> {
             Module m;

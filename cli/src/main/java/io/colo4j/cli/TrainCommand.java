@@ -7,8 +7,10 @@ import io.colo4j.tensor.comm.Communicators;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
+import io.colo4j.zoo.memory.ModelFits;
 import io.colo4j.zoo.tokenizer.Tokenizer;
 import io.colo4j.zoo.tokenizer.Tokenizers;
 import io.colo4j.zoo.train.LanguageModel;
@@ -147,6 +149,8 @@ final class TrainCommand implements Callable<Integer> {
         if (dropout != null && checkpoint == null) {
             cfg = hf.withDropout(cfg, dropout);
         }
+        ModelFits.require(hf, cfg, family.rules(), tp, dp, zero, mpiWorld > 0 ? 1 : tp * dp, ModelFits.Use.TRAIN,
+                from != null ? from.resolve(HfCheckpoint.CONFIG).toString() : "--config " + (config != null ? config : family.defaultConfig()));
         Tokenizer tok = Tokenizers.load(tokenizer == null ? List.of() : tokenizer);
         if (tok.vocabSize() > cfg.vocabSize()) {
             throw new IllegalArgumentException("the " + tok.spec() + " tokenizer has " + tok.vocabSize() + " ids but the model's vocabulary only "

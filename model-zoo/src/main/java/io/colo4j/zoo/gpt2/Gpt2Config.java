@@ -39,6 +39,9 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
         if (nEmbd % nHead != 0) {
             throw new IllegalArgumentException("gpt2 config: n_embd " + nEmbd + " is not divisible by n_head " + nHead);
         }
+        if (nEmbd > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("gpt2 config: n_embd " + nEmbd + " is too large: the MLP's 4 * n_embd overflows a dimension (2^31-1)");
+        }
         if (!(layerNormEpsilon > 0) || !(initializerRange >= 0)) {
             throw new IllegalArgumentException("gpt2 config: layer_norm_epsilon must be > 0 and initializer_range >= 0");
         }

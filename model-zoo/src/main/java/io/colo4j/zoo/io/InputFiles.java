@@ -45,15 +45,15 @@ public final class InputFiles {
         requireRegular(file, what);
         long size = Files.size(file);
         if (size > MAX_ARRAY_BYTES) {
-            throw new IOException(file + ": the " + what + " is " + ByteSize.gib(size) + "; a file is read into one array, at most "
-                    + ByteSize.gib(MAX_ARRAY_BYTES) + " (split it)");
+            throw new IOException(file + ": the " + what + " is " + ByteSize.of(size) + "; a file is read into one array, at most "
+                    + ByteSize.of(MAX_ARRAY_BYTES) + " (split it)");
         }
         Runtime jvm = Runtime.getRuntime();
         long free = jvm.maxMemory() - (jvm.totalMemory() - jvm.freeMemory());
         if (2 * size > free) { // its bytes, then the decoded text: at least as many again
-            throw new IOException(file + ": the " + what + " is " + ByteSize.gib(size) + "; reading it takes at least twice that"
-                    + " of heap (its bytes and the text) and the JVM has " + ByteSize.gib(free) + " free of its -Xmx "
-                    + ByteSize.gib(jvm.maxMemory()) + " (raise it with COLO4J_JAVA_OPTS=-Xmx..., or split the file)");
+            throw new IOException(file + ": the " + what + " is " + ByteSize.of(size) + "; reading it takes at least twice that"
+                    + " of heap (its bytes and the text) and the JVM has " + ByteSize.of(free) + " free of its -Xmx "
+                    + ByteSize.of(jvm.maxMemory()) + " (raise it with COLO4J_JAVA_OPTS=-Xmx..., or split the file)");
         }
         return decodeUtf8(Files.readAllBytes(file), file, 0, what);
     }

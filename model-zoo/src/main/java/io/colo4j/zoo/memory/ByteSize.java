@@ -2,11 +2,12 @@ package io.colo4j.zoo.memory;
 
 import java.util.Locale;
 
-/** A byte count as messages print it: GiB to one decimal, and the exact count. */
+/** A byte count as messages print it: GiB (MiB below one GiB) to one decimal, and the exact count. */
 public final class ByteSize {
     private ByteSize() {}
 
-    public static String gib(long bytes) {
-        return String.format(Locale.ROOT, "%.1f GiB (%,d bytes)", bytes / (double) (1L << 30), bytes);
+    public static String of(long bytes) {
+        boolean small = bytes < (1L << 30);
+        return String.format(Locale.ROOT, "%.1f %s (%,d bytes)", bytes / (double) (small ? 1L << 20 : 1L << 30), small ? "MiB" : "GiB", bytes);
     }
 }
