@@ -8,6 +8,7 @@ import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
+import io.colo4j.zoo.io.InputFiles;
 import io.colo4j.zoo.memory.ModelFits;
 import io.colo4j.zoo.train.Evaluation;
 import io.colo4j.zoo.train.Trainer;
@@ -47,9 +48,7 @@ final class EvalCommand implements Callable<Integer> {
         if (tp < 1) {
             throw new IllegalArgumentException("--tp must be >= 1, got " + tp);
         }
-        if (!Files.isRegularFile(tokens)) {
-            throw new IllegalArgumentException("--tokens " + tokens + ": no such file");
-        }
+        InputFiles.requireRegular(tokens, "--tokens file");
         Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
         ModelZoo.Family family = model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir);
         HfFamilyOps hf = family.requireHf();

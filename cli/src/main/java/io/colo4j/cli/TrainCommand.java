@@ -10,6 +10,7 @@ import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
+import io.colo4j.zoo.io.InputFiles;
 import io.colo4j.zoo.memory.ModelFits;
 import io.colo4j.zoo.tokenizer.Tokenizer;
 import io.colo4j.zoo.tokenizer.Tokenizers;
@@ -156,8 +157,8 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the " + tok.spec() + " tokenizer has " + tok.vocabSize() + " ids but the model's vocabulary only "
                     + cfg.vocabSize() + "; use a model with a larger vocabulary (a larger --config) or a smaller tokenizer (--tokenizer byte)");
         }
-        if (data != null && !java.nio.file.Files.isRegularFile(data)) {
-            throw new IllegalArgumentException("--data " + data + ": no such file");
+        if (data != null) {
+            InputFiles.requireRegular(data, "--data file");
         }
         TokenData tokens = data == null ? TokenData.bundled(tok) : TokenData.fromFile(data, tok);
         int seqLen = seq != null ? seq : Math.min(64, cfg.maxPositions());
