@@ -9,6 +9,7 @@ import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.io.InputFiles;
+import io.colo4j.zoo.io.SafeTensorsReader;
 import io.colo4j.zoo.memory.ModelFits;
 import io.colo4j.zoo.train.Evaluation;
 import io.colo4j.zoo.train.Trainer;
@@ -43,8 +44,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8", description = "Equal-length sequences evaluated together (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--allow-nonfinite", description = "Load NaN and infinite weights as they are (refused by default, naming the first).")
+    boolean allowNonFinite;
+
     @Override
     public Integer call() throws Exception {
+        System.setProperty(SafeTensorsReader.ALLOW_NONFINITE, Boolean.toString(allowNonFinite));
         if (tp < 1) {
             throw new IllegalArgumentException("--tp must be >= 1, got " + tp);
         }

@@ -2,8 +2,14 @@ package io.colo4j.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.colo4j.tests.CoverageCommandTest.Run;
 import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.hf.HfFamilyOps;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +74,31 @@ class HostileInputsCommandTest {
         assertThat(save).doesNotExist();
         assertRefused(CoverageCommandTest.run("eval", "--model-dir", model.toString(), "--tokens", Files.writeString(dir.resolve("t"), "1 2\n")
                 .toString()), "needs", "per rank for its parameters");
+    }
+
+    @Test
+    void aNanWeightIsRefusedNamingTheTensorUnlessAllowed() throws Exception {
+        HfFamilyOps hf = ModelZoo.family("gpt2").requireHf();
+        Path model = dir.resolve("nan");
+        hf.languageModel(hf.build(hf.config("tiny"), 1L)).save(model);
+        Path weights = model.resolve("model.safetensors");
+        byte[] bytes = Files.readAllBytes(weights);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long dataStart = 8 + b.getLong(0);
+        JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, (int) dataStart - 8, StandardCharsets.UTF_8));
+        String first = null;
+        for (var e : header.properties()) {
+            if (e.getValue().has("data_offsets") && e.getValue().get("data_offsets").get(0).asLong() == 0) {
+                first = e.getKey();
+            }
+        }
+        b.putFloat((int) dataStart + 4 * 3, Float.NaN);
+        Files.write(weights, bytes);
+        Path tokens = Files.writeString(dir.resolve("tokens"), "1 2 3 4\n");
+        assertRefused(CoverageCommandTest.run("eval", "--model-dir", model.toString(), "--tokens", tokens.toString(), "--tp", "2"),
+                weights + ": tensor '" + first + "': element 3 ", " is NaN", "--allow-nonfinite");
+        Run allowed = CoverageCommandTest.run("eval", "--model-dir", model.toString(), "--tokens", tokens.toString(), "--allow-nonfinite");
+        assertThat(allowed.exit()).as(allowed.err()).isZero();
     }
 
     @Test

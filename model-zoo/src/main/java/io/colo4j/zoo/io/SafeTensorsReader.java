@@ -76,7 +76,7 @@ public final class SafeTensorsReader implements AutoCloseable {
         this.allowNonFinite = allowNonFinite;
     }
 
-    /** The system property that lets every reader load NaN and infinite values (what {@code --allow-nonfinite} would be). */
+    /** The system property that lets every reader load NaN and infinite values ({@code --allow-nonfinite} sets it). */
     public static final String ALLOW_NONFINITE = "colo4j.allowNonFinite";
 
     /**
@@ -405,7 +405,7 @@ public final class SafeTensorsReader implements AutoCloseable {
             float v = dst.getAtIndex(ValueLayout.JAVA_FLOAT, dstElem + bad);
             throw new SafeTensorsException(file, info.name(), "element " + at + " " + Arrays.toString(NonFinite.index(info.shape(), at))
                     + " is " + v + (info.dtype() == DType.F64 ? " (as float32)" : "")
-                    + "; non-finite weights would train to a NaN loss (-D" + ALLOW_NONFINITE + "=true loads them anyway)");
+                    + "; non-finite weights would train to a NaN loss (--allow-nonfinite loads them anyway)");
         }
     }
 
