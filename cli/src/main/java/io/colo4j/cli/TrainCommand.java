@@ -4,7 +4,6 @@ import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.Communicators;
-import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.hf.HfCheckpoint;
@@ -205,11 +204,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The model's parameter count, from a lazily built copy (nothing allocated). */
     private static long parameterCount(HfFamilyOps hf, HfConfig cfg) {
-        Module lazy = ThreadWorld.call(1, comm -> {
-            try (InitContext ignored = InitContext.open(ProcessGroup.of(1, 1), comm, "cpu")) {
-                return hf.build(cfg, 0L);
-            }
-        }).get(0);
+        Module lazy = ModelFits.buildLazily(hf, cfg);
         return lazy.namedParameters().values().stream().mapToLong(p -> java.util.Arrays.stream(p.fullShape()).asLongStream()
                 .reduce(1, (x, y) -> x * y)).sum();
     }

@@ -16,7 +16,8 @@ class HostileRulesTest {
     Path dir;
 
     @Test
-    @Timeout(value = 20, unit = TimeUnit.SECONDS) // a guard against the old hang, not a speed target
+    // a guard against the old hang, not a speed target
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aRegexThatBacktracksCatastrophicallyIsRefusedNamingTheRule() {
         // exponential: the back-reference turns off java.util.regex's loop memo, so every split of the path is
         // tried (32 million character reads, 8 s, for 'body.h.0.attn.qkv' alone before the budget)
@@ -36,7 +37,7 @@ class HostileRulesTest {
     }
 
     @Test
-    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aFifoIsRefusedBeforeItIsOpened() throws Exception {
         Path fifo = dir.resolve("rules.json");
         assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();

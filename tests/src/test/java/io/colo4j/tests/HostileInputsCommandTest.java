@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * What a hostile user feeds the commands: each is refused at once with one line naming the culprit, exit 1,
  * and nothing written (no save folder). The timeouts guard against the old hangs; they are not speed targets.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HostileInputsCommandTest {
     @TempDir
     Path dir;

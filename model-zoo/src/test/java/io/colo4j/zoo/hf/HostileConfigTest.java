@@ -65,7 +65,7 @@ class HostileConfigTest {
     }
 
     @Test
-    @Timeout(value = 20, unit = TimeUnit.SECONDS)
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void refusesAFifoAtOnce() throws Exception {
         Path fifo = dir.resolve("config.json");
         Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();

@@ -39,7 +39,8 @@ class InputFilesTest {
     }
 
     @Test
-    @Timeout(value = 20, unit = TimeUnit.SECONDS) // a guard against the old hang, not a speed target
+    // a guard against the old hang, not a speed target
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void fifosAndFoldersAreRefusedBeforeTheyAreOpened() throws Exception {
         Path fifo = dir.resolve("fifo");
         assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();

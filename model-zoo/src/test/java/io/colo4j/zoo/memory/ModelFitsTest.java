@@ -55,7 +55,8 @@ class ModelFitsTest {
     @ParameterizedTest(name = "{0} = {1}")
     @CsvSource({"n_layer, 200000", "n_layer, 2147483647", "vocab_size, 1000000000", "n_positions, 2147483647",
         "n_embd, 536870784"})
-    @Timeout(value = 60, unit = TimeUnit.SECONDS) // these used to take minutes of GC or die of OutOfMemoryError
+    // these used to take minutes of GC or die of OutOfMemoryError
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void absurdSizesAreRefusedBeforeAnythingIsAllocated(String field, long value) throws IOException {
         HfFamilyOps hf = ModelZoo.family("gpt2").requireHf();
         HfConfig small = hf.config("small");

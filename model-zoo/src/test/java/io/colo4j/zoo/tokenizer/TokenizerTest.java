@@ -142,7 +142,8 @@ class TokenizerTest {
     }
 
     @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS) // guards against the old endless encode loop and FIFO hang, not a speed target
+    // guards against the old endless encode loop and FIFO hang, not a speed target
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void hostileFilesAreRefusedAtOnceNamingTheFile(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("tokenizer.json");
         Gpt2FilesFromJtokkit.writeTokenizerJson(files, json, false);
