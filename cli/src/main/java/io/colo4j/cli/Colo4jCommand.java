@@ -17,14 +17,22 @@ public final class Colo4jCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (OutOfMemoryError e) { // thrown past picocli's handler, which only sees exceptions
+            System.err.println("colo4j: " + OutOfMemory.describe(e));
+            code = 1;
+        }
+        System.exit(code);
     }
 
     /** The configured command line, shared by main and tests. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Colo4jCommand());
         cli.setExecutionExceptionHandler((ex, line, parse) -> {
-            line.getErr().println("colo4j " + line.getCommandName() + ": " + ex.getMessage());
+            OutOfMemoryError oom = OutOfMemory.in(ex);
+            line.getErr().println("colo4j " + line.getCommandName() + ": " + (oom != null ? OutOfMemory.describe(oom) : ex.getMessage()));
             if (Boolean.getBoolean("colo4j.trace")) {
                 ex.printStackTrace(line.getErr());
             }

@@ -7,6 +7,9 @@ import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.train.CheckpointManifest;
+import io.colo4j.zoo.io.InputFiles;
+import io.colo4j.zoo.io.SafeTensorsReader;
+import io.colo4j.zoo.memory.ModelFits;
 import io.colo4j.zoo.train.Evaluation;
 import io.colo4j.zoo.train.Trainer;
 import java.nio.file.Files;
@@ -40,20 +43,23 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "8", description = "Equal-length sequences evaluated together (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--allow-nonfinite", description = "Load NaN and infinite weights as they are (refused by default, naming the first).")
+    boolean allowNonFinite;
+
     @Override
     public Integer call() throws Exception {
+        System.setProperty(SafeTensorsReader.ALLOW_NONFINITE, Boolean.toString(allowNonFinite));
         if (tp < 1) {
             throw new IllegalArgumentException("--tp must be >= 1, got " + tp);
         }
-        if (!Files.isRegularFile(tokens)) {
-            throw new IllegalArgumentException("--tokens " + tokens + ": no such file");
-        }
+        InputFiles.requireRegular(tokens, "--tokens file");
         Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
         CheckpointManifest.verifyModelFolder(dir, System.err);
         ModelZoo.Family family = model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir);
         HfFamilyOps hf = family.requireHf();
         List<int[]> sequences = Evaluation.readTokenLines(tokens);
         HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
+        ModelFits.require(hf, config, family.rules(), tp, 1, 0, tp, ModelFits.Use.EVAL, dir.resolve(HfCheckpoint.CONFIG).toString());
         // every rank memory-maps the file and reads only its shard's bytes
         double loss = ThreadWorld.call(tp, comm -> {
             Module m = family.buildOnRank(config, 0, comm);

@@ -4,11 +4,14 @@ import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.Communicators;
-import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.hf.HfCheckpoint;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
+import io.colo4j.zoo.io.InputFiles;
+import io.colo4j.zoo.io.SafeTensorsReader;
+import io.colo4j.zoo.memory.ModelFits;
 import io.colo4j.zoo.tokenizer.Tokenizer;
 import io.colo4j.zoo.tokenizer.Tokenizers;
 import io.colo4j.zoo.train.CheckpointManifest;
@@ -107,6 +110,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log-every", defaultValue = "0", description = "Without a terminal, a progress line every N steps; 0 = about 20 lines.")
     long logEvery;
 
+    @Option(names = "--allow-nonfinite", description = "Load NaN and infinite weights as they are (refused by default, naming the first).")
+    boolean allowNonFinite;
+
     @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel degree: in-JVM ranks sharding every weight (default: ${DEFAULT-VALUE}).")
     int tp;
 
@@ -122,6 +128,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
+        System.setProperty(SafeTensorsReader.ALLOW_NONFINITE, Boolean.toString(allowNonFinite));
         if (tp < 1 || dp < 1) {
             throw new IllegalArgumentException("--tp and --dp must be >= 1, got tp=" + tp + ", dp=" + dp);
         }
@@ -165,13 +172,15 @@ final class TrainCommand implements Callable<Integer> {
         if (dropout != null && checkpoint == null) {
             cfg = hf.withDropout(cfg, dropout);
         }
+        ModelFits.require(hf, cfg, family.rules(), tp, dp, zero, mpiWorld > 0 ? 1 : tp * dp, ModelFits.Use.TRAIN,
+                from != null ? from.resolve(HfCheckpoint.CONFIG).toString() : "--config " + (config != null ? config : family.defaultConfig()));
         Tokenizer tok = Tokenizers.load(tokenizer == null ? List.of() : tokenizer);
         if (tok.vocabSize() > cfg.vocabSize()) {
             throw new IllegalArgumentException("the " + tok.spec() + " tokenizer has " + tok.vocabSize() + " ids but the model's vocabulary only "
                     + cfg.vocabSize() + "; use a model with a larger vocabulary (a larger --config) or a smaller tokenizer (--tokenizer byte)");
         }
-        if (data != null && !java.nio.file.Files.isRegularFile(data)) {
-            throw new IllegalArgumentException("--data " + data + ": no such file");
+        if (data != null) {
+            InputFiles.requireRegular(data, "--data file");
         }
         TokenData tokens = data == null ? TokenData.bundled(tok) : TokenData.fromFile(data, tok);
         int seqLen = seq != null ? seq : Math.min(64, cfg.maxPositions());
@@ -214,11 +223,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The model's parameter count, from a lazily built copy (nothing allocated). */
     private static long parameterCount(HfFamilyOps hf, HfConfig cfg) {
-        Module lazy = ThreadWorld.call(1, comm -> {
-            try (InitContext ignored = InitContext.open(ProcessGroup.of(1, 1), comm, "cpu")) {
-                return hf.build(cfg, 0L);
-            }
-        }).get(0);
+        Module lazy = ModelFits.buildLazily(hf, cfg);
         return lazy.namedParameters().values().stream().mapToLong(p -> java.util.Arrays.stream(p.fullShape()).asLongStream()
                 .reduce(1, (x, y) -> x * y)).sum();
     }

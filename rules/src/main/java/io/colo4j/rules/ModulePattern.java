@@ -25,6 +25,8 @@ import java.util.regex.PatternSyntaxException;
  *
  * <p>Regexes ({@code "regex"} in a rules file) are Java regexes matched against the whole path, as if
  * wrapped in {@code ^...$}: for the rare case a glob cannot say, e.g. {@code transformer\.h\.(0|1[0-1])\.mlp\.c_fc}.
+ * A regex gets a budget of {@link Regex#MATCH_BUDGET} character reads per path: one that backtracks
+ * catastrophically is refused (a {@link PatternException}) instead of running for minutes.
  */
 public sealed interface ModulePattern permits ModulePattern.Glob, ModulePattern.Regex {
 
@@ -187,9 +189,18 @@ public sealed interface ModulePattern permits ModulePattern.Glob, ModulePattern.
 
     /** A Java regex that must match the whole module path. */
     record Regex(String text, Pattern pattern) implements ModulePattern {
+        /** Character reads one path may take; a sane regex on a path of a hundred characters needs a few thousand. */
+        public static final long MATCH_BUDGET = 1_000_000;
+
         @Override
         public boolean matches(String modulePath) {
-            return pattern.matcher(modulePath).matches();
+            try {
+                return pattern.matcher(new BoundedChars(modulePath, MATCH_BUDGET)).matches();
+            } catch (BoundedChars.Exhausted e) {
+                throw new PatternException("regex '" + text + "' gave up on module path '" + modulePath + "' after "
+                        + MATCH_BUDGET + " character reads: it backtracks catastrophically (nested quantifiers such as (a+)+);"
+                        + " rewrite it or use a glob", 0);
+            }
         }
 
         @Override

@@ -11,6 +11,7 @@ import io.colo4j.tensor.nn.WeightLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -97,10 +98,15 @@ public final class ShardingRules {
     /** Reads a rules file from any path; its path names it in messages. */
     public static ShardingRules fromJson(Path file) {
         String text;
+        if (Files.exists(file) && !Files.isRegularFile(file)) { // a FIFO would block the read forever
+            throw new RulesException("rules file " + file + " is not a regular file (a directory, FIFO or device)");
+        }
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new RulesException("rules file " + file + " does not exist");
+        } catch (CharacterCodingException e) {
+            throw new RulesException("rules file " + file + " is not UTF-8 text");
         } catch (IOException e) {
             throw new RulesException("cannot read rules file " + file + ": " + e.getMessage());
         }
@@ -209,7 +215,7 @@ public final class ShardingRules {
         for (String path : modules.keySet()) {
             List<Rule> matching = new ArrayList<>();
             for (Rule r : rules) {
-                if (r.pattern().matches(path)) {
+                if (matches(r, path)) {
                     matching.add(r);
                     modulesMatched.merge(r, 1, Integer::sum);
                 }
@@ -308,6 +314,16 @@ public final class ShardingRules {
             }
         }
         return new ShardingPlan(this, tp, assignments, problems, dead);
+    }
+
+    /** Whether {@code r} matches module {@code path}; a regex that exhausts its budget is refused naming the rule. */
+    private static boolean matches(Rule r, String path) {
+        try {
+            return r.pattern().matches(path);
+        } catch (ModulePattern.PatternException e) {
+            String message = "rule '" + r.name() + "': " + e.getMessage();
+            throw r.location() == null ? new RulesException(message) : new RulesException(r.location(), message, e);
+        }
     }
 
     /**

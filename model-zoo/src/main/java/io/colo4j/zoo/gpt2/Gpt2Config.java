@@ -24,7 +24,7 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
             List.of(new Derived("n_positions", (file, merged) -> file.get("n_ctx"))),
             List.of(Fixed.informative("architectures", List.of("GPT2LMHeadModel")),
                     new Fixed("n_inner", NullNode.getInstance(),
-                            (v, c) -> v.asInt() == 4 * c.path("n_embd").asInt(), "only 4 * n_embd"),
+                            (v, c) -> v.isIntegralNumber() && v.asInt() == 4 * c.path("n_embd").asInt(), "only 4 * n_embd"),
                     Fixed.written("activation_function", "gelu_new", "gelu_pytorch_tanh"),
                     Fixed.checked("scale_attn_by_inverse_layer_idx", false, "non-default attention scaling"),
                     Fixed.checked("scale_attn_weights", true, "non-default attention scaling"),
@@ -38,6 +38,9 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
         }
         if (nEmbd % nHead != 0) {
             throw new IllegalArgumentException("gpt2 config: n_embd " + nEmbd + " is not divisible by n_head " + nHead);
+        }
+        if (nEmbd > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("gpt2 config: n_embd " + nEmbd + " is too large: the MLP's 4 * n_embd overflows a dimension (2^31-1)");
         }
         if (!(layerNormEpsilon > 0) || !(initializerRange >= 0)) {
             throw new IllegalArgumentException("gpt2 config: layer_norm_epsilon must be > 0 and initializer_range >= 0");

@@ -42,7 +42,7 @@ public record HfCheckpoint<C extends Record & HfConfig, M extends HfModel<C>>(St
     /** Reads {@code dir/config.json}. */
     public C readConfig(Path dir) throws IOException {
         Path file = dir.resolve(CONFIG);
-        if (!Files.isRegularFile(file)) {
+        if (!Files.exists(file)) {
             throw new IOException(dir + ": not a " + label + " model folder (no " + CONFIG + ")");
         }
         return config.read(file);

@@ -10,8 +10,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.colo4j.zoo.io.InputFiles;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +26,8 @@ import java.util.function.BiFunction;
  * null) takes its value from {@code defaults} (HF's defaults), or from a {@link Derived} rule when HF
  * derives it from another field; fields HF has but the record does not are {@link Fixed}: written as
  * their one supported value and refused when a file holds another. Unknown fields are ignored, as HF
- * keeps them as plain attributes. Ints must be JSON integers (no 1.5, no "12").
+ * keeps them as plain attributes. Ints must be JSON integers (no 1.5, no "12"); a number that float32 cannot
+ * hold (1e300) is refused, not read as infinity; anything after the one JSON object is refused.
  *
  * @param type      the record
  * @param modelType HF's model_type (a file naming another is refused)
@@ -42,6 +43,7 @@ public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String 
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
 
@@ -118,7 +120,7 @@ public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String 
     public C read(Path configJson) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(configJson));
+            root = JSON.readTree(InputFiles.readUtf8(configJson, "config"));
         } catch (JacksonException e) {
             throw new IOException(configJson + ": not valid JSON: " + e.getOriginalMessage(), e);
         }
@@ -151,7 +153,12 @@ public record HfConfigFormat<C extends Record & HfConfig>(Class<C> type, String 
         ObjectNode merged = JSON.valueToTree(defaults);
         root.properties().forEach(e -> {
             if (!e.getValue().isNull() && merged.has(e.getKey())) {
-                merged.set(e.getKey(), e.getValue());
+                JsonNode v = e.getValue();
+                // Jackson would turn 1e300 into Infinity in a float component without a word
+                if (v.isFloatingPointNumber() && !Float.isFinite(v.floatValue())) {
+                    throw new IllegalArgumentException(e.getKey() + " " + v + " is not a finite float32");
+                }
+                merged.set(e.getKey(), v);
             }
         });
         for (Derived d : derived) {

@@ -18,6 +18,9 @@ public interface HfFamilyOps {
     /** {@code config} with every dropout probability {@code p}. */
     HfConfig withDropout(HfConfig config, float p);
 
+    /** The config fields that count each stack's layers (T5: encoder and decoder). */
+    java.util.List<String> layerFields();
+
     /**
      * A small stand-in for {@code config}: each stack cut to at most {@code maxLayers} layers, the
      * given vocabulary (token ids outside it become its last id) and position count.

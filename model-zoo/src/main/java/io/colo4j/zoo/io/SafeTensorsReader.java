@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -28,13 +29,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a safetensors file: memory-maps it, validates the whole header up front (sizes, types, offsets
- * inside the data section and not overlapping, no duplicate names), then copies a tensor, or a block of
- * it such as one rank's shard, into a float32 {@link Tensor}, converting F16/BF16/F64 on the way.
+ * Reads a safetensors file: memory-maps it, validates the whole header up front as the format's reference
+ * implementation does (a UTF-8 JSON object; sizes and types; no duplicate names; the tensors, sorted by
+ * offset, cover the data section exactly: each begins where the one before ends and the last ends at the
+ * end of the file, so a header length a few bytes off, a hole or trailing bytes are refused rather than
+ * read shifted), then copies a tensor, or a block of it such as one rank's shard, into a float32
+ * {@link Tensor}, converting F16/BF16/F64 on the way and refusing the first NaN or infinity it reads
+ * (naming the tensor and the element) unless opened with {@code allowNonFinite}.
  *
  * <p>Every problem with the file surfaces as a {@link SafeTensorsException} naming the file and tensor;
  * nothing is allocated from a size the file merely claims (the header is bounded by {@link #MAX_HEADER_BYTES}
- * and by the file's real length, and every tensor by the bytes actually present).
+ * and by the file's real length, and every tensor by the bytes actually present). Only a regular file is
+ * opened (a FIFO would block the reader forever).
  */
 public final class SafeTensorsReader implements AutoCloseable {
     /** The largest header accepted, as the reference implementation (100 MB). */
@@ -57,19 +63,33 @@ public final class SafeTensorsReader implements AutoCloseable {
     private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    private final boolean allowNonFinite;
 
     private SafeTensorsReader(Path file, Arena arena, MemorySegment data, long dataStart,
-                              Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+                              Map<String, TensorInfo> tensors, Map<String, String> metadata, boolean allowNonFinite) {
         this.file = file;
         this.arena = arena;
         this.data = data;
         this.dataStart = dataStart;
         this.tensors = tensors;
         this.metadata = metadata;
+        this.allowNonFinite = allowNonFinite;
     }
 
-    /** Opens and validates {@code file}; close the reader to unmap it. */
+    /** The system property that lets every reader load NaN and infinite values ({@code --allow-nonfinite} sets it). */
+    public static final String ALLOW_NONFINITE = "colo4j.allowNonFinite";
+
+    /**
+     * Opens and validates {@code file}; reads refuse NaN and infinite values unless the system property
+     * {@value #ALLOW_NONFINITE} is true; close the reader to unmap it.
+     */
     public static SafeTensorsReader open(Path file) throws IOException {
+        return open(file, Boolean.getBoolean(ALLOW_NONFINITE));
+    }
+
+    /** As {@link #open(Path)}; {@code allowNonFinite} lets reads return NaN and infinite values as they are. */
+    public static SafeTensorsReader open(Path file, boolean allowNonFinite) throws IOException {
+        InputFiles.requireRegular(file, "safetensors file");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -98,7 +118,8 @@ public final class SafeTensorsReader implements AutoCloseable {
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                return new SafeTensorsReader(file, arena, mapped, dataStart, tensors, Collections.unmodifiableMap(metadata));
+                return new SafeTensorsReader(file, arena, mapped, dataStart, tensors, Collections.unmodifiableMap(metadata),
+                        allowNonFinite);
             } catch (IOException | RuntimeException e) {
                 arena.close();
                 throw e;
@@ -119,9 +140,16 @@ public final class SafeTensorsReader implements AutoCloseable {
 
     private static Map<String, TensorInfo> parseHeader(Path file, byte[] header, long dataSize, Map<String, String> metadata)
             throws SafeTensorsException {
+        String text;
+        try {
+            // decoded strictly first: Jackson lets some invalid UTF-8 through (in the padding, surrogates)
+            text = InputFiles.decodeUtf8(header, file, 8, "header");
+        } catch (InputFiles.NotUtf8Exception e) {
+            throw new SafeTensorsException(file, null, e.problem());
+        }
         JsonNode root;
         try {
-            root = JSON.readTree(header);
+            root = JSON.readTree(text);
         } catch (JacksonException e) {
             throw new SafeTensorsException(file, null, "header is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
@@ -148,18 +176,37 @@ public final class SafeTensorsReader implements AutoCloseable {
             }
             out.put(name, parseEntry(file, name, v, dataSize));
         }
-        List<TensorInfo> byOffset = new ArrayList<>(out.values());
-        byOffset.removeIf(t -> t.begin() == t.end());
-        byOffset.sort(Comparator.comparingLong(TensorInfo::begin));
-        for (int i = 1; i < byOffset.size(); i++) {
-            TensorInfo prev = byOffset.get(i - 1);
-            TensorInfo cur = byOffset.get(i);
-            if (cur.begin() < prev.end()) {
+        checkCoverage(file, out.values(), dataSize);
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * The reference implementation's rule: sorted by (begin, end), each tensor begins where the one before
+     * ended and the last ends at the end of the file. Anything else is an overlap, a hole, trailing bytes,
+     * or a header length that is off (its cut falls in the padding, which then shifts every tensor).
+     */
+    private static void checkCoverage(Path file, Collection<TensorInfo> tensors, long dataSize) throws SafeTensorsException {
+        List<TensorInfo> byOffset = new ArrayList<>(tensors);
+        byOffset.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        long covered = 0;
+        TensorInfo prev = null;
+        for (TensorInfo cur : byOffset) {
+            if (cur.begin() < covered) {
                 throw new SafeTensorsException(file, cur.name(), "data [" + cur.begin() + ", " + cur.end()
                         + ") overlaps tensor '" + prev.name() + "' [" + prev.begin() + ", " + prev.end() + ")");
             }
+            if (cur.begin() > covered) {
+                throw new SafeTensorsException(file, cur.name(), "data [" + cur.begin() + ", " + cur.end() + ") leaves a hole of "
+                        + (cur.begin() - covered) + " bytes after " + (prev == null ? "the header" : "tensor '" + prev.name() + "'")
+                        + " (tensors must cover the data section exactly)");
+            }
+            covered = cur.end();
+            prev = cur;
         }
-        return Collections.unmodifiableMap(out);
+        if (covered != dataSize) {
+            throw new SafeTensorsException(file, null, "the tensors cover " + covered + " bytes of a data section of " + dataSize
+                    + ": " + (dataSize - covered) + " trailing bytes (a header length that is too short, or garbage appended)");
+        }
     }
 
     private static TensorInfo parseEntry(Path file, String name, JsonNode v, long dataSize) throws SafeTensorsException {
@@ -337,6 +384,9 @@ public final class SafeTensorsReader implements AutoCloseable {
                 srcElem += (long) (offset[d] + idx[d]) * srcStrides[d];
             }
             convert(info.dtype(), base + srcElem * elemBytes, out, dstElem, rowLen);
+            if (!allowNonFinite) {
+                requireFinite(info, out, dstElem, rowLen, srcElem);
+            }
             dstElem += rowLen;
             for (int d = rank - 2; d >= 0; d--) {
                 if (++idx[d] < size[d]) {
@@ -344,6 +394,18 @@ public final class SafeTensorsReader implements AutoCloseable {
                 }
                 idx[d] = 0;
             }
+        }
+    }
+
+    /** Refuses the first NaN or infinity among the {@code n} floats just converted; {@code srcElem}: their index in the file tensor. */
+    private void requireFinite(TensorInfo info, MemorySegment dst, long dstElem, int n, long srcElem) throws SafeTensorsException {
+        int bad = NonFinite.first(dst, dstElem, n);
+        if (bad >= 0) {
+            long at = srcElem + bad;
+            float v = dst.getAtIndex(ValueLayout.JAVA_FLOAT, dstElem + bad);
+            throw new SafeTensorsException(file, info.name(), "element " + at + " " + Arrays.toString(NonFinite.index(info.shape(), at))
+                    + " is " + v + (info.dtype() == DType.F64 ? " (as float32)" : "")
+                    + "; non-finite weights would train to a NaN loss (--allow-nonfinite loads them anyway)");
         }
     }
 

@@ -56,6 +56,9 @@ public final class ByteLevelBpe implements Tokenizer {
             if (e.getValue() < 0) {
                 throw new TokenizerException(spec + ": special token '" + e.getKey() + "' has a negative id");
             }
+            if (e.getKey().isEmpty()) { // it would match everywhere and encode() would never advance
+                throw new TokenizerException(spec + ": special token " + e.getValue() + " is empty");
+            }
             max = Math.max(max, e.getValue());
         }
         if (max >= 10_000_000) {

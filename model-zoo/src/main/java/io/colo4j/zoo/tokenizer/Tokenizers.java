@@ -3,8 +3,8 @@ package io.colo4j.zoo.tokenizer;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.colo4j.zoo.io.InputFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,7 +74,7 @@ public final class Tokenizers {
         JsonNode vocabNode = readJson(vocabJson);
         Map<String, Integer> vocab = vocab(vocabJson, vocabNode);
         List<String[]> merges = new ArrayList<>();
-        List<String> lines = Files.readAllLines(mergesTxt, StandardCharsets.UTF_8);
+        List<String> lines = InputFiles.readUtf8(mergesTxt, "merges file").lines().toList();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (i == 0 && line.startsWith("#version")) {
@@ -139,6 +139,9 @@ public final class Tokenizers {
         if (added != null && added.isArray()) {
             for (JsonNode t : added) {
                 if (t.hasNonNull("content") && t.hasNonNull("id") && t.get("id").canConvertToInt()) {
+                    if (t.get("content").asText().isEmpty()) {
+                        throw new TokenizerException(file + ": added token " + t.get("id") + " has empty content");
+                    }
                     special.put(t.get("content").asText(), t.get("id").asInt());
                 }
             }
@@ -174,7 +177,7 @@ public final class Tokenizers {
 
     private static JsonNode readJson(Path file) throws IOException {
         try {
-            return JSON.readTree(file.toFile());
+            return JSON.readTree(InputFiles.readUtf8(file, "tokenizer file"));
         } catch (JacksonException e) {
             throw new TokenizerException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
         }

@@ -2,8 +2,8 @@ package io.colo4j.zoo.train;
 
 import io.colo4j.tensor.comm.PeerProcesses;
 import io.colo4j.zoo.io.AtomicFiles;
+import io.colo4j.zoo.io.InputFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -236,7 +236,7 @@ public final class CheckpointStore {
         }
         Path latest = path.resolve(LATEST);
         if (Files.isRegularFile(latest)) {
-            String name = Files.readString(latest, StandardCharsets.UTF_8).strip();
+            String name = InputFiles.readUtf8(latest, "latest file").strip();
             Path cp = path.resolve(name);
             if (!(CHECKPOINT.matcher(name).matches() || STAGED.matcher(name).matches()) || !Files.isRegularFile(cp.resolve(marker))) {
                 throw new IOException(latest + " names '" + name + "', which is not a checkpoint in " + path);

@@ -4,9 +4,8 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
+import io.colo4j.zoo.io.InputFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +22,7 @@ public final class Evaluation {
      */
     public static List<int[]> readTokenLines(Path file) throws IOException {
         List<int[]> out = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        List<String> lines = InputFiles.readUtf8(file, "tokens file").lines().toList();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty()) {

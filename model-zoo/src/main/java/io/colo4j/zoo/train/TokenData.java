@@ -2,11 +2,11 @@ package io.colo4j.zoo.train;
 
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Init;
+import io.colo4j.zoo.io.InputFiles;
 import io.colo4j.zoo.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.CRC32;
 
@@ -28,7 +28,7 @@ public final class TokenData {
     }
 
     public static TokenData fromFile(Path file, Tokenizer tokenizer) throws IOException {
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text = InputFiles.readUtf8(file, "data file");
         return new TokenData(tokenizer.encode(text), file.toAbsolutePath().toString());
     }
 

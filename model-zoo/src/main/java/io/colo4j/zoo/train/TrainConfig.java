@@ -1,5 +1,8 @@
 package io.colo4j.zoo.train;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * A training run's settings.
  *
@@ -20,10 +23,26 @@ package io.colo4j.zoo.train;
 public record TrainConfig(long steps, int batch, int seq, double lr, long warmup, double minLrRatio, double weightDecay,
                           double beta1, double beta2, double clip, long seed, long saveEvery, long logEvery) {
     public TrainConfig {
-        if (steps < 0 || batch < 1 || seq < 1 || !(lr >= 0) || warmup < 0 || !(minLrRatio >= 0 && minLrRatio <= 1)
-                || !(weightDecay >= 0) || !(clip >= 0) || saveEvery < 0 || logEvery < 0) {
-            throw new IllegalArgumentException("train config: need steps >= 0, batch >= 1, seq >= 1, lr >= 0, warmup >= 0, "
-                    + "0 <= min-lr-ratio <= 1, weight decay >= 0, clip >= 0; got " + this);
+        // named one by one, as the CLI's options: the record's toString() would show only zeros here
+        List<String> bad = new ArrayList<>();
+        check(bad, steps >= 0, "--steps", steps, ">= 0");
+        check(bad, batch >= 1, "--batch", batch, ">= 1");
+        check(bad, seq >= 1, "--seq", seq, ">= 1");
+        check(bad, lr >= 0 && Double.isFinite(lr), "--lr", lr, "finite and >= 0");
+        check(bad, warmup >= 0, "--warmup", warmup, ">= 0");
+        check(bad, minLrRatio >= 0 && minLrRatio <= 1, "--min-lr-ratio", minLrRatio, "in [0, 1]");
+        check(bad, weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay", weightDecay, "finite and >= 0");
+        check(bad, clip >= 0 && Double.isFinite(clip), "--clip", clip, "finite and >= 0");
+        check(bad, saveEvery >= 0, "--save-every", saveEvery, ">= 0");
+        check(bad, logEvery >= 0, "--log-every", logEvery, ">= 0");
+        if (!bad.isEmpty()) {
+            throw new IllegalArgumentException("train config: " + String.join("; ", bad));
+        }
+    }
+
+    private static void check(List<String> bad, boolean ok, String option, Object value, String must) {
+        if (!ok) {
+            bad.add(option + " " + value + " must be " + must);
         }
     }
 

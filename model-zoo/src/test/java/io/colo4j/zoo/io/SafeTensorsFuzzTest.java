@@ -15,12 +15,18 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Thousands of mutated and truncated copies of a valid file: every one must either load (every tensor
- * read completely) or fail with a {@link SafeTensorsException}; any other exception or error fails.
+ * read completely, every value exactly the file's) or fail with a {@link SafeTensorsException}; any
+ * other exception or error fails. A quarter of the cases are what the format forbids and must be refused
+ * with a message saying so: a header length 1-7 bytes short (read shifted, it once gave plausible losses),
+ * a hole between tensors, trailing bytes, a non-UTF-8 header, and NaN or infinite weights (F32, and F16 /
+ * F64 values that are or become non-finite), refused at read naming the tensor and the element.
  */
 class SafeTensorsFuzzTest {
     private static final int CASES = 10_000;
@@ -58,8 +64,10 @@ class SafeTensorsFuzzTest {
         int loaded = 0;
         int rejected = 0;
         long start = System.nanoTime();
+        int forbidden = 0;
         for (int c = 0; c < CASES; c++) {
-            byte[] mutated = mutate(original, headerEnd, rng);
+            Forbidden rule = c % 4 == 3 ? Forbidden.values()[rng.nextInt(Forbidden.values().length)] : null;
+            byte[] mutated = rule != null ? rule.apply(original, headerEnd, rng) : mutate(original, headerEnd, rng);
             Files.write(p, mutated);
             try (MemoryScope scope = MemoryScope.open(); SafeTensorsReader r = SafeTensorsReader.open(p)) {
                 for (String name : r.names()) {
@@ -69,23 +77,112 @@ class SafeTensorsFuzzTest {
                         assertThat(t.numel()).isEqualTo(info.numel());
                         assertDecodedFrom(mutated, info, t.toFloatArray());
                     } catch (SafeTensorsException e) {
-                        // only a dtype that does not convert may refuse a read after a successful open
-                        assertThat(info.dtype().convertsToFloat()).as("read of %s failed: %s", name, e.getMessage()).isFalse();
+                        // after a successful open only a dtype that does not convert, or a non-finite value, refuses a read
+                        if (info.dtype().convertsToFloat()) {
+                            assertNonFiniteNamed(mutated, info, e);
+                            if (rule == Forbidden.NON_FINITE) {
+                                rule = null; // refused as it must be
+                            }
+                        }
                     }
                 }
+                assertThat(rule).as("case %d: %s was accepted: %s", c, rule, preview(mutated)).isNull();
                 loaded++;
             } catch (SafeTensorsException e) {
                 assertThat(e.getMessage()).contains(p.toString());
+                if (rule != null) {
+                    assertThat(e.getMessage()).as("case %d (%s)", c, rule).containsPattern(rule.says);
+                    forbidden++;
+                }
                 rejected++;
             } catch (Throwable t) {
                 fail("case " + c + ": " + t + " for file bytes " + preview(mutated), t);
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("safetensors fuzz: %d cases in %.1f s, %d loaded, %d rejected cleanly%n", CASES, seconds, loaded, rejected);
+        System.out.printf("safetensors fuzz: %d cases in %.1f s, %d loaded, %d rejected cleanly (%d of them forbidden by the format)%n",
+                CASES, seconds, loaded, rejected, forbidden);
         assertThat(loaded).isPositive();
+        assertThat(forbidden).isPositive();
         assertThat(rejected).isPositive();
         assertThat(seconds).as("fuzzing took %.1f s", seconds).isLessThan(30);
+    }
+
+    /** A read refused for a non-finite value names the tensor and an element that the file really holds as NaN or infinity. */
+    private static void assertNonFiniteNamed(byte[] file, TensorInfo info, SafeTensorsException e) {
+        Matcher m = Pattern.compile("tensor '(.*)': element (\\d+) ").matcher(e.getMessage());
+        assertThat(m.find()).as("read of %s failed: %s", info.name(), e.getMessage()).isTrue();
+        assertThat(m.group(1)).isEqualTo(info.name());
+        float v = decoded(file, info, Integer.parseInt(m.group(2)));
+        assertThat(Float.isFinite(v)).as("%s: element %s is %s", info, m.group(2), v).isFalse();
+    }
+
+    private static float decoded(byte[] file, TensorInfo info, int i) {
+        ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        long at = 8 + b.getLong(0) + info.begin();
+        return switch (info.dtype()) {
+            case F32 -> b.getFloat((int) (at + 4L * i));
+            case F16 -> Float.float16ToFloat(b.getShort((int) (at + 2L * i)));
+            case BF16 -> Float.intBitsToFloat((b.getShort((int) (at + 2L * i)) & 0xFFFF) << 16);
+            case F64 -> (float) b.getDouble((int) (at + 8L * i));
+            default -> throw new AssertionError("read a " + info.dtype());
+        };
+    }
+
+    /** What the format (or the loader, for non-finite weights) forbids, each with what its refusal must say. */
+    private enum Forbidden {
+        SHORT_HEADER_LENGTH("trailing bytes|overlaps|not valid JSON|runs past"),
+        HOLE("leaves a hole"),
+        TRAILING_BYTES("trailing bytes"),
+        NOT_UTF8("not UTF-8 text: byte .* at offset \\d+"),
+        NON_FINITE("element \\d+ .* is (NaN|Infinity|-Infinity)");
+
+        final String says;
+
+        Forbidden(String says) {
+            this.says = says;
+        }
+
+        byte[] apply(byte[] original, int headerEnd, SplittableRandom rng) {
+            return switch (this) {
+                case SHORT_HEADER_LENGTH -> { // the cut falls in the padding spaces: still valid JSON
+                    byte[] b = original.clone();
+                    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, headerEnd - 8 - 1 - rng.nextInt(7));
+                    yield b;
+                }
+                case HOLE -> { // bytes inserted between two tensors
+                    int at = headerEnd + 80; // after transformer.wte.weight
+                    int n = 1 + rng.nextInt(16);
+                    String h = new String(original, 8, headerEnd - 8, StandardCharsets.UTF_8).strip();
+                    h = h.replace("[80,128]", "[" + (80 + n) + "," + (128 + n) + "]").replace("[128,132]", "[" + (128 + n) + "," + (132 + n) + "]")
+                            .replace("[132,132]", "[" + (132 + n) + "," + (132 + n) + "]");
+                    byte[] data = new byte[original.length - headerEnd + n];
+                    System.arraycopy(original, headerEnd, data, 0, 80);
+                    System.arraycopy(original, at, data, 80 + n, original.length - at);
+                    yield SafeTensorsTest.file(h, data);
+                }
+                case TRAILING_BYTES -> {
+                    byte[] b = Arrays.copyOf(original, original.length + 1 + rng.nextInt(64));
+                    for (int i = original.length; i < b.length; i++) {
+                        b[i] = (byte) rng.nextInt(256);
+                    }
+                    yield b;
+                }
+                case NOT_UTF8 -> { // an invalid byte in a tensor name or in the padding
+                    byte[] b = original.clone();
+                    int at = rng.nextBoolean() ? 8 + new String(original, 8, headerEnd - 8, StandardCharsets.ISO_8859_1).indexOf("wte") : headerEnd - 1;
+                    b[at] = (byte) (0x80 + rng.nextInt(0x40)); // a continuation byte with no lead byte
+                    yield b;
+                }
+                case NON_FINITE -> {
+                    byte[] b = original.clone();
+                    int elem = rng.nextInt(33); // an F32 element of the three non-empty tensors
+                    float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7F80_0001)};
+                    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putFloat(headerEnd + 4 * elem, bad[rng.nextInt(bad.length)]);
+                    yield b;
+                }
+            };
+        }
     }
 
     /** A load is only correct if every value is exactly what the file's bytes say. */

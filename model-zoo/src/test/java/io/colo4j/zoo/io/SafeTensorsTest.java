@@ -231,4 +231,64 @@ class SafeTensorsTest {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("ckpt");
         }
     }
+
+    @Test
+    void refusesWhatTheFormatForbids() throws IOException {
+        String two = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[%d,%d]}}";
+        Path hole = write("hole.safetensors", file(two.formatted(12, 16), floats(1, 2, 0, 3)));
+        assertThatThrownBy(() -> SafeTensorsReader.open(hole)).isInstanceOf(SafeTensorsException.class)
+                .hasMessage(hole + ": tensor 'b': data [12, 16) leaves a hole of 4 bytes after tensor 'a' (tensors must cover the data section exactly)");
+        Path trailing = write("trailing.safetensors", file(two.formatted(8, 12), floats(1, 2, 3, 4)));
+        assertThatThrownBy(() -> SafeTensorsReader.open(trailing)).isInstanceOf(SafeTensorsException.class)
+                .hasMessageStartingWith(trailing + ": the tensors cover 12 bytes of a data section of 16: 4 trailing bytes");
+        // the writer pads the header with spaces; a length 3 bytes short still parses, and every tensor would read shifted
+        Path good = dir.resolve("good.safetensors");
+        SafeTensorsWriter.write(good, Map.of("w", ramp(2, 3)));
+        byte[] shifted = Files.readAllBytes(good);
+        long len = ByteBuffer.wrap(shifted).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        ByteBuffer.wrap(shifted).order(ByteOrder.LITTLE_ENDIAN).putLong(0, len - 3);
+        Path shift = write("shift.safetensors", shifted);
+        assertThatThrownBy(() -> SafeTensorsReader.open(shift)).isInstanceOf(SafeTensorsException.class)
+                .hasMessageContaining("trailing bytes");
+        // the name's two UTF-8 bytes become one ISO-8859-1 byte: an invalid lone 0xE9
+        String header = "{\"\u00e9\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        byte[] h = header.getBytes(StandardCharsets.ISO_8859_1);
+        byte[] notUtf8 = ByteBuffer.allocate(8 + h.length + 4).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).put(floats(1)).array();
+        Path bad = write("latin1.safetensors", notUtf8);
+        assertThatThrownBy(() -> SafeTensorsReader.open(bad)).isInstanceOf(SafeTensorsException.class)
+                .hasMessage(bad + ": the header is not UTF-8 text: byte e9 at offset 10 is not valid UTF-8");
+    }
+
+    @Test
+    void refusesNonFiniteWeightsNamingTensorAndElementUnlessAllowed() throws IOException {
+        Path f32 = write("nan.safetensors", file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}}",
+                floats(1, 2, 3, 4, Float.NaN, Float.POSITIVE_INFINITY)));
+        try (SafeTensorsReader r = SafeTensorsReader.open(f32)) {
+            assertThatThrownBy(() -> r.read("w")).isInstanceOf(SafeTensorsException.class)
+                    .hasMessageStartingWith(f32 + ": tensor 'w': element 4 [1, 1] is NaN; non-finite weights would train to a NaN loss");
+            // a block that holds no bad value reads: the check is on what is read (a rank's shard), not the whole file
+            assertThat(r.readBlock("w", new int[] {0, 0}, new int[] {2, 1}).toFloatArray()).containsExactly(1, 4);
+            assertThatThrownBy(() -> r.readBlock("w", new int[] {1, 2}, new int[] {1, 1}))
+                    .hasMessageContaining("tensor 'w': element 5 [1, 2] is Infinity");
+        }
+        try (SafeTensorsReader r = SafeTensorsReader.open(f32, true)) {
+            assertThat(r.read("w").toFloatArray()).containsExactly(1, 2, 3, 4, Float.NaN, Float.POSITIVE_INFINITY);
+        }
+        // F16 infinity, and an F64 value that overflows float32 on conversion
+        ByteBuffer half = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 0x3C00).putShort((short) 0xFC00);
+        ByteBuffer dbl = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putDouble(1e300).putDouble(1);
+        Path f16 = write("f16.safetensors", file("{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]},"
+                + "\"d\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[4,20]}}", concat(half.array(), dbl.array())));
+        try (SafeTensorsReader r = SafeTensorsReader.open(f16)) {
+            assertThatThrownBy(() -> r.read("h")).hasMessageContaining("tensor 'h': element 1 [1] is -Infinity");
+            assertThatThrownBy(() -> r.read("d")).hasMessageContaining("tensor 'd': element 0 [0] is Infinity (as float32)");
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }

@@ -10,8 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class TokenizerTest {
@@ -136,5 +139,34 @@ class TokenizerTest {
                 .isInstanceOf(TokenizerException.class).hasMessageContaining("bad.json");
         assertThatThrownBy(() -> Tokenizers.load(dir.resolve("nope").toString()))
                 .isInstanceOf(TokenizerException.class).hasMessageContaining("nope");
+    }
+
+    @Test
+    // guards against the old endless encode loop and FIFO hang, not a speed target
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void hostileFilesAreRefusedAtOnceNamingTheFile(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("tokenizer.json");
+        Gpt2FilesFromJtokkit.writeTokenizerJson(files, json, false);
+        Files.writeString(json, Files.readString(json).replace("\"content\":\"" + Gpt2Tokenizer.END_OF_TEXT_TOKEN + "\"", "\"content\":\"\""));
+        assertThatThrownBy(() -> Tokenizers.load(json.toString())).isInstanceOf(TokenizerException.class)
+                .hasMessage(json + ": added token " + Gpt2Tokenizer.END_OF_TEXT + " has empty content");
+        Gpt2FilesFromJtokkit.writeVocabAndMerges(files, dir);
+        Path vocab = dir.resolve("vocab.json");
+        Path merges = dir.resolve("merges.txt");
+        byte[] text = "#version: 0.2\n\u0120 t\n".getBytes(StandardCharsets.UTF_8);
+        text[text.length - 4] = (byte) 0xFF; // the second byte of 'Ġ'
+        Files.write(merges, text);
+        assertThatThrownBy(() -> Tokenizers.fromVocabAndMerges(vocab, merges))
+                .hasMessage(merges + ": the merges file is not UTF-8 text: byte c4 at offset 14 is not valid UTF-8");
+        Files.delete(merges);
+        assertThat(new ProcessBuilder("mkfifo", merges.toString()).start().waitFor()).isZero();
+        assertThatThrownBy(() -> Tokenizers.load(List.of(vocab.toString(), merges.toString())))
+                .hasMessage(merges + ": the merges file is a FIFO, socket or device, not a regular file (refused: reading it could block forever)");
+        Map<String, Integer> bytes = new java.util.LinkedHashMap<>();
+        for (int b = 0; b < 256; b++) {
+            bytes.put(String.valueOf(ByteLevelBpe.byteToChar(b)), b);
+        }
+        assertThatThrownBy(() -> new ByteLevelBpe("inline", bytes, List.of(), Map.of("", 256)))
+                .hasMessage("inline: special token 256 is empty");
     }
 }
