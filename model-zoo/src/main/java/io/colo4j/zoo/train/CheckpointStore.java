@@ -4,6 +4,7 @@ import io.colo4j.tensor.comm.PeerProcesses;
 import io.colo4j.zoo.io.AtomicFiles;
 import io.colo4j.zoo.io.InputFiles;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
