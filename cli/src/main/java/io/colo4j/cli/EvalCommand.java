@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j eval}: the mean loss of a model folder of any zoo family on a tokens file. */
@@ -31,6 +32,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Zoo family of the folder: one of ${COMPLETION-CANDIDATES}"
             + " (default: the one its config.json's model_type names).", completionCandidates = ZooCandidates.Families.class)
     String model;
+
+    @Mixin
+    RulesOption rules;
 
     @Option(names = "--tokens", required = true, description = "Token ids, one sequence per line.")
     Path tokens;
@@ -50,7 +54,7 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tokens " + tokens + ": no such file");
         }
         Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
-        ModelZoo.Family family = model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir);
+        ModelZoo.Family family = rules.applyTo(model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir));
         HfFamilyOps hf = family.requireHf();
         List<int[]> sequences = Evaluation.readTokenLines(tokens);
         HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,6 +41,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
             description = "A named config of the --model family: ${COMPLETION-CANDIDATES} (default: tiny, or the --init/--resume model's).")
     String config;
+
+    @Mixin
+    RulesOption rules;
 
     @Option(names = "--init", description = "Start from this HF model folder (config.json + model.safetensors).")
     Path init;
@@ -133,7 +137,7 @@ final class TrainCommand implements Callable<Integer> {
         if (batch % dp != 0) {
             throw new IllegalArgumentException("--batch " + batch + " is not divisible by --dp " + dp + ": each dp rank takes batch/dp sequences");
         }
-        ModelZoo.Family family = ModelZoo.family(model);
+        ModelZoo.Family family = rules.applyTo(ModelZoo.family(model));
         HfFamilyOps hf = family.requireHf();
         if (init != null && resume != null) {
             throw new IllegalArgumentException("give --init or --resume, not both");
@@ -169,6 +173,8 @@ final class TrainCommand implements Callable<Integer> {
                         + "weight decay %.3g, clip %.3g, seed %d%s",
                 tokens.size(), tokens.source(), tok.spec(), steps, batch, seqLen, lr, warm, minLrRatio * 100, weightDecay, clip, seed,
                 saveDir != null ? "; saving to " + saveDir : ""));
+        String label = config != null ? config : from != null ? from.toString() : family.defaultConfig();
+        RulesHeader.lines(family.pinned(label, cfg), label, tp, Math.max(2, seqLen - seqLen % 2)).forEach(out::println);
         boolean terminal = System.console() != null && System.console().isTerminal();
         HfConfig modelConfig = cfg;
         PrintStream log = out;

@@ -22,6 +22,11 @@ public final class Evaluation {
      * needs at least 2 ids (one to read, one to predict).
      */
     public static List<int[]> readTokenLines(Path file) throws IOException {
+        return readTokenLines(file, 2);
+    }
+
+    /** {@link #readTokenLines(Path)} with at least {@code minIds} ids per sequence (a prompt to continue may have 1). */
+    public static List<int[]> readTokenLines(Path file, int minIds) throws IOException {
         List<int[]> out = new ArrayList<>();
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (int i = 0; i < lines.size(); i++) {
@@ -41,8 +46,8 @@ public final class Evaluation {
                     throw new IOException(file + ": line " + (i + 1) + ": negative token id " + ids[j]);
                 }
             }
-            if (ids.length < 2) {
-                throw new IOException(file + ": line " + (i + 1) + " has " + ids.length + " id(s); a sequence needs at least 2");
+            if (ids.length < minIds) {
+                throw new IOException(file + ": line " + (i + 1) + " has " + ids.length + " id(s); a sequence needs at least " + minIds);
             }
             out.add(ids);
         }
