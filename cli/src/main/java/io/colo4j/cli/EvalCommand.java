@@ -21,9 +21,11 @@ import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j eval}: the mean loss of a model folder of any zoo family on a tokens file. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prints 'loss <float>': the mean loss (nats) of a model over token sequences, as its family trains"
-                + " (next-token cross-entropy for the causal LMs).",
-            "--tokens holds one sequence per line, whitespace-separated ids; tokens 1..n-1 are predicted from 0..n-2."})
+        description = {"Prints 'loss <float>': the mean loss (nats) of a model over token sequences, as its family trains.",
+            "--tokens holds one sequence per line, whitespace-separated ids. Causal LMs (gpt2, opt, llama): next-token",
+            "cross-entropy, tokens 1..n-1 predicted from 0..n-2. bert: masked-LM loss over a 15% mask of each line (80% [MASK],",
+            "10% random, 10% kept) seeded by the line's number, so the same file always gets the same mask. t5: lines",
+            "'source ||| target', the target predicted with teacher forcing from the source."})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model-dir", required = true,
             description = "HF model folder (config.json + model.safetensors), a training checkpoint, or a save folder (its latest).")
@@ -56,7 +58,7 @@ final class EvalCommand implements Callable<Integer> {
         Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
         ModelZoo.Family family = rules.applyTo(model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir));
         HfFamilyOps hf = family.requireHf();
-        List<int[]> sequences = Evaluation.readTokenLines(tokens);
+        List<Evaluation.Line> lines = Evaluation.readLines(tokens);
         HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
         // every rank memory-maps the file and reads only its shard's bytes
         double loss = ThreadWorld.call(tp, comm -> {
@@ -70,7 +72,7 @@ final class EvalCommand implements Callable<Integer> {
                 family.rules().apply(m);
             }
             hf.loadWeights(m, dir);
-            return Evaluation.meanNextTokenLoss(hf.languageModel(m), sequences, batch);
+            return Evaluation.meanLoss(hf.languageModel(m), lines, batch);
         }).get(0);
         System.out.println(String.format(Locale.ROOT, "loss %.6f", loss));
         return 0;
