@@ -113,8 +113,7 @@ final class GenerateCommand implements Callable<Integer> {
         TpDegrees.require(family, dir.toString(), lazy, tp);
 
         PrintStream out = System.out;
-        long[] generated = new long[1];
-        long start = System.nanoTime();
+        Speed speed = new Speed();
         ThreadWorld.call(tp, comm -> {
             Module m;
             if (tp == 1) {
@@ -131,26 +130,56 @@ final class GenerateCommand implements Callable<Integer> {
             boolean printing = comm.rank() == 0;
             for (int p = 0; p < prompts.size(); p++) {
                 int[] prompt = prompts.get(p);
-                if (tok != null) {
-                    TextStream text = new TextStream(tok, prompt, printing ? out : null);
-                    generator.generate(prompt, p + 1, options, text::add);
-                    text.end();
-                } else {
-                    int[] ids = generator.generate(prompt, p + 1, options, id -> { });
+                TextStream text = tok != null ? new TextStream(tok, prompt, printing ? out : null) : null;
+                long start = System.nanoTime();
+                int[] ids = generator.generate(prompt, p + 1, options, id -> {
                     if (printing) {
-                        out.println(Arrays.stream(ids).mapToObj(String::valueOf).collect(Collectors.joining(" ")));
+                        speed.token(start);
                     }
-                }
-                if (printing) {
-                    generated[0] += maxNewTokens;
+                    if (text != null) {
+                        text.add(id);
+                    }
+                });
+                if (text != null) {
+                    text.end();
+                } else if (printing) {
+                    out.println(Arrays.stream(ids).mapToObj(String::valueOf).collect(Collectors.joining(" ")));
                 }
             }
             return null;
         });
-        double seconds = (System.nanoTime() - start) / 1e9;
-        System.err.println(String.format(Locale.ROOT, "generated %d tokens in %.2f s: %.1f tokens/s (%s, tp=%d, %s)", generated[0], seconds,
-                generated[0] / seconds, family.name(), tp, noCache ? "no cache: the prefix reread for every token" : "KV cache"));
+        System.err.println(speed.summary() + String.format(Locale.ROOT, " (%s, tp=%d, %s)", family.name(), tp,
+                noCache ? "no cache: the prefix reread for every token" : "KV cache"));
         return 0;
+    }
+
+    /**
+     * Rank 0's clock: the first token of a prompt costs reading the prompt (prefill), every later one a decode step;
+     * tokens/s is the decode rate, what the KV cache is for.
+     */
+    private static final class Speed {
+        private long tokens;
+        private long prefillNanos;
+        private long decodeTokens;
+        private long decodeNanos;
+        private long last;
+
+        void token(long promptStart) {
+            long now = System.nanoTime();
+            if (last < promptStart) {
+                prefillNanos += now - promptStart;
+            } else {
+                decodeNanos += now - last;
+                decodeTokens++;
+            }
+            last = now;
+            tokens++;
+        }
+
+        String summary() {
+            return String.format(Locale.ROOT, "generated %d tokens: prompts read (and first token) in %.2f s; %d more tokens in %.2f s: %.1f tokens/s",
+                    tokens, prefillNanos / 1e9, decodeTokens, decodeNanos / 1e9, decodeNanos == 0 ? 0.0 : decodeTokens / (decodeNanos / 1e9));
+        }
     }
 
     /** Prints the text of the tokens so far as they come, holding back a character whose bytes are not all there yet. */

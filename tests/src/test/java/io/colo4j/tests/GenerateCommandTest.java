@@ -63,7 +63,8 @@ class GenerateCommandTest {
                 "--max-new-tokens", "8", "--greedy", "--tp", String.valueOf(tp));
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).isEqualTo(serialGreedy(family, style, prompts, 8));
-        assertThat(r.err()).containsPattern("generated 32 tokens in [0-9.]+ s: [0-9.]+ tokens/s \\(" + family + ", tp=" + tp + ", KV cache\\)");
+        assertThat(r.err()).containsPattern("generated 32 tokens: prompts read \\(and first token\\) in [0-9.]+ s; 28 more tokens in [0-9.]+ s:"
+                + " [0-9.]+ tokens/s \\(" + family + ", tp=" + tp + ", KV cache\\)");
     }
 
     @Test
@@ -87,7 +88,7 @@ class GenerateCommandTest {
                 "--max-new-tokens", "5", "--tp", "2");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("Free").endsWith("\n");
-        assertThat(r.err()).contains("generated 5 tokens in");
+        assertThat(r.err()).contains("generated 5 tokens: ");
     }
 
     @Test
