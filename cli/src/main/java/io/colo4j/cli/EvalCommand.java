@@ -1,15 +1,8 @@
 package io.colo4j.cli;
 
-import io.colo4j.spec.ProcessGroup;
-import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
-import io.colo4j.zoo.ModelZoo;
-import io.colo4j.zoo.hf.HfCheckpoint;
-import io.colo4j.zoo.hf.HfConfig;
-import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.train.Evaluation;
-import io.colo4j.zoo.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,24 +48,12 @@ final class EvalCommand implements Callable<Integer> {
         if (!Files.isRegularFile(tokens)) {
             throw new IllegalArgumentException("--tokens " + tokens + ": no such file");
         }
-        Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
-        ModelZoo.Family family = rules.applyTo(model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir));
-        HfFamilyOps hf = family.requireHf();
+        ModelFolder folder = ModelFolder.open(modelDir, model, rules);
         List<Evaluation.Line> lines = Evaluation.readLines(tokens);
-        HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
         // every rank memory-maps the file and reads only its shard's bytes
         double loss = ThreadWorld.call(tp, comm -> {
-            Module m;
-            if (tp == 1) {
-                m = hf.build(config, 0);
-            } else {
-                try (InitContext ignored = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
-                    m = hf.build(config, 0);
-                }
-                family.rules().apply(m);
-            }
-            hf.loadWeights(m, dir);
-            return Evaluation.meanLoss(hf.languageModel(m), lines, batch);
+            Module m = folder.load(comm, tp);
+            return Evaluation.meanLoss(folder.hf().languageModel(m), lines, batch);
         }).get(0);
         System.out.println(String.format(Locale.ROOT, "loss %.6f", loss));
         return 0;

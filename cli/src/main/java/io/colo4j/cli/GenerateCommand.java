@@ -1,24 +1,17 @@
 package io.colo4j.cli;
 
-import io.colo4j.spec.ProcessGroup;
-import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.generate.Generator;
 import io.colo4j.zoo.generate.Sampling;
-import io.colo4j.zoo.hf.HfCheckpoint;
-import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.sizing.TpDegrees;
 import io.colo4j.zoo.tokenizer.Tokenizer;
 import io.colo4j.zoo.tokenizer.Tokenizers;
 import io.colo4j.zoo.train.Evaluation;
 import io.colo4j.zoo.train.LanguageModel;
-import io.colo4j.zoo.train.Trainer;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -97,11 +90,11 @@ final class GenerateCommand implements Callable<Integer> {
         Sampling how = sampling ? new Sampling(false, temperature != null ? temperature : 1, topK != null ? topK : 0,
                 topP != null ? topP : 1, seed) : Sampling.GREEDY;
         Generator.Options options = new Generator.Options(maxNewTokens, how, !noCache);
-        Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
-        ModelZoo.Family family = rules.applyTo(ModelZoo.familyOf(dir));
-        HfFamilyOps hf = family.requireHf();
-        HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
-        ModelZoo.Family pinned = family.pinned(dir.toString(), config);
+        ModelFolder folder = ModelFolder.open(modelDir, null, rules);
+        ModelZoo.Family family = folder.family();
+        HfFamilyOps hf = folder.hf();
+        Path dir = folder.dir();
+        ModelZoo.Family pinned = family.pinned(dir.toString(), folder.config());
         Module lazy = pinned.buildLazily(dir.toString());
         // refused here, naming the culprit, rather than inside the ranks: a family that cannot continue text, bad prompts, a tp the rules cannot shard
         Generator check = new Generator(hf.languageModel(lazy));
@@ -115,17 +108,7 @@ final class GenerateCommand implements Callable<Integer> {
         PrintStream out = System.out;
         Speed speed = new Speed();
         ThreadWorld.call(tp, comm -> {
-            Module m;
-            if (tp == 1) {
-                m = hf.build(config, 0);
-            } else {
-                try (InitContext ignored = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
-                    m = hf.build(config, 0);
-                }
-                family.rules().apply(m);
-            }
-            hf.loadWeights(m, dir);
-            LanguageModel lm = hf.languageModel(m);
+            LanguageModel lm = hf.languageModel(folder.load(comm, tp));
             Generator generator = new Generator(lm);
             boolean printing = comm.rank() == 0;
             for (int p = 0; p < prompts.size(); p++) {
