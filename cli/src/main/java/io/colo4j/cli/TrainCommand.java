@@ -34,8 +34,8 @@ import picocli.CommandLine.Option;
                 + "checkpoints (HF model folder + optimizer state) every --save-every steps and at the end, resumable with --resume.",
             "Progress is one redrawn line on a terminal, plain lines otherwise; --save also gets losses.csv and loss.png."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "gpt2", completionCandidates = ZooCandidates.Families.class,
-            description = "Zoo family: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", completionCandidates = ZooCandidates.Families.class,
+            description = "Zoo family: ${COMPLETION-CANDIDATES} (default: the model_type of the --init/--resume folder's config.json, else gpt2).")
     String model;
 
     @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
@@ -137,13 +137,13 @@ final class TrainCommand implements Callable<Integer> {
         if (batch % dp != 0) {
             throw new IllegalArgumentException("--batch " + batch + " is not divisible by --dp " + dp + ": each dp rank takes batch/dp sequences");
         }
-        ModelZoo.Family family = rules.applyTo(ModelZoo.family(model));
-        HfFamilyOps hf = family.requireHf();
         if (init != null && resume != null) {
             throw new IllegalArgumentException("give --init or --resume, not both");
         }
         Path checkpoint = resume == null ? null : Trainer.resolveCheckpoint(resume);
         Path from = checkpoint != null ? checkpoint : init;
+        ModelZoo.Family family = rules.applyTo(model != null ? ModelZoo.family(model) : from != null ? ModelZoo.familyOf(from) : ModelZoo.family("gpt2"));
+        HfFamilyOps hf = family.requireHf();
         HfConfig cfg = from != null ? hf.readConfig(from) : hf.config(config != null ? config : family.defaultConfig());
         if (config != null && from != null && !hf.withDropout(hf.config(config), 0f).equals(hf.withDropout(cfg, 0f))) {
             throw new IllegalArgumentException("--config " + config + " differs from the model in " + from);
