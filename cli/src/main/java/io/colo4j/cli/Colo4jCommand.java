@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code bin/colo4j}: the entry point; each job is a subcommand. */
 @Command(name = "colo4j", mixinStandardHelpOptions = true, version = "colo4j 0.1.0",
         description = "Megatron-style tensor parallelism for the JVM.",
-        subcommands = {PlanCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class, CoverageCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PlanCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class, CoverageCommand.class, CommandLine.HelpCommand.class})
 public final class Colo4jCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

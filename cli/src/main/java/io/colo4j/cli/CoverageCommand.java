@@ -7,10 +7,10 @@ import io.colo4j.rules.ShardingRules;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -36,8 +36,8 @@ final class CoverageCommand implements Callable<Integer> {
             description = "A named config of the --model family: ${COMPLETION-CANDIDATES} (default: its smallest, tiny).")
     String config;
 
-    @Option(names = "--rules", description = "Rules file (default: the rules shipped with the model).")
-    Path rules;
+    @Mixin
+    RulesOption rules;
 
     @Option(names = "--tp", defaultValue = "2", description = "Tensor-parallel degree to plan for (default: ${DEFAULT-VALUE}).")
     int tp;
@@ -58,7 +58,7 @@ final class CoverageCommand implements Callable<Integer> {
         if (!family.configs().contains(cfg)) {
             throw new IllegalArgumentException("--config " + config + ": " + family.name() + " has " + family.configs());
         }
-        ShardingRules r = (rules == null ? family.rules() : ShardingRules.fromJson(rules)).strict(strict);
+        ShardingRules r = rules.applyTo(family).rules().strict(strict);
         Module m = family.buildLazily(cfg);
         ShardingPlan plan = r.plan(m, tp);
         PrintWriter out = spec.commandLine().getOut();

@@ -2,29 +2,24 @@ package io.colo4j.cli;
 
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
-import io.colo4j.zoo.ModelZoo;
-import io.colo4j.zoo.hf.HfCheckpoint;
-import io.colo4j.zoo.hf.HfConfig;
-import io.colo4j.zoo.hf.HfFamilyOps;
-import io.colo4j.zoo.train.CheckpointManifest;
 import io.colo4j.zoo.io.InputFiles;
 import io.colo4j.zoo.io.SafeTensorsReader;
-import io.colo4j.zoo.memory.ModelFits;
 import io.colo4j.zoo.train.Evaluation;
-import io.colo4j.zoo.train.Trainer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j eval}: the mean loss of a model folder of any zoo family on a tokens file. */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Prints 'loss <float>': the mean loss (nats) of a model over token sequences, as its family trains"
-                + " (next-token cross-entropy for the causal LMs).",
-            "--tokens holds one sequence per line, whitespace-separated ids; tokens 1..n-1 are predicted from 0..n-2."})
+        description = {"Prints 'loss <float>': the mean loss (nats) of a model over token sequences, as its family trains.",
+            "--tokens holds one sequence per line, whitespace-separated ids. Causal LMs (gpt2, opt, llama): next-token",
+            "cross-entropy, tokens 1..n-1 predicted from 0..n-2. bert: masked-LM loss over a 15% mask of each line (80% [MASK],",
+            "10% random, 10% kept) seeded by the line's number, so the same file always gets the same mask. t5: lines",
+            "'source ||| target', the target predicted with teacher forcing from the source."})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model-dir", required = true,
             description = "HF model folder (config.json + model.safetensors), a training checkpoint, or a save folder (its latest).")
@@ -33,6 +28,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Zoo family of the folder: one of ${COMPLETION-CANDIDATES}"
             + " (default: the one its config.json's model_type names).", completionCandidates = ZooCandidates.Families.class)
     String model;
+
+    @Mixin
+    RulesOption rules;
 
     @Option(names = "--tokens", required = true, description = "Token ids, one sequence per line.")
     Path tokens;
@@ -53,18 +51,13 @@ final class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tp must be >= 1, got " + tp);
         }
         InputFiles.requireRegular(tokens, "--tokens file");
-        Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
-        CheckpointManifest.verifyModelFolder(dir, System.err);
-        ModelZoo.Family family = model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir);
-        HfFamilyOps hf = family.requireHf();
-        List<int[]> sequences = Evaluation.readTokenLines(tokens);
-        HfConfig config = hf.withDropout(hf.readConfig(dir), 0f);
-        ModelFits.require(hf, config, family.rules(), tp, 1, 0, tp, ModelFits.Use.EVAL, dir.resolve(HfCheckpoint.CONFIG).toString());
+        ModelFolder folder = ModelFolder.open(modelDir, model, rules);
+        List<Evaluation.Line> lines = Evaluation.readLines(tokens);
+        folder.requireFits(tp);
         // every rank memory-maps the file and reads only its shard's bytes
         double loss = ThreadWorld.call(tp, comm -> {
-            Module m = family.buildOnRank(config, 0, comm);
-            hf.loadWeights(m, dir);
-            return Evaluation.meanNextTokenLoss(hf.languageModel(m), sequences, batch);
+            Module m = folder.load(comm);
+            return Evaluation.meanLoss(folder.hf().languageModel(m), lines, batch);
         }).get(0);
         System.out.println(String.format(Locale.ROOT, "loss %.6f", loss));
         return 0;

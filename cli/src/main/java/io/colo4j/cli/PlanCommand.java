@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,6 +33,13 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
             description = "A named config of the --model family: ${COMPLETION-CANDIDATES} (default: its smallest).")
     String config;
+
+    @Mixin
+    RulesOption rules;
+
+    @Option(names = "--compare", paramLabel = "FILE", description = "A second rules file: both plans side by side, by layer,"
+            + " with B - A (A: --rules or the bundled rules).")
+    java.nio.file.Path compare;
 
     @Option(names = "--tp", defaultValue = "2", description = "Tensor-parallel degree (default: ${DEFAULT-VALUE}).")
     int tp;
@@ -59,7 +67,7 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelZoo.Family family = ModelZoo.family(model);
+        ModelZoo.Family family = rules.applyTo(ModelZoo.family(model));
         String cfg = config == null ? family.defaultConfig() : config.toLowerCase(Locale.ROOT);
         if (!family.configs().contains(cfg)) {
             throw new IllegalArgumentException("--config " + config + ": " + family.name() + " has " + family.configs());
@@ -71,6 +79,11 @@ final class PlanCommand implements Callable<Integer> {
         Module lazy = family.buildLazily(cfg);
         int s = seq != null ? seq : family.languageModel(lazy).maxSequenceLength();
         SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, cfg, tp, dp, zero, batch != null ? batch : 1, s));
+        if (compare != null) {
+            SizingPlan other = SizingPlan.of(new SizingPlan.Request(family.withRules(compare), cfg, tp, dp, zero, plan.request().batch(), s));
+            PlanComparison.print(out, plan, other);
+            return plan.communication().complete() && other.communication().complete() ? 0 : 1;
+        }
         if (json) {
             out.println(SizingReport.json(plan));
         } else {

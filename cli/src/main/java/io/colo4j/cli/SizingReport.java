@@ -227,15 +227,15 @@ final class SizingReport {
         return e.name().toLowerCase(Locale.ROOT);
     }
 
-    private static String bytes(long b) {
+    static String bytes(long b) {
         return String.format(Locale.ROOT, "%,d", b);
     }
 
-    private static String bytes(OptionalLong b) {
+    static String bytes(OptionalLong b) {
         return b.isPresent() ? bytes(b.getAsLong()) : "?";
     }
 
-    private static String mib(double b) {
+    static String mib(double b) {
         return String.format(Locale.ROOT, "%,.2f", b / MIB);
     }
 

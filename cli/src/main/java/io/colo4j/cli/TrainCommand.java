@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -39,13 +40,16 @@ import picocli.CommandLine.Option;
                 + "checkpoints (HF model folder + optimizer state) every --save-every steps and at the end, resumable with --resume.",
             "Progress is one redrawn line on a terminal, plain lines otherwise; --save also gets losses.csv and loss.png."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "gpt2", completionCandidates = ZooCandidates.Families.class,
-            description = "Zoo family: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", completionCandidates = ZooCandidates.Families.class,
+            description = "Zoo family: ${COMPLETION-CANDIDATES} (default: the model_type of the --init/--resume folder's config.json, else gpt2).")
     String model;
 
     @Option(names = "--config", completionCandidates = ZooCandidates.Configs.class,
             description = "A named config of the --model family: ${COMPLETION-CANDIDATES} (default: tiny, or the --init/--resume model's).")
     String config;
+
+    @Mixin
+    RulesOption rules;
 
     @Option(names = "--init", description = "Start from this HF model folder (config.json + model.safetensors).")
     Path init;
@@ -149,13 +153,13 @@ final class TrainCommand implements Callable<Integer> {
         if (batch % dp != 0) {
             throw new IllegalArgumentException("--batch " + batch + " is not divisible by --dp " + dp + ": each dp rank takes batch/dp sequences");
         }
-        ModelZoo.Family family = ModelZoo.family(model);
-        HfFamilyOps hf = family.requireHf();
         if (init != null && resume != null) {
             throw new IllegalArgumentException("give --init or --resume, not both");
         }
         Path checkpoint = resume == null ? null : Trainer.resolveCheckpoint(resume);
         Path from = checkpoint != null ? checkpoint : init;
+        ModelZoo.Family family = rules.applyTo(model != null ? ModelZoo.family(model) : from != null ? ModelZoo.familyOf(from) : ModelZoo.family("gpt2"));
+        HfFamilyOps hf = family.requireHf();
         Path saveDir = save != null ? save : checkpoint == null ? null : checkpoint.toAbsolutePath().getParent();
         if (saveDir != null) {
             SaveFolder.check(saveDir, checkpoint != null || overwrite);
@@ -197,6 +201,8 @@ final class TrainCommand implements Callable<Integer> {
                 saveDir != null ? "; saving to " + saveDir : ""));
         // the peak is measured before the ranks start; under mpirun the other processes would share the cores meanwhile
         mfu = mpiWorld > 0 ? null : Mfu.of(cfg, seqLen);
+        String label = config != null ? config : from != null ? from.toString() : family.defaultConfig();
+        RulesHeader.lines(family.pinned(label, cfg), label, tp, Math.max(2, seqLen - seqLen % 2)).forEach(out::println);
         boolean terminal = System.console() != null && System.console().isTerminal();
         HfConfig modelConfig = cfg;
         PrintStream log = out;

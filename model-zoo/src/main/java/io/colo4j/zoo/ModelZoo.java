@@ -91,9 +91,10 @@ public final class ModelZoo {
      * @param adapter       how {@code train} and {@code eval} drive a built model
      * @param hf            its configs as values and its HF model folders (for {@code --init}, {@code --resume},
      *                      {@code eval}); null for a family assembled only from the functions above
+     * @param rulesFile     a user's rules file that {@link #rules()} reads instead of {@code rulesResource}; null for the bundled rules
      */
     public record Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
-                         ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf) {
+                         ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf, Path rulesFile) {
         public Family {
             configs = List.copyOf(configs);
             if (!configs.contains(defaultConfig)) {
@@ -103,6 +104,12 @@ public final class ModelZoo {
             Objects.requireNonNull(proxyBuilder, "proxyBuilder");
             Objects.requireNonNull(rulesResource, "rulesResource");
             Objects.requireNonNull(adapter, "adapter");
+        }
+
+        /** A family with the bundled rules. */
+        public Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
+                      ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf) {
+            this(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, null);
         }
 
         /** A family without HF model folders, made of its functions alone. */
@@ -170,9 +177,28 @@ public final class ModelZoo {
             return proxyBuilder.build(config, shape, seed);
         }
 
-        /** The sharding rules shipped with the family. */
+        /** The family's sharding rules: the user's {@link #rulesFile} when given, else those shipped with it. */
         public ShardingRules rules() {
-            return ShardingRules.fromResource(rulesResource);
+            return rulesFile != null ? ShardingRules.fromJson(rulesFile) : ShardingRules.fromResource(rulesResource);
+        }
+
+        /**
+         * This family sharded by the rules in {@code file} instead of its bundled ones: everything that shards its models
+         * (train, eval, generate, the sizing plan and its proxy) goes through {@link #rules()}.
+         */
+        public Family withRules(Path file) {
+            return new Family(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, file);
+        }
+
+        /**
+         * This family with a single config, {@code config} under the name {@code label} (e.g. a model folder's), so what
+         * takes a config name (the sizing plan, its proxy) can size a model that none of the named configs describes.
+         */
+        public Family pinned(String label, HfConfig config) {
+            HfFamilyOps ops = requireHf();
+            return new Family(name, description, List.of(label), label, (c, seed) -> ops.build(config, seed),
+                    (c, shape, seed) -> ops.build(ops.proxy(config, shape.maxLayersPerStack(), shape.vocabSize(), shape.positions()), seed),
+                    rulesResource, adapter, hf, rulesFile);
         }
     }
 

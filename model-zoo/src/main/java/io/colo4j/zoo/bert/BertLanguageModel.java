@@ -4,6 +4,8 @@ import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.hf.HfLanguageModel;
+import io.colo4j.zoo.train.Evaluation;
+import java.util.List;
 
 /**
  * A {@link BertForMaskedLM} as the trainer sees it: the loss of a window is BERT's masked-LM loss on
@@ -23,6 +25,35 @@ public final class BertLanguageModel extends HfLanguageModel<BertConfig, BertFor
     public BertMasking.Masked masking(IntTensor inputs, long step) {
         return BertMasking.mask(inputs, Init.Random.seed(MASKING_SEED, "mlm/step/" + step), model().config().vocabSize(),
                 model().config().maskTokenId());
+    }
+
+    /**
+     * eval's loss: BERT's masked-LM loss over each line of ids read whole, masked as in training (15%, 80/10/10) by a
+     * mask drawn from {@link #MASKING_SEED} and the line's number alone, so the loss does not depend on --batch or
+     * on which other lines the file holds; summed over the masked positions.
+     */
+    @Override
+    public Evaluation.Sum evalLoss(List<Evaluation.Line> lines, int maxBatch) {
+        for (Evaluation.Line line : lines) {
+            Evaluation.check(line, this, "bert", false, 1, maxSequenceLength());
+        }
+        return Evaluation.sumOverBatches(lines, maxBatch, batch -> {
+            int b = batch.size();
+            int t = batch.get(0).ids().length;
+            int[] in = new int[b * t];
+            int[] labels = new int[b * t];
+            long count = 0;
+            for (int i = 0; i < b; i++) {
+                Evaluation.Line line = batch.get(i);
+                BertMasking.Masked m = BertMasking.mask(IntTensor.of(line.ids(), 1, t), Init.Random.seed(MASKING_SEED, "eval/line/" + line.number()),
+                        model().config().vocabSize(), model().config().maskTokenId());
+                System.arraycopy(m.inputs().data(), 0, in, i * t, t);
+                System.arraycopy(m.labels().data(), 0, labels, i * t, t);
+                count += m.count();
+            }
+            Tensor loss = model().loss(IntTensor.of(in, b, t), IntTensor.of(labels, b, t));
+            return new Evaluation.Sum((double) loss.item() * count, count);
+        });
     }
 
     @Override

@@ -2,7 +2,9 @@ package io.colo4j.zoo.gpt2;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.zoo.nn.CausalAttention;
 import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.Layer;
 import java.util.List;
 
@@ -25,8 +27,14 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
 
     /** x [B, T, nEmbd] -> [B, T, nEmbd]; {@code dropoutSeed} makes this step's dropout masks. */
     public Tensor forward(Tensor x, long dropoutSeed) {
-        int b = x.size(0);
-        int t = x.size(1);
+        return forward(x, dropoutSeed, null);
+    }
+
+    /** {@link #forward(Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence), extending it. */
+    public Tensor forward(Tensor x, long dropoutSeed, KvCache cache) {
+        int[] s = x.globalShape();
+        int b = s[0];
+        int t = s[1];
         int d = config.nEmbd();
         int h = config.nHead();
         int hd = config.headDim();
@@ -36,29 +44,16 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
         Tensor q = parts.get(0).reshape(b, t, h, hd).transpose(1, 2);
         Tensor k = parts.get(1).reshape(b, t, h, hd).transpose(1, 2);
         Tensor v = parts.get(2).reshape(b, t, h, hd).transpose(1, 2);
-        Tensor y;
-        if (isTraining() && config.attnPdrop() > 0f) {
-            y = attentionWithDropout(q, k, v, t, hd, DropoutSeeds.site(dropoutSeed, path + ".attn_dropout"));
-        } else {
-            y = F.causalAttention(q, k, v);
+        if (cache != null) {
+            Tensor[] kv = cache.extend(path, k, v);
+            k = kv[0];
+            v = kv[1];
         }
+        Tensor y = CausalAttention.apply(q, k, v, (float) (1.0 / Math.sqrt(hd)), config.attnPdrop(), isTraining(),
+                DropoutSeeds.site(dropoutSeed, path + ".attn_dropout"));
         y = y.transpose(1, 2).reshape(b, t, d);
         y = cProj.forward(y);
         return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".resid_dropout"));
-    }
-
-    /** The unfused path HF takes when attention dropout is on: softmax(q k^T / sqrt(hd) + causal mask), dropout, @ v. */
-    private Tensor attentionWithDropout(Tensor q, Tensor k, Tensor v, int t, int hd, long seed) {
-        Tensor scores = F.scale(F.matmul(q, k.transpose(-2, -1)), (float) (1.0 / Math.sqrt(hd)));
-        Tensor mask = Tensor.zeros(t, t);
-        for (int i = 0; i < t; i++) {
-            for (int j = i + 1; j < t; j++) {
-                mask.set(Float.NEGATIVE_INFINITY, i, j);
-            }
-        }
-        Tensor probs = F.softmax(F.add(scores, mask), -1);
-        probs = F.dropout(probs, config.attnPdrop(), true, seed);
-        return F.matmul(probs, v);
     }
 
     public Conv1D cAttn() {

@@ -3,6 +3,7 @@ package io.colo4j.zoo.gpt2;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.LayerNorm;
 
 /** One pre-LayerNorm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
@@ -20,7 +21,12 @@ public final class Gpt2Block extends Module {
     }
 
     public Tensor forward(Tensor x, long dropoutSeed) {
-        x = F.add(x, attn.forward(ln1.forward(x), dropoutSeed));
+        return forward(x, dropoutSeed, null);
+    }
+
+    /** The block on the tokens after {@code cache}'s (null: the whole sequence). */
+    public Tensor forward(Tensor x, long dropoutSeed, KvCache cache) {
+        x = F.add(x, attn.forward(ln1.forward(x), dropoutSeed, cache));
         return F.add(x, mlp.forward(ln2.forward(x), dropoutSeed));
     }
 

@@ -3,7 +3,9 @@ package io.colo4j.zoo.gpt2;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.zoo.hf.CausalLm;
 import io.colo4j.zoo.hf.HfModel;
+import io.colo4j.zoo.nn.KvCache;
 
 /**
  * HF's GPT2LMHeadModel as plain serial code: {@code transformer} (wte, wpe, h.N, ln_f) and an LM head
@@ -18,7 +20,7 @@ import io.colo4j.zoo.hf.HfModel;
  * <p>Dropout masks are seeded from the model's dropout seed, the current step and the site's name:
  * set the step with {@link #setStep} before each training forward for reproducible runs.
  */
-public final class Gpt2Model extends HfModel<Gpt2Config> {
+public final class Gpt2Model extends HfModel<Gpt2Config> implements CausalLm {
     private final Gpt2Transformer transformer;
 
     /** A randomly initialised model. */
@@ -33,7 +35,12 @@ public final class Gpt2Model extends HfModel<Gpt2Config> {
 
     /** ids [B, T] -> logits [B, T, vocab]. */
     public Tensor forward(IntTensor ids) {
-        Tensor hidden = transformer.forward(ids, dropoutSeed());
+        return forward(ids, null);
+    }
+
+    @Override
+    public Tensor forward(IntTensor ids, KvCache cache) {
+        Tensor hidden = transformer.forward(ids, dropoutSeed(), cache);
         return F.linear(hidden, transformer.wte().weight(), null);
     }
 

@@ -7,6 +7,7 @@ import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.zoo.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.TokenIds;
 
@@ -31,15 +32,20 @@ public final class Gpt2Transformer extends Module {
 
     /** ids [B, T] -> hidden states [B, T, nEmbd] after ln_f. */
     public Tensor forward(IntTensor ids, long dropoutSeed) {
-        int t = TokenIds.seqLength(ids, "gpt2", "n_positions", config.nPositions());
-        int[] positions = new int[t];
-        for (int i = 0; i < t; i++) {
-            positions[i] = i;
-        }
+        return forward(ids, dropoutSeed, null);
+    }
+
+    /** ids [B, T] after {@code cache}'s tokens (null: from position 0) -> hidden states [B, T, nEmbd]; advances the cache. */
+    public Tensor forward(IntTensor ids, long dropoutSeed, KvCache cache) {
+        int t = TokenIds.seqLength(ids, "gpt2");
+        int[] positions = KvCache.positions(cache, t, 0, "gpt2", "n_positions", config.nPositions());
         Tensor x = F.add(wte.forward(ids), wpe.forward(IntTensor.of(positions, t)));
         x = F.dropout(x, config.embdPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, "transformer.drop"));
         for (Gpt2Block block : h) {
-            x = block.forward(x, dropoutSeed);
+            x = block.forward(x, dropoutSeed, cache);
+        }
+        if (cache != null) {
+            cache.advance(t);
         }
         return lnF.forward(x);
     }

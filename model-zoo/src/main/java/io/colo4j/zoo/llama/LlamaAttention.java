@@ -4,6 +4,7 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.CausalAttention;
 import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;
 
@@ -29,6 +30,11 @@ public final class LlamaAttention extends Layer<LlamaConfig> {
 
     /** x [B, T, hidden] -> [B, T, hidden], with the rotary tables cos, sin [T, head_dim]. */
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, long dropoutSeed) {
+        return forward(x, cos, sin, dropoutSeed, null);
+    }
+
+    /** {@link #forward(Tensor, Tensor, Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence). */
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, long dropoutSeed, KvCache cache) {
         int[] s = x.globalShape();
         int b = s[0];
         int t = s[1];
@@ -40,6 +46,12 @@ public final class LlamaAttention extends Layer<LlamaConfig> {
         Tensor v = proj.v().forward(x).reshape(b, t, kvh, hd).transpose(1, 2);
         q = LlamaRotaryEmbedding.apply(q, cos, sin);
         k = LlamaRotaryEmbedding.apply(k, cos, sin);
+        if (cache != null) {
+            // HF caches the key/value heads before repeat_kv: 1/groups of the memory
+            Tensor[] kv = cache.extend(path, k, v);
+            k = kv[0];
+            v = kv[1];
+        }
         if (kvh != h) {
             k = F.repeatInterleave(k, h / kvh, 1);
             v = F.repeatInterleave(v, h / kvh, 1);

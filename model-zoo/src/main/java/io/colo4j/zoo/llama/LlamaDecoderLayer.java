@@ -2,6 +2,7 @@ package io.colo4j.zoo.llama;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.RmsNorm;
 
@@ -21,7 +22,12 @@ public final class LlamaDecoderLayer extends Layer<LlamaConfig> {
     }
 
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, long dropoutSeed) {
-        x = F.add(x, selfAttn.forward(inputLayernorm.forward(x), cos, sin, dropoutSeed));
+        return forward(x, cos, sin, dropoutSeed, null);
+    }
+
+    /** The layer on the tokens after {@code cache}'s (null: the whole sequence), cos and sin at their positions. */
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, long dropoutSeed, KvCache cache) {
+        x = F.add(x, selfAttn.forward(inputLayernorm.forward(x), cos, sin, dropoutSeed, cache));
         return F.add(x, mlp.forward(postAttentionLayernorm.forward(x)));
     }
 }

@@ -5,8 +5,10 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.zoo.hf.CausalLm;
 import io.colo4j.zoo.hf.HfModel;
 import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.RmsNorm;
 import io.colo4j.zoo.nn.TokenIds;
@@ -21,7 +23,7 @@ import io.colo4j.zoo.nn.TokenIds;
  * dotted name. The only dropout is attention_dropout (0 in every published Llama); its masks are seeded
  * from the model seed, the step ({@link #setStep}) and the site's name.
  */
-public final class LlamaModel extends HfModel<LlamaConfig> {
+public final class LlamaModel extends HfModel<LlamaConfig> implements CausalLm {
     private final Base model;
     private final Linear lmHead;
     private final LlamaRotaryEmbedding rotary;
@@ -45,12 +47,16 @@ public final class LlamaModel extends HfModel<LlamaConfig> {
         }
 
         /** ids [B, T] -> hidden states [B, T, hidden] after the final norm. */
-        Tensor forward(IntTensor ids, LlamaRotaryEmbedding rotary, long dropoutSeed) {
-            int t = TokenIds.seqLength(ids, "llama", "max_position_embeddings", config.maxPositionEmbeddings());
-            Tensor[] cosSin = rotary.cosSin(t);
+        Tensor forward(IntTensor ids, LlamaRotaryEmbedding rotary, long dropoutSeed, KvCache cache) {
+            int t = TokenIds.seqLength(ids, "llama");
+            int[] positions = KvCache.positions(cache, t, 0, "llama", "max_position_embeddings", config.maxPositionEmbeddings());
+            Tensor[] cosSin = rotary.cosSin(positions[0], t);
             Tensor x = embedTokens.forward(ids);
             for (LlamaDecoderLayer layer : layers) {
-                x = layer.forward(x, cosSin[0], cosSin[1], dropoutSeed);
+                x = layer.forward(x, cosSin[0], cosSin[1], dropoutSeed, cache);
+            }
+            if (cache != null) {
+                cache.advance(t);
             }
             return norm.forward(x);
         }
@@ -76,7 +82,12 @@ public final class LlamaModel extends HfModel<LlamaConfig> {
 
     /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when lm_head is column-split). */
     public Tensor forward(IntTensor ids) {
-        return lmHead.forward(model.forward(ids, rotary, dropoutSeed()));
+        return forward(ids, null);
+    }
+
+    @Override
+    public Tensor forward(IntTensor ids, KvCache cache) {
+        return lmHead.forward(model.forward(ids, rotary, dropoutSeed(), cache));
     }
 
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */

@@ -24,12 +24,17 @@ public final class LlamaRotaryEmbedding {
 
     /** cos and sin [T, head_dim] for positions 0 .. T-1. */
     public Tensor[] cosSin(int t) {
+        return cosSin(0, t);
+    }
+
+    /** cos and sin [T, head_dim] for positions {@code start} .. start+T-1 (the tokens after a cache's). */
+    public Tensor[] cosSin(int start, int t) {
         float[] cos = new float[t * headDim];
         float[] sin = new float[t * headDim];
         int half = headDim / 2;
         for (int p = 0; p < t; p++) {
             for (int i = 0; i < half; i++) {
-                float angle = (float) p * invFreq[i];
+                float angle = (float) (start + p) * invFreq[i];
                 float c = (float) Math.cos(angle);
                 float s = (float) Math.sin(angle);
                 cos[p * headDim + i] = c;

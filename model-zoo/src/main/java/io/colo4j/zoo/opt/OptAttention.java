@@ -4,6 +4,7 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.CausalAttention;
 import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.Linear;
@@ -30,6 +31,11 @@ public final class OptAttention extends Layer<OptConfig> {
 
     /** x [B, T, hidden] -> [B, T, hidden]; {@code dropoutSeed} makes this step's attention-dropout mask. */
     public Tensor forward(Tensor x, long dropoutSeed) {
+        return forward(x, dropoutSeed, null);
+    }
+
+    /** {@link #forward(Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence), extending it. */
+    public Tensor forward(Tensor x, long dropoutSeed, KvCache cache) {
         int[] s = x.globalShape();
         int b = s[0];
         int t = s[1];
@@ -38,6 +44,11 @@ public final class OptAttention extends Layer<OptConfig> {
         Tensor q = F.scale(proj.q().forward(x), (float) Math.pow(hd, -0.5)).reshape(b, t, h, hd).transpose(1, 2);
         Tensor k = proj.k().forward(x).reshape(b, t, h, hd).transpose(1, 2);
         Tensor v = proj.v().forward(x).reshape(b, t, h, hd).transpose(1, 2);
+        if (cache != null) {
+            Tensor[] kv = cache.extend(path, k, v);
+            k = kv[0];
+            v = kv[1];
+        }
         Tensor y = CausalAttention.apply(q, k, v, 1f, config.attentionDropout(), isTraining(),
                 DropoutSeeds.site(dropoutSeed, path + ".attention_dropout"));
         y = y.transpose(1, 2).reshape(b, t, config.hiddenSize());

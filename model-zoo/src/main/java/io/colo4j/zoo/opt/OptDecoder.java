@@ -7,6 +7,7 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
 import io.colo4j.zoo.nn.Params;
@@ -57,18 +58,24 @@ public final class OptDecoder extends Module {
 
     /** ids [B, T] -> hidden states [B, T, word_embed_proj_dim], ready for the tied LM head. */
     public Tensor forward(IntTensor ids, long dropoutSeed) {
-        int t = TokenIds.seqLength(ids, "opt", "max_position_embeddings", config.maxPositionEmbeddings());
-        int[] positions = new int[t];
-        for (int i = 0; i < t; i++) {
-            positions[i] = i + OptConfig.POSITION_OFFSET;
-        }
+        return forward(ids, dropoutSeed, null);
+    }
+
+    /** ids [B, T] after {@code cache}'s tokens (null: from position 0) -> hidden states; advances the cache. */
+    public Tensor forward(IntTensor ids, long dropoutSeed, KvCache cache) {
+        int t = TokenIds.seqLength(ids, "opt");
+        int[] positions = KvCache.positions(cache, t, OptConfig.POSITION_OFFSET, "opt", "max_position_embeddings",
+                config.maxPositionEmbeddings());
         Tensor x = embedTokens.forward(ids);
         if (projectIn != null) {
             x = projectIn.forward(x);
         }
         x = F.add(x, embedPositions.forward(IntTensor.of(positions, t)));
         for (OptDecoderLayer layer : layers) {
-            x = layer.forward(x, dropoutSeed);
+            x = layer.forward(x, dropoutSeed, cache);
+        }
+        if (cache != null) {
+            cache.advance(t);
         }
         if (finalLayerNorm != null) {
             x = finalLayerNorm.forward(x);

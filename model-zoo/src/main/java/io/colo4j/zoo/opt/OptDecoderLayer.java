@@ -3,6 +3,7 @@ package io.colo4j.zoo.opt;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.zoo.nn.LayerNorm;
 import io.colo4j.zoo.nn.Linear;
@@ -30,9 +31,14 @@ public final class OptDecoderLayer extends Layer<OptConfig> {
     }
 
     public Tensor forward(Tensor x, long dropoutSeed) {
+        return forward(x, dropoutSeed, null);
+    }
+
+    /** The layer on the tokens after {@code cache}'s (null: the whole sequence). */
+    public Tensor forward(Tensor x, long dropoutSeed, KvCache cache) {
         boolean pre = config.doLayerNormBefore();
         boolean training = isTraining();
-        Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, dropoutSeed);
+        Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, dropoutSeed, cache);
         h = F.dropout(h, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".self_attn.dropout"));
         h = F.add(x, h);
         if (!pre) {

@@ -4,7 +4,9 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.hf.CausalLm;
 import io.colo4j.zoo.hf.HfModel;
+import io.colo4j.zoo.nn.KvCache;
 
 /**
  * HF's OPTForCausalLM as plain serial code: {@code model.decoder} (embed_tokens, embed_positions,
@@ -19,7 +21,7 @@ import io.colo4j.zoo.hf.HfModel;
  * <p>Dropout masks are seeded from the model seed, the current step and the site's name: set the step
  * with {@link #setStep} before each training forward for reproducible runs.
  */
-public final class OptModel extends HfModel<OptConfig> {
+public final class OptModel extends HfModel<OptConfig> implements CausalLm {
     private final Base model;
 
     /** HF's OPTModel: the {@code model} member of OPTForCausalLM, holding {@code decoder}. */
@@ -47,7 +49,12 @@ public final class OptModel extends HfModel<OptConfig> {
 
     /** ids [B, T] -> logits [B, T, vocab] (vocab-parallel when embed_tokens is). */
     public Tensor forward(IntTensor ids) {
-        Tensor hidden = model.decoder().forward(ids, dropoutSeed());
+        return forward(ids, null);
+    }
+
+    @Override
+    public Tensor forward(IntTensor ids, KvCache cache) {
+        Tensor hidden = model.decoder().forward(ids, dropoutSeed(), cache);
         return F.linear(hidden, model.decoder().embedTokens().weight(), null);
     }
 

@@ -5,6 +5,7 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /** What the {@link Trainer} needs from a causal language model. */
 public interface LanguageModel {
@@ -32,6 +33,15 @@ public interface LanguageModel {
      * step {@code step} (which selects the dropout masks, so a resumed run draws the same ones).
      */
     Tensor loss(IntTensor inputs, IntTensor targets, long step);
+
+    /**
+     * {@code eval}'s loss of a tokens file's lines, summed with the number of predicted tokens: by default a causal
+     * LM's next-token cross-entropy ({@link Evaluation#nextTokenSum}); a family whose loss is another overrides it.
+     * Called in eval mode without a graph.
+     */
+    default Evaluation.Sum evalLoss(List<Evaluation.Line> lines, int maxBatch) {
+        return Evaluation.nextTokenSum(this, lines, maxBatch);
+    }
 
     /** Writes the model as a self-contained folder (e.g. HF config.json + model.safetensors). */
     void save(Path dir) throws IOException;
