@@ -76,16 +76,7 @@ final class Pointwise {
         long ox = x.offset();
         long oo = out.offset();
         int n = Math.toIntExact(out.numel());
-        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> {
-            int i = from;
-            int bound = from + S.loopBound(to - from);
-            for (; i < bound; i += L) {
-                Vec.store(op.apply(Vec.load(mx, ox + i)), mo, oo + i);
-            }
-            for (; i < to; i++) {
-                Vec.set(mo, oo + i, op.apply(Vec.get(mx, ox + i)));
-            }
-        });
+        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.forward(op, mx, ox, mo, oo, from, to));
     }
 
     static void unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, Tensor gradIn) {
@@ -96,16 +87,7 @@ final class Pointwise {
         long og = gradOut.offset();
         long oo = gradIn.offset();
         int n = Math.toIntExact(gradIn.numel());
-        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> {
-            int i = from;
-            int bound = from + S.loopBound(to - from);
-            for (; i < bound; i += L) {
-                Vec.store(op.derivative(Vec.load(mx, ox + i)).mul(Vec.load(mg, og + i)), mo, oo + i);
-            }
-            for (; i < to; i++) {
-                Vec.set(mo, oo + i, op.derivative(Vec.get(mx, ox + i)) * Vec.get(mg, og + i));
-            }
-        });
+        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.backward(op, mx, ox, mg, og, mo, oo, from, to));
     }
 
     static void dropoutMask(float p, long seed, Tensor mask) {

@@ -1,6 +1,7 @@
 package io.colo4j.ops.kernel.cpu;
 
 import static io.colo4j.ops.kernel.cpu.Vec.L;
+import static io.colo4j.ops.kernel.cpu.Vec.ORDER;
 import static io.colo4j.ops.kernel.cpu.Vec.S;
 
 import io.colo4j.tensor.Tensor;
@@ -31,7 +32,21 @@ final class Softmax {
         });
     }
 
+    /**
+     * Three passes over a row that stays in cache (max; exp, sum and store; scale), each its own method taking no
+     * vectors: C2 stops inlining our helpers once exp's vector code has used its node budget, and a vector passed to
+     * a call that was not inlined is boxed on the heap, so the passes store through the JDK's force-inlined calls.
+     */
     private static void row(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int n, int valid, float scale) {
+        float shift = max(mx, xBase, valid) * scale;
+        float inv = 1f / expAndSum(mx, xBase, mo, oBase, valid, scale, shift);
+        scaleInPlace(mo, oBase, valid, inv);
+        for (int i = valid; i < n; i++) {
+            Vec.set(mo, oBase + i, 0f);
+        }
+    }
+
+    private static float max(MemorySegment mx, long xBase, int valid) {
         int bound = S.loopBound(valid);
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
@@ -42,30 +57,39 @@ final class Softmax {
         for (; i < valid; i++) {
             max = Math.max(max, Vec.get(mx, xBase + i));
         }
-        float shift = max * scale;
+        return max;
+    }
+
+    /** Writes e^(x scale - shift) and returns its sum (lanes in order, then the tail). */
+    private static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
+        int bound = S.loopBound(valid);
         FloatVector vsum = FloatVector.zero(S);
-        i = 0;
+        int i = 0;
         for (; i < bound; i += L) {
-            FloatVector e = VecMath.exp(Vec.load(mx, xBase + i).mul(scale).sub(shift));
-            Vec.store(e, mo, oBase + i);
+            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER).mul(scale).sub(shift));
+            e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER);
             vsum = vsum.add(e);
         }
-        float sum = VecMath.sum(vsum);
+        float sum = 0f;
+        for (int lane = 0; lane < L; lane++) {
+            sum += vsum.lane(lane); // VecMath.sum's order; a call here would be refused, boxing vsum
+        }
         for (; i < valid; i++) {
             float e = VecMath.exp(Vec.get(mx, xBase + i) * scale - shift);
             Vec.set(mo, oBase + i, e);
             sum += e;
         }
-        float inv = 1f / sum;
-        i = 0;
+        return sum;
+    }
+
+    private static void scaleInPlace(MemorySegment mo, long oBase, int valid, float inv) {
+        int bound = S.loopBound(valid);
+        int i = 0;
         for (; i < bound; i += L) {
             Vec.store(Vec.load(mo, oBase + i).mul(inv), mo, oBase + i);
         }
         for (; i < valid; i++) {
             Vec.set(mo, oBase + i, Vec.get(mo, oBase + i) * inv);
-        }
-        for (i = valid; i < n; i++) {
-            Vec.set(mo, oBase + i, 0f);
         }
     }
 
