@@ -76,7 +76,44 @@ final class Pointwise {
         long ox = x.offset();
         long oo = out.offset();
         int n = Math.toIntExact(out.numel());
-        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.forward(op, mx, ox, mo, oo, from, to));
+        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.forward(op, mx, ox, null, 0, mo, oo, from, to));
+    }
+
+    /** out = op(x + bias) row by row, one pass (bias [n], x and out contiguous [..., n]). */
+    static void biasUnary(UnaryOp op, Tensor x, Tensor bias, Tensor out) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        MemorySegment mx = x.segment();
+        MemorySegment mb = bias.segment();
+        MemorySegment mo = out.segment();
+        long ox = x.offset();
+        long ob = bias.offset();
+        long oo = out.offset();
+        CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                UnaryLoops.forward(op, mx, ox + (long) r * n, mb, ob, mo, oo + (long) r * n, 0, n);
+            }
+        });
+    }
+
+    /** gradIn = op'(x + bias) gradOut row by row, one pass. */
+    static void biasUnaryBackward(UnaryOp op, Tensor x, Tensor bias, Tensor gradOut, Tensor gradIn) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        MemorySegment mx = x.segment();
+        MemorySegment mb = bias.segment();
+        MemorySegment mg = gradOut.segment();
+        MemorySegment mo = gradIn.segment();
+        long ox = x.offset();
+        long ob = bias.offset();
+        long og = gradOut.offset();
+        long oo = gradIn.offset();
+        CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                long row = (long) r * n;
+                UnaryLoops.backward(op, mx, ox + row, mb, ob, mg, og + row, mo, oo + row, 0, n);
+            }
+        });
     }
 
     static void unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, Tensor gradIn) {
@@ -87,7 +124,7 @@ final class Pointwise {
         long og = gradOut.offset();
         long oo = gradIn.offset();
         int n = Math.toIntExact(gradIn.numel());
-        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.backward(op, mx, ox, mg, og, mo, oo, from, to));
+        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.backward(op, mx, ox, null, 0, mg, og, mo, oo, from, to));
     }
 
     static void dropoutMask(float p, long seed, Tensor mask) {

@@ -2,9 +2,12 @@ package io.colo4j.ops.kernel.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.colo4j.ops.kernel.KernelBackend;
 import io.colo4j.ops.kernel.UnaryOp;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -117,6 +120,27 @@ class RowKernelsTest {
             }
             assertClose(op + " forward", y.toFloatArray(), refY, 1e-5);
             assertClose(op + " backward", dx.toFloatArray(), refDx, 1e-5);
+        }
+    }
+
+    @Test
+    void fusedBiasActivationEqualsTheDefaultCompositionOfAddAndActivation() {
+        // the interface's default (what the OpenCL backend runs: its add and activation kernels) beside the CPU's fused loop
+        KernelBackend composed = (KernelBackend) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {KernelBackend.class}, (proxy, method, args) -> method.getName().startsWith("biasUnary")
+                        ? InvocationHandler.invokeDefault(proxy, method, args) : method.invoke(cpu, args));
+        Tensor x = Tensor.init(Init.uniform(8, -3, 3), 5, 7, 37);
+        Tensor bias = Tensor.init(Init.uniform(9, -1, 1), 37);
+        Tensor g = Tensor.init(Init.uniform(10, -1, 1), 5, 7, 37);
+        for (UnaryOp op : UnaryOp.values()) {
+            Tensor fused = Tensor.zeros(5, 7, 37);
+            Tensor reference = Tensor.zeros(5, 7, 37);
+            cpu.biasUnary(op, x, bias, fused);
+            composed.biasUnary(op, x, bias, reference);
+            assertThat(fused.toFloatArray()).as(op + " forward").containsExactly(reference.toFloatArray());
+            cpu.biasUnaryBackward(op, x, bias, g, fused);
+            composed.biasUnaryBackward(op, x, bias, g, reference);
+            assertThat(fused.toFloatArray()).as(op + " backward").containsExactly(reference.toFloatArray());
         }
     }
 
