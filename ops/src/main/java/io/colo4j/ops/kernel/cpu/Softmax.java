@@ -7,6 +7,7 @@ import static io.colo4j.ops.kernel.cpu.Vec.S;
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /** Row softmax over the last dim, optionally causal, fused with its input scale; and its backward. */
@@ -41,8 +42,8 @@ final class Softmax {
         float shift = max(mx, xBase, valid) * scale;
         float inv = 1f / expAndSum(mx, xBase, mo, oBase, valid, scale, shift);
         scaleInPlace(mo, oBase, valid, inv);
-        for (int i = valid; i < n; i++) {
-            Vec.set(mo, oBase + i, 0f);
+        if (valid < n) {
+            mo.asSlice((oBase + valid) * Float.BYTES, (long) (n - valid) * Float.BYTES).fill((byte) 0);
         }
     }
 
@@ -60,24 +61,30 @@ final class Softmax {
         return max;
     }
 
-    /** Writes e^(x scale - shift) and returns its sum (lanes in order, then the tail). */
+    /**
+     * Writes e^(x scale - shift) and returns its sum: full vectors' lanes in lane order, then the tail's one by one.
+     * The tail (up to L - 1 elements; a causal row's tail is any length) goes through the same masked loop body,
+     * since a second inlined exp would exhaust C2's budget and box.
+     */
     private static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
-        int bound = S.loopBound(valid);
         FloatVector vsum = FloatVector.zero(S);
-        int i = 0;
-        for (; i < bound; i += L) {
-            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER).mul(scale).sub(shift));
-            e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER);
-            vsum = vsum.add(e);
+        FloatVector tail = vsum;
+        for (int i = 0; i < valid; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, valid);
+            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m).mul(scale).sub(shift));
+            e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
+            if (i + L <= valid) {
+                vsum = vsum.add(e);
+            } else {
+                tail = e;
+            }
         }
         float sum = 0f;
         for (int lane = 0; lane < L; lane++) {
             sum += vsum.lane(lane); // VecMath.sum's order; a call here would be refused, boxing vsum
         }
-        for (; i < valid; i++) {
-            float e = VecMath.exp(Vec.get(mx, xBase + i) * scale - shift);
-            Vec.set(mo, oBase + i, e);
-            sum += e;
+        for (int lane = 0; lane < valid % L; lane++) {
+            sum += tail.lane(lane);
         }
         return sum;
     }
@@ -88,8 +95,10 @@ final class Softmax {
         for (; i < bound; i += L) {
             Vec.store(Vec.load(mo, oBase + i).mul(inv), mo, oBase + i);
         }
-        for (; i < valid; i++) {
-            Vec.set(mo, oBase + i, Vec.get(mo, oBase + i) * inv);
+        if (i < valid) {
+            VectorMask<Float> m = S.indexInRange(i, valid);
+            FloatVector.fromMemorySegment(S, mo, (oBase + i) * Float.BYTES, ORDER, m).mul(inv)
+                    .intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
         }
     }
 
