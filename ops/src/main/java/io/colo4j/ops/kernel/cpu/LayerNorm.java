@@ -161,7 +161,7 @@ final class LayerNorm {
     }
 
     /** target += the partials in block order, columns in parallel: each element's sum has one fixed order. */
-    private static void addPartials(float[][] partials, Tensor target, int n) {
+    static void addPartials(float[][] partials, Tensor target, int n) {
         if (target == null) {
             return;
         }

@@ -76,6 +76,43 @@ class RowKernelsTest {
     }
 
     @Test
+    void rmsNormBackwardMatchesTheDoubleReferenceAcrossRowBlocks() {
+        int rows = 101;
+        int n = 67;
+        Tensor x = Tensor.init(Init.uniform(11, -2, 2), rows, n);
+        Tensor gamma = Tensor.init(Init.uniform(12, 0.5f, 1.5f), n);
+        Tensor dy = Tensor.init(Init.uniform(13, -1, 1), rows, n);
+        Tensor y = Tensor.zeros(rows, n);
+        Tensor rstd = Tensor.zeros(rows);
+        Tensor dx = Tensor.zeros(rows, n);
+        Tensor dGamma = Tensor.zeros(n);
+        cpu.rmsNorm(x, gamma, 1e-6f, y, rstd);
+        cpu.rmsNormBackward(x, gamma, rstd, dy, dx, dGamma);
+        float[] xs = x.toFloatArray();
+        float[] g = gamma.toFloatArray();
+        float[] d = dy.toFloatArray();
+        double[] refDx = new double[rows * n];
+        double[] refDGamma = new double[n];
+        for (int r = 0; r < rows; r++) {
+            double sq = 0;
+            for (int i = 0; i < n; i++) {
+                sq += (double) xs[r * n + i] * xs[r * n + i];
+            }
+            double rs = 1 / Math.sqrt(sq / n + 1e-6);
+            double dot = 0;
+            for (int i = 0; i < n; i++) {
+                dot += d[r * n + i] * g[i] * xs[r * n + i] * rs;
+                refDGamma[i] += d[r * n + i] * xs[r * n + i] * rs;
+            }
+            for (int i = 0; i < n; i++) {
+                refDx[r * n + i] = rs * (d[r * n + i] * g[i] - xs[r * n + i] * rs * dot / n);
+            }
+        }
+        assertClose("rms_norm dx", dx.toFloatArray(), refDx, 2e-5);
+        assertClose("rms_norm dgamma", dGamma.toFloatArray(), refDGamma, 5e-5);
+    }
+
+    @Test
     void scaledCausalSoftmaxMatchesTheDoubleReference() {
         int t = 37;
         float scale = 0.37f;
