@@ -64,6 +64,14 @@ public final class F {
         return Activations.unary(UnaryOp.GELU_TANH, x);
     }
 
+    /**
+     * gelu_new(x + bias), fused: Megatron's bias_gelu. Pass the matmul before it no bias ({@code F.addmm(null, x, w)})
+     * to save the bias pass; under tensor parallelism x and the bias are split the same way (column-parallel).
+     */
+    public static Tensor biasGelu(Tensor x, Tensor bias) {
+        return Activations.biasUnary(UnaryOp.GELU_TANH, x, bias);
+    }
+
     /** The exact GELU, x Phi(x) (torch's approximate='none', BERT's gelu). */
     public static Tensor geluExact(Tensor x) {
         return Activations.unary(UnaryOp.GELU_ERF, x);

@@ -50,6 +50,8 @@ class OpGradientTest {
         check.check("exp", in -> F.exp(in[0]), randomInput(7, 1, 4, 37));
         check.check("dropout", in -> F.dropout(in[0], 0.3f, true, 99), randomInput(4, 1, 4, 37));
         check.check("gelu on a transposed view", in -> F.gelu(in[0].mT()), randomInput(5, 2, 3, 5));
+        check.check("bias gelu", in -> F.biasGelu(in[0], in[1]), randomInput(9, 3, 4, 37), randomInput(10, 1, 37));
+        check.check("bias gelu on a transposed view", in -> F.biasGelu(in[0].mT(), in[1]), randomInput(11, 2, 5, 3), randomInput(12, 1, 5));
     }
 
     @Test

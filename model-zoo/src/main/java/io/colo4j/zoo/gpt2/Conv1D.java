@@ -26,6 +26,11 @@ public final class Conv1D extends Module implements WeightLayout.Aware {
         return F.addmm(bias, x, weight);
     }
 
+    /** x @ weight alone, for a caller that fuses the bias into what follows ({@code F.biasGelu}). */
+    public Tensor forwardWithoutBias(Tensor x) {
+        return F.addmm(null, x, weight);
+    }
+
     public Parameter weight() {
         return weight;
     }

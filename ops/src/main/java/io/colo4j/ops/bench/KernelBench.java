@@ -7,6 +7,7 @@ import io.colo4j.tensor.Init;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,12 +15,14 @@ import java.util.List;
 
 /**
  * Bandwidth of the fused row kernels, each as bytes it must read + write per call, beside the
- * bandwidth of copying the same number of bytes: a kernel at memory speed has a ratio near 1.
+ * bandwidth of copying the same number of bytes: a kernel at memory speed has a ratio near 1. Each row also shows the
+ * Java heap a call allocates once warm: a kernel that boxes vectors (a call C2 did not inline) allocates tens of
+ * bytes per float, which the garbage collector then pays for in page faults; a sound one allocates next to nothing.
  */
 public final class KernelBench {
     private KernelBench() {}
 
-    public record Result(String kernel, double millis, double gigabytesPerSecond, double ratioToCopy) {}
+    public record Result(String kernel, double millis, double gigabytesPerSecond, double ratioToCopy, long heapBytesPerCall) {}
 
     public static List<Result> run(int rows, int cols, int iterations, PrintStream out) {
         KernelBackend k = Backends.current();
@@ -29,6 +32,7 @@ public final class KernelBench {
             Tensor g = Tensor.init(Init.uniform(2, -1, 1), rows, cols);
             Tensor y = Tensor.zeros(rows, cols);
             Tensor dx = Tensor.zeros(rows, cols);
+            Tensor bias = Tensor.init(Init.uniform(3, -1, 1), cols);
             Tensor gamma = Tensor.ones(cols);
             Tensor beta = Tensor.zeros(cols);
             Tensor gGamma = Tensor.zeros(cols);
@@ -38,13 +42,14 @@ public final class KernelBench {
             long bytes = (long) rows * cols * Float.BYTES;
             MemorySegment src = x.data();
             MemorySegment dst = y.data();
-            double copyMs = time(iterations, () -> MemorySegment.copy(src, 0, dst, 0, bytes));
+            Timing copy = time(iterations, () -> MemorySegment.copy(src, 0, dst, 0, bytes));
+            double copyMs = copy.millis();
             double copyGbs = 2.0 * bytes / copyMs / 1e6;
             out.printf("backend %s, %d x %d floats (%.1f MiB), %d threads%n", k.name(), rows, cols, bytes / 1048576.0,
                     io.colo4j.ops.kernel.cpu.CpuThreads.pool().getParallelism());
-            out.printf("%-22s %9s %9s %9s%n", "kernel", "ms", "GB/s", "vs copy");
-            out.printf("%-22s %9.3f %9.1f %9.2f%n", "memcpy (read+write)", copyMs, copyGbs, 1.0);
-            results.add(new Result("memcpy", copyMs, copyGbs, 1.0));
+            out.printf("%-22s %9s %9s %9s %14s%n", "kernel", "ms", "GB/s", "vs copy", "heap B/call");
+            out.printf("%-22s %9.3f %9.1f %9.2f %14d%n", "memcpy (read+write)", copyMs, copyGbs, 1.0, copy.heapBytes());
+            results.add(new Result("memcpy", copyMs, copyGbs, 1.0, copy.heapBytes()));
             // bytes moved: inputs read + outputs written, the minimum any implementation must touch
             results.add(report(out, "softmax fwd", 2, bytes, copyGbs, time(iterations, () -> k.softmax(x, 1f, false, y))));
             results.add(report(out, "softmax bwd", 3, bytes, copyGbs, time(iterations, () -> k.softmaxBackward(y, g, 1f, dx))));
@@ -53,28 +58,39 @@ public final class KernelBench {
                     time(iterations, () -> k.layerNormBackward(x, gamma, mean, rstd, g, dx, gGamma, gBeta))));
             results.add(report(out, "gelu fwd", 2, bytes, copyGbs, time(iterations, () -> k.unary(UnaryOp.GELU_TANH, x, y))));
             results.add(report(out, "gelu bwd", 3, bytes, copyGbs, time(iterations, () -> k.unaryBackward(UnaryOp.GELU_TANH, x, g, dx))));
+            results.add(report(out, "bias+gelu fwd", 2, bytes, copyGbs, time(iterations, () -> k.biasUnary(UnaryOp.GELU_TANH, x, bias, y))));
+            results.add(report(out, "bias+gelu bwd", 3, bytes, copyGbs,
+                    time(iterations, () -> k.biasUnaryBackward(UnaryOp.GELU_TANH, x, bias, g, dx))));
+            results.add(report(out, "causal softmax fwd", 2, bytes, copyGbs,
+                    time(iterations, () -> k.softmax(x.view(-1, 64, 64), 0.125f, true, y.view(-1, 64, 64)))));
         }
         return results;
     }
 
-    private static Result report(PrintStream out, String name, int tensorsTouched, long bytes, double copyGbs, double ms) {
-        double gbs = tensorsTouched * (double) bytes / ms / 1e6;
-        out.printf("%-22s %9.3f %9.1f %9.2f%n", name, ms, gbs, gbs / copyGbs);
-        return new Result(name, ms, gbs, gbs / copyGbs);
+    private static Result report(PrintStream out, String name, int tensorsTouched, long bytes, double copyGbs, Timing t) {
+        double gbs = tensorsTouched * (double) bytes / t.millis() / 1e6;
+        out.printf("%-22s %9.3f %9.1f %9.2f %14d%n", name, t.millis(), gbs, gbs / copyGbs, t.heapBytes());
+        return new Result(name, t.millis(), gbs, gbs / copyGbs, t.heapBytes());
     }
 
-    /** Median milliseconds of {@code iterations} timed calls after as many warm-up calls. */
-    static double time(int iterations, Runnable body) {
+    /** A kernel's median milliseconds per call and the Java heap bytes one call allocated, once warm. */
+    record Timing(double millis, long heapBytes) {}
+
+    /** Median of {@code iterations} timed calls after as many warm-up calls; heap bytes averaged over the timed ones. */
+    static Timing time(int iterations, Runnable body) {
         for (int i = 0; i < Math.max(3, iterations); i++) {
             body.run();
         }
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long heap0 = threads.getTotalThreadAllocatedBytes();
         double[] ms = new double[iterations];
         for (int i = 0; i < iterations; i++) {
             long t0 = System.nanoTime();
             body.run();
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
+        long heap = Math.max(0, threads.getTotalThreadAllocatedBytes() - heap0) / Math.max(1, iterations);
         Arrays.sort(ms);
-        return ms[iterations / 2];
+        return new Timing(ms[iterations / 2], heap);
     }
 }

@@ -21,6 +21,8 @@ public final class Ops {
     public static final Op ATTENTION = new Op("attention", AttentionStrategies::candidates);
     /** Every {@code UnaryOp} kernel and dropout: adding an activation adds no op here. */
     public static final Op UNARY = new Op("unary", PointwiseStrategies::unary);
+    /** op(x + bias) fused ({@code F.biasGelu}): a broadcasting add's layouts, and no partial sum passes (op is nonlinear). */
+    public static final Op BIAS_UNARY = new Op("bias_unary", PointwiseStrategies::elementwise);
     public static final Op SCALE = new Op("scale", PointwiseStrategies::linear);
     public static final Op REPEAT_INTERLEAVE = new Op("repeat_interleave", PointwiseStrategies::linear);
     public static final Op ADD = new Op("add", PointwiseStrategies::add);

@@ -28,6 +28,28 @@ public interface KernelBackend {
     /** gradIn = gradOut * op'(x). */
     void unaryBackward(UnaryOp op, Tensor x, Tensor gradOut, Tensor gradIn);
 
+    /**
+     * out = op(x + bias), bias [x's last dim] added to every row (Megatron's bias_gelu when op is gelu). The default
+     * composes the backend's own add and activation kernels (two passes); a backend with a fused kernel overrides it.
+     */
+    default void biasUnary(UnaryOp op, Tensor x, Tensor bias, Tensor out) {
+        binary(BinaryOp.ADD, x, rowBroadcast(bias, x), out);
+        unary(op, out, out);
+    }
+
+    /** gradIn = gradOut * op'(x + bias); the bias gradient is gradIn summed over rows, left to the caller. */
+    default void biasUnaryBackward(UnaryOp op, Tensor x, Tensor bias, Tensor gradOut, Tensor gradIn) {
+        binary(BinaryOp.ADD, x, rowBroadcast(bias, x), gradIn);
+        unaryBackward(op, gradIn, gradOut, gradIn);
+    }
+
+    /** {@code bias} [n] as a view of x's shape [..., n] that repeats it on every row (stride 0). */
+    private static Tensor rowBroadcast(Tensor bias, Tensor x) {
+        long[] strides = new long[x.dim()];
+        strides[x.dim() - 1] = bias.strides()[0];
+        return bias.asStrided(x.shape(), strides, bias.offset());
+    }
+
     /** out = sum of {@code in} over the dims where {@code out} (same rank) has size 1. */
     void sumTo(Tensor in, Tensor out);
 

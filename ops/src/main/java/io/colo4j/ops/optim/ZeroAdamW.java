@@ -166,7 +166,7 @@ public final class ZeroAdamW extends AbstractAdamW {
                 try (GradMode.Guard ignored = GradMode.disabled()) {
                     for (Slot s : slots) {
                         if (s.gradChunk != null) {
-                            s.gradChunk.scaleInPlace((float) coef);
+                            GradClip.scale(s.gradChunk, (float) coef);
                         }
                     }
                 }

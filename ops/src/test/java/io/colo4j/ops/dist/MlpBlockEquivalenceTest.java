@@ -26,7 +26,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** A Megatron MLP block (column c_fc, gelu, row c_proj) sharded at tp = 1, 2, 4 equals the serial one. */
+/**
+ * A Megatron MLP block (column c_fc, gelu, row c_proj) sharded at tp = 1, 2, 4 equals the serial one, with the bias
+ * added before gelu as its own pass (addmm's bias) or fused into it (Megatron's bias_gelu).
+ */
 class MlpBlockEquivalenceTest {
     static final int D = 8;
 
@@ -35,9 +38,15 @@ class MlpBlockEquivalenceTest {
         final Parameter fcB = registerParameter("fc_b", new Parameter(Init.normal(2, 0, 0.5f), 4 * D));
         final Parameter projW = registerParameter("proj_w", new Parameter(Init.normal(3, 0, 0.5f), 4 * D, D));
         final Parameter projB = registerParameter("proj_b", new Parameter(Init.normal(4, 0, 0.5f), D));
+        final boolean fusedBiasGelu;
+
+        Mlp(boolean fusedBiasGelu) {
+            this.fusedBiasGelu = fusedBiasGelu;
+        }
 
         Tensor forward(Tensor x) {
-            return F.addmm(projB, F.gelu(F.addmm(fcB, x, fcW)), projW);
+            Tensor h = fusedBiasGelu ? F.biasGelu(F.addmm(null, x, fcW), fcB) : F.gelu(F.addmm(fcB, x, fcW));
+            return F.addmm(projB, h, projW);
         }
     }
 
@@ -53,7 +62,17 @@ class MlpBlockEquivalenceTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 4})
     void lossAndGradientsMatchSerial(int tp) {
-        Mlp serial = new Mlp();
+        lossAndGradientsMatchSerial(tp, false);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 4})
+    void withBiasGeluFusedLossAndGradientsMatchSerial(int tp) {
+        lossAndGradientsMatchSerial(tp, true);
+    }
+
+    private static void lossAndGradientsMatchSerial(int tp, boolean fused) {
+        Mlp serial = new Mlp(fused);
         Tensor serialInput = input();
         Tensor serialLoss = loss(serial.forward(serialInput));
         serialLoss.backward();
@@ -61,7 +80,7 @@ class MlpBlockEquivalenceTest {
         List<Map<String, Object>> ranks = ThreadWorld.call(tp, comm -> {
             Mlp model;
             try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
-                model = new Mlp();
+                model = new Mlp(fused);
             }
             model.namedParameters();
             ((ColoParameter) model.fcW).setSpec(DistSpec.shard(1, tp), ComputeSpec.tp1d().withOutputReplicate(false));
@@ -77,6 +96,7 @@ class MlpBlockEquivalenceTest {
             out.put("input.grad", leaf.grad().copy());
             out.put("loss", l.item());
             out.put("trace", fc.context().trace().records());
+            out.put("fallbacks", fc.context().trace().fallbacks());
             model.namedParameters().forEach((name, p) -> {
                 ColoParameter cp = (ColoParameter) p;
                 out.put(name, List.of(cp.grad().copy(), ColoTensor.dist(cp).layout(name)));
@@ -109,6 +129,7 @@ class MlpBlockEquivalenceTest {
         assertThat(forwardReduces).as("forward all-reduces %s", trace).isEqualTo(tp == 1 ? 0 : 1);
         assertThat(backwardReduces).as("backward all-reduces %s", trace).isEqualTo(tp == 1 ? 0 : 1);
         assertThat(others).as("other collectives %s", trace).isZero();
+        assertThat((List<?>) ranks.get(0).get("fallbacks")).as("ops run on gathered inputs").isEmpty();
     }
 
     @Test
@@ -116,7 +137,7 @@ class MlpBlockEquivalenceTest {
         assertThatThrownBy(() -> ThreadWorld.run(3, comm -> {
             Mlp model;
             try (InitContext ctx = InitContext.open(ProcessGroup.of(3, 1), comm, "cpu")) {
-                model = new Mlp();
+                model = new Mlp(true);
             }
             model.namedParameters();
             ((ColoParameter) model.projB).setSpec(DistSpec.shard(0, 3), ComputeSpec.tp1d());

@@ -33,6 +33,16 @@ class GradClipTest {
     }
 
     @Test
+    void theParallelScaleGivesScaleInPlacesBitsOnContiguousAndStridedGradients() {
+        for (Tensor g : List.of(Tensor.init(Init.uniform(5, -3, 3), 3 * (1 << 16) + 37),
+                Tensor.init(Init.uniform(6, -3, 3), 70, 33).mT())) {
+            Tensor expected = g.copy().scaleInPlace(0.3f);
+            GradClip.scale(g, 0.3f);
+            assertThat(g.toFloatArray()).containsExactly(expected.toFloatArray());
+        }
+    }
+
+    @Test
     void leavesGradientsAloneBelowTheThresholdAndSkipsMissingOnes() {
         Parameter a = withGrad(Tensor.vector(0.3f, 0.4f));
         Parameter none = new Parameter(Init.zeros(), 3);

@@ -61,6 +61,16 @@ public final class CpuBackend implements KernelBackend {
     }
 
     @Override
+    public void biasUnary(UnaryOp op, Tensor x, Tensor bias, Tensor out) {
+        Pointwise.biasUnary(op, x, bias, out);
+    }
+
+    @Override
+    public void biasUnaryBackward(UnaryOp op, Tensor x, Tensor bias, Tensor gradOut, Tensor gradIn) {
+        Pointwise.biasUnaryBackward(op, x, bias, gradOut, gradIn);
+    }
+
+    @Override
     public void sumTo(Tensor in, Tensor out) {
         Reductions.sumTo(in, out);
     }

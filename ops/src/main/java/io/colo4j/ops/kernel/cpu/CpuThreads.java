@@ -10,8 +10,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The one fork/join pool every CPU kernel runs on: as many daemon threads ({@code colo4j-cpu-N}) as available
  * processors, or the system property {@code colo4j.threads}. Callers from several threads at once (tensor-parallel
- * ranks are plain threads in one JVM) share it: each parallel loop uses its caller plus at most threads() - 1
- * workers, so R concurrent callers keep at most R + threads() - 1 threads busy.
+ * ranks are plain threads in one JVM) share it and its cores: a {@link CoreBudget} lets R concurrent callers keep
+ * at most max(threads(), R) threads busy.
  */
 public final class CpuThreads {
     /** A body over the index range {@code [from, to)}. */
@@ -21,6 +21,7 @@ public final class CpuThreads {
     }
 
     private static final ForkJoinPool POOL = createPool();
+    private static final CoreBudget BUDGET = new CoreBudget(POOL.getParallelism());
 
     private CpuThreads() {}
 
@@ -39,8 +40,9 @@ public final class CpuThreads {
      * are {@code max(grain, n / (4 * threads()))} long (the last may be shorter): {@code grain} is the least work worth
      * a task. Runs inline, as one range, when {@code n <= grain} or the pool has one thread.
      *
-     * <p>From a thread outside the pool, the calling thread runs ranges itself next to at most {@code threads() - 1}
-     * pool workers. From inside a pool task it forks in the same pool and helps while joining, so nested calls
+     * <p>From a thread outside the pool, the calling thread runs ranges itself next to pool workers, at most its
+     * share of the cores ({@link CoreBudget}: max(1, threads() / loops running now) threads, itself included, and
+     * no worker while threads() threads already run loop bodies). From inside a pool task it forks in the same pool and helps while joining, so nested calls
      * neither deadlock nor block a worker. Safe from any number of threads at once. The first exception thrown by
      * the body is rethrown once every range has finished or been skipped.
      */
@@ -93,11 +95,16 @@ public final class CpuThreads {
         }
 
         void runAsCaller() {
-            int helpers = Math.min(POOL.getParallelism() - 1, chunks - 1);
-            for (int i = 0; i < helpers; i++) {
-                POOL.execute(this);
+            int share = BUDGET.callerStarts();
+            try {
+                int helpers = Math.min(share - 1, chunks - 1);
+                for (int i = 0; i < helpers; i++) {
+                    POOL.execute(this);
+                }
+                work(false);
+            } finally {
+                BUDGET.callerDone();
             }
-            work();
             // wait for chunks still running on pool threads: spin briefly, then park
             long spinUntil = System.nanoTime() + 50_000;
             while (pending.get() > 0) {
@@ -119,14 +126,22 @@ public final class CpuThreads {
             }
         }
 
-        /** A pool task's part: claim chunks until none are left. */
+        /** A pool task's part: claim chunks until none are left, if the cores are not all busy already. */
         @Override
         public void run() {
-            work();
+            if (next.get() >= chunks || !BUDGET.workerMayRun()) {
+                return;
+            }
+            try {
+                work(true);
+            } finally {
+                BUDGET.stopped();
+            }
         }
 
-        private void work() {
-            for (int i; (i = next.getAndIncrement()) < chunks; ) {
+        /** Claims chunks until none are left; a worker also stops when callers that came later need its core. */
+        private void work(boolean worker) {
+            for (int i; (!worker || !BUDGET.oversubscribed()) && (i = next.getAndIncrement()) < chunks; ) {
                 int from = i * chunk;
                 int to = (int) Math.min(n, (long) from + chunk);
                 try {

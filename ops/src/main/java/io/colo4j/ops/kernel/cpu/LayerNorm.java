@@ -1,6 +1,7 @@
 package io.colo4j.ops.kernel.cpu;
 
 import static io.colo4j.ops.kernel.cpu.Vec.L;
+import static io.colo4j.ops.kernel.cpu.Vec.ORDER;
 import static io.colo4j.ops.kernel.cpu.Vec.S;
 
 import io.colo4j.tensor.Tensor;
@@ -82,6 +83,7 @@ final class LayerNorm {
         long ody = gradOut.offset();
         long odx = gradIn.offset();
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
+            float[] sums = new float[2];
             for (int blk = fromBlock; blk < toBlock; blk++) {
                 float[] pg = new float[n];
                 float[] pb = new float[n];
@@ -89,46 +91,88 @@ final class LayerNorm {
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
-                    long ib = odx + (long) r * n;
                     float mu = mean.get(r);
                     float rs = rstd.get(r);
-                    float sumDxhat = 0f;
-                    float sumDxhatXhat = 0f;
-                    for (int i = 0; i < n; i++) {
-                        float xhat = (Vec.get(mx, xb + i) - mu) * rs;
-                        float dy = Vec.get(mdy, gb + i);
-                        float dxhat = dy * Vec.get(mg, og + i);
-                        sumDxhat += dxhat;
-                        sumDxhatXhat += dxhat * xhat;
-                        pg[i] += dy * xhat;
-                        pb[i] += dy;
-                    }
-                    float meanDxhat = sumDxhat / n;
-                    float meanDxhatXhat = sumDxhatXhat / n;
-                    for (int i = 0; i < n; i++) {
-                        float xhat = (Vec.get(mx, xb + i) - mu) * rs;
-                        float dxhat = Vec.get(mdy, gb + i) * Vec.get(mg, og + i);
-                        Vec.set(mdx, ib + i, rs * (dxhat - meanDxhat - xhat * meanDxhatXhat));
-                    }
+                    accumulateRow(mx, xb, mdy, gb, mg, og, n, mu, rs, pg, pb, sums);
+                    gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, mu, rs, sums[0] / n, sums[1] / n);
                 }
                 partialGamma[blk] = pg;
                 partialBeta[blk] = pb;
             }
         });
-        addPartials(partialGamma, gradGamma);
-        addPartials(partialBeta, gradBeta);
+        addPartials(partialGamma, gradGamma, n);
+        addPartials(partialBeta, gradBeta, n);
     }
 
-    private static void addPartials(float[][] partials, Tensor target) {
+    /**
+     * One row's first backward pass: sums[0] = sum of dxhat = dy gamma, sums[1] = sum of dxhat xhat (lane partial
+     * sums added in lane order, then the tail), and the row's dy xhat and dy added to the block's gamma and beta
+     * partials. Takes no vectors, like {@link #gradInRow}: a vector crossing a call C2 did not inline is boxed.
+     */
+    private static void accumulateRow(MemorySegment mx, long xb, MemorySegment mdy, long gb, MemorySegment mg, long og, int n,
+                                      float mu, float rs, float[] pg, float[] pb, float[] sums) {
+        int bound = S.loopBound(n);
+        FloatVector vs = FloatVector.zero(S);
+        FloatVector vsx = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector xhat = Vec.load(mx, xb + i).sub(mu).mul(rs);
+            FloatVector dy = Vec.load(mdy, gb + i);
+            FloatVector dxhat = dy.mul(Vec.load(mg, og + i));
+            vs = vs.add(dxhat);
+            vsx = vsx.add(dxhat.mul(xhat));
+            FloatVector.fromArray(S, pg, i).add(dy.mul(xhat)).intoArray(pg, i);
+            FloatVector.fromArray(S, pb, i).add(dy).intoArray(pb, i);
+        }
+        float sumDxhat = 0f;
+        float sumDxhatXhat = 0f;
+        for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call would box the vectors
+            sumDxhat += vs.lane(lane);
+            sumDxhatXhat += vsx.lane(lane);
+        }
+        for (; i < n; i++) {
+            float xhat = (Vec.get(mx, xb + i) - mu) * rs;
+            float dy = Vec.get(mdy, gb + i);
+            float dxhat = dy * Vec.get(mg, og + i);
+            sumDxhat += dxhat;
+            sumDxhatXhat += dxhat * xhat;
+            pg[i] += dy * xhat;
+            pb[i] += dy;
+        }
+        sums[0] = sumDxhat;
+        sums[1] = sumDxhatXhat;
+    }
+
+    /** dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)). */
+    private static void gradInRow(MemorySegment mx, long xb, MemorySegment mdy, long gb, MemorySegment mg, long og,
+                                  MemorySegment mdx, long ib, int n, float mu, float rs, float meanDxhat, float meanDxhatXhat) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector xhat = Vec.load(mx, xb + i).sub(mu).mul(rs);
+            FloatVector dxhat = Vec.load(mdy, gb + i).mul(Vec.load(mg, og + i));
+            dxhat.sub(meanDxhat).sub(xhat.mul(meanDxhatXhat)).mul(rs).intoMemorySegment(mdx, (ib + i) * Float.BYTES, ORDER);
+        }
+        for (; i < n; i++) {
+            float xhat = (Vec.get(mx, xb + i) - mu) * rs;
+            float dxhat = Vec.get(mdy, gb + i) * Vec.get(mg, og + i);
+            Vec.set(mdx, ib + i, rs * (dxhat - meanDxhat - xhat * meanDxhatXhat));
+        }
+    }
+
+    /** target += the partials in block order, columns in parallel: each element's sum has one fixed order. */
+    static void addPartials(float[][] partials, Tensor target, int n) {
         if (target == null) {
             return;
         }
         MemorySegment m = target.segment();
         long off = target.offset();
-        for (float[] p : partials) {
-            for (int i = 0; i < p.length; i++) {
-                Vec.set(m, off + i, Vec.get(m, off + i) + p[i]);
+        CpuThreads.parallelFor(n, Math.max(L, (1 << 14) / Math.max(1, partials.length)), (from, to) -> {
+            for (float[] p : partials) {
+                for (int i = from; i < to; i++) {
+                    Vec.set(m, off + i, Vec.get(m, off + i) + p[i]);
+                }
             }
-        }
+        });
     }
 }

@@ -76,14 +76,42 @@ final class Pointwise {
         long ox = x.offset();
         long oo = out.offset();
         int n = Math.toIntExact(out.numel());
-        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> {
-            int i = from;
-            int bound = from + S.loopBound(to - from);
-            for (; i < bound; i += L) {
-                Vec.store(op.apply(Vec.load(mx, ox + i)), mo, oo + i);
+        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.forward(op, mx, ox, null, 0, mo, oo, from, to));
+    }
+
+    /** out = op(x + bias) row by row, one pass (bias [n], x and out contiguous [..., n]). */
+    static void biasUnary(UnaryOp op, Tensor x, Tensor bias, Tensor out) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        MemorySegment mx = x.segment();
+        MemorySegment mb = bias.segment();
+        MemorySegment mo = out.segment();
+        long ox = x.offset();
+        long ob = bias.offset();
+        long oo = out.offset();
+        CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                UnaryLoops.forward(op, mx, ox + (long) r * n, mb, ob, mo, oo + (long) r * n, 0, n);
             }
-            for (; i < to; i++) {
-                Vec.set(mo, oo + i, op.apply(Vec.get(mx, ox + i)));
+        });
+    }
+
+    /** gradIn = op'(x + bias) gradOut row by row, one pass. */
+    static void biasUnaryBackward(UnaryOp op, Tensor x, Tensor bias, Tensor gradOut, Tensor gradIn) {
+        int n = x.size(-1);
+        int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
+        MemorySegment mx = x.segment();
+        MemorySegment mb = bias.segment();
+        MemorySegment mg = gradOut.segment();
+        MemorySegment mo = gradIn.segment();
+        long ox = x.offset();
+        long ob = bias.offset();
+        long og = gradOut.offset();
+        long oo = gradIn.offset();
+        CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                long row = (long) r * n;
+                UnaryLoops.backward(op, mx, ox + row, mb, ob, mg, og + row, mo, oo + row, 0, n);
             }
         });
     }
@@ -96,16 +124,7 @@ final class Pointwise {
         long og = gradOut.offset();
         long oo = gradIn.offset();
         int n = Math.toIntExact(gradIn.numel());
-        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> {
-            int i = from;
-            int bound = from + S.loopBound(to - from);
-            for (; i < bound; i += L) {
-                Vec.store(op.derivative(Vec.load(mx, ox + i)).mul(Vec.load(mg, og + i)), mo, oo + i);
-            }
-            for (; i < to; i++) {
-                Vec.set(mo, oo + i, op.derivative(Vec.get(mx, ox + i)) * Vec.get(mg, og + i));
-            }
-        });
+        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.backward(op, mx, ox, null, 0, mg, og, mo, oo, from, to));
     }
 
     static void dropoutMask(float p, long seed, Tensor mask) {

@@ -1,6 +1,7 @@
 package io.colo4j.ops.kernel.cpu;
 
 import static io.colo4j.ops.kernel.cpu.Vec.L;
+import static io.colo4j.ops.kernel.cpu.Vec.ORDER;
 import static io.colo4j.ops.kernel.cpu.Vec.S;
 
 import io.colo4j.tensor.Tensor;
@@ -72,32 +73,57 @@ final class RmsNorm {
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
-                    long ib = odx + (long) r * n;
                     float rs = rstd.get(r);
-                    float dot = 0f;
-                    for (int i = 0; i < n; i++) {
-                        float xhat = Vec.get(mx, xb + i) * rs;
-                        float dy = Vec.get(mdy, gb + i);
-                        dot += dy * Vec.get(mg, og + i) * xhat;
-                        pg[i] += dy * xhat;
-                    }
-                    float mean = dot / n;
-                    for (int i = 0; i < n; i++) {
-                        float xhat = Vec.get(mx, xb + i) * rs;
-                        Vec.set(mdx, ib + i, rs * (Vec.get(mdy, gb + i) * Vec.get(mg, og + i) - xhat * mean));
-                    }
+                    float mean = accumulateRow(mx, xb, mdy, gb, mg, og, n, rs, pg) / n;
+                    gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, rs, mean);
                 }
                 partial[blk] = pg;
             }
         });
-        if (gradGamma != null) {
-            MemorySegment m = gradGamma.segment();
-            long off = gradGamma.offset();
-            for (float[] p : partial) {
-                for (int i = 0; i < n; i++) {
-                    Vec.set(m, off + i, Vec.get(m, off + i) + p[i]);
-                }
-            }
+        LayerNorm.addPartials(partial, gradGamma, n);
+    }
+
+    /**
+     * Returns the row's sum of dy gamma xhat (lane partial sums in lane order, then the tail) and adds dy xhat to the
+     * block's gamma partial. Takes no vectors: a vector crossing a call C2 did not inline is boxed.
+     */
+    private static float accumulateRow(MemorySegment mx, long xb, MemorySegment mdy, long gb, MemorySegment mg, long og,
+                                       int n, float rs, float[] pg) {
+        int bound = S.loopBound(n);
+        FloatVector vdot = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector xhat = Vec.load(mx, xb + i).mul(rs);
+            FloatVector dy = Vec.load(mdy, gb + i);
+            vdot = vdot.add(dy.mul(Vec.load(mg, og + i)).mul(xhat));
+            FloatVector.fromArray(S, pg, i).add(dy.mul(xhat)).intoArray(pg, i);
+        }
+        float dot = 0f;
+        for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call would box vdot
+            dot += vdot.lane(lane);
+        }
+        for (; i < n; i++) {
+            float xhat = Vec.get(mx, xb + i) * rs;
+            float dy = Vec.get(mdy, gb + i);
+            dot += dy * Vec.get(mg, og + i) * xhat;
+            pg[i] += dy * xhat;
+        }
+        return dot;
+    }
+
+    /** dx = rstd (dy gamma - xhat mean(dy gamma xhat)). */
+    private static void gradInRow(MemorySegment mx, long xb, MemorySegment mdy, long gb, MemorySegment mg, long og,
+                                  MemorySegment mdx, long ib, int n, float rs, float mean) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector xhat = Vec.load(mx, xb + i).mul(rs);
+            Vec.load(mdy, gb + i).mul(Vec.load(mg, og + i)).sub(xhat.mul(mean)).mul(rs)
+                    .intoMemorySegment(mdx, (ib + i) * Float.BYTES, ORDER);
+        }
+        for (; i < n; i++) {
+            float xhat = Vec.get(mx, xb + i) * rs;
+            Vec.set(mdx, ib + i, rs * (Vec.get(mdy, gb + i) * Vec.get(mg, og + i) - xhat * mean));
         }
     }
 }

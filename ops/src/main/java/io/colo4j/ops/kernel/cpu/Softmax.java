@@ -1,11 +1,13 @@
 package io.colo4j.ops.kernel.cpu;
 
 import static io.colo4j.ops.kernel.cpu.Vec.L;
+import static io.colo4j.ops.kernel.cpu.Vec.ORDER;
 import static io.colo4j.ops.kernel.cpu.Vec.S;
 
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /** Row softmax over the last dim, optionally causal, fused with its input scale; and its backward. */
@@ -31,7 +33,21 @@ final class Softmax {
         });
     }
 
+    /**
+     * Three passes over a row that stays in cache (max; exp, sum and store; scale), each its own method taking no
+     * vectors: C2 stops inlining our helpers once exp's vector code has used its node budget, and a vector passed to
+     * a call that was not inlined is boxed on the heap, so the passes store through the JDK's force-inlined calls.
+     */
     private static void row(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int n, int valid, float scale) {
+        float shift = max(mx, xBase, valid) * scale;
+        float inv = 1f / expAndSum(mx, xBase, mo, oBase, valid, scale, shift);
+        scaleInPlace(mo, oBase, valid, inv);
+        if (valid < n) {
+            mo.asSlice((oBase + valid) * Float.BYTES, (long) (n - valid) * Float.BYTES).fill((byte) 0);
+        }
+    }
+
+    private static float max(MemorySegment mx, long xBase, int valid) {
         int bound = S.loopBound(valid);
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
@@ -42,30 +58,47 @@ final class Softmax {
         for (; i < valid; i++) {
             max = Math.max(max, Vec.get(mx, xBase + i));
         }
-        float shift = max * scale;
+        return max;
+    }
+
+    /**
+     * Writes e^(x scale - shift) and returns its sum: full vectors' lanes in lane order, then the tail's one by one.
+     * The tail (up to L - 1 elements; a causal row's tail is any length) goes through the same masked loop body,
+     * since a second inlined exp would exhaust C2's budget and box.
+     */
+    private static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
         FloatVector vsum = FloatVector.zero(S);
-        i = 0;
-        for (; i < bound; i += L) {
-            FloatVector e = VecMath.exp(Vec.load(mx, xBase + i).mul(scale).sub(shift));
-            Vec.store(e, mo, oBase + i);
-            vsum = vsum.add(e);
+        FloatVector tail = vsum;
+        for (int i = 0; i < valid; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, valid);
+            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m).mul(scale).sub(shift));
+            e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
+            if (i + L <= valid) {
+                vsum = vsum.add(e);
+            } else {
+                tail = e;
+            }
         }
-        float sum = VecMath.sum(vsum);
-        for (; i < valid; i++) {
-            float e = VecMath.exp(Vec.get(mx, xBase + i) * scale - shift);
-            Vec.set(mo, oBase + i, e);
-            sum += e;
+        float sum = 0f;
+        for (int lane = 0; lane < L; lane++) {
+            sum += vsum.lane(lane); // VecMath.sum's order; a call here would be refused, boxing vsum
         }
-        float inv = 1f / sum;
-        i = 0;
+        for (int lane = 0; lane < valid % L; lane++) {
+            sum += tail.lane(lane);
+        }
+        return sum;
+    }
+
+    private static void scaleInPlace(MemorySegment mo, long oBase, int valid, float inv) {
+        int bound = S.loopBound(valid);
+        int i = 0;
         for (; i < bound; i += L) {
             Vec.store(Vec.load(mo, oBase + i).mul(inv), mo, oBase + i);
         }
-        for (; i < valid; i++) {
-            Vec.set(mo, oBase + i, Vec.get(mo, oBase + i) * inv);
-        }
-        for (i = valid; i < n; i++) {
-            Vec.set(mo, oBase + i, 0f);
+        if (i < valid) {
+            VectorMask<Float> m = S.indexInRange(i, valid);
+            FloatVector.fromMemorySegment(S, mo, (oBase + i) * Float.BYTES, ORDER, m).mul(inv)
+                    .intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
         }
     }
 

@@ -1,0 +1,91 @@
+package io.colo4j.ops.kernel.cpu;
+
+import static io.colo4j.ops.kernel.cpu.Vec.L;
+import static io.colo4j.ops.kernel.cpu.Vec.ORDER;
+import static io.colo4j.ops.kernel.cpu.Vec.S;
+
+import io.colo4j.ops.kernel.UnaryOp;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The loops of the elementwise activations, one compiled loop per {@link UnaryOp}. A vector that crosses a call C2
+ * did not inline is boxed on the heap: one shared loop calling {@code op.apply} sees every op a process uses and
+ * stops inlining that call, which allocates a vector object per 16 floats (and the garbage collector's page faults
+ * with it). The switch hands each op a loop of its own in which the op is a constant, so its vector form is bound
+ * statically; the loops store through the JDK's force-inlined {@code intoMemorySegment} (not a helper of ours), which
+ * C2 inlines even after a long activation used up its inlining budget. Tails run the vector form on one lane: an
+ * element's bits then never depend on where a range or row ends (how many threads split the loop).
+ */
+final class UnaryLoops {
+    private UnaryLoops() {}
+
+    /**
+     * out[i] = op(x[i] + bias[i]) for i in [from, to), offsets in floats; without a bias ({@code mb} null) op(x[i]).
+     * The null test is loop-invariant: C2 unswitches the loop on it.
+     */
+    static void forward(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mo, long oo,
+                        int from, int to) {
+        switch (op) {
+            case GELU_TANH -> forwardOf(UnaryOp.GELU_TANH, mx, ox, mb, ob, mo, oo, from, to);
+            case RELU -> forwardOf(UnaryOp.RELU, mx, ox, mb, ob, mo, oo, from, to);
+            case SILU -> forwardOf(UnaryOp.SILU, mx, ox, mb, ob, mo, oo, from, to);
+            case EXP -> forwardOf(UnaryOp.EXP, mx, ox, mb, ob, mo, oo, from, to);
+            case NEG -> forwardOf(UnaryOp.NEG, mx, ox, mb, ob, mo, oo, from, to);
+            case TANH -> forwardOf(UnaryOp.TANH, mx, ox, mb, ob, mo, oo, from, to);
+            case GELU_ERF -> forwardOf(UnaryOp.GELU_ERF, mx, ox, mb, ob, mo, oo, from, to);
+        }
+    }
+
+    /** gradIn[i] = op'(x[i] + bias[i]) * gradOut[i] for i in [from, to); without a bias op'(x[i]) * gradOut[i]. */
+    static void backward(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mg, long og,
+                         MemorySegment mo, long oo, int from, int to) {
+        switch (op) {
+            case GELU_TANH -> backwardOf(UnaryOp.GELU_TANH, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case RELU -> backwardOf(UnaryOp.RELU, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case SILU -> backwardOf(UnaryOp.SILU, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case EXP -> backwardOf(UnaryOp.EXP, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case NEG -> backwardOf(UnaryOp.NEG, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case TANH -> backwardOf(UnaryOp.TANH, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case GELU_ERF -> backwardOf(UnaryOp.GELU_ERF, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+        }
+    }
+
+    private static void forwardOf(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mo,
+                                  long oo, int from, int to) {
+        int i = from;
+        int bound = from + S.loopBound(to - from);
+        for (; i < bound; i += L) {
+            FloatVector x = Vec.load(mx, ox + i);
+            if (mb != null) {
+                x = x.add(Vec.load(mb, ob + i));
+            }
+            op.apply(x).intoMemorySegment(mo, (oo + i) * Float.BYTES, ORDER);
+        }
+        for (; i < to; i++) {
+            Vec.set(mo, oo + i, op.apply(FloatVector.broadcast(S, input(mx, ox, mb, ob, i))).lane(0));
+        }
+    }
+
+    private static void backwardOf(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mg,
+                                   long og, MemorySegment mo, long oo, int from, int to) {
+        int i = from;
+        int bound = from + S.loopBound(to - from);
+        for (; i < bound; i += L) {
+            FloatVector g = Vec.load(mg, og + i);
+            FloatVector x = Vec.load(mx, ox + i);
+            if (mb != null) {
+                x = x.add(Vec.load(mb, ob + i));
+            }
+            op.derivative(x).mul(g).intoMemorySegment(mo, (oo + i) * Float.BYTES, ORDER);
+        }
+        for (; i < to; i++) {
+            Vec.set(mo, oo + i, op.derivative(FloatVector.broadcast(S, input(mx, ox, mb, ob, i))).lane(0) * Vec.get(mg, og + i));
+        }
+    }
+
+    private static float input(MemorySegment mx, long ox, MemorySegment mb, long ob, int i) {
+        float x = Vec.get(mx, ox + i);
+        return mb == null ? x : x + Vec.get(mb, ob + i);
+    }
+}
