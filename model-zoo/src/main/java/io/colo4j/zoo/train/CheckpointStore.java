@@ -202,6 +202,9 @@ public final class CheckpointStore {
     /** What of a run the folder holds ({@code latest}, losses.csv, checkpoint folders), by name; none when it is empty. */
     List<String> previousRun() throws IOException {
         List<String> found = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return found;
+        }
         for (Path p : entries()) {
             String name = p.getFileName().toString();
             if (name.equals(LATEST) || name.equals(SaveFolder.LOSSES) || CHECKPOINT.matcher(name).matches()) {

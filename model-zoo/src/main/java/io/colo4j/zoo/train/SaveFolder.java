@@ -22,7 +22,7 @@ public final class SaveFolder {
     private SaveFolder() {}
 
     /**
-     * Creates {@code dir} if missing and proves a file can be created in it; unless {@code mayHoldARun}, refuses a
+     * Proves a file can be created in {@code dir} (or where it will be created); unless {@code mayHoldARun}, refuses a
      * folder holding another run ({@code latest}, losses.csv or a checkpoint folder).
      */
     public static void check(Path dir, boolean mayHoldARun) {
@@ -36,26 +36,33 @@ public final class SaveFolder {
         }
     }
 
+    /**
+     * Proves a file can be created in {@code dir}, or, while it does not exist yet, in the nearest folder above it
+     * that does (where the run will create it): a refused run leaves no empty save folder behind.
+     */
     private static void writable(Path dir) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw refused(dir, Files.isRegularFile(dir) ? "it is a file, not a folder" : "it is not a folder (a device or other special file)");
         }
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw refused(dir, "cannot create it: " + reason(e));
+        Path existing = dir.toAbsolutePath().normalize();
+        while (!Files.exists(existing)) {
+            existing = existing.getParent();
         }
+        if (!Files.isDirectory(existing)) {
+            throw refused(dir, "cannot create it: " + existing + " exists and is not a folder");
+        }
+        boolean creates = !existing.equals(dir.toAbsolutePath().normalize());
         Path probe = null;
         try {
-            probe = Files.createTempFile(dir, PROBE, ".tmp");
+            probe = Files.createTempFile(existing, PROBE, ".tmp");
         } catch (IOException e) {
-            throw refused(dir, "cannot create a file in it: " + reason(e));
+            throw refused(dir, (creates ? "cannot create it in " + existing + ": " : "cannot create a file in it: ") + reason(e));
         } finally {
             if (probe != null) {
                 try {
                     Files.deleteIfExists(probe);
                 } catch (IOException e) {
-                    throw refused(dir, "cannot delete a file in it (" + probe.getFileName() + "): " + reason(e));
+                    throw refused(dir, "cannot delete a file in " + existing + " (" + probe.getFileName() + "): " + reason(e));
                 }
             }
         }
