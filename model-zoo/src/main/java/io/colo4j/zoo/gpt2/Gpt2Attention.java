@@ -23,8 +23,11 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
         cProj.weight().splitUnit(0, hd);
     }
 
-    /** x [B, T, nEmbd] -> [B, T, nEmbd]; {@code dropoutSeed} makes this step's dropout masks. */
-    public Tensor forward(Tensor x, long dropoutSeed) {
+    /**
+     * residual + resid_dropout(attention(x)), x and residual [B, T, nEmbd]; {@code dropoutSeed} makes this step's
+     * dropout masks.
+     */
+    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
         int b = x.size(0);
         int t = x.size(1);
         int d = config.nEmbd();
@@ -43,8 +46,7 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
             y = F.causalAttention(q, k, v);
         }
         y = y.transpose(1, 2).reshape(b, t, d);
-        y = cProj.forward(y);
-        return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".resid_dropout"));
+        return cProj.forwardDropoutAdd(y, residual, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".resid_dropout"));
     }
 
     /** The unfused path HF takes when attention dropout is on: softmax(q k^T / sqrt(hd) + causal mask), dropout, @ v. */

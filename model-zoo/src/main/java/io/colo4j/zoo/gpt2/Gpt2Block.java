@@ -1,6 +1,5 @@
 package io.colo4j.zoo.gpt2;
 
-import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.nn.LayerNorm;
@@ -20,8 +19,8 @@ public final class Gpt2Block extends Module {
     }
 
     public Tensor forward(Tensor x, long dropoutSeed) {
-        x = F.add(x, attn.forward(ln1.forward(x), dropoutSeed));
-        return F.add(x, mlp.forward(ln2.forward(x), dropoutSeed));
+        x = attn.forward(ln1.forward(x), x, dropoutSeed);
+        return mlp.forward(ln2.forward(x), x, dropoutSeed);
     }
 
     public Gpt2Attention attn() {

@@ -17,9 +17,10 @@ public final class Gpt2Mlp extends Layer<Gpt2Config> {
         this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", config.nInner(), d, Gpt2Model.residualStd(config), seed));
     }
 
-    public Tensor forward(Tensor x, long dropoutSeed) {
-        Tensor y = cProj.forward(F.gelu(cFc.forward(x)));
-        return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
+    /** residual + dropout(mlp(x)). */
+    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
+        return cProj.forwardDropoutAdd(F.gelu(cFc.forward(x)), residual, config.residPdrop(), isTraining(),
+                DropoutSeeds.site(dropoutSeed, path + ".dropout"));
     }
 
     public Conv1D cFc() {

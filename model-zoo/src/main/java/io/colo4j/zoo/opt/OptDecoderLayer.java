@@ -33,15 +33,13 @@ public final class OptDecoderLayer extends Layer<OptConfig> {
         boolean pre = config.doLayerNormBefore();
         boolean training = isTraining();
         Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, dropoutSeed);
-        h = F.dropout(h, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".self_attn.dropout"));
-        h = F.add(x, h);
+        h = F.biasDropoutAdd(h, null, x, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".self_attn.dropout"));
         if (!pre) {
             h = selfAttnLayerNorm.forward(h);
         }
         Tensor f = fc1.forward(pre ? finalLayerNorm.forward(h) : h);
         // as in HF's OPTDecoderLayer, activation_dropout is not applied between fc1 and fc2
-        f = F.dropout(fc2.forward(F.relu(f)), config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".dropout"));
-        h = F.add(h, f);
+        h = fc2.forwardDropoutAdd(F.relu(f), h, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         return pre ? h : finalLayerNorm.forward(h);
     }
 
