@@ -8,21 +8,15 @@ import io.colo4j.tensor.Init;
  * OpenCL C) gets the same bits. unit = ((bits >>> 11) + 1) * 2^-53 with bits = mix(mix(seed) + g * golden),
  * so unit <= p exactly when (bits >>> 11) + 1 <= floor(p * 2^53).
  */
-public final class DropoutBits {
+public record DropoutBits(long base, long threshold, float keep) {
     /** The golden-ratio increment of the counter (Init.Random's). */
     public static final long GOLDEN = 0x9e3779b97f4a7c15L;
 
-    private final long base;
-    private final long threshold;
-    private final float keep;
-
-    private DropoutBits(long base, long threshold, float keep) {
-        this.base = base;
-        this.threshold = threshold;
-        this.keep = keep;
-    }
-
-    /** The mask of probability {@code p} (in [0, 1)) and stream {@code seed}. */
+    /**
+     * The mask of probability {@code p} (in [0, 1)) and stream {@code seed}: base = mix(seed), what the counter
+     * is added to; threshold = floor(p * 2^53), an element is dropped when its 53 random bits + 1 are at most
+     * this; keep = 1 / (1 - p), the kept elements' factor.
+     */
     public static DropoutBits of(float p, long seed) {
         if (!(p >= 0f && p < 1f)) {
             throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
@@ -33,25 +27,5 @@ public final class DropoutBits {
     /** The element at global index {@code g}'s factor: 0 when dropped, else 1 / (1 - p). */
     public float scale(long g) {
         return (Init.Random.mix(base + g * GOLDEN) >>> 11) + 1 <= threshold ? 0f : keep;
-    }
-
-    /** mix(seed): what the OpenCL kernels add the counter to. */
-    public long base() {
-        return base;
-    }
-
-    /** floor(p * 2^53): an element is dropped when its 53 random bits + 1 are at most this. */
-    public long threshold() {
-        return threshold;
-    }
-
-    /** 1 / (1 - p), the kept elements' factor. */
-    public float keep() {
-        return keep;
-    }
-
-    /** Whether nothing is ever dropped (p == 0): kernels may skip drawing. */
-    public boolean keepsAll() {
-        return threshold == 0;
     }
 }

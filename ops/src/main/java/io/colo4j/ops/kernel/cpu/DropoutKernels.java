@@ -18,14 +18,19 @@ final class DropoutKernels {
         MemorySegment mo = out.segment();
         long oi = in.offset();
         long oo = out.offset();
-        overRuns(index, checkedNumel("dropout", index, in, out), (e, g) -> Vec.set(mo, oo + e, Vec.get(mi, oi + e) * bits.scale(g)));
+        overSegments(index, checkedNumel("dropout", index, in, out), (from, to, g) -> {
+            for (int e = from; e < to; e++, g++) {
+                Vec.set(mo, oo + e, Vec.get(mi, oi + e) * scale(bits, g));
+            }
+        });
     }
 
     /** out = residual + (x + bias[e % C]) * mask; bias [C] (null: none), the rest contiguous and alike. */
     static void biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index, Tensor out) {
         int n = checkedNumel("bias_dropout_add", index, x, out);
-        if (residual.numel() != n) {
-            throw new IllegalArgumentException("bias_dropout_add: residual has " + residual.numel() + " elements, x " + n);
+        if (residual.numel() != n || !residual.isContiguous()) {
+            throw new IllegalArgumentException("bias_dropout_add: residual must be contiguous with x's " + n + " elements, got "
+                    + residual.numel());
         }
         MemorySegment mx = x.segment();
         MemorySegment mr = residual.segment();
@@ -34,34 +39,45 @@ final class DropoutKernels {
         long or = residual.offset();
         long oo = out.offset();
         if (bias == null) {
-            overRuns(index, n, (e, g) -> Vec.set(mo, oo + e, Vec.get(mr, or + e) + Vec.get(mx, ox + e) * bits.scale(g)));
+            overSegments(index, n, (from, to, g) -> {
+                for (int e = from; e < to; e++, g++) {
+                    Vec.set(mo, oo + e, Vec.get(mr, or + e) + Vec.get(mx, ox + e) * scale(bits, g));
+                }
+            });
             return;
         }
         MemorySegment mb = bias.segment();
         long ob = bias.offset();
         int c = Math.toIntExact(bias.numel());
-        overRuns(index, n, (e, g) -> Vec.set(mo, oo + e,
-                Vec.get(mr, or + e) + (Vec.get(mx, ox + e) + Vec.get(mb, ob + e % c)) * bits.scale(g)));
+        overSegments(index, n, (from, to, g) -> {
+            for (int e = from, col = from % c; e < to; e++, g++) {
+                Vec.set(mo, oo + e, Vec.get(mr, or + e) + (Vec.get(mx, ox + e) + Vec.get(mb, ob + col)) * scale(bits, g));
+                if (++col == c) {
+                    col = 0;
+                }
+            }
+        });
     }
 
-    private interface ElementBody {
-        /** Local element e, at global index g. */
-        void apply(long e, long g);
+    /** The mask factor of global element g; p == 0 (eval, or no dropout) draws nothing. */
+    private static float scale(DropoutBits bits, long g) {
+        return bits.threshold() == 0 ? bits.keep() : bits.scale(g);
     }
 
-    /** Every local element with its global index, in parallel over element ranges. */
-    private static void overRuns(GlobalIndex index, int n, ElementBody body) {
+    private interface SegmentBody {
+        /** Local elements [from, to), the first at global index g and the rest consecutive. */
+        void apply(int from, int to, long g);
+    }
+
+    /** Every local element with its global index, in parallel, one call per stretch of consecutive global indices. */
+    private static void overSegments(GlobalIndex index, int n, SegmentBody body) {
         int runLength = index.runLength();
         CpuThreads.parallelFor(n, 1 << 14, (from, to) -> {
-            int run = from / runLength;
-            int within = from % runLength;
-            long g = index.start(run) + within;
-            for (int e = from; e < to; e++) {
-                body.apply(e, g++);
-                if (++within == runLength && e + 1 < to) {
-                    within = 0;
-                    g = index.start(++run);
-                }
+            for (int e = from; e < to; ) {
+                int run = e / runLength;
+                int end = (int) Math.min(to, (long) (run + 1) * runLength);
+                body.apply(e, end, index.start(run) + (e - (long) run * runLength));
+                e = end;
             }
         });
     }
