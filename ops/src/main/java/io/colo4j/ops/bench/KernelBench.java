@@ -53,6 +53,11 @@ public final class KernelBench {
                     time(iterations, () -> k.layerNormBackward(x, gamma, mean, rstd, g, dx, gGamma, gBeta))));
             results.add(report(out, "gelu fwd", 2, bytes, copyGbs, time(iterations, () -> k.unary(UnaryOp.GELU_TANH, x, y))));
             results.add(report(out, "gelu bwd", 3, bytes, copyGbs, time(iterations, () -> k.unaryBackward(UnaryOp.GELU_TANH, x, g, dx))));
+            // dropout at p 0.1 drawn from the elements' indices; the fused op reads x and the residual, writes one tensor
+            io.colo4j.ops.kernel.DropoutBits bits = io.colo4j.ops.kernel.DropoutBits.of(0.1f, 7);
+            io.colo4j.ops.kernel.GlobalIndex index = io.colo4j.ops.kernel.GlobalIndex.whole(x.numel(), 0);
+            results.add(report(out, "dropout fwd", 2, bytes, copyGbs, time(iterations, () -> k.dropout(bits, index, x, y))));
+            results.add(report(out, "bias+dropout+add fwd", 3, bytes, copyGbs, time(iterations, () -> k.biasDropoutAdd(x, beta, g, bits, index, y))));
         }
         return results;
     }
