@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,6 +29,16 @@ class DropoutStatisticsTest {
         double sigma = Math.sqrt(N * p * (1.0 - p));
         assertThat((double) (N - kept)).as("dropped of %d", N).isCloseTo(N * (double) p, within(5 * sigma));
         assertThat(sum / N).as("mean").isCloseTo(1.0, within(5 * sigma * keep / N + 1e-6));
+    }
+
+    /** The definition (and the serial masks of every earlier release): element i dropped when unit(seed, i) <= p. */
+    @Test
+    void elementIIsDroppedWhenItsCounterBasedUniformIsAtMostP() {
+        float p = 0.3f;
+        float[] mask = F.dropout(Tensor.ones(4099), p, true, 1234567L).toFloatArray();
+        for (int i = 0; i < mask.length; i++) {
+            assertThat(mask[i]).as("element %d", i).isEqualTo(Init.Random.unit(1234567L, i) <= p ? 0f : 1f / (1f - p));
+        }
     }
 
     @Test

@@ -4,12 +4,24 @@ import io.colo4j.ops.kernel.DropoutBits;
 import io.colo4j.ops.kernel.GlobalIndex;
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dropout drawn from each element's global index (so a shard draws the serial model's bits for its
  * elements), and the fused bias + dropout + residual. The mask is never stored: backward redraws it.
  */
 final class DropoutKernels {
+    /** The draws run in 64-bit lanes; the floats they scale, in as many 32-bit lanes. */
+    private static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class, VectorShape.forBitSize(LS.length() * Integer.SIZE));
+    private static final int N = LS.length();
+    private static final LongVector IOTA = LongVector.zero(LS).addIndex(1);
+
     private DropoutKernels() {}
 
     /** out = in * mask (in and out contiguous, of index's element count). */
@@ -19,7 +31,11 @@ final class DropoutKernels {
         long oi = in.offset();
         long oo = out.offset();
         overSegments(index, checkedNumel("dropout", index, in, out), (from, to, g) -> {
-            for (int e = from; e < to; e++, g++) {
+            int e = from;
+            for (; e + N <= to; e += N, g += N) {
+                load(mi, oi + e).mul(scales(bits, g)).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
+            }
+            for (; e < to; e++, g++) {
                 Vec.set(mo, oo + e, Vec.get(mi, oi + e) * scale(bits, g));
             }
         });
@@ -40,7 +56,11 @@ final class DropoutKernels {
         long oo = out.offset();
         if (bias == null) {
             overSegments(index, n, (from, to, g) -> {
-                for (int e = from; e < to; e++, g++) {
+                int e = from;
+                for (; e + N <= to; e += N, g += N) {
+                    load(mr, or + e).add(load(mx, ox + e).mul(scales(bits, g))).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
+                }
+                for (; e < to; e++, g++) {
                     Vec.set(mo, oo + e, Vec.get(mr, or + e) + Vec.get(mx, ox + e) * scale(bits, g));
                 }
             });
@@ -50,13 +70,41 @@ final class DropoutKernels {
         long ob = bias.offset();
         int c = Math.toIntExact(bias.numel());
         overSegments(index, n, (from, to, g) -> {
-            for (int e = from, col = from % c; e < to; e++, g++) {
-                Vec.set(mo, oo + e, Vec.get(mr, or + e) + (Vec.get(mx, ox + e) + Vec.get(mb, ob + col)) * scale(bits, g));
-                if (++col == c) {
+            for (int e = from, col = from % c; e < to; ) {
+                if (e + N <= to && col + N <= c) {
+                    FloatVector v = load(mx, ox + e).add(load(mb, ob + col)).mul(scales(bits, g));
+                    load(mr, or + e).add(v).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
+                    e += N;
+                    g += N;
+                    col += N;
+                } else {
+                    Vec.set(mo, oo + e, Vec.get(mr, or + e) + (Vec.get(mx, ox + e) + Vec.get(mb, ob + col)) * scale(bits, g));
+                    e++;
+                    g++;
+                    col++;
+                }
+                if (col == c) {
                     col = 0;
                 }
             }
         });
+    }
+
+    /** The mask factors of global elements g .. g + N - 1: {@link DropoutBits#scale} lane by lane, the same bits. */
+    private static FloatVector scales(DropoutBits bits, long g) {
+        if (bits.threshold() == 0) {
+            return FloatVector.broadcast(FS, bits.keep());
+        }
+        LongVector z = IOTA.add(g).mul(DropoutBits.GOLDEN).add(bits.base());
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xbf58476d1ce4e5b9L);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94d049bb133111ebL);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+        VectorMask<Long> dropped = z.lanewise(VectorOperators.LSHR, 11).add(1).compare(VectorOperators.LE, bits.threshold());
+        return FloatVector.broadcast(FS, bits.keep()).blend(0f, dropped.cast(FS));
+    }
+
+    private static FloatVector load(MemorySegment m, long index) {
+        return FloatVector.fromMemorySegment(FS, m, index * Float.BYTES, Vec.ORDER);
     }
 
     /** The mask factor of global element g; p == 0 (eval, or no dropout) draws nothing. */
