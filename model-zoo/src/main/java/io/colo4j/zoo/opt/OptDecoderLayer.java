@@ -32,8 +32,8 @@ public final class OptDecoderLayer extends Layer<OptConfig> {
     public Tensor forward(Tensor x, long dropoutSeed) {
         boolean pre = config.doLayerNormBefore();
         boolean training = isTraining();
-        Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, dropoutSeed);
-        h = F.biasDropoutAdd(h, null, x, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".self_attn.dropout"));
+        // self_attn adds its output dropout (site path + ".self_attn.dropout") and the residual x
+        Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, x, dropoutSeed);
         if (!pre) {
             h = selfAttnLayerNorm.forward(h);
         }
