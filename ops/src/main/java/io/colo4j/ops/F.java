@@ -3,6 +3,7 @@ package io.colo4j.ops;
 import io.colo4j.ops.functional.Activations;
 import io.colo4j.ops.functional.Arithmetic;
 import io.colo4j.ops.functional.Attention;
+import io.colo4j.ops.functional.Dropout;
 import io.colo4j.ops.functional.Embeddings;
 import io.colo4j.ops.functional.Losses;
 import io.colo4j.ops.functional.Matmul;
@@ -93,8 +94,14 @@ public final class F {
         return Activations.unary(UnaryOp.SILU, x);
     }
 
+    /** Inverted dropout; the mask is the serial model's on any tp/dp layout (see {@code functional.Dropout}). */
     public static Tensor dropout(Tensor x, float p, boolean training, long seed) {
-        return Activations.dropout(x, p, training, seed);
+        return Dropout.dropout(x, p, training, seed);
+    }
+
+    /** residual + dropout(x + bias) in one pass (bias over the last dim, or null); residual + (x + bias) when not training. */
+    public static Tensor biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, float p, boolean training, long seed) {
+        return Dropout.biasDropoutAdd(x, bias, residual, p, training, seed);
     }
 
     public static Tensor softmax(Tensor x, int dim) {

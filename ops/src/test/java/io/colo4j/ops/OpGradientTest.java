@@ -49,6 +49,13 @@ class OpGradientTest {
         check.check("tanh", in -> F.tanh(in[0]), randomInput(6, 3, 4, 37));
         check.check("exp", in -> F.exp(in[0]), randomInput(7, 1, 4, 37));
         check.check("dropout", in -> F.dropout(in[0], 0.3f, true, 99), randomInput(4, 1, 4, 37));
+        check.check("dropout of a transposed view", in -> F.dropout(in[0].mT(), 0.3f, true, 99), randomInput(9, 2, 5, 3));
+        check.check("bias_dropout_add", in -> F.biasDropoutAdd(in[0], in[1], in[2], 0.3f, true, 99),
+                randomInput(10, 2, 3, 37), randomInput(11, 1, 37), randomInput(12, 2, 3, 37));
+        check.check("bias_dropout_add, no bias", in -> F.biasDropoutAdd(in[0], null, in[1], 0.3f, true, 99),
+                randomInput(13, 2, 3, 37), randomInput(14, 2, 3, 37));
+        check.check("bias_dropout_add in eval", in -> F.biasDropoutAdd(in[0], in[1], in[2], 0.3f, false, 99),
+                randomInput(15, 3, 37), randomInput(16, 1, 37), randomInput(17, 3, 37));
         check.check("gelu on a transposed view", in -> F.gelu(in[0].mT()), randomInput(5, 2, 3, 5));
         check.check("bias gelu", in -> F.biasGelu(in[0], in[1]), randomInput(9, 3, 4, 37), randomInput(10, 1, 37));
         check.check("bias gelu on a transposed view", in -> F.biasGelu(in[0].mT(), in[1]), randomInput(11, 2, 5, 3), randomInput(12, 1, 5));

@@ -79,7 +79,8 @@ public interface Init {
     final class Random {
         private Random() {}
 
-        static long mix(long z) {
+        /** splitmix64's finaliser: every counter-based stream of the code base draws through it. */
+        public static long mix(long z) {
             z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
             z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
             return z ^ (z >>> 31);

@@ -152,8 +152,8 @@ public final class BertLayer extends Module {
         }
 
         public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
-            Tensor y = F.dropout(dense.forward(x), config.hiddenDropoutProb(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
-            return layerNorm.forward(F.add(y, residual));
+            return layerNorm.forward(dense.forwardDropoutAdd(x, residual, config.hiddenDropoutProb(), isTraining(),
+                    DropoutSeeds.site(dropoutSeed, path + ".dropout")));
         }
 
         public Linear dense() {

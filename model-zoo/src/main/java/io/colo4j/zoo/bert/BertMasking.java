@@ -9,7 +9,9 @@ import io.colo4j.tensor.IntTensor;
  * id 10%, and stays 10%; labels hold the original token at chosen positions and -100 elsewhere. Every
  * draw is a counter-based function of the seed and the position, so the same seed masks the same
  * positions on every rank and in a resumed run. A window in which no position is drawn gets one
- * (chosen by the seed), so its loss is always defined.
+ * (chosen by the seed), so its loss is always defined. Positions are counted in the global batch: a
+ * data-parallel rank masking its rows (a slice of the window) draws exactly what the whole window
+ * draws there, so dp ranks together mask as the serial run does.
  */
 public final class BertMasking {
     /** The share of positions BERT predicts. */
@@ -17,7 +19,8 @@ public final class BertMasking {
     public static final int IGNORE = -100;
 
     /** The corrupted inputs and the labels. */
-    public record Masked(IntTensor inputs, IntTensor labels) {
+    /** @param windowCount how many positions the whole window (all dp ranks' slices) predicts */
+    public record Masked(IntTensor inputs, IntTensor labels, long windowCount) {
         /** How many positions are predicted. */
         public int count() {
             int n = 0;
@@ -38,6 +41,14 @@ public final class BertMasking {
     }
 
     public static Masked mask(IntTensor ids, long seed, int vocabSize, int maskTokenId, float probability) {
+        return mask(ids, seed, vocabSize, maskTokenId, probability, 0, ids.numel());
+    }
+
+    /**
+     * The masking of {@code ids}, positions {@code offset ..} of a window of {@code window} positions (a dp
+     * rank's rows of the global batch; offset 0 and the ids' size for the whole window).
+     */
+    public static Masked mask(IntTensor ids, long seed, int vocabSize, int maskTokenId, float probability, long offset, long window) {
         if (!(probability > 0f && probability <= 1f)) {
             throw new IllegalArgumentException("masking probability must lie in (0, 1], got " + probability);
         }
@@ -45,31 +56,44 @@ public final class BertMasking {
         if (n == 0) {
             throw new IllegalArgumentException("bert: cannot mask an empty window");
         }
+        if (offset < 0 || offset + n > window) {
+            throw new IllegalArgumentException("bert: positions " + offset + ".." + (offset + n) + " lie outside a window of " + window);
+        }
         int[] in = ids.data().clone();
         int[] labels = new int[n];
-        boolean any = false;
-        for (int i = 0; i < n; i++) {
-            labels[i] = IGNORE;
-            if (Init.Random.unit(seed, 3L * i) <= probability) {
-                corrupt(in, labels, ids, i, seed, vocabSize, maskTokenId);
-                any = true;
+        java.util.Arrays.fill(labels, IGNORE);
+        long drawn = 0;
+        for (long g = 0; g < window; g++) {
+            if (chosen(seed, g, probability)) {
+                drawn++;
+                if (g >= offset && g < offset + n) {
+                    corrupt(in, labels, ids, (int) (g - offset), g, seed, vocabSize, maskTokenId);
+                }
             }
         }
-        if (!any) {
-            int i = (int) Math.min(n - 1, (long) (Init.Random.unit(seed, -1L) * n));
-            corrupt(in, labels, ids, i, seed, vocabSize, maskTokenId);
+        if (drawn == 0) {
+            long g = Math.min(window - 1, (long) (Init.Random.unit(seed, -1L) * window));
+            if (g >= offset && g < offset + n) {
+                corrupt(in, labels, ids, (int) (g - offset), g, seed, vocabSize, maskTokenId);
+            }
+            drawn = 1;
         }
         int[] shape = ids.shape();
-        return new Masked(IntTensor.of(in, shape), IntTensor.of(labels, shape));
+        return new Masked(IntTensor.of(in, shape), IntTensor.of(labels, shape), drawn);
     }
 
-    private static void corrupt(int[] in, int[] labels, IntTensor ids, int i, long seed, int vocabSize, int maskTokenId) {
+    private static boolean chosen(long seed, long position, float probability) {
+        return Init.Random.unit(seed, 3L * position) <= probability;
+    }
+
+    /** Local position i, global position g. */
+    private static void corrupt(int[] in, int[] labels, IntTensor ids, int i, long g, long seed, int vocabSize, int maskTokenId) {
         labels[i] = ids.get(i);
-        double r = Init.Random.unit(seed, 3L * i + 1);
+        double r = Init.Random.unit(seed, 3L * g + 1);
         if (r <= 0.8) {
             in[i] = maskTokenId;
         } else if (r <= 0.9) {
-            in[i] = (int) Math.min(vocabSize - 1, (long) (Init.Random.unit(seed, 3L * i + 2) * vocabSize));
+            in[i] = (int) Math.min(vocabSize - 1, (long) (Init.Random.unit(seed, 3L * g + 2) * vocabSize));
         }
     }
 }

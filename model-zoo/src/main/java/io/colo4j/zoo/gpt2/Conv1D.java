@@ -31,6 +31,11 @@ public final class Conv1D extends Module implements WeightLayout.Aware {
         return F.addmm(null, x, weight);
     }
 
+    /** residual + dropout(forward(x)), the bias, dropout and residual add in one pass (Megatron's bias_dropout_add). */
+    public Tensor forwardDropoutAdd(Tensor x, Tensor residual, float p, boolean training, long seed) {
+        return F.biasDropoutAdd(forwardWithoutBias(x), bias, residual, p, training, seed);
+    }
+
     public Parameter weight() {
         return weight;
     }

@@ -25,13 +25,16 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
         cProj.weight().splitUnit(0, hd);
     }
 
-    /** x [B, T, nEmbd] -> [B, T, nEmbd]; {@code dropoutSeed} makes this step's dropout masks. */
-    public Tensor forward(Tensor x, long dropoutSeed) {
-        return forward(x, dropoutSeed, null);
+    /**
+     * residual + resid_dropout(attention(x)), x and residual [B, T, nEmbd]; {@code dropoutSeed} makes this step's
+     * dropout masks.
+     */
+    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
+        return forward(x, residual, dropoutSeed, null);
     }
 
-    /** {@link #forward(Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence), extending it. */
-    public Tensor forward(Tensor x, long dropoutSeed, KvCache cache) {
+    /** {@link #forward(Tensor, Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence), extending it. */
+    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed, KvCache cache) {
         int[] s = x.globalShape();
         int b = s[0];
         int t = s[1];
@@ -52,8 +55,7 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
         Tensor y = CausalAttention.apply(q, k, v, (float) (1.0 / Math.sqrt(hd)), config.attnPdrop(), isTraining(),
                 DropoutSeeds.site(dropoutSeed, path + ".attn_dropout"));
         y = y.transpose(1, 2).reshape(b, t, d);
-        y = cProj.forward(y);
-        return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".resid_dropout"));
+        return cProj.forwardDropoutAdd(y, residual, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".resid_dropout"));
     }
 
     public Conv1D cAttn() {

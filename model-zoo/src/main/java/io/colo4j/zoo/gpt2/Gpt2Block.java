@@ -1,6 +1,5 @@
 package io.colo4j.zoo.gpt2;
 
-import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.nn.KvCache;
@@ -26,8 +25,8 @@ public final class Gpt2Block extends Module {
 
     /** The block on the tokens after {@code cache}'s (null: the whole sequence). */
     public Tensor forward(Tensor x, long dropoutSeed, KvCache cache) {
-        x = F.add(x, attn.forward(ln1.forward(x), dropoutSeed, cache));
-        return F.add(x, mlp.forward(ln2.forward(x), dropoutSeed));
+        x = attn.forward(ln1.forward(x), x, dropoutSeed, cache);
+        return mlp.forward(ln2.forward(x), x, dropoutSeed);
     }
 
     public Gpt2Attention attn() {

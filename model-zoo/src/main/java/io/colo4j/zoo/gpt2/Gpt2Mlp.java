@@ -17,10 +17,11 @@ public final class Gpt2Mlp extends Layer<Gpt2Config> {
         this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", config.nInner(), d, Gpt2Model.residualStd(config), seed));
     }
 
-    public Tensor forward(Tensor x, long dropoutSeed) {
+    /** residual + dropout(mlp(x)). */
+    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
         // c_fc's bias fused into gelu (Megatron's bias_gelu): one pass fewer over the 4 nEmbd activations
-        Tensor y = cProj.forward(F.biasGelu(cFc.forwardWithoutBias(x), cFc.bias()));
-        return F.dropout(y, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
+        return cProj.forwardDropoutAdd(F.biasGelu(cFc.forwardWithoutBias(x), cFc.bias()), residual, config.residPdrop(), isTraining(),
+                DropoutSeeds.site(dropoutSeed, path + ".dropout"));
     }
 
     public Conv1D cFc() {

@@ -29,6 +29,11 @@ public final class Linear extends Module implements WeightLayout.Aware {
         return F.linear(x, weight, bias);
     }
 
+    /** residual + dropout(forward(x)), the bias, dropout and residual add in one pass (Megatron's bias_dropout_add). */
+    public Tensor forwardDropoutAdd(Tensor x, Tensor residual, float p, boolean training, long seed) {
+        return F.biasDropoutAdd(F.linear(x, weight, null), bias, residual, p, training, seed);
+    }
+
     public Parameter weight() {
         return weight;
     }

@@ -29,13 +29,16 @@ public final class OptAttention extends Layer<OptConfig> {
                 registerLinear("out_proj", d, d, bias, std, seed), config.headDim());
     }
 
-    /** x [B, T, hidden] -> [B, T, hidden]; {@code dropoutSeed} makes this step's attention-dropout mask. */
-    public Tensor forward(Tensor x, long dropoutSeed) {
-        return forward(x, dropoutSeed, null);
+    /**
+     * residual + dropout(attention(x)), x and residual [B, T, hidden] (out_proj's bias, the dropout and the residual
+     * add fused); {@code dropoutSeed} makes this step's dropout masks.
+     */
+    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
+        return forward(x, residual, dropoutSeed, null);
     }
 
-    /** {@link #forward(Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence), extending it. */
-    public Tensor forward(Tensor x, long dropoutSeed, KvCache cache) {
+    /** {@link #forward(Tensor, Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence), extending it. */
+    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed, KvCache cache) {
         int[] s = x.globalShape();
         int b = s[0];
         int t = s[1];
@@ -52,6 +55,6 @@ public final class OptAttention extends Layer<OptConfig> {
         Tensor y = CausalAttention.apply(q, k, v, 1f, config.attentionDropout(), isTraining(),
                 DropoutSeeds.site(dropoutSeed, path + ".attention_dropout"));
         y = y.transpose(1, 2).reshape(b, t, config.hiddenSize());
-        return proj.o().forward(y);
+        return proj.o().forwardDropoutAdd(y, residual, config.dropout(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
     }
 }

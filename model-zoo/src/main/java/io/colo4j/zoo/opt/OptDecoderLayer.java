@@ -38,16 +38,14 @@ public final class OptDecoderLayer extends Layer<OptConfig> {
     public Tensor forward(Tensor x, long dropoutSeed, KvCache cache) {
         boolean pre = config.doLayerNormBefore();
         boolean training = isTraining();
-        Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, dropoutSeed, cache);
-        h = F.dropout(h, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".self_attn.dropout"));
-        h = F.add(x, h);
+        // self_attn adds its output dropout (site path + ".self_attn.dropout") and the residual x
+        Tensor h = selfAttn.forward(pre ? selfAttnLayerNorm.forward(x) : x, x, dropoutSeed, cache);
         if (!pre) {
             h = selfAttnLayerNorm.forward(h);
         }
         Tensor f = fc1.forward(pre ? finalLayerNorm.forward(h) : h);
         // as in HF's OPTDecoderLayer, activation_dropout is not applied between fc1 and fc2
-        f = F.dropout(fc2.forward(F.relu(f)), config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".dropout"));
-        h = F.add(h, f);
+        h = fc2.forwardDropoutAdd(F.relu(f), h, config.dropout(), training, DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         return pre ? h : finalLayerNorm.forward(h);
     }
 

@@ -63,6 +63,11 @@ public final class KernelBench {
                     time(iterations, () -> k.biasUnaryBackward(UnaryOp.GELU_TANH, x, bias, g, dx))));
             results.add(report(out, "causal softmax fwd", 2, bytes, copyGbs,
                     time(iterations, () -> k.softmax(x.view(-1, 64, 64), 0.125f, true, y.view(-1, 64, 64)))));
+            // dropout at p 0.1 drawn from the elements' indices; the fused op reads x and the residual, writes one tensor
+            io.colo4j.ops.kernel.DropoutBits bits = io.colo4j.ops.kernel.DropoutBits.of(0.1f, 7);
+            io.colo4j.ops.kernel.GlobalIndex index = io.colo4j.ops.kernel.GlobalIndex.whole(x.numel(), 0);
+            results.add(report(out, "dropout fwd", 2, bytes, copyGbs, time(iterations, () -> k.dropout(bits, index, x, y))));
+            results.add(report(out, "bias+dropout+add fwd", 3, bytes, copyGbs, time(iterations, () -> k.biasDropoutAdd(x, beta, g, bits, index, y))));
         }
         return results;
     }

@@ -19,10 +19,12 @@ public final class Ops {
     public static final Op SOFTMAX = new Op("softmax", RowStrategies::lastDim);
     public static final Op CAUSAL_SOFTMAX = new Op("causal_softmax", RowStrategies::causalLastTwoDims);
     public static final Op ATTENTION = new Op("attention", AttentionStrategies::candidates);
-    /** Every {@code UnaryOp} kernel and dropout: adding an activation adds no op here. */
+    /** Every {@code UnaryOp} kernel: adding an activation adds no op here. */
     public static final Op UNARY = new Op("unary", PointwiseStrategies::unary);
     /** op(x + bias) fused ({@code F.biasGelu}): a broadcasting add's layouts, and no partial sum passes (op is nonlinear). */
     public static final Op BIAS_UNARY = new Op("bias_unary", PointwiseStrategies::elementwise);
+    public static final Op DROPOUT = new Op("dropout", DropoutStrategies::dropout);
+    public static final Op BIAS_DROPOUT_ADD = new Op("bias_dropout_add", DropoutStrategies::biasDropoutAdd);
     public static final Op SCALE = new Op("scale", PointwiseStrategies::linear);
     public static final Op REPEAT_INTERLEAVE = new Op("repeat_interleave", PointwiseStrategies::linear);
     public static final Op ADD = new Op("add", PointwiseStrategies::add);

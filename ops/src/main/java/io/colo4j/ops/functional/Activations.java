@@ -3,14 +3,12 @@ package io.colo4j.ops.functional;
 import io.colo4j.ops.dist.Dispatcher;
 import io.colo4j.ops.dist.Ops;
 import io.colo4j.ops.kernel.Backends;
-import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.ops.kernel.UnaryOp;
 import io.colo4j.tensor.ShapeException;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.tensor.colo.ColoTensor;
 import io.colo4j.tensor.autograd.Autograd;
 
-/** Elementwise activations and dropout. */
+/** Elementwise activations. */
 public final class Activations {
     private Activations() {}
 
@@ -51,30 +49,5 @@ public final class Activations {
             Tensor gb = bias.requiresGrad() ? Broadcasting.reduceTo(gin, bias.shape()) : null;
             return new Tensor[] {gin, gb};
         }, x, bias);
-    }
-
-    /**
-     * Inverted dropout with a counter-based mask: the same seed drops the same elements on every run
-     * and every rank. Identity when not training or p == 0.
-     */
-    public static Tensor dropout(Tensor x, float p, boolean training, long seed) {
-        if (!training || p == 0f) {
-            return x;
-        }
-        if (Dispatcher.any(x)) {
-            // a shard draws its own mask stream, as Megatron's model-parallel RNG does for split activations
-            boolean split = ColoTensor.dist(x).spec().kind() == io.colo4j.spec.PlacementKind.SHARD;
-            long stream = split ? seed ^ (0x9E3779B97F4A7C15L * (ColoTensor.dist(x).context().tpRank() + 1)) : seed;
-            return Dispatcher.dispatch(Ops.UNARY, in -> dropout(in[0], p, true, stream), x);
-        }
-        Tensor mask = Tensor.zeros(x.shape());
-        Backends.current().dropoutMask(p, seed, mask);
-        Tensor out = Tensor.zeros(x.shape());
-        Backends.current().binary(BinaryOp.MUL, x, mask, out);
-        return Autograd.record("dropout", out, g -> {
-            Tensor gin = Tensor.zeros(x.shape());
-            Backends.current().binary(BinaryOp.MUL, g, mask, gin);
-            return new Tensor[] {gin};
-        }, x);
     }
 }

@@ -139,6 +139,13 @@ public interface KernelBackend {
     void crossEntropyBackward(Tensor logits, IntTensor targets, int ignoreIndex, int validColumns,
                               Tensor logSumExp, float rowScale, Tensor gradLogits);
 
-    /** mask = 0 or 1/(1-p), from a counter-based generator: the same (seed, index) always drops the same element. */
-    void dropoutMask(float p, long seed, Tensor mask);
+    /**
+     * out = in * mask, the mask 0 or 1/(1-p) per element as {@code bits} draws it at the element's global
+     * index ({@code index}: where each local element sits in the serial tensor), so every shard draws the
+     * serial model's mask. Also dropout's backward (gradIn = gradOut * the same mask). Contiguous tensors.
+     */
+    void dropout(DropoutBits bits, GlobalIndex index, Tensor in, Tensor out);
+
+    /** out = residual + (x + bias) * mask in one pass, bias [C] over the last dim (null: none), mask as {@link #dropout}. */
+    void biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index, Tensor out);
 }

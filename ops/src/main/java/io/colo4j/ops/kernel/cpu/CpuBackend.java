@@ -1,7 +1,9 @@
 package io.colo4j.ops.kernel.cpu;
 
 import io.colo4j.ops.kernel.BinaryOp;
+import io.colo4j.ops.kernel.DropoutBits;
 import io.colo4j.ops.kernel.GemmOperand;
+import io.colo4j.ops.kernel.GlobalIndex;
 import io.colo4j.ops.kernel.KernelBackend;
 import io.colo4j.ops.kernel.UnaryOp;
 import io.colo4j.tensor.IntTensor;
@@ -128,7 +130,12 @@ public final class CpuBackend implements KernelBackend {
     }
 
     @Override
-    public void dropoutMask(float p, long seed, Tensor mask) {
-        Pointwise.dropoutMask(p, seed, mask);
+    public void dropout(DropoutBits bits, GlobalIndex index, Tensor in, Tensor out) {
+        DropoutKernels.dropout(bits, index, in, out);
+    }
+
+    @Override
+    public void biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index, Tensor out) {
+        DropoutKernels.biasDropoutAdd(x, bias, residual, bits, index, out);
     }
 }

@@ -5,12 +5,11 @@ import static io.colo4j.ops.kernel.cpu.Vec.S;
 
 import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.ops.kernel.UnaryOp;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
-/** Elementwise kernels: binary with broadcasting, activations ({@link UnaryOp}'s vector forms) and their derivatives, dropout masks. */
+/** Elementwise kernels: binary with broadcasting, activations ({@link UnaryOp}'s vector forms) and their derivatives. */
 final class Pointwise {
     private Pointwise() {}
 
@@ -125,20 +124,5 @@ final class Pointwise {
         long oo = gradIn.offset();
         int n = Math.toIntExact(gradIn.numel());
         CpuThreads.parallelFor(n, 1 << 14, (from, to) -> UnaryLoops.backward(op, mx, ox, null, 0, mg, og, mo, oo, from, to));
-    }
-
-    static void dropoutMask(float p, long seed, Tensor mask) {
-        if (!(p >= 0f && p < 1f)) {
-            throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
-        }
-        float keep = 1f / (1f - p);
-        MemorySegment m = mask.segment();
-        long off = mask.offset();
-        int n = Math.toIntExact(mask.numel());
-        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                Vec.set(m, off + i, Init.Random.unit(seed, i) <= p ? 0f : keep);
-            }
-        });
     }
 }

@@ -1,7 +1,9 @@
 package io.colo4j.ops.kernel.opencl;
 
 import io.colo4j.ops.kernel.BinaryOp;
+import io.colo4j.ops.kernel.DropoutBits;
 import io.colo4j.ops.kernel.GemmOperand;
+import io.colo4j.ops.kernel.GlobalIndex;
 import io.colo4j.ops.kernel.KernelBackend;
 import io.colo4j.ops.kernel.UnaryOp;
 import io.colo4j.ops.kernel.cpu.CpuBackend;
@@ -533,30 +535,62 @@ public final class OpenClBackend implements KernelBackend, OptimizerKernels, Aut
     }
 
     @Override
-    public void dropoutMask(float p, long seed, Tensor mask) {
-        if (!(p >= 0f && p < 1f)) {
-            throw new IllegalArgumentException("dropout: p must be in [0, 1), got " + p);
-        }
-        long n = mask.numel();
+    public void dropout(DropoutBits bits, GlobalIndex index, Tensor in, Tensor out) {
+        long n = checkedDropout("dropout", index, in, out);
         if (n == 0) {
             return;
         }
-        float keep = 1f / (1f - p);
-        // unit(seed, i) = ((bits >>> 11) + 1) * 2^-53 <= p  <=>  (bits >>> 11) + 1 <= floor(p * 2^53), exactly
-        long threshold = (long) Math.floor(p * 0x1.0p53);
         try (Call c = new Call()) {
-            cl_mem mo = c.out(mask, true);
-            cl_kernel k = c.kernel("dropout_mask");
-            c.args(k).i64(mix(seed)).i64(threshold).f32(keep).mem(mo).i64(mask.offset()).i64(n);
+            cl_mem runs = c.lane.ints(halves(index));
+            cl_mem mi = c.in(in);
+            cl_mem mo = c.out(out, true);
+            cl_kernel k = c.kernel("dropout");
+            c.args(k).i64(bits.base()).i64(bits.threshold()).f32(bits.keep()).mem(runs).i64(index.runLength())
+                    .mem(mi).i64(in.offset()).mem(mo).i64(out.offset()).i64(n);
             c.run(k, roundUp(n, 64));
         }
     }
 
-    /** Init.Random's mixer (splitmix64's finaliser). */
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
+    @Override
+    public void biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index, Tensor out) {
+        long n = checkedDropout("bias_dropout_add", index, x, out);
+        if (residual.numel() != n || !residual.isContiguous()) {
+            throw new IllegalArgumentException("bias_dropout_add: residual must be contiguous with x's " + n + " elements, got "
+                    + residual.numel());
+        }
+        if (n == 0) {
+            return;
+        }
+        try (Call c = new Call()) {
+            cl_mem runs = c.lane.ints(halves(index));
+            cl_mem mx = c.in(x);
+            cl_mem mb = bias == null ? device.dummy : c.in(bias);
+            cl_mem mr = c.in(residual);
+            cl_mem mo = c.out(out, true);
+            cl_kernel k = c.kernel("bias_dropout_add");
+            c.args(k).i64(bits.base()).i64(bits.threshold()).f32(bits.keep()).mem(runs).i64(index.runLength())
+                    .mem(mx).i64(x.offset()).mem(mb).i64(bias == null ? 0 : bias.offset()).i32(bias == null ? 0 : 1)
+                    .i64(bias == null ? 1 : bias.numel()).mem(mr).i64(residual.offset()).mem(mo).i64(out.offset()).i64(n);
+            c.run(k, roundUp(n, 64));
+        }
+    }
+
+    /** The runs' global starts as (low, high) uint pairs: the lane's int upload buffer carries them. */
+    private static int[] halves(GlobalIndex index) {
+        int[] out = new int[2 * index.runs()];
+        for (int r = 0; r < index.runs(); r++) {
+            out[2 * r] = (int) index.start(r);
+            out[2 * r + 1] = (int) (index.start(r) >>> 32);
+        }
+        return out;
+    }
+
+    private static long checkedDropout(String op, GlobalIndex index, Tensor in, Tensor out) {
+        if (!in.isContiguous() || !out.isContiguous() || in.numel() != out.numel() || index.numel() != in.numel()) {
+            throw new IllegalArgumentException(op + ": needs contiguous input and output of the global index's "
+                    + index.numel() + " elements, got " + in.numel() + " and " + out.numel());
+        }
+        return in.numel();
     }
 
     // ---- reductions ---------------------------------------------------------------------------------------------

@@ -401,12 +401,37 @@ inline ulong mix64(ulong z) {
     return z ^ (z >> 31);
 }
 
-/* Drops element i when unit(seed, i) = ((bits >> 11) + 1) * 2^-53 <= p, i.e. (bits >> 11) + 1 <= floor(p * 2^53). */
-__kernel void dropout_mask(ulong base, ulong threshold, float keep, __global float* out, long oOff, long n) {
-    long i = get_global_id(0);
-    if (i < n) {
-        ulong bits = mix64(base + (ulong) i * 0x9e3779b97f4a7c15UL);
-        out[oOff + i] = ((bits >> 11) + 1) <= threshold ? 0.0f : keep;
+/*
+ * Dropout by global index (DropoutBits, GlobalIndex): local element e lies in run r = e / runLength, which starts at
+ * global index runs[2r] | runs[2r + 1] << 32 (a long uploaded as two uints); global element g is dropped when
+ * (mix64(base + g * golden) >> 11) + 1 <= threshold, base = mix(seed) and threshold = floor(p * 2^53) from the host.
+ */
+inline float dropout_scale(ulong base, ulong threshold, float keep, __global const uint* runs, long runLength, long e) {
+    long r = e / runLength;
+    ulong g = ((ulong) runs[2 * r] | ((ulong) runs[2 * r + 1] << 32)) + (ulong) (e - r * runLength);
+    ulong bits = mix64(base + g * 0x9e3779b97f4a7c15UL);
+    return ((bits >> 11) + 1) <= threshold ? 0.0f : keep;
+}
+
+/* out = in * mask; dropout's backward too (the mask redrawn, never stored). */
+__kernel void dropout(ulong base, ulong threshold, float keep, __global const uint* runs, long runLength,
+                      __global const float* in, long inOff, __global float* out, long outOff, long n) {
+    long e = get_global_id(0);
+    if (e < n) {
+        out[outOff + e] = in[inOff + e] * dropout_scale(base, threshold, keep, runs, runLength, e);
+    }
+}
+
+/* out = residual + (x + bias[e % c]) * mask (hasBias 0: no bias), rounded as the cpu backend: no multiply-add. */
+__kernel void bias_dropout_add(ulong base, ulong threshold, float keep, __global const uint* runs, long runLength,
+                               __global const float* x, long xOff, __global const float* b, long bOff, int hasBias, long c,
+                               __global const float* res, long resOff, __global float* out, long outOff, long n) {
+    #pragma OPENCL FP_CONTRACT OFF
+    long e = get_global_id(0);
+    if (e < n) {
+        float v = hasBias ? x[xOff + e] + b[bOff + e % c] : x[xOff + e];
+        float dropped = v * dropout_scale(base, threshold, keep, runs, runLength, e);
+        out[outOff + e] = res[resOff + e] + dropped;
     }
 }
 

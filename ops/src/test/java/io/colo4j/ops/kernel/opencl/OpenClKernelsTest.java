@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.ops.kernel.BinaryOp;
+import io.colo4j.ops.kernel.DropoutBits;
+import io.colo4j.ops.kernel.GlobalIndex;
 import io.colo4j.ops.kernel.KernelBackend;
 import io.colo4j.ops.kernel.UnaryOp;
 import io.colo4j.ops.optim.AdamW;
@@ -334,14 +336,32 @@ class OpenClKernelsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
-    void dropoutMasksAreBitIdentical(String mode) {
+    void dropoutAndBiasDropoutAddAreBitIdentical(String mode) {
         OpenClBackend cl = backend(mode);
+        // a column shard's rows (runs of 7) at global indices past 2^32, so the high half of a start counts
+        long[] starts = new long[3 * 143];
+        for (int r = 0; r < starts.length; r++) {
+            starts[r] = (1L << 33) + 14L * r + 7;
+        }
+        GlobalIndex shard = new GlobalIndex(7, starts);
+        Tensor x = rand(3, 2f, 3, 143, 7);
+        Tensor bias = rand(4, 1f, 7);
+        Tensor residual = rand(5, 2f, 3, 143, 7);
         for (float p : new float[] {0f, 0.1f, 0.5f, 0.9f}) {
-            Tensor want = Tensor.zeros(3, 1001);
-            Tensor got = Tensor.zeros(3, 1001);
-            CPU.dropoutMask(p, 1234567L, want);
-            cl.dropoutMask(p, 1234567L, got);
-            assertThat(got.toFloatArray()).as("p=%s", p).containsExactly(want.toFloatArray());
+            for (GlobalIndex index : new GlobalIndex[] {GlobalIndex.whole(x.numel(), 0), shard}) {
+                DropoutBits bits = DropoutBits.of(p, 1234567L);
+                Tensor want = Tensor.zeros(x.shape());
+                Tensor got = Tensor.zeros(x.shape());
+                CPU.dropout(bits, index, x, want);
+                cl.dropout(bits, index, x, got);
+                assertThat(got.toFloatArray()).as("dropout p=%s %s", p, index).containsExactly(want.toFloatArray());
+                for (Tensor b : new Tensor[] {bias, null}) {
+                    CPU.biasDropoutAdd(x, b, residual, bits, index, want);
+                    cl.biasDropoutAdd(x, b, residual, bits, index, got);
+                    assertThat(got.toFloatArray()).as("bias_dropout_add p=%s %s bias %s", p, index, b != null)
+                            .containsExactly(want.toFloatArray());
+                }
+            }
         }
     }
 

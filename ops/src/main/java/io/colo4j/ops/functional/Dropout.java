@@ -1,0 +1,85 @@
+package io.colo4j.ops.functional;
+
+import io.colo4j.ops.dist.Dispatcher;
+import io.colo4j.ops.dist.Ops;
+import io.colo4j.ops.kernel.Backends;
+import io.colo4j.ops.kernel.DropoutBits;
+import io.colo4j.ops.kernel.GlobalIndex;
+import io.colo4j.tensor.ShapeException;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Autograd;
+
+/**
+ * Inverted dropout, and bias + dropout + residual fused into one pass. Element g of the serial tensor
+ * is dropped by a counter-based draw of (seed, g) ({@link DropoutBits}); on ranks the dispatcher hands
+ * each shard its elements' global indices ({@link GlobalIndex}), so every tp and dp layout draws the
+ * serial model's mask. The mask is never stored: backward redraws it.
+ */
+public final class Dropout {
+    private Dropout() {}
+
+    /** Identity when not training or p == 0. */
+    public static Tensor dropout(Tensor x, float p, boolean training, long seed) {
+        if (!training || p == 0f) {
+            return x;
+        }
+        if (Dispatcher.any(x)) {
+            return Dispatcher.dispatch(Ops.DROPOUT, new Object[] {p, seed}, in -> {
+                throw new IllegalStateException("dropout runs through its strategies' local functions");
+            }, x);
+        }
+        return dropout(x, DropoutBits.of(p, seed), GlobalIndex.whole(x.numel(), 0));
+    }
+
+    /** Dropout of a local tensor whose elements sit at {@code index} in the serial tensor. */
+    public static Tensor dropout(Tensor x, DropoutBits bits, GlobalIndex index) {
+        Tensor in = x.isContiguous() ? x.detach() : x.detach().contiguous();
+        Tensor out = Tensor.zeros(x.shape());
+        Backends.current().dropout(bits, index, in, out);
+        return Autograd.record("dropout", out, g -> new Tensor[] {masked(g, bits, index)}, x);
+    }
+
+    /**
+     * residual + dropout(x + bias) in one pass (Megatron's bias_dropout_add): bias [C] over x's last dim, or
+     * null; not training (or p == 0) it is residual + (x + bias), with the same rounding.
+     */
+    public static Tensor biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, float p, boolean training, long seed) {
+        float rate = training ? p : 0f;
+        if (Dispatcher.any(x, bias, residual)) {
+            return Dispatcher.dispatch(Ops.BIAS_DROPOUT_ADD, new Object[] {rate, seed}, in -> {
+                throw new IllegalStateException("bias_dropout_add runs through its strategies' local functions");
+            }, x, bias, residual);
+        }
+        return biasDropoutAdd(x, bias, residual, DropoutBits.of(rate, seed), GlobalIndex.whole(x.numel(), 0));
+    }
+
+    /** {@link #biasDropoutAdd(Tensor, Tensor, Tensor, float, boolean, long)} of local tensors at {@code index}. */
+    public static Tensor biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index) {
+        String op = "bias_dropout_add";
+        if (!java.util.Arrays.equals(x.shape(), residual.shape())) {
+            throw ShapeException.of(op, "x and residual must have the same shape", x.shape(), residual.shape());
+        }
+        if (bias != null && (bias.dim() != 1 || x.dim() == 0 || bias.size(0) != x.size(-1))) {
+            throw ShapeException.of(op, "bias must be [" + (x.dim() == 0 ? 1 : x.size(-1)) + "], over x's last dim", x.shape(), bias.shape());
+        }
+        Tensor xc = x.isContiguous() ? x.detach() : x.detach().contiguous();
+        Tensor rc = residual.isContiguous() ? residual.detach() : residual.detach().contiguous();
+        Tensor bc = bias == null ? null : bias.isContiguous() ? bias.detach() : bias.detach().contiguous();
+        Tensor out = Tensor.zeros(x.shape());
+        Backends.current().biasDropoutAdd(xc, bc, rc, bits, index, out);
+        int[] biasShape = bias == null ? null : bias.shape();
+        return Autograd.record(op, out, g -> {
+            Tensor gx = x.requiresGrad() || (bias != null && bias.requiresGrad()) ? masked(g, bits, index) : null;
+            Tensor gb = bias != null && bias.requiresGrad() ? Broadcasting.reduceTo(gx, biasShape) : null;
+            return new Tensor[] {x.requiresGrad() ? gx : null, gb, g};
+        }, x, bias, residual);
+    }
+
+    /** g * mask: dropout's backward, the mask redrawn. */
+    private static Tensor masked(Tensor g, DropoutBits bits, GlobalIndex index) {
+        Tensor gc = g.isContiguous() ? g : g.contiguous();
+        Tensor gin = Tensor.zeros(g.shape());
+        Backends.current().dropout(bits, index, gc, gin);
+        return gin;
+    }
+}
