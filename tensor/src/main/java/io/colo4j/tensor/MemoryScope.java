@@ -8,30 +8,31 @@ import java.util.ArrayDeque;
 /**
  * Where tensor memory comes from, per thread (each in-JVM rank is a thread).
  *
- * <p>Inside {@link #open()} every allocation comes from one shared arena that is freed, all at once,
- * when the scope closes: a training step runs in a scope so its activations and intermediate
- * gradients are released deterministically, with one arena close per step instead of one per tensor.
+ * <p>Inside {@link #open()} every allocation comes from this thread's {@link StepMemoryPool} and is freed, all
+ * at once, when the scope closes: a training step runs in a scope so its activations and intermediate
+ * gradients are released deterministically, with one arena close per step instead of one per tensor, and the
+ * next step reuses the same memory (kept by the pool, already mapped) instead of asking the OS again.
  * Outside any scope, or inside {@link #persistent()}, memory is long-lived (parameters, gradients,
  * optimizer state): each allocation gets its own arena so {@link Storage#free()} can release it
  * exactly when asked, with a cleaner as the safety net for storage that is simply dropped.
  */
 public final class MemoryScope implements AutoCloseable {
-    private static final long ALIGNMENT = 64;
+    private static final long ALIGNMENT = StepMemoryPool.ALIGNMENT;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ThreadLocal<ArrayDeque<MemoryScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
 
-    private final Arena arena;
+    private final StepMemoryPool.Step step;
     private final Thread owner = Thread.currentThread();
     private long bytes;
     private boolean closed;
 
-    private MemoryScope(Arena arena) {
-        this.arena = arena;
+    private MemoryScope(StepMemoryPool.Step step) {
+        this.step = step;
     }
 
     /** Opens a scope whose allocations are all freed when it closes. */
     public static MemoryScope open() {
-        return push(new MemoryScope(Arena.ofShared()));
+        return push(new MemoryScope(StepMemoryPool.current().open()));
     }
 
     /** Until closed, allocations on this thread are long-lived, even inside an open scope. */
@@ -42,7 +43,7 @@ public final class MemoryScope implements AutoCloseable {
     /** True when allocations on this thread currently go to a step-scoped arena. */
     public static boolean isScoped() {
         MemoryScope top = STACK.get().peek();
-        return top != null && top.arena != null;
+        return top != null && top.step != null;
     }
 
     private static MemoryScope push(MemoryScope scope) {
@@ -50,23 +51,33 @@ public final class MemoryScope implements AutoCloseable {
         return scope;
     }
 
-    /** A zero-filled, 64-byte aligned block of {@code count} floats and the way to free it early. */
+    /**
+     * Gives this thread's cached step memory back to the OS (the pool keeps it between scopes otherwise, and
+     * frees it when the thread ends). Only while no {@link #open()} scope is open on this thread.
+     */
+    public static void releaseCachedMemory() {
+        StepMemoryPool.current().release();
+    }
+
+    /** A 64-byte aligned block of {@code count} floats and the way to free it early. */
     record Allocation(MemorySegment segment, Cleaner.Cleanable release) {}
 
-    static Allocation allocateFloats(long count) {
+    /** {@code zeroed} false: the caller overwrites every element, so a step block is handed out as it was left. */
+    static Allocation allocateFloats(long count, boolean zeroed) {
         if (count < 0) {
             throw new IllegalArgumentException("cannot allocate a negative number of floats: " + count);
         }
         long size = Math.max(count, 1) * Float.BYTES;
         MemoryScope top = STACK.get().peek();
-        if (top != null && top.arena != null) {
+        if (top != null && top.step != null) {
             top.bytes += size;
             MemoryStats.allocated(size);
-            return new Allocation(top.arena.allocate(size, ALIGNMENT), null);
+            return new Allocation(StepMemoryPool.current().take(top.step, size, zeroed), null);
         }
         Arena own = Arena.ofShared();
         MemorySegment segment = own.allocate(size, ALIGNMENT);
         MemoryStats.allocated(size);
+        MemoryStats.reserved(size);
         return new Allocation(segment, CLEANER.register(segment, new Release(own, size)));
     }
 
@@ -84,8 +95,8 @@ public final class MemoryScope implements AutoCloseable {
         }
         stack.pop();
         closed = true;
-        if (arena != null) {
-            arena.close();
+        if (step != null) {
+            StepMemoryPool.current().close(step);
             MemoryStats.freed(bytes);
         }
     }
@@ -96,6 +107,7 @@ public final class MemoryScope implements AutoCloseable {
         public void run() {
             arena.close();
             MemoryStats.freed(bytes);
+            MemoryStats.reserved(-bytes);
         }
     }
 }

@@ -2,10 +2,16 @@ package io.colo4j.tensor;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Live and peak off-heap bytes held by tensors in this JVM, for memory reports and benchmarks. */
+/**
+ * Off-heap bytes of tensor memory in this JVM, for memory reports and benchmarks: live (held by tensors now)
+ * and reserved (taken from the OS: live long-lived memory plus the step pools' chunks, which step scopes reuse),
+ * each with its peak. Reserved is at least live whenever no step scope is open on another thread's pool.
+ */
 public final class MemoryStats {
     private static final AtomicLong LIVE = new AtomicLong();
     private static final AtomicLong PEAK = new AtomicLong();
+    private static final AtomicLong RESERVED = new AtomicLong();
+    private static final AtomicLong PEAK_RESERVED = new AtomicLong();
 
     private MemoryStats() {}
 
@@ -18,6 +24,12 @@ public final class MemoryStats {
         LIVE.addAndGet(-bytes);
     }
 
+    /** {@code bytes} taken from (positive) or given back to (negative) the OS. */
+    static void reserved(long bytes) {
+        long reserved = RESERVED.addAndGet(bytes);
+        PEAK_RESERVED.accumulateAndGet(reserved, Math::max);
+    }
+
     public static long liveBytes() {
         return LIVE.get();
     }
@@ -26,8 +38,17 @@ public final class MemoryStats {
         return PEAK.get();
     }
 
-    /** Starts a new peak measurement from what is live now. */
+    public static long reservedBytes() {
+        return RESERVED.get();
+    }
+
+    public static long peakReservedBytes() {
+        return PEAK_RESERVED.get();
+    }
+
+    /** Starts a new peak measurement (live and reserved) from what is held now. */
     public static void resetPeak() {
         PEAK.set(LIVE.get());
+        PEAK_RESERVED.set(RESERVED.get());
     }
 }

@@ -35,7 +35,19 @@ public final class Storage {
 
     /** Zero-filled storage from the calling thread's current {@link MemoryScope}. */
     public static Storage allocate(long numel) {
-        MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel);
+        return allocate(numel, true);
+    }
+
+    /**
+     * Storage whose elements are whatever the memory held (inside a step scope, the bytes of an earlier step),
+     * for outputs a kernel writes in full; outside a scope it is zero-filled all the same. Like torch.empty.
+     */
+    public static Storage allocateUninitialized(long numel) {
+        return allocate(numel, false);
+    }
+
+    private static Storage allocate(long numel, boolean zeroed) {
+        MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel, zeroed);
         return new Storage(allocation.segment(), numel, allocation.release());
     }
 

@@ -49,9 +49,13 @@ public class Tensor {
         return new Tensor(Storage.allocate(Shapes.numel(shape)), shape.clone(), Shapes.contiguousStrides(shape), 0);
     }
 
-    /** Same as {@link #zeros}: there is no uninitialised memory in colo4j. */
+    /**
+     * Uninitialised (torch.empty): for an output that is written in full before it is read. Inside a step
+     * scope its elements are whatever the reused memory held; everything else stays {@link #zeros}.
+     */
     public static Tensor empty(int... shape) {
-        return zeros(shape);
+        Shapes.checkValid("empty", shape);
+        return new Tensor(Storage.allocateUninitialized(Shapes.numel(shape)), shape.clone(), Shapes.contiguousStrides(shape), 0);
     }
 
     public static Tensor full(float value, int... shape) {
