@@ -18,10 +18,10 @@ public final class Activations {
             return Dispatcher.dispatch(Ops.UNARY, in -> unary(op, in[0]), x);
         }
         Tensor input = x.isContiguous() ? x.detach() : x.detach().contiguous();
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Backends.current().unary(op, input, out);
         return Autograd.record(op.name().toLowerCase(java.util.Locale.ROOT), out, g -> {
-            Tensor gin = Tensor.zeros(input.shape());
+            Tensor gin = Tensor.empty(input.shape());
             Backends.current().unaryBackward(op, input, g.isContiguous() ? g : g.contiguous(), gin);
             return new Tensor[] {gin};
         }, x);
@@ -41,12 +41,12 @@ public final class Activations {
             long stream = split ? seed ^ (0x9E3779B97F4A7C15L * (ColoTensor.dist(x).context().tpRank() + 1)) : seed;
             return Dispatcher.dispatch(Ops.UNARY, in -> dropout(in[0], p, true, stream), x);
         }
-        Tensor mask = Tensor.zeros(x.shape());
+        Tensor mask = Tensor.empty(x.shape());
         Backends.current().dropoutMask(p, seed, mask);
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Backends.current().binary(BinaryOp.MUL, x, mask, out);
         return Autograd.record("dropout", out, g -> {
-            Tensor gin = Tensor.zeros(x.shape());
+            Tensor gin = Tensor.empty(x.shape());
             Backends.current().binary(BinaryOp.MUL, g, mask, gin);
             return new Tensor[] {gin};
         }, x);
