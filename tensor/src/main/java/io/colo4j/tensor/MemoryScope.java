@@ -14,10 +14,10 @@ import java.util.ArrayDeque;
  * next step reuses the same memory (kept by the pool, already mapped) instead of asking the OS again.
  * Outside any scope, or inside {@link #persistent()}, memory is long-lived (parameters, gradients,
  * optimizer state): each allocation gets its own arena so {@link Storage#free()} can release it
- * exactly when asked, with a cleaner as the safety net for storage that is simply dropped.
+ * exactly when asked, with a cleaner as the safety net for storage that is simply dropped; the block
+ * itself goes to the {@link FreedBlockCache}, so the next allocation of its size (next step's gradient) reuses it.
  */
 public final class MemoryScope implements AutoCloseable {
-    private static final long ALIGNMENT = StepMemoryPool.ALIGNMENT;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ThreadLocal<ArrayDeque<MemoryScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
 
@@ -52,11 +52,13 @@ public final class MemoryScope implements AutoCloseable {
     }
 
     /**
-     * Gives this thread's cached step memory back to the OS (the pool keeps it between scopes otherwise, and
-     * frees it when the thread ends). Only while no {@link #open()} scope is open on this thread.
+     * Gives cached memory back to the OS: this thread's step pool (kept between scopes otherwise, and freed when
+     * the thread ends; only while no {@link #open()} scope is open on this thread) and the freed long-lived blocks
+     * kept for reuse.
      */
     public static void releaseCachedMemory() {
         StepMemoryPool.current().release();
+        FreedBlockCache.release();
     }
 
     /** A 64-byte aligned block of {@code count} floats and the way to free it early. */
@@ -74,11 +76,12 @@ public final class MemoryScope implements AutoCloseable {
             MemoryStats.allocated(size);
             return new Allocation(StepMemoryPool.current().take(top.step, size, zeroed), null);
         }
+        // the memory may be a freed block of the same size again; a fresh arena gives this storage its own lifetime
         Arena own = Arena.ofShared();
-        MemorySegment segment = own.allocate(size, ALIGNMENT);
+        NativeHeap.Block block = FreedBlockCache.take(size, zeroed);
+        MemorySegment segment = block.memory().reinterpret(own, null);
         MemoryStats.allocated(size);
-        MemoryStats.reserved(size);
-        return new Allocation(segment, CLEANER.register(segment, new Release(own, size)));
+        return new Allocation(segment, CLEANER.register(segment, new Release(own, block)));
     }
 
     @Override
@@ -101,13 +104,13 @@ public final class MemoryScope implements AutoCloseable {
         }
     }
 
-    /** Holds only the arena, never the segment, so the cleaner can fire once the storage is unreachable. */
-    private record Release(Arena arena, long bytes) implements Runnable {
+    /** Holds only the arena and the block, never the storage's segment, so the cleaner can fire once it is unreachable. */
+    private record Release(Arena arena, NativeHeap.Block block) implements Runnable {
         @Override
         public void run() {
             arena.close();
-            MemoryStats.freed(bytes);
-            MemoryStats.reserved(-bytes);
+            MemoryStats.freed(block.memory().byteSize());
+            FreedBlockCache.give(block);
         }
     }
 }

@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Uninitialised blocks from the C heap ({@code malloc}/{@code free}), for the memory the step pool keeps.
+ * Blocks from the C heap ({@code malloc}/{@code calloc}/{@code free}), for the tensor memory colo4j keeps for reuse.
  *
  * <p>Why not {@code Arena.allocate}: it zero-fills, which touches every page of a block at once; a large
  * {@code malloc} is mapped lazily, so the pages of a pool chunk that a step never reaches cost no memory and
@@ -17,19 +17,22 @@ import java.lang.invoke.MethodHandle;
  */
 final class NativeHeap {
     private static final MethodHandle MALLOC;
+    private static final MethodHandle CALLOC;
     private static final MethodHandle FREE;
 
     static {
         Linker linker = Linker.nativeLinker();
         MALLOC = linker.downcallHandle(linker.defaultLookup().find("malloc").orElseThrow(),
                 FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+        CALLOC = linker.downcallHandle(linker.defaultLookup().find("calloc").orElseThrow(),
+                FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_LONG));
         FREE = linker.downcallHandle(linker.defaultLookup().find("free").orElseThrow(),
                 FunctionDescriptor.ofVoid(ADDRESS));
     }
 
     private NativeHeap() {}
 
-    /** {@code bytes} of uninitialised memory starting at an {@code alignment}-byte boundary; free with {@link #free}. */
+    /** {@code memory}: {@code bytes} starting at an {@code alignment}-byte boundary inside {@code raw}, which {@link #free} takes. */
     record Block(MemorySegment raw, MemorySegment memory) {}
 
     static Block allocate(long bytes, long alignment) {
@@ -39,6 +42,21 @@ final class NativeHeap {
         } catch (Throwable e) {
             throw new IllegalStateException("malloc of " + bytes + " bytes failed", e);
         }
+        return aligned(raw, bytes, alignment);
+    }
+
+    /** As {@link #allocate}, zero-filled ({@code calloc}: fresh pages arrive zeroed, so it does not touch them). */
+    static Block allocateZeroed(long bytes, long alignment) {
+        MemorySegment raw;
+        try {
+            raw = (MemorySegment) CALLOC.invokeExact(1L, bytes + alignment);
+        } catch (Throwable e) {
+            throw new IllegalStateException("calloc of " + bytes + " bytes failed", e);
+        }
+        return aligned(raw, bytes, alignment);
+    }
+
+    private static Block aligned(MemorySegment raw, long bytes, long alignment) {
         if (raw.address() == 0) {
             throw new OutOfMemoryError("cannot reserve " + bytes + " bytes of off-heap tensor memory");
         }

@@ -39,8 +39,8 @@ public final class Storage {
     }
 
     /**
-     * Storage whose elements are whatever the memory held (inside a step scope, the bytes of an earlier step),
-     * for outputs a kernel writes in full; outside a scope it is zero-filled all the same. Like torch.empty.
+     * Storage whose elements are whatever the reused memory held (an earlier step's bytes, a freed block's), for
+     * outputs written in full before they are read. Like torch.empty.
      */
     public static Storage allocateUninitialized(long numel) {
         return allocate(numel, false);

@@ -50,8 +50,8 @@ public class Tensor {
     }
 
     /**
-     * Uninitialised (torch.empty): for an output that is written in full before it is read. Inside a step
-     * scope its elements are whatever the reused memory held; everything else stays {@link #zeros}.
+     * Uninitialised (torch.empty): for an output that is written in full before it is read; its elements are
+     * whatever the reused memory held. Everything else stays {@link #zeros}.
      */
     public static Tensor empty(int... shape) {
         Shapes.checkValid("empty", shape);
