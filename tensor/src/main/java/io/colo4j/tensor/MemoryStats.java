@@ -46,6 +46,17 @@ public final class MemoryStats {
         return PEAK_RESERVED.get();
     }
 
+    /** One line for progress output: live and reserved bytes, each with its peak, over {@code ranks} (in-JVM ranks share the counts). */
+    public static String summary(int ranks) {
+        String per = ranks > 1 ? " per rank (of " + ranks + " in this JVM)" : "";
+        return String.format(java.util.Locale.ROOT, "tensor memory%s: live %.1f MiB (peak %.1f), reserved %.1f MiB (peak %.1f)",
+                per, mib(liveBytes(), ranks), mib(peakBytes(), ranks), mib(reservedBytes(), ranks), mib(peakReservedBytes(), ranks));
+    }
+
+    private static double mib(long bytes, int ranks) {
+        return bytes / 1048576.0 / Math.max(ranks, 1);
+    }
+
     /** Starts a new peak measurement (live and reserved) from what is held now. */
     public static void resetPeak() {
         PEAK.set(LIVE.get());

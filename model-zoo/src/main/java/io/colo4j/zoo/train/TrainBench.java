@@ -43,6 +43,7 @@ public final class TrainBench {
         IntTensor x = IntTensor.of(ids, batch, seq);
         IntTensor y = IntTensor.of(targets, batch, seq);
         long before = MemoryStats.liveBytes();
+        MemoryStats.resetPeak();
         RankFunction<double[]> rank = comm -> {
             Gpt2Model model;
             if (tp == 1) {
@@ -82,6 +83,7 @@ public final class TrainBench {
                 adam.zeroGrad();
                 times[s] = (System.nanoTime() - t0) / 1e9;
             }
+            MemoryScope.releaseCachedMemory(); // so the next --tp starts from what it reserves itself
             return times;
         };
         // under mpirun each process is one rank (its memory is the rank's); otherwise tp threads share the JVM
@@ -108,9 +110,9 @@ public final class TrainBench {
         Result r = new Result(tp, median, batch * seq / median, live / tp,
                 Arrays.stream(Arrays.copyOf(times, steps)).boxed().toList());
         out.printf("colo4j gpt2 %s tp=%d%s: median step %.2f s (%.1f tokens/s) over steps 2..%d; steps %s s; "
-                        + "parameters + gradients + AdamW state per rank %.1f MiB%n",
+                        + "parameters + gradients + AdamW state per rank %.1f MiB; %s%n",
                 config, tp, mpi ? " (mpirun, one process per rank)" : " (in-JVM ranks)", median, r.tokensPerSecond(), steps, r.stepSeconds().stream().map(v -> String.format("%.2f", v)).toList(),
-                r.stateBytesPerRank() / 1048576.0);
+                r.stateBytesPerRank() / 1048576.0, MemoryStats.summary(mpi ? 1 : tp));
         return r;
     }
 }
