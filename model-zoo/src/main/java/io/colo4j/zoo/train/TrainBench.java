@@ -44,6 +44,7 @@ public final class TrainBench {
         IntTensor y = IntTensor.of(targets, batch, seq);
         long before = MemoryStats.liveBytes();
         MemoryStats.resetPeak();
+        StepCounters[] counters = new StepCounters[1];
         RankFunction<double[]> rank = comm -> {
             Gpt2Model model;
             if (tp == 1) {
@@ -60,6 +61,7 @@ public final class TrainBench {
                     .filter(p -> tp == 1 || !(p instanceof ColoParameter c) || !c.isReplicated() || comm.rank() == 0).toList();
             Tensor sum = Tensor.zeros(1);
             double[] times = new double[steps + 1];
+            StepCounters perStep = comm.rank() == 0 ? StepCounters.start() : null;
             for (int s = 0; s < steps; s++) {
                 long t0 = System.nanoTime();
                 try (MemoryScope scope = MemoryScope.open()) {
@@ -82,7 +84,11 @@ public final class TrainBench {
                 }
                 adam.zeroGrad();
                 times[s] = (System.nanoTime() - t0) / 1e9;
+                if (perStep != null) {
+                    perStep.stepDone();
+                }
             }
+            counters[0] = perStep;
             MemoryScope.releaseCachedMemory(); // so the next --tp starts from what it reserves itself
             return times;
         };
@@ -110,9 +116,10 @@ public final class TrainBench {
         Result r = new Result(tp, median, batch * seq / median, live / tp,
                 Arrays.stream(Arrays.copyOf(times, steps)).boxed().toList());
         out.printf("colo4j gpt2 %s tp=%d%s: median step %.2f s (%.1f tokens/s) over steps 2..%d; steps %s s; "
-                        + "parameters + gradients + AdamW state per rank %.1f MiB; %s%n",
+                        + "parameters + gradients + AdamW state per rank %.1f MiB%n",
                 config, tp, mpi ? " (mpirun, one process per rank)" : " (in-JVM ranks)", median, r.tokensPerSecond(), steps, r.stepSeconds().stream().map(v -> String.format("%.2f", v)).toList(),
-                r.stateBytesPerRank() / 1048576.0, MemoryStats.summary(mpi ? 1 : tp));
+                r.stateBytesPerRank() / 1048576.0);
+        out.printf("  %s%s%n", MemoryStats.summary(mpi ? 1 : tp), counters[0] == null ? "" : "; " + counters[0]);
         return r;
     }
 }
