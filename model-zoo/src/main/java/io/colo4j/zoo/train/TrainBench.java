@@ -88,7 +88,9 @@ public final class TrainBench {
                     perStep.stepDone();
                 }
             }
-            counters[0] = perStep;
+            if (perStep != null) {
+                counters[0] = perStep;
+            }
             MemoryScope.releaseCachedMemory(); // so the next --tp starts from what it reserves itself
             return times;
         };
