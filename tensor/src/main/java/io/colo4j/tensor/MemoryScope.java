@@ -64,7 +64,12 @@ public final class MemoryScope implements AutoCloseable {
     /** A 64-byte aligned block of {@code count} floats and the way to free it early. */
     record Allocation(MemorySegment segment, Cleaner.Cleanable release) {}
 
-    /** {@code zeroed} false: the caller overwrites every element, so a step block is handed out as it was left. */
+    /** A zero-filled block. */
+    static Allocation allocateFloats(long count) {
+        return allocateFloats(count, true);
+    }
+
+    /** {@code zeroed} false: the caller overwrites every element, so a reused block is handed out as it was left. */
     static Allocation allocateFloats(long count, boolean zeroed) {
         if (count < 0) {
             throw new IllegalArgumentException("cannot allocate a negative number of floats: " + count);

@@ -35,7 +35,8 @@ public final class Storage {
 
     /** Zero-filled storage from the calling thread's current {@link MemoryScope}. */
     public static Storage allocate(long numel) {
-        return allocate(numel, true);
+        MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel);
+        return new Storage(allocation.segment(), numel, allocation.release());
     }
 
     /**
@@ -43,11 +44,7 @@ public final class Storage {
      * outputs written in full before they are read. Like torch.empty.
      */
     public static Storage allocateUninitialized(long numel) {
-        return allocate(numel, false);
-    }
-
-    private static Storage allocate(long numel, boolean zeroed) {
-        MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel, zeroed);
+        MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel, false);
         return new Storage(allocation.segment(), numel, allocation.release());
     }
 
