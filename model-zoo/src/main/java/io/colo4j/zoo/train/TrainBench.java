@@ -43,8 +43,6 @@ public final class TrainBench {
         IntTensor x = IntTensor.of(ids, batch, seq);
         IntTensor y = IntTensor.of(targets, batch, seq);
         long before = MemoryStats.liveBytes();
-        MemoryStats.resetPeak();
-        StepCounters[] counters = new StepCounters[1];
         RankFunction<double[]> rank = comm -> {
             Gpt2Model model;
             if (tp == 1) {
@@ -61,7 +59,6 @@ public final class TrainBench {
                     .filter(p -> tp == 1 || !(p instanceof ColoParameter c) || !c.isReplicated() || comm.rank() == 0).toList();
             Tensor sum = Tensor.zeros(1);
             double[] times = new double[steps + 1];
-            StepCounters perStep = comm.rank() == 0 ? StepCounters.start() : null;
             for (int s = 0; s < steps; s++) {
                 long t0 = System.nanoTime();
                 try (MemoryScope scope = MemoryScope.open()) {
@@ -84,14 +81,7 @@ public final class TrainBench {
                 }
                 adam.zeroGrad();
                 times[s] = (System.nanoTime() - t0) / 1e9;
-                if (perStep != null) {
-                    perStep.stepDone();
-                }
             }
-            if (perStep != null) {
-                counters[0] = perStep;
-            }
-            MemoryScope.releaseCachedMemory(); // so the next --tp starts from what it reserves itself
             return times;
         };
         // under mpirun each process is one rank (its memory is the rank's); otherwise tp threads share the JVM
@@ -121,7 +111,6 @@ public final class TrainBench {
                         + "parameters + gradients + AdamW state per rank %.1f MiB%n",
                 config, tp, mpi ? " (mpirun, one process per rank)" : " (in-JVM ranks)", median, r.tokensPerSecond(), steps, r.stepSeconds().stream().map(v -> String.format("%.2f", v)).toList(),
                 r.stateBytesPerRank() / 1048576.0);
-        out.printf("  %s%s%n", MemoryStats.summary(mpi ? 1 : tp), counters[0] == null ? "" : "; " + counters[0]);
         return r;
     }
 }
