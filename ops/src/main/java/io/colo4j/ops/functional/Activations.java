@@ -41,12 +41,12 @@ public final class Activations {
             long stream = split ? seed ^ (0x9E3779B97F4A7C15L * (ColoTensor.dist(x).context().tpRank() + 1)) : seed;
             return Dispatcher.dispatch(Ops.UNARY, in -> dropout(in[0], p, true, stream), x);
         }
-        Tensor mask = Tensor.empty(x.shape());
+        Tensor mask = Tensor.zeros(x.shape());
         Backends.current().dropoutMask(p, seed, mask);
-        Tensor out = Tensor.empty(x.shape());
+        Tensor out = Tensor.zeros(x.shape());
         Backends.current().binary(BinaryOp.MUL, x, mask, out);
         return Autograd.record("dropout", out, g -> {
-            Tensor gin = Tensor.empty(x.shape());
+            Tensor gin = Tensor.zeros(x.shape());
             Backends.current().binary(BinaryOp.MUL, g, mask, gin);
             return new Tensor[] {gin};
         }, x);
