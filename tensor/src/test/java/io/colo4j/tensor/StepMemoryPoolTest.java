@@ -188,6 +188,28 @@ class StepMemoryPoolTest {
     }
 
     @Test
+    void aRankThreadGivesItsPoolBackWhenItEnds() {
+        long before = MemoryStats.reservedBytes();
+        io.colo4j.tensor.comm.ThreadWorld.run(2, comm -> {
+            try (MemoryScope step = MemoryScope.open()) {
+                Tensor.zeros(2 << 20);
+            }
+        });
+        assertThat(MemoryStats.reservedBytes()).as("both ranks' pools are back, without waiting for a GC").isLessThanOrEqualTo(before);
+    }
+
+    @Test
+    void releasingAThreadCacheUnderAnOpenScopeWaitsForTheCleaner() {
+        try (MemoryScope step = MemoryScope.open()) {
+            Tensor t = Tensor.ones(10);
+            MemoryScope.releaseThreadCache();
+            assertThat(t.toFloatArray()).containsOnly(1f);
+        }
+        MemoryScope.releaseThreadCache();
+        assertThat(StepMemoryPool.current().reservedBytes()).isZero();
+    }
+
+    @Test
     void aThreadThatEndsGivesItsPoolBack() throws Exception {
         Thread t = Thread.ofPlatform().start(() -> {
             try (MemoryScope step = MemoryScope.open()) {
