@@ -43,6 +43,7 @@ class FreedBlockCacheTest {
 
     @Test
     void aFreedBlockStaysReservedUntilReleased() {
+        SettledMemory.settle();
         long reserved = MemoryStats.reservedBytes();
         long live = MemoryStats.liveBytes();
         Tensor t = Tensor.zeros(ODD + 2);
@@ -50,11 +51,13 @@ class FreedBlockCacheTest {
         assertThat(MemoryStats.reservedBytes() - reserved).isEqualTo(bytes);
         assertThat(MemoryStats.liveBytes() - live).isEqualTo(bytes);
         t.storage().free();
-        assertThat(MemoryStats.liveBytes()).isEqualTo(live);
-        assertThat(MemoryStats.reservedBytes() - reserved).as("kept for the next allocation of its size").isEqualTo(bytes);
-        assertThat(FreedBlockCache.cachedBytes()).isEqualTo(bytes);
+        // other tests' dropped storage may be cleaned (and cached) meanwhile, which only lowers live and adds to the cache
+        assertThat(MemoryStats.liveBytes()).isLessThanOrEqualTo(live);
+        assertThat(FreedBlockCache.cachedBytes()).as("kept for the next allocation of its size").isGreaterThanOrEqualTo(bytes);
+        assertThat(MemoryStats.reservedBytes() - reserved).as("still reserved").isEqualTo(bytes);
         MemoryScope.releaseCachedMemory();
-        assertThat(MemoryStats.reservedBytes()).isEqualTo(reserved);
+        assertThat(FreedBlockCache.cachedBytes()).isZero();
+        assertThat(MemoryStats.reservedBytes()).isLessThanOrEqualTo(reserved);
     }
 
     @Test

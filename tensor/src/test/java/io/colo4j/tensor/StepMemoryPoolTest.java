@@ -159,6 +159,7 @@ class StepMemoryPoolTest {
 
     @Test
     void statsSplitLiveFromReserved() {
+        SettledMemory.settle();
         long live = MemoryStats.liveBytes();
         MemoryStats.resetPeak();
         long reserved;
@@ -168,13 +169,14 @@ class StepMemoryPoolTest {
             reserved = MemoryStats.reservedBytes();
             assertThat(StepMemoryPool.current().reservedBytes()).isGreaterThanOrEqualTo(4L << 20);
         }
-        assertThat(MemoryStats.liveBytes()).as("a closed scope holds no live bytes").isEqualTo(live);
+        // other tests' dropped storage may still be cleaned meanwhile, which only lowers the counts
+        assertThat(MemoryStats.liveBytes()).as("a closed scope holds no live bytes").isLessThanOrEqualTo(live);
         assertThat(MemoryStats.peakBytes() - live).isEqualTo(4L << 20);
         assertThat(MemoryStats.reservedBytes()).as("but its memory stays reserved").isEqualTo(reserved);
         long pool = StepMemoryPool.current().reservedBytes();
-        MemoryScope.releaseCachedMemory();
+        StepMemoryPool.current().release();
         assertThat(StepMemoryPool.current().reservedBytes()).isZero();
-        assertThat(MemoryStats.reservedBytes()).isEqualTo(reserved - pool);
+        assertThat(MemoryStats.reservedBytes()).isLessThanOrEqualTo(reserved - pool);
         assertThat(MemoryStats.peakReservedBytes()).isGreaterThanOrEqualTo(reserved);
     }
 
