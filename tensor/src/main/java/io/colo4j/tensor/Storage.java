@@ -41,6 +41,15 @@ public final class Storage {
         return new Storage(allocation.segment(), numel, allocation.release());
     }
 
+    /**
+     * Storage whose elements are whatever the reused memory held (an earlier step's bytes, a freed block's), for
+     * outputs written in full before they are read. Like torch.empty.
+     */
+    public static Storage allocateUninitialized(long numel) {
+        MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel, false);
+        return new Storage(allocation.segment(), numel, allocation.release());
+    }
+
     /** Wraps memory owned elsewhere (a memory-mapped checkpoint, an MPI buffer); never freed by colo4j. */
     public static Storage wrap(MemorySegment segment) {
         if (segment.byteSize() % Float.BYTES != 0) {

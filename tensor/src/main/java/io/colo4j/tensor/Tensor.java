@@ -49,13 +49,17 @@ public class Tensor {
         return new Tensor(Storage.allocate(Shapes.numel(shape)), shape.clone(), Shapes.contiguousStrides(shape), 0);
     }
 
-    /** Same as {@link #zeros}: there is no uninitialised memory in colo4j. */
+    /**
+     * Uninitialised (torch.empty): for an output that is written in full before it is read; its elements are
+     * whatever the reused memory held. Everything else stays {@link #zeros}.
+     */
     public static Tensor empty(int... shape) {
-        return zeros(shape);
+        Shapes.checkValid("empty", shape);
+        return new Tensor(Storage.allocateUninitialized(Shapes.numel(shape)), shape.clone(), Shapes.contiguousStrides(shape), 0);
     }
 
     public static Tensor full(float value, int... shape) {
-        return zeros(shape).fill(value);
+        return empty(shape).fill(value);
     }
 
     public static Tensor ones(int... shape) {
@@ -72,7 +76,7 @@ public class Tensor {
         if (Shapes.numel(shape) != data.length) {
             throw ShapeException.of("of", data.length + " values do not fill", shape);
         }
-        Tensor t = zeros(shape);
+        Tensor t = empty(shape);
         MemorySegment.copy(data, 0, t.store().segment(), FLOAT, 0, data.length);
         return t;
     }
@@ -453,7 +457,7 @@ public class Tensor {
         }
         int[] outShape = first.clone();
         outShape[d] = total;
-        Tensor out = zeros(outShape);
+        Tensor out = empty(outShape);
         int[] sizes = new int[tensors.size()];
         int start = 0;
         for (int i = 0; i < sizes.length; i++) {
@@ -506,18 +510,18 @@ public class Tensor {
         if (isContiguous()) {
             return this;
         }
-        Tensor out = zeros(shape).copyFrom(this);
+        Tensor out = empty(shape).copyFrom(this);
         out.distribution = distribution == null ? null : distribution.forCopy();
         return Autograd.record("contiguous", out, g -> new Tensor[] {g}, this);
     }
 
     private Tensor contiguousData() {
-        return isContiguous() ? this : zeros(shape).copyFrom(this);
+        return isContiguous() ? this : empty(shape).copyFrom(this);
     }
 
     /** A contiguous copy that does not share storage and is not part of the graph. */
     public final Tensor copy() {
-        return zeros(shape).copyFrom(this);
+        return empty(shape).copyFrom(this);
     }
 
     // ---- in-place (not recorded by autograd) -------------------------------------------------

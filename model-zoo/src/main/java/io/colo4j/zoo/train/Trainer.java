@@ -269,6 +269,8 @@ public final class Trainer {
             progress.println(String.format(Locale.ROOT, "trained steps %d..%d in %.1f s: loss %.4f -> %.4f, %.0f tokens/s%s",
                     first, step - 1, seconds, history.losses().get((int) first), history.losses().get(history.size() - 1), tokPerSec,
                     last == null ? "" : ", checkpoint " + last));
+            progress.println(io.colo4j.tensor.MemoryStats.summary(dist == null || io.colo4j.tensor.comm.Communicators.underMpi()
+                    ? 1 : dist.tpSize() * dist.dp().size()));
         }
         return new Result(List.copyOf(history.losses().subList((int) first, history.size())), first, step, seconds, tokPerSec, last);
     }

@@ -59,7 +59,7 @@ final class VocabParallelCrossEntropy {
         }
         Tensor localLse = Tensor.full(Float.NEGATIVE_INFINITY, rows);
         if (localValid > 0) {
-            Tensor unusedLoss = Tensor.zeros(rows);
+            Tensor unusedLoss = Tensor.empty(rows);
             Backends.current().crossEntropy(flat, IntTensor.of(forwardTargets, rows), ignoreIndex, localValid, unusedLoss, localLse);
         }
         Tensor all = tp.allGather(localLse.view(1, rows), 0);
@@ -93,7 +93,7 @@ final class VocabParallelCrossEntropy {
         int[] shape = localLogits.shape();
         IntTensor back = IntTensor.of(backwardTargets, rows);
         return Autograd.record("vocab_parallel_cross_entropy", loss, g -> {
-            Tensor gl = Tensor.zeros(rows, vLocal);
+            Tensor gl = Tensor.empty(rows, vLocal);
             Backends.current().crossEntropyBackward(flat, back, ignoreIndex, localValid, lse, g.item() / count, gl);
             return new Tensor[] {gl.view(shape)};
         }, localLogits);

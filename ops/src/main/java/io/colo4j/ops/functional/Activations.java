@@ -17,10 +17,10 @@ public final class Activations {
             return Dispatcher.dispatch(Ops.UNARY, in -> unary(op, in[0]), x);
         }
         Tensor input = x.isContiguous() ? x.detach() : x.detach().contiguous();
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Backends.current().unary(op, input, out);
         return Autograd.record(op.name().toLowerCase(java.util.Locale.ROOT), out, g -> {
-            Tensor gin = Tensor.zeros(input.shape());
+            Tensor gin = Tensor.empty(input.shape());
             Backends.current().unaryBackward(op, input, g.isContiguous() ? g : g.contiguous(), gin);
             return new Tensor[] {gin};
         }, x);

@@ -25,7 +25,7 @@ public final class Arithmetic {
     private static Tensor binaryLocal(BinaryOp op, Tensor a, Tensor b) {
         String name = op.name().toLowerCase(java.util.Locale.ROOT);
         int[] shape = Broadcasting.shapeOf(name, a, b);
-        Tensor out = Tensor.zeros(shape);
+        Tensor out = Tensor.empty(shape);
         Backends.current().binary(op, Broadcasting.expand(a, shape), Broadcasting.expand(b, shape), out);
         int[] sa = a.shape();
         int[] sb = b.shape();
@@ -46,7 +46,7 @@ public final class Arithmetic {
         if (Dispatcher.any(x)) {
             return Dispatcher.dispatch(Ops.SCALE, in -> scale(in[0], factor), x);
         }
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Backends.current().binary(BinaryOp.MUL, x, Broadcasting.expand(Tensor.scalar(factor), x.shape()), out);
         return Autograd.record("scale", out, g -> new Tensor[] {scale(g, factor)}, x);
     }
@@ -58,7 +58,7 @@ public final class Arithmetic {
         }
         int[] ones = new int[x.dim()];
         java.util.Arrays.fill(ones, 1);
-        Tensor out = Tensor.zeros(ones);
+        Tensor out = Tensor.empty(ones);
         Backends.current().sumTo(x, out);
         int[] shape = x.shape();
         return Autograd.record("sum", out.view(), g -> new Tensor[] {Broadcasting.expand(g, shape).copy()}, x);

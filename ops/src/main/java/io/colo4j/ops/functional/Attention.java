@@ -49,12 +49,12 @@ public final class Attention {
             Shapes.broadcast("attention bias", bias.shape(), scoreShape);
             Backends.current().binary(BinaryOp.ADD, scores, Broadcasting.expand(bias.detach(), scoreShape), scores);
         }
-        Tensor probs = Tensor.zeros(scoreShape);
+        Tensor probs = Tensor.empty(scoreShape);
         Backends.current().softmax(scores, 1f, causal, probs);
         Tensor out = Matmul.product(probs, vd, new int[] {qs[0], qs[1], qs[2], vs[3]}, 1f);
         return Autograd.record("attention", out, g -> {
             Tensor gp = Matmul.product(g, vd.mT(), scoreShape, 1f);
-            Tensor gs = Tensor.zeros(scoreShape);
+            Tensor gs = Tensor.empty(scoreShape);
             Backends.current().softmaxBackward(probs, gp, 1f, gs);
             return new Tensor[] {
                 Matmul.product(gs, kd, qs, alpha),

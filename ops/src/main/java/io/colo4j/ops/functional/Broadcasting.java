@@ -35,7 +35,7 @@ final class Broadcasting {
         for (int i = 0; i < g.length; i++) {
             padded[i] = i < lead ? 1 : shape[i - lead];
         }
-        Tensor out = Tensor.zeros(padded);
+        Tensor out = Tensor.empty(padded);
         Backends.current().sumTo(grad, out);
         return out.view(shape.length == 0 ? new int[0] : shape);
     }

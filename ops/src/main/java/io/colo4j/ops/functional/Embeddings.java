@@ -35,7 +35,7 @@ public final class Embeddings {
         int[] idShape = ids.shape();
         int[] outShape = java.util.Arrays.copyOf(idShape, idShape.length + 1);
         outShape[idShape.length] = weight.size(1);
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.empty(outShape);
         Backends.current().embedding(ids, w, rowOffset, out);
         return Autograd.record("embedding", out, g -> {
             Tensor gw = Tensor.zeros(weight.shape());

@@ -35,8 +35,8 @@ public final class Losses {
             throw ShapeException.of("cross_entropy", "valid classes " + validClasses + " outside 1.." + v, logits.shape());
         }
         Tensor flat = (logits.isContiguous() ? logits.detach() : logits.detach().contiguous()).view(-1, v);
-        Tensor losses = Tensor.zeros((int) rows);
-        Tensor lse = Tensor.zeros((int) rows);
+        Tensor losses = Tensor.empty((int) rows);
+        Tensor lse = Tensor.empty((int) rows);
         Backends.current().crossEntropy(flat, targets, ignoreIndex, validClasses, losses, lse);
         int counted = 0;
         double total = 0;
@@ -51,7 +51,7 @@ public final class Losses {
         Tensor loss = Tensor.scalar((float) (total / count));
         int[] shape = logits.shape();
         return Autograd.record("cross_entropy", loss, g -> {
-            Tensor gl = Tensor.zeros(flat.shape());
+            Tensor gl = Tensor.empty(flat.shape());
             Backends.current().crossEntropyBackward(flat, targets, ignoreIndex, validClasses, lse, g.item() / count, gl);
             return new Tensor[] {gl.view(shape)};
         }, logits);

@@ -46,7 +46,7 @@ public final class Matmul {
         Tensor pb = GemmOperand.prepare(b);
         int[] outShape = a.shape();
         outShape[outShape.length - 1] = b.size(-1);
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.empty(outShape);
         Backends.current().matmul(pa, pb, out, 1f, 0f);
         return Autograd.record("matmul", out, g -> new Tensor[] {
             a.requiresGrad() ? matmul(g, pb.mT()) : null,
@@ -85,7 +85,7 @@ public final class Matmul {
         Tensor x2 = x.isContiguous() ? x.detach().view(-1, in) : x.detach().contiguous().view(-1, in);
         Tensor w = weight.detach();
         Tensor wOp = layout == WeightLayout.OUT_IN ? w.mT() : w;
-        Tensor out = Tensor.zeros(x2.size(0), outFeatures);
+        Tensor out = Tensor.empty(x2.size(0), outFeatures);
         float beta = 0f;
         if (bias != null) {
             out.copyFrom(Broadcasting.expand(bias.detach(), out.shape()));
@@ -99,12 +99,12 @@ public final class Matmul {
             Tensor gw = null;
             Tensor gb = null;
             if (x.requiresGrad()) {
-                gx = Tensor.zeros(x2.shape());
+                gx = Tensor.empty(x2.shape());
                 Backends.current().matmul(g2, layout == WeightLayout.OUT_IN ? w : w.mT(), gx, 1f, 0f);
                 gx = gx.view(x.shape());
             }
             if (weight.requiresGrad()) {
-                gw = Tensor.zeros(weight.shape());
+                gw = Tensor.empty(weight.shape());
                 if (layout == WeightLayout.OUT_IN) {
                     Backends.current().matmul(g2.mT(), x2, gw, 1f, 0f);
                 } else {
@@ -120,7 +120,7 @@ public final class Matmul {
 
     /** Used by attention: a fresh out = alpha * a @ b without recording. */
     static Tensor product(Tensor a, Tensor b, int[] outShape, float alpha) {
-        Tensor out = Tensor.zeros(outShape);
+        Tensor out = Tensor.empty(outShape);
         Backends.current().matmul(GemmOperand.prepare(a), GemmOperand.prepare(b), out, alpha, 0f);
         return out;
     }

@@ -21,13 +21,13 @@ public final class Normalization {
         }
         Tensor input = x.isContiguous() ? x.detach() : x.detach().contiguous();
         int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
-        Tensor out = Tensor.zeros(x.shape());
-        Tensor mean = Tensor.zeros(rows);
-        Tensor rstd = Tensor.zeros(rows);
+        Tensor out = Tensor.empty(x.shape());
+        Tensor mean = Tensor.empty(rows);
+        Tensor rstd = Tensor.empty(rows);
         Tensor g0 = gamma.detach();
         Backends.current().layerNorm(input, g0, beta.detach(), eps, out, mean, rstd);
         return Autograd.record("layer_norm", out, g -> {
-            Tensor gx = Tensor.zeros(x.shape());
+            Tensor gx = Tensor.empty(x.shape());
             Tensor gg = gamma.requiresGrad() ? Tensor.zeros(n) : null;
             Tensor gb = beta.requiresGrad() ? Tensor.zeros(n) : null;
             Backends.current().layerNormBackward(input, g0, mean, rstd, g.isContiguous() ? g : g.contiguous(), gx, gg, gb);
@@ -46,12 +46,12 @@ public final class Normalization {
         }
         Tensor input = x.isContiguous() ? x.detach() : x.detach().contiguous();
         int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
-        Tensor out = Tensor.zeros(x.shape());
-        Tensor rstd = Tensor.zeros(rows);
+        Tensor out = Tensor.empty(x.shape());
+        Tensor rstd = Tensor.empty(rows);
         Tensor g0 = gamma.detach();
         Backends.current().rmsNorm(input, g0, eps, out, rstd);
         return Autograd.record("rms_norm", out, g -> {
-            Tensor gx = Tensor.zeros(x.shape());
+            Tensor gx = Tensor.empty(x.shape());
             Tensor gg = gamma.requiresGrad() ? Tensor.zeros(n) : null;
             Backends.current().rmsNormBackward(input, g0, rstd, g.isContiguous() ? g : g.contiguous(), gx, gg);
             return new Tensor[] {x.requiresGrad() ? gx : null, gg};

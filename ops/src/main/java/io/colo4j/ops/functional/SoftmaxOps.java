@@ -27,10 +27,10 @@ public final class SoftmaxOps {
             throw ShapeException.of("softmax", causal ? "causal softmax needs [..., T, T]" : "needs at least 1 dim", x.shape());
         }
         Tensor input = x.isContiguous() ? x.detach() : x.detach().contiguous();
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Backends.current().softmax(input, scale, causal, out);
         return Autograd.record("softmax", out, g -> {
-            Tensor gin = Tensor.zeros(x.shape());
+            Tensor gin = Tensor.empty(x.shape());
             Backends.current().softmaxBackward(out, g.isContiguous() ? g : g.contiguous(), scale, gin);
             return new Tensor[] {gin};
         }, x);

@@ -7,7 +7,9 @@ import io.colo4j.tensor.Tensor;
  * The numerical kernels every backend provides. Operators in {@code io.colo4j.ops.functional} own
  * shapes, broadcasting and autograd; a backend only computes. Unless a parameter says otherwise,
  * tensors are contiguous and outputs are preallocated by the caller, so a device backend can keep
- * them resident and a new backend is one more implementation of this interface.
+ * them resident and a new backend is one more implementation of this interface. A kernel writes every
+ * element of its outputs (operators allocate them uninitialised, {@code Tensor.empty}), except those
+ * documented as added into, which callers zero.
  */
 public interface KernelBackend {
     String name();

@@ -157,6 +157,7 @@ public final class ThreadWorld {
                     errors[rank] = t;
                     abort(rank, t);
                 } finally {
+                    io.colo4j.tensor.MemoryScope.releaseThreadCache();
                     done.countDown();
                 }
             });
