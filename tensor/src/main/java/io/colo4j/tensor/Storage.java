@@ -46,7 +46,9 @@ public final class Storage {
      * outputs written in full before they are read. Like torch.empty.
      */
     public static Storage allocateUninitialized(long numel) {
+        int profiled = io.colo4j.tensor.profile.StepProfile.enter(io.colo4j.tensor.profile.StepProfile.ALLOCATOR);
         MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel, false);
+        io.colo4j.tensor.profile.StepProfile.exit(profiled);
         return new Storage(allocation.segment(), numel, allocation.release());
     }
 

@@ -114,6 +114,7 @@ public final class TrainBench {
         IntTensor x = IntTensor.of(ids, o.batch(), seq);
         IntTensor y = IntTensor.of(targets, o.batch(), seq);
         long before = MemoryStats.liveBytes();
+        MemoryStats.resetPeak();
         boolean mpi = Communicators.underMpi();
         RankRun[] ranks = new RankRun[tp];
         StepProfile.enable(o.profile());
@@ -151,6 +152,7 @@ public final class TrainBench {
                 o.model(), o.config(), tp, mpi ? " (mpirun, one process per rank)" : " (in-JVM ranks)", o.batch(), seq, median,
                 tokensPerSecond, r.mfu(), steps, r.maxOverMinStep(), last,
                 r.stepSeconds().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), r.stateBytesPerRank() / 1048576.0);
+        out.printf("  %s%s%n", MemoryStats.summary(mpi ? 1 : tp), ranks[0].counters() == null ? "" : "; " + ranks[0].counters());
         if (o.profile() && steps > 1 && !mpi) {
             out.print(ProfileTable.format(profile, steps - 1, profiled));
         } else if (o.profile()) {
@@ -161,7 +163,8 @@ public final class TrainBench {
     }
 
     /** One rank's step times (seconds), its live bytes after the last update, and its profile over steps 2..n. */
-    private record RankRun(double[] seconds, long liveBytes, Map<String, StepProfile.Totals> profile, long profiledNanos) {}
+    private record RankRun(double[] seconds, long liveBytes, Map<String, StepProfile.Totals> profile, long profiledNanos,
+                           StepCounters counters) {}
 
     private static RankRun rankRun(ModelZoo.Family family, HfFamilyOps hf, HfConfig cfg, Communicator comm, IntTensor x, IntTensor y,
                                    int steps) {
@@ -176,6 +179,7 @@ public final class TrainBench {
         double[] times = new double[steps];
         long live = 0;
         long profiledNanos = 0;
+        StepCounters perStep = comm.rank() == 0 ? StepCounters.start() : null;
         for (int s = 0; s < steps; s++) {
             if (s == 1) {
                 StepProfile.reset(); // the first step is warm-up
@@ -226,7 +230,11 @@ public final class TrainBench {
             if (s >= 1) {
                 profiledNanos += elapsed;
             }
+            if (perStep != null) {
+                perStep.stepDone();
+            }
         }
-        return new RankRun(times, live, StepProfile.snapshot(), profiledNanos);
+        MemoryScope.releaseCachedMemory(); // so the next --tp starts from what it reserves itself
+        return new RankRun(times, live, StepProfile.snapshot(), profiledNanos, perStep);
     }
 }

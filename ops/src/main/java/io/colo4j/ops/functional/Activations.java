@@ -41,10 +41,10 @@ public final class Activations {
         }
         Tensor input = x.isContiguous() ? x.detach() : x.detach().contiguous();
         Tensor b = bias.isContiguous() ? bias.detach() : bias.detach().contiguous();
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Backends.current().biasUnary(op, input, b, out);
         return Autograd.record("bias_" + op.name().toLowerCase(java.util.Locale.ROOT), out, g -> {
-            Tensor gin = Tensor.zeros(input.shape());
+            Tensor gin = Tensor.empty(input.shape());
             Backends.current().biasUnaryBackward(op, input, b, g.isContiguous() ? g : g.contiguous(), gin);
             Tensor gb = bias.requiresGrad() ? Broadcasting.reduceTo(gin, bias.shape()) : null;
             return new Tensor[] {gin, gb};

@@ -34,7 +34,7 @@ public final class Dropout {
     /** Dropout of a local tensor whose elements sit at {@code index} in the serial tensor. */
     public static Tensor dropout(Tensor x, DropoutBits bits, GlobalIndex index) {
         Tensor in = x.isContiguous() ? x.detach() : x.detach().contiguous();
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Backends.current().dropout(bits, index, in, out);
         return Autograd.record("dropout", out, g -> new Tensor[] {masked(g, bits, index)}, x);
     }
@@ -65,7 +65,7 @@ public final class Dropout {
         Tensor xc = x.isContiguous() ? x.detach() : x.detach().contiguous();
         Tensor rc = residual.isContiguous() ? residual.detach() : residual.detach().contiguous();
         Tensor bc = bias == null ? null : bias.isContiguous() ? bias.detach() : bias.detach().contiguous();
-        Tensor out = Tensor.zeros(x.shape());
+        Tensor out = Tensor.empty(x.shape());
         Backends.current().biasDropoutAdd(xc, bc, rc, bits, index, out);
         int[] biasShape = bias == null ? null : bias.shape();
         return Autograd.record(op, out, g -> {
@@ -78,7 +78,7 @@ public final class Dropout {
     /** g * mask: dropout's backward, the mask redrawn. */
     private static Tensor masked(Tensor g, DropoutBits bits, GlobalIndex index) {
         Tensor gc = g.isContiguous() ? g : g.contiguous();
-        Tensor gin = Tensor.zeros(g.shape());
+        Tensor gin = Tensor.empty(g.shape());
         Backends.current().dropout(bits, index, gc, gin);
         return gin;
     }
