@@ -6,6 +6,7 @@ import io.colo4j.ops.functional.Dropout;
 import io.colo4j.ops.kernel.DropoutBits;
 import io.colo4j.ops.kernel.GlobalIndex;
 import io.colo4j.spec.DistSpec;
+import io.colo4j.spec.placement.IndexRange;
 import io.colo4j.spec.placement.ShardLayout;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.Tensor;
@@ -70,7 +71,27 @@ final class DropoutStrategies {
         for (Strategy s : out) {
             withLocals.add(withLocal(s, in -> Dropout.biasDropoutAdd(in[0], in[1], in[2], bits, index(call, 0, s.output()))));
         }
+        // x split on its last dim beside a replicated bias (a column-parallel output left split, or a residual stream
+        // split on the hidden dim): each rank adds its slice of the bias as it is, and the bias gradient, whole on
+        // no rank, is summed over tp; the bias is not re-laid, so this ranks with the candidates that keep weights
+        for (DistSpec split : splits) {
+            if (call.present(1) && Sbp.isReplicate(call.spec(1)) && Sbp.splitDim(split) == rank - 1) {
+                List<IndexRange> slice = ShardLayout.of(call.op().label() + " bias", call.shape(1), Sbp.splitLike(split, 0), call.tp())
+                        .ranges(call.context().tpRank(), 0);
+                Strategy s = Strategy.of(3).require(0, split).require(1, R).partialGrad(1).require(2, split).output(split);
+                withLocals.add(withLocal(s, in -> Dropout.biasDropoutAdd(in[0], localSlice(in[1], slice), in[2], bits, index(call, 0, split))));
+            }
+        }
         return withLocals;
+    }
+
+    /** The elements of a whole 1-d tensor that {@code ranges} name, in their order (a strided split holds several). */
+    private static Tensor localSlice(Tensor whole, List<IndexRange> ranges) {
+        List<Tensor> pieces = new ArrayList<>(ranges.size());
+        for (IndexRange r : ranges) {
+            pieces.add(whole.narrow(0, r.start(), r.end() - r.start()));
+        }
+        return pieces.size() == 1 ? pieces.get(0) : Tensor.cat(0, pieces);
     }
 
     /**
