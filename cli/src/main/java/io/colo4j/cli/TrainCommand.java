@@ -101,6 +101,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--save", description = "Folder for checkpoints, losses.csv and loss.png (default with --resume: its save folder).")
     Path save;
 
+    @Option(names = "--sample", defaultValue = "0", paramLabel = "N",
+            description = "After training, print a greedy continuation of \"" + SAMPLE_PROMPT + "\", N tokens long (fewer if the model's"
+                    + " positions end first), generated from the saved checkpoint on the same --tp with a KV cache (causal LMs,"
+                    + " with --save; 0 = none, the default).")
+    int sample;
+
     @Option(names = "--save-every", defaultValue = "0", description = "Checkpoint every N steps; 0 = only at the end (default: ${DEFAULT-VALUE}).")
     long saveEvery;
 
@@ -224,7 +230,39 @@ final class TrainCommand implements Callable<Integer> {
         if (saveDir != null) {
             out.println("losses: " + saveDir.resolve("losses.csv") + ", curve: " + saveDir.resolve("loss.png"));
         }
+        if (sample > 0 && saveDir != null && mpiWorld <= 0) {
+            return sample(hf, cfg, saveDir, out);
+        }
         return 0;
+    }
+
+    /** What --sample continues: the first words of the bundled corpus's licenses. */
+    static final String SAMPLE_PROMPT = "This License";
+
+    /** The --sample continuation, through generate's own path (the checkpoint as generate would read it). */
+    private int sample(HfFamilyOps hf, HfConfig cfg, Path saveDir, PrintStream out) throws java.io.IOException {
+        if (!(ModelFits.buildLazily(hf, cfg) instanceof io.colo4j.zoo.hf.CausalLm)) {
+            out.println("sample: none (" + hf.modelType() + " does not continue text)");
+            return 0;
+        }
+        int promptIds = Tokenizers.load(tokenizer == null ? List.of() : tokenizer).encode(SAMPLE_PROMPT).length;
+        int tokens = Math.min(sample, cfg.maxPositions() - promptIds + 1);
+        if (tokens < 1) {
+            out.println("sample: none (the model's " + cfg.maxPositions() + " positions leave no room after the prompt)");
+            return 0;
+        }
+        List<String> args = new java.util.ArrayList<>(List.of("generate", "--model-dir", saveDir.toString(), "--tp", String.valueOf(tp),
+                "--prompt", SAMPLE_PROMPT, "--max-new-tokens", String.valueOf(tokens), "--greedy"));
+        if (tokenizer != null) {
+            args.add("--tokenizer");
+            args.addAll(tokenizer);
+        }
+        if (rules.file != null) {
+            args.addAll(List.of("--rules", rules.file.toString()));
+        }
+        out.println("sample (greedy, " + tokens + " tokens from " + saveDir + "):");
+        out.flush();
+        return Colo4jCommand.commandLine().execute(args.toArray(String[]::new));
     }
 
     /** The model's parameter count, from a lazily built copy (nothing allocated). */

@@ -91,6 +91,20 @@ class GenerateCommandTest {
         assertThat(r.err()).contains("generated 5 tokens: ");
     }
 
+    /** The README's main job: train --sample ends with the continuation generate prints from the checkpoint. */
+    @Test
+    void trainWithSampleEndsWithGeneratesContinuationOfItsCheckpoint(@TempDir Path tmp) throws Exception {
+        TrainRuns.Run run = TrainRuns.train(tmp.resolve("run"), List.of("--model", "gpt2", "--steps", "2", "--batch", "2", "--seq", "16",
+                "--tp", "2", "--sample", "5"));
+        CliRun generate = CliRun.of("generate", "--model-dir", tmp.resolve("run").toString(), "--prompt", "This License",
+                "--max-new-tokens", "5", "--greedy", "--tp", "2");
+        assertThat(generate.exit()).as(generate.err()).isZero();
+        assertThat(run.log()).contains("sample (greedy, 5 tokens from ").endsWith(generate.out());
+        TrainRuns.Run bert = TrainRuns.train(tmp.resolve("bert"), List.of("--model", "bert", "--steps", "1", "--batch", "2", "--seq", "16",
+                "--sample", "5"));
+        assertThat(bert.log()).contains("sample: none (bert does not continue text)");
+    }
+
     @Test
     void badInputIsRefusedNamingTheCulprit(@TempDir Path tmp) throws Exception {
         String dir = ref("gpt2").resolve("hub").toString();
