@@ -27,13 +27,8 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
 
     /**
      * residual + resid_dropout(attention(x)), x and residual [B, T, nEmbd]; {@code dropoutSeed} makes this step's
-     * dropout masks.
+     * dropout masks; with a {@code cache}, of the tokens after its own, extending it (null: the whole sequence).
      */
-    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
-        return forward(x, residual, dropoutSeed, null);
-    }
-
-    /** {@link #forward(Tensor, Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence), extending it. */
     public Tensor forward(Tensor x, Tensor residual, long dropoutSeed, KvCache cache) {
         int[] s = x.globalShape();
         int b = s[0];

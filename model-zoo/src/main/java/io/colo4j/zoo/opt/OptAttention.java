@@ -31,13 +31,9 @@ public final class OptAttention extends Layer<OptConfig> {
 
     /**
      * residual + dropout(attention(x)), x and residual [B, T, hidden] (out_proj's bias, the dropout and the residual
-     * add fused); {@code dropoutSeed} makes this step's dropout masks.
+     * add fused); {@code dropoutSeed} makes this step's dropout masks; with a {@code cache}, of the tokens after its
+     * own, extending it (null: the whole sequence).
      */
-    public Tensor forward(Tensor x, Tensor residual, long dropoutSeed) {
-        return forward(x, residual, dropoutSeed, null);
-    }
-
-    /** {@link #forward(Tensor, Tensor, long)} of the tokens after {@code cache}'s (null: the whole sequence), extending it. */
     public Tensor forward(Tensor x, Tensor residual, long dropoutSeed, KvCache cache) {
         int[] s = x.globalShape();
         int b = s[0];
