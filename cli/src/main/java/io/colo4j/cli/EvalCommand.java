@@ -55,10 +55,19 @@ final class EvalCommand implements Callable<Integer> {
         List<Evaluation.Line> lines = Evaluation.readLines(tokens);
         folder.requireFits(tp);
         // every rank memory-maps the file and reads only its shard's bytes
-        double loss = ThreadWorld.call(tp, comm -> {
-            Module m = folder.load(comm);
-            return Evaluation.meanLoss(folder.hf().languageModel(m), lines, batch);
-        }).get(0);
+        double loss;
+        try {
+            loss = ThreadWorld.call(tp, comm -> {
+                Module m = folder.load(comm);
+                return Evaluation.meanLoss(folder.hf().languageModel(m), lines, batch);
+            }).get(0);
+        } catch (io.colo4j.tensor.comm.RankFailedException e) {
+            // the ranks refuse a line the model cannot read; the user needs the file too (found by bench fuzz)
+            if (e.getCause() instanceof IllegalArgumentException bad && String.valueOf(bad.getMessage()).startsWith("line ")) {
+                throw new IllegalArgumentException(tokens + ": " + bad.getMessage(), bad);
+            }
+            throw e;
+        }
         System.out.println(String.format(Locale.ROOT, "loss %.6f", loss));
         return 0;
     }
