@@ -50,6 +50,9 @@ final class EvalCommand implements Callable<Integer> {
         if (tp < 1) {
             throw new IllegalArgumentException("--tp must be >= 1, got " + tp);
         }
+        if (batch < 1) { // accepted in silence before bench fuzz found it
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        }
         InputFiles.requireRegular(tokens, "--tokens file");
         ModelFolder folder = ModelFolder.open(modelDir, model, rules);
         List<Evaluation.Line> lines = Evaluation.readLines(tokens);

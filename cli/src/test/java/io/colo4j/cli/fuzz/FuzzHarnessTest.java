@@ -69,7 +69,7 @@ class FuzzHarnessTest {
 
     @Test
     void options() throws IOException {
-        fuzz(InputClass.OPTIONS, 24);
+        fuzz(InputClass.OPTIONS, 44);
     }
 
     @Test
