@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j bench gemm|kernels}: kernel speed, printed against this machine's own anchors. */
 @Command(name = "bench", description = "Benchmarks: gemm GFLOP/s, fused-kernel bandwidth, dispatch overhead.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class, BenchCommand.Dispatch.class, BenchCommand.Train.class, BenchCommand.Comm.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Kernels.class, BenchCommand.Dispatch.class, BenchCommand.Train.class, BenchCommand.Comm.class, BenchFuzz.class})
 final class BenchCommand {
     private BenchCommand() {}
 

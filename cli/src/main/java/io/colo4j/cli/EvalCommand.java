@@ -50,15 +50,27 @@ final class EvalCommand implements Callable<Integer> {
         if (tp < 1) {
             throw new IllegalArgumentException("--tp must be >= 1, got " + tp);
         }
+        if (batch < 1) { // accepted in silence before bench fuzz found it
+            throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        }
         InputFiles.requireRegular(tokens, "--tokens file");
         ModelFolder folder = ModelFolder.open(modelDir, model, rules);
         List<Evaluation.Line> lines = Evaluation.readLines(tokens);
         folder.requireFits(tp);
         // every rank memory-maps the file and reads only its shard's bytes
-        double loss = ThreadWorld.call(tp, comm -> {
-            Module m = folder.load(comm);
-            return Evaluation.meanLoss(folder.hf().languageModel(m), lines, batch);
-        }).get(0);
+        double loss;
+        try {
+            loss = ThreadWorld.call(tp, comm -> {
+                Module m = folder.load(comm);
+                return Evaluation.meanLoss(folder.hf().languageModel(m), lines, batch);
+            }).get(0);
+        } catch (io.colo4j.tensor.comm.RankFailedException e) {
+            // the ranks refuse a line the model cannot read; the user needs the file too (found by bench fuzz)
+            if (e.getCause() instanceof IllegalArgumentException bad && String.valueOf(bad.getMessage()).startsWith("line ")) {
+                throw new IllegalArgumentException(tokens + ": " + bad.getMessage(), bad);
+            }
+            throw e;
+        }
         System.out.println(String.format(Locale.ROOT, "loss %.6f", loss));
         return 0;
     }

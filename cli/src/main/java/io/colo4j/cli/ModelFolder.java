@@ -22,7 +22,8 @@ import java.nio.file.Path;
 record ModelFolder(Path dir, ModelZoo.Family family, HfConfig config) {
     /** {@code modelDir}'s folder; the family named by {@code model}, or by config.json's model_type when null. */
     static ModelFolder open(Path modelDir, String model, RulesOption rules) throws IOException {
-        Path dir = Files.isRegularFile(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
+        // a config.json that is there but no regular file (a FIFO, a folder) is named, not taken for a save folder
+        Path dir = Files.exists(modelDir.resolve(HfCheckpoint.CONFIG)) ? modelDir : Trainer.resolveCheckpoint(modelDir);
         CheckpointManifest.verifyModelFolder(dir, System.err);
         ModelZoo.Family family = rules.applyTo(model != null ? ModelZoo.family(model) : ModelZoo.familyOf(dir));
         HfFamilyOps hf = family.requireHf();

@@ -179,6 +179,9 @@ final class TrainCommand implements Callable<Integer> {
         if (config != null && from != null && !hf.withDropout(hf.config(config), 0f).equals(hf.withDropout(cfg, 0f))) {
             throw new IllegalArgumentException("--config " + config + " differs from the model in " + from);
         }
+        if (dropout != null && !(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("--dropout " + dropout + " must lie in [0, 1)");
+        }
         if (dropout != null && checkpoint == null) {
             cfg = hf.withDropout(cfg, dropout);
         }

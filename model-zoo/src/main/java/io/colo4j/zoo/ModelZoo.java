@@ -234,10 +234,15 @@ public final class ModelZoo {
     /** The family whose model_type the HF model folder {@code dir}'s config.json names. */
     public static Family familyOf(Path dir) throws IOException {
         Path config = dir.resolve(HfCheckpoint.CONFIG);
-        if (!Files.isRegularFile(config)) {
+        if (!Files.exists(config)) {
             throw new IOException(dir + ": not a model folder (no " + HfCheckpoint.CONFIG + ")");
         }
-        String type = new ObjectMapper().readTree(config.toFile()).path("model_type").asText("");
+        String type; // the file checked and named as readConfig does (a FIFO, not UTF-8, bad JSON: found by bench fuzz)
+        try {
+            type = new ObjectMapper().readTree(io.colo4j.zoo.io.InputFiles.readUtf8(config, "config")).path("model_type").asText("");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException(config + ": not valid JSON: " + e.getOriginalMessage(), e);
+        }
         return FAMILIES.stream().filter(f -> f.hf() != null && f.hf().modelType().equals(type)).findFirst()
                 .orElseThrow(() -> new IOException(config + ": model_type '" + type + "' is none of the zoo's " + names()));
     }

@@ -33,6 +33,8 @@ public record TrainConfig(long steps, int batch, int seq, double lr, long warmup
         check(bad, minLrRatio >= 0 && minLrRatio <= 1, "--min-lr-ratio", minLrRatio, "in [0, 1]");
         check(bad, weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay", weightDecay, "finite and >= 0");
         check(bad, clip >= 0 && Double.isFinite(clip), "--clip", clip, "finite and >= 0");
+        check(bad, beta1 >= 0 && beta1 < 1, "--beta1", beta1, "in [0, 1)");
+        check(bad, beta2 >= 0 && beta2 < 1, "--beta2", beta2, "in [0, 1)");
         check(bad, saveEvery >= 0, "--save-every", saveEvery, ">= 0");
         check(bad, logEvery >= 0, "--log-every", logEvery, ">= 0");
         if (!bad.isEmpty()) {

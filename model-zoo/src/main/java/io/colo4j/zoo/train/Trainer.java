@@ -75,7 +75,7 @@ public final class Trainer {
             throw new IllegalArgumentException("seq " + config.seq() + " is longer than the model's " + model.maxSequenceLength() + " positions");
         }
         if ((long) config.seq() + 1 > data.size()) {
-            throw new IllegalArgumentException("the data (" + data.size() + " tokens) is shorter than one window of seq + 1 = " + (config.seq() + 1));
+            throw new IllegalArgumentException("the data " + data.source() + " (" + data.size() + " tokens) is shorter than one window of seq + 1 = " + (config.seq() + 1));
         }
         this.model = model;
         this.data = data;

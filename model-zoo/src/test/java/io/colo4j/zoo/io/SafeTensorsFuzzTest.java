@@ -5,13 +5,14 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.zoo.fuzz.SafeTensorsMutations;
+import io.colo4j.zoo.fuzz.SafeTensorsMutations.Forbidden;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -44,7 +45,7 @@ class SafeTensorsFuzzTest {
         Path valid = dir.resolve("valid.safetensors");
         SafeTensorsWriter.write(valid, tensors, Map.of("format", "pt"));
         byte[] original = Files.readAllBytes(valid);
-        int headerEnd = 8 + (int) ByteBuffer.wrap(original, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        int headerEnd = SafeTensorsMutations.headerEnd(original);
         // thousands of rewrites: on tmpfs when there is one, so the disk does not set the pace
         Path shm = Path.of("/dev/shm");
         Path work = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "colo4j-fuzz") : dir;
@@ -67,7 +68,7 @@ class SafeTensorsFuzzTest {
         int forbidden = 0;
         for (int c = 0; c < CASES; c++) {
             Forbidden rule = c % 4 == 3 ? Forbidden.values()[rng.nextInt(Forbidden.values().length)] : null;
-            byte[] mutated = rule != null ? rule.apply(original, headerEnd, rng) : mutate(original, headerEnd, rng);
+            byte[] mutated = rule != null ? rule.apply(original, headerEnd, rng) : SafeTensorsMutations.mutate(original, headerEnd, rng);
             Files.write(p, mutated);
             try (MemoryScope scope = MemoryScope.open(); SafeTensorsReader r = SafeTensorsReader.open(p)) {
                 for (String name : r.names()) {
@@ -129,62 +130,6 @@ class SafeTensorsFuzzTest {
         };
     }
 
-    /** What the format (or the loader, for non-finite weights) forbids, each with what its refusal must say. */
-    private enum Forbidden {
-        SHORT_HEADER_LENGTH("trailing bytes|overlaps|not valid JSON|runs past"),
-        HOLE("leaves a hole"),
-        TRAILING_BYTES("trailing bytes"),
-        NOT_UTF8("not UTF-8 text: byte .* at offset \\d+"),
-        NON_FINITE("element \\d+ .* is (NaN|Infinity|-Infinity)");
-
-        final String says;
-
-        Forbidden(String says) {
-            this.says = says;
-        }
-
-        byte[] apply(byte[] original, int headerEnd, SplittableRandom rng) {
-            return switch (this) {
-                case SHORT_HEADER_LENGTH -> { // the cut falls in the padding spaces: still valid JSON
-                    byte[] b = original.clone();
-                    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, headerEnd - 8 - 1 - rng.nextInt(7));
-                    yield b;
-                }
-                case HOLE -> { // bytes inserted between two tensors
-                    int at = headerEnd + 80; // after transformer.wte.weight
-                    int n = 1 + rng.nextInt(16);
-                    String h = new String(original, 8, headerEnd - 8, StandardCharsets.UTF_8).strip();
-                    h = h.replace("[80,128]", "[" + (80 + n) + "," + (128 + n) + "]").replace("[128,132]", "[" + (128 + n) + "," + (132 + n) + "]")
-                            .replace("[132,132]", "[" + (132 + n) + "," + (132 + n) + "]");
-                    byte[] data = new byte[original.length - headerEnd + n];
-                    System.arraycopy(original, headerEnd, data, 0, 80);
-                    System.arraycopy(original, at, data, 80 + n, original.length - at);
-                    yield SafeTensorsTest.file(h, data);
-                }
-                case TRAILING_BYTES -> {
-                    byte[] b = Arrays.copyOf(original, original.length + 1 + rng.nextInt(64));
-                    for (int i = original.length; i < b.length; i++) {
-                        b[i] = (byte) rng.nextInt(256);
-                    }
-                    yield b;
-                }
-                case NOT_UTF8 -> { // an invalid byte in a tensor name or in the padding
-                    byte[] b = original.clone();
-                    int at = rng.nextBoolean() ? 8 + new String(original, 8, headerEnd - 8, StandardCharsets.ISO_8859_1).indexOf("wte") : headerEnd - 1;
-                    b[at] = (byte) (0x80 + rng.nextInt(0x40)); // a continuation byte with no lead byte
-                    yield b;
-                }
-                case NON_FINITE -> {
-                    byte[] b = original.clone();
-                    int elem = rng.nextInt(33); // an F32 element of the three non-empty tensors
-                    float[] bad = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7F80_0001)};
-                    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putFloat(headerEnd + 4 * elem, bad[rng.nextInt(bad.length)]);
-                    yield b;
-                }
-            };
-        }
-    }
-
     /** A load is only correct if every value is exactly what the file's bytes say. */
     private static void assertDecodedFrom(byte[] file, TensorInfo info, float[] got) {
         ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
@@ -201,98 +146,6 @@ class SafeTensorsFuzzTest {
                 throw new AssertionError(info + ": element " + i + " is " + got[i] + " but the file holds " + want);
             }
         }
-    }
-
-    private static byte[] mutate(byte[] original, int headerEnd, SplittableRandom rng) {
-        byte[] b = original.clone();
-        switch (rng.nextInt(10)) {
-            case 0 -> { // truncate anywhere
-                return Arrays.copyOf(b, rng.nextInt(b.length));
-            }
-            case 1 -> { // flip random bits anywhere
-                for (int i = 0, n = 1 + rng.nextInt(4); i < n; i++) {
-                    int at = rng.nextInt(b.length);
-                    b[at] ^= (byte) (1 << rng.nextInt(8));
-                }
-            }
-            case 2 -> { // random bytes in the header
-                for (int i = 0, n = 1 + rng.nextInt(3); i < n; i++) {
-                    b[8 + rng.nextInt(headerEnd - 8)] = (byte) rng.nextInt(256);
-                }
-            }
-            case 3 -> { // a new header length
-                long len = switch (rng.nextInt(4)) {
-                    case 0 -> rng.nextLong();
-                    case 1 -> headerEnd - 8 + rng.nextInt(-16, 17);
-                    case 2 -> rng.nextInt(b.length + 10);
-                    default -> 100L << 30;
-                };
-                ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, len);
-            }
-            case 4 -> { // change a digit in the header (shapes and offsets)
-                String h = new String(b, 8, headerEnd - 8, StandardCharsets.ISO_8859_1);
-                int[] digits = h.chars().map(ch -> Character.isDigit(ch) ? 1 : 0).toArray();
-                int count = Arrays.stream(digits).sum();
-                if (count > 0) {
-                    int pick = rng.nextInt(count);
-                    for (int i = 0; i < digits.length; i++) {
-                        if (digits[i] == 1 && pick-- == 0) {
-                            b[8 + i] = (byte) ('0' + rng.nextInt(10));
-                            break;
-                        }
-                    }
-                }
-            }
-            case 5 -> { // replace a header token with something hostile
-                String h = new String(b, 8, headerEnd - 8, StandardCharsets.UTF_8);
-                String[] from = {"F32", "[5,4]", "[12]", "\"shape\"", "\"data_offsets\"", "{", "}", "]", ",", "\"s\"", "[0,"};
-                String[] to = {"F16", "BF16", "I64", "F64", "X9", "[5,4,1]", "[-1]", "[99999999999]", "[1e3]", "null", "\"z\"",
-                    "[2147483647,2147483647]", "{}", "[]", "\"transformer.wte.weight\"", "\"__metadata__\"", "[1.5]", "[0,0]", ""};
-                String f = from[rng.nextInt(from.length)];
-                int at = h.indexOf(f);
-                if (at >= 0) {
-                    h = h.substring(0, at) + to[rng.nextInt(to.length)] + h.substring(at + f.length());
-                }
-                byte[] hb = h.getBytes(StandardCharsets.UTF_8);
-                ByteBuffer out = ByteBuffer.allocate(8 + hb.length + b.length - headerEnd).order(ByteOrder.LITTLE_ENDIAN);
-                out.putLong(hb.length).put(hb).put(b, headerEnd, b.length - headerEnd);
-                return out.array();
-            }
-            case 6 -> { // delete or insert bytes
-                int at = rng.nextInt(b.length);
-                int n = 1 + rng.nextInt(8);
-                if (rng.nextBoolean()) {
-                    int cut = Math.min(n, b.length - at);
-                    byte[] out = new byte[b.length - cut];
-                    System.arraycopy(b, 0, out, 0, at);
-                    System.arraycopy(b, at + cut, out, at, b.length - at - cut);
-                    return out;
-                }
-                byte[] out = new byte[b.length + n];
-                System.arraycopy(b, 0, out, 0, at);
-                for (int i = 0; i < n; i++) {
-                    out[at + i] = (byte) rng.nextInt(256);
-                }
-                System.arraycopy(b, at, out, at + n, b.length - at);
-                return out;
-            }
-            case 7 -> { // data bytes only: must still load
-                for (int i = 0, n = 1 + rng.nextInt(8); i < n && b.length > headerEnd; i++) {
-                    b[headerEnd + rng.nextInt(b.length - headerEnd)] = (byte) rng.nextInt(256);
-                }
-            }
-            case 8 -> { // header cut short with a matching length field
-                int keep = 8 + rng.nextInt(headerEnd - 8);
-                byte[] out = Arrays.copyOf(b, keep);
-                ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).putLong(0, keep - 8);
-                return out;
-            }
-            default -> { // several mutations at once
-                byte[] once = mutate(b, headerEnd, rng);
-                return once.length > headerEnd ? mutate(once, headerEnd, rng) : once;
-            }
-        }
-        return b;
     }
 
     private static String preview(byte[] b) {
