@@ -1,6 +1,8 @@
 package io.colo4j.zoo.train;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.colo4j.zoo.io.AtomicFiles;
 import java.io.IOException;
@@ -70,23 +72,11 @@ final class TrainHistory {
      */
     void writeJson(ObjectNode state) {
         ArrayNode l = state.putArray("losses");
-        losses.forEach(v -> {
-            if (Float.isFinite(v)) {
-                l.add(v);
-            } else {
-                l.addNull();
-            }
-        });
+        losses.forEach(v -> l.add(Float.isFinite(v) ? JsonNodeFactory.instance.numberNode(v) : NullNode.instance));
         ArrayNode r = state.putArray("lrs");
         lrs.forEach(r::add);
         ArrayNode g = state.putArray("grad_norms");
-        gradNorms.forEach(v -> {
-            if (Double.isFinite(v)) {
-                g.add(v);
-            } else {
-                g.addNull();
-            }
-        });
+        gradNorms.forEach(v -> g.add(Double.isFinite(v) ? JsonNodeFactory.instance.numberNode(v) : NullNode.instance));
         ArrayNode s = state.putArray("skipped_steps");
         skipped.forEach(s::add);
     }
