@@ -242,7 +242,7 @@ class SkipNonFiniteTest {
     }
 
     /** The ranks of a tp 2 x dp 2 run of the micro model under the bundled GPT-2 rules, step 1 poisoned on the given ranks (-1: all). */
-    private static List<Trainer.Result> tp2dp2(int poisonedTp, int poisonedDp, boolean valueOnly) {
+    private static List<Trainer.Result> tp2dp2(int poisonedTp, int poisonedDp, boolean valueOnly, int zeroStage) {
         return ThreadWorld.call(4, comm -> {
             Gpt2Model m;
             DistContext context;
@@ -254,7 +254,7 @@ class SkipNonFiniteTest {
             LanguageModel lm = new HfLanguageModel<>(Gpt2Checkpoint.FORMAT, m);
             boolean here = (poisonedTp < 0 || context.rank().tpRank() == poisonedTp) && (poisonedDp < 0 || context.rank().dpRank() == poisonedDp);
             LanguageModel model = !here ? lm : valueOnly ? new NanValue(lm, 1) : new Poisoned(lm, s -> s == 1, Float.NaN);
-            Trainer trainer = MicroTraining.trainer(model, TrainerTest.config(4)).skipNonFinite(3).distributed(context);
+            Trainer trainer = MicroTraining.trainer(model, TrainerTest.config(4)).skipNonFinite(3).distributed(context, zeroStage);
             Trainer.Result result = trainer.run();
             assertThat(trainer.skippedSteps()).as("rank %s", context.rank()).containsExactly(1L);
             return result;
@@ -266,8 +266,9 @@ class SkipNonFiniteTest {
         List<Float> serial = MicroTraining.trainer(new Poisoned(MicroTraining.model(), s -> s == 1, Float.NaN), TrainerTest.config(4))
                 .skipNonFinite(3).run().losses();
         // poisoned everywhere; on one rank (its NaN gradients spread through the backward collectives); on one rank
-        // with finite gradients (only the NaN folded into the tp-reduced norm tells the other tp rank)
-        for (List<Trainer.Result> ranks : List.of(tp2dp2(-1, -1, false), tp2dp2(1, 0, false), tp2dp2(1, 0, true))) {
+        // with finite gradients (only the NaN folded into the tp-reduced norm tells the other tp rank); everywhere under ZeRO 2
+        for (List<Trainer.Result> ranks : List.of(tp2dp2(-1, -1, false, 0), tp2dp2(1, 0, false, 0), tp2dp2(1, 0, true, 0),
+                tp2dp2(-1, -1, false, 2))) {
             for (Trainer.Result rank : ranks) {
                 assertCloseLosses(rank.losses(), serial, 1);
             }
