@@ -123,6 +123,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--allow-nonfinite", description = "Load NaN and infinite weights as they are (refused by default, naming the first).")
     boolean allowNonFinite;
 
+    @Option(names = "--skip-nonfinite", description = "Skip a step whose loss or gradient norm is NaN or infinite (no update, gradients"
+            + " zeroed, the step named) instead of stopping; " + Trainer.SKIP_NONFINITE_IN_A_ROW + " skipped in a row still stop the run.")
+    boolean skipNonFinite;
+
     @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel degree: in-JVM ranks sharding every weight (default: ${DEFAULT-VALUE}).")
     int tp;
 
@@ -292,6 +296,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (overwrite) {
             trainer.overwriteSaveFolder();
+        }
+        if (skipNonFinite) {
+            trainer.skipNonFinite(Trainer.SKIP_NONFINITE_IN_A_ROW);
         }
         if (checkpoint != null) {
             trainer.resume(checkpoint);

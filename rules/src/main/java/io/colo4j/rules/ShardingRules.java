@@ -281,6 +281,7 @@ public final class ShardingRules {
                 } catch (IllegalArgumentException e) {
                     throw new RoleMapping.CannotApply(e.getMessage());
                 }
+                StructureCheck.check(entry.role(), module, p, r.placed().spec());
                 assignments.add(new Assignment(path, modulePath, local, shape, layout, rule, key, entry, Status.RULE, r));
             } catch (RoleMapping.CannotApply e) {
                 grouped.add(Kind.INVALID_SPEC, rule.name() + "\u0000" + key + "\u0000" + RoleMapping.shapeOf(shape) + "\u0000"

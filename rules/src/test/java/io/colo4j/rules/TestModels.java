@@ -3,6 +3,7 @@ package io.colo4j.rules;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
+import io.colo4j.tensor.nn.Normalization;
 import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.tensor.nn.WeightLayout;
 
@@ -65,7 +66,7 @@ final class TestModels {
         }
     }
 
-    static final class Norm extends Module {
+    static final class Norm extends Module implements Normalization {
         Norm(int d) {
             registerParameter("weight", new Parameter(Init.ones(), d));
             registerParameter("bias", new Parameter(Init.zeros(), d));
@@ -74,7 +75,9 @@ final class TestModels {
 
     static final class Attention extends Module {
         Attention(int d, long seed) {
-            registerModule("qkv", new Linear(d, 3 * d, seed));
+            Linear qkv = registerModule("qkv", new Linear(d, 3 * d, seed));
+            qkv.weight.fusedBlocks(0, 3);
+            qkv.bias.fusedBlocks(0, 3);
             registerModule("out", new Linear(d, d, seed + 2));
         }
     }

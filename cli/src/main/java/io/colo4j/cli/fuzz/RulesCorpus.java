@@ -72,9 +72,9 @@ final class RulesCorpus implements Corpus {
             r.put("regex", CATASTROPHIC);
         }));
         cases.add(rule("an unknown role", Expect.INVALID, null, 0, r -> r.put("spec", "colum")));
-        // still open (issue 18): coverage accepts these three; the rules cannot yet tell a fused qkv or a LayerNorm from its shape
-        cases.add(rule("stride 2 on a fused qkv", Expect.EITHER, null, 0, r -> r.put("stride", 2)));
-        cases.add(rule("column on LayerNorms", Expect.EITHER, null, 6, r -> r.put("spec", "column")));
+        // the model declares c_attn's 3 fused blocks and its norms (rules.StructureCheck)
+        cases.add(rule("stride 2 on a fused qkv", Expect.INVALID, null, 0, r -> r.put("stride", 2)));
+        cases.add(rule("column on LayerNorms", Expect.INVALID, null, 6, r -> r.put("spec", "column")));
         cases.add(added("a dead rule", "{\"name\": \"dead\", \"match\": \"transformer.nothing\", \"spec\": \"replicate\"}", "dead"));
         cases.add(file("trailing garbage", Expect.INVALID, null, rules + " ]"));
         cases.add(file("not UTF-8", Expect.INVALID, null, FuzzAssets.notUtf8(rules, rules.indexOf("Megatron"))));
@@ -90,8 +90,7 @@ final class RulesCorpus implements Corpus {
             r.remove("match");
             r.put("regex", "(transformer");
         }));
-        cases.add(rule("vocab on LayerNorms", Expect.EITHER, // open, as above
-                null, 6, r -> r.put("spec", "vocab")));
+        cases.add(rule("vocab on LayerNorms", Expect.INVALID, null, 6, r -> r.put("spec", "vocab")));
         cases.add(rule("stride 0", Expect.INVALID, null, 0, r -> r.put("stride", 0)));
         cases.add(rule("stride -3", Expect.INVALID, null, 0, r -> r.put("stride", -3)));
         cases.add(rule("outputReplicate a string", Expect.INVALID, null, 0, r -> r.put("outputReplicate", "yes")));

@@ -23,6 +23,9 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
         cAttn.weight().splitUnit(1, hd);
         cAttn.bias().splitUnit(0, hd);
         cProj.weight().splitUnit(0, hd);
+        // q | k | v side by side: a column split must take each rank's part of every block (stride 3)
+        cAttn.weight().fusedBlocks(1, 3);
+        cAttn.bias().fusedBlocks(0, 3);
     }
 
     /**

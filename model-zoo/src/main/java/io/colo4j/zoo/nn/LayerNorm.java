@@ -4,10 +4,11 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.Normalization;
 import io.colo4j.tensor.nn.Parameter;
 
 /** torch.nn.LayerNorm over the last dim with an affine weight (1) and bias (0). */
-public final class LayerNorm extends Module {
+public final class LayerNorm extends Module implements Normalization {
     private final Parameter weight;
     private final Parameter bias;
     private final float eps;

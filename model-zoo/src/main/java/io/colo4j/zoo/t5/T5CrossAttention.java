@@ -27,6 +27,7 @@ public final class T5CrossAttention extends Layer<T5Config> {
         q.weight().splitUnit(0, hd);
         keyValue.weight().splitUnit(0, hd);
         o.weight().splitUnit(1, hd);
+        keyValue.weight().fusedBlocks(0, 2); // k | v stacked: a column split takes a part of each (stride 2)
     }
 
     /**

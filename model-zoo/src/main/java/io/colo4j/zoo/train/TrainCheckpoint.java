@@ -81,7 +81,7 @@ final class TrainCheckpoint {
         }
         loadOptimizer(cp.resolve(OPTIMIZER), run.model(), optimizer, state.optimizerSteps());
         run.model().load(cp);
-        history.restore(state.losses(), state.lrs(), state.gradNorms());
+        history.restore(state.losses(), state.lrs(), state.gradNorms(), state.skippedSteps());
         return new Restored(cp, state.step(), state.elapsedSeconds(), verified);
     }
 

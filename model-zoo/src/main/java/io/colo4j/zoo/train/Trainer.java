@@ -39,6 +39,8 @@ public final class Trainer {
     public static final String STATE = TrainCheckpoint.STATE;
     public static final String OPTIMIZER = TrainCheckpoint.OPTIMIZER;
     static final String WRITER = CheckpointStore.WRITER;
+    /** How many skipped steps in a row {@code --skip-nonfinite} allows before it stops the run. */
+    public static final int SKIP_NONFINITE_IN_A_ROW = 10;
 
     private final LanguageModel model;
     private final TokenData data;
@@ -62,6 +64,7 @@ public final class Trainer {
     private boolean overwrite;
     private boolean replacedPrevious;
     private Path lastCheckpoint;
+    private SkippedSteps skipNonFinite; // null: a non-finite step stops the run
 
     /** What a run did. */
     public record Result(List<Float> losses, long firstStep, long lastStep, double seconds, double tokensPerSecond, Path checkpoint) {}
@@ -152,6 +155,22 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * A step whose loss or gradient norm is not finite is skipped (no optimizer update, gradients zeroed, a line
+     * naming it) instead of stopping the run; {@code maxInARow} skips one after another still stop it. At tp/dp
+     * every rank decides alike: the loss is dp-averaged and the gradient norm tp-reduced, and a rank whose own loss
+     * is not finite makes the reduced norm NaN too. See {@link SkippedSteps}.
+     */
+    public Trainer skipNonFinite(int maxInARow) {
+        this.skipNonFinite = new SkippedSteps(maxInARow);
+        return this;
+    }
+
+    /** The 0-based steps skipped so far by {@link #skipNonFinite} (those restored by {@link #resume} included). */
+    public List<Long> skippedSteps() {
+        return List.copyOf(history.skipped());
+    }
+
     /** Progress lines also print model FLOPs utilisation against {@code mfu} (null: they do not). */
     public Trainer mfu(Mfu mfu) {
         this.mfu = mfu;
@@ -238,23 +257,37 @@ public final class Trainer {
                     }
                 }
             }
-            if (!Float.isFinite(loss)) {
+            if (!Float.isFinite(loss) && skipNonFinite == null) {
                 optimizer.zeroGrad();
                 throw TrainingDiverged.at(step, config.steps(), "loss", loss, dist == null ? "" : DpReplicas.nonFinite(dist, localLoss), lastCheckpoint, saveDir,
                         String.format(Locale.ROOT, "lower --lr (%.3g at this step) or raise --warmup", lr));
             }
-            double norm = zero != null ? zero.clip(countedInNorm(), config.clip(), normReduction)
-                    : GradClip.clip(countedInNorm(), parameters, config.clip(), normReduction);
-            if (!Double.isFinite(norm)) {
+            DoubleUnaryOperator reduce = skipNonFinite == null ? normReduction : poisonedBy(loss);
+            double norm = zero != null ? zero.clip(countedInNorm(), config.clip(), reduce)
+                    : GradClip.clip(countedInNorm(), parameters, config.clip(), reduce);
+            boolean skip = skipNonFinite != null && SkippedSteps.nonFinite(loss, norm);
+            if (!Double.isFinite(norm) && !skip) {
                 optimizer.zeroGrad();
                 throw TrainingDiverged.at(step, config.steps(), "gradient norm", norm, "", lastCheckpoint, saveDir,
                         String.format(Locale.ROOT, "lower --lr (%.3g at this step) or set --clip", lr));
             }
-            optimizer.step();
-            optimizer.zeroGrad();
-            history.add(loss, lr, norm);
+            String skipped = null;
+            if (skip) {
+                optimizer.zeroGrad();
+                skipped = skipNonFinite.skipped(step, config.steps(), loss, norm, lr, history, lastCheckpoint, saveDir);
+                history.add(loss, lr, norm);
+                history.markSkipped();
+            } else {
+                optimizer.step();
+                optimizer.zeroGrad();
+                history.add(loss, lr, norm);
+            }
             step++;
-            progress.update(step, loss, lr, norm);
+            if (skipped != null) {
+                progress.println(skipped);
+            } else {
+                progress.update(step, loss, lr, norm);
+            }
             if (saveDir != null && config.saveEvery() > 0 && step % config.saveEvery() == 0 && step < config.steps()) {
                 last = checkpoint(previousSeconds + progress.elapsedSeconds());
             }
@@ -268,11 +301,20 @@ public final class Trainer {
         if (out != null && trained > 0) {
             progress.println(String.format(Locale.ROOT, "trained steps %d..%d in %.1f s: loss %.4f -> %.4f, %.0f tokens/s%s",
                     first, step - 1, seconds, history.losses().get((int) first), history.losses().get(history.size() - 1), tokPerSec,
-                    last == null ? "" : ", checkpoint " + last));
+                    last == null ? "" : ", checkpoint " + last)
+                    + (skipNonFinite == null ? "" : ", " + history.skipped().size() + " skipped (non-finite) in the whole run"));
             progress.println(io.colo4j.tensor.MemoryStats.summary(dist == null || io.colo4j.tensor.comm.Communicators.underMpi()
                     ? 1 : dist.tpSize() * dist.dp().size()));
         }
         return new Result(List.copyOf(history.losses().subList((int) first, history.size())), first, step, seconds, tokPerSec, last);
+    }
+
+    /**
+     * The norm reduction of a step under {@link #skipNonFinite}: a non-finite loss on this rank makes the reduced norm
+     * NaN on every rank of its tp group, so all of them skip the step even where their own loss was finite.
+     */
+    private DoubleUnaryOperator poisonedBy(float loss) {
+        return Float.isFinite(loss) ? normReduction : local -> normReduction.applyAsDouble(Double.NaN);
     }
 
     /** This dp rank's rows of the batch. */

@@ -16,6 +16,7 @@ public class Parameter extends Tensor {
     private final Init init;
     private String name;
     private int[] splitUnits;
+    private int[] fusedBlocks;
 
     /**
      * A parameter of {@code shape}, filled by {@code init}, in long-lived memory. While a
@@ -91,6 +92,29 @@ public class Parameter extends Tensor {
                         + shard.numPartitions(i));
             }
         }
+    }
+
+    /**
+     * Declares that dim {@code dim} is {@code blocks} projections fused side by side (GPT-2's c_attn: q | k | v = 3,
+     * a fused key | value = 2), so a split of that dim must take a part of every block (stride {@code blocks}) or cut
+     * the dim as one (stride 1); sharding rules refuse any other stride. A structural fact, like {@link #splitUnit}.
+     */
+    public final Parameter fusedBlocks(int dim, int blocks) {
+        if (blocks < 1) {
+            throw new IllegalArgumentException("fused blocks must be >= 1, got " + blocks);
+        }
+        int d = Shapes.dim("fusedBlocks", dim, fullShape.length);
+        if (fusedBlocks == null) {
+            fusedBlocks = new int[fullShape.length];
+            java.util.Arrays.fill(fusedBlocks, 1);
+        }
+        fusedBlocks[d] = blocks;
+        return this;
+    }
+
+    /** How many fused blocks dim {@code dim} holds (see {@link #fusedBlocks(int, int)}); 1 when none were declared. */
+    public final int fusedBlocks(int dim) {
+        return fusedBlocks == null ? 1 : fusedBlocks[Shapes.dim("fusedBlocks", dim, fullShape.length)];
     }
 
     /** Its dotted name in the model, once a module tree has named it; null before. */
