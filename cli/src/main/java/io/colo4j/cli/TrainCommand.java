@@ -1,6 +1,7 @@
 package io.colo4j.cli;
 
 import io.colo4j.spec.ProcessGroup;
+import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.Communicators;
@@ -275,8 +276,7 @@ final class TrainCommand implements Callable<Integer> {
     /** The model's parameter count, from a lazily built copy (nothing allocated). */
     private static long parameterCount(HfFamilyOps hf, HfConfig cfg) {
         Module lazy = ModelFits.buildLazily(hf, cfg);
-        return lazy.namedParameters().values().stream().mapToLong(p -> java.util.Arrays.stream(p.fullShape()).asLongStream()
-                .reduce(1, (x, y) -> x * y)).sum();
+        return lazy.namedParameters().values().stream().mapToLong(p -> Shapes.numel(p.fullShape())).sum();
     }
 
     /** One rank's run (the only one when serial): weights from --init (this rank's shards), resume, train. */
