@@ -7,9 +7,9 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.hf.HfModel;
-import io.colo4j.zoo.nn.LayerNorm;
-import io.colo4j.zoo.nn.Linear;
-import io.colo4j.zoo.nn.Params;
+import io.colo4j.ops.nn.LayerNorm;
+import io.colo4j.ops.nn.Linear;
+import io.colo4j.ops.nn.Params;
 
 /**
  * HF's BertForMaskedLM as plain serial code: {@code bert} ({@link BertModel}) and the MLM head

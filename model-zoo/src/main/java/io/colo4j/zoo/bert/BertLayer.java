@@ -3,10 +3,10 @@ package io.colo4j.zoo.bert;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.LayerNorm;
-import io.colo4j.zoo.nn.Linear;
+import io.colo4j.ops.nn.LayerNorm;
+import io.colo4j.ops.nn.Linear;
 
 /**
  * One post-LayerNorm BERT encoder layer (HF BertLayer): {@code attention} (BertAttention: {@code self}

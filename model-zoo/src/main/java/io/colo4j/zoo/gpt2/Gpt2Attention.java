@@ -1,23 +1,24 @@
 package io.colo4j.zoo.gpt2;
 
 import io.colo4j.ops.F;
+import io.colo4j.ops.nn.Linear;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.CausalAttention;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.Layer;
 import java.util.List;
 
 /** GPT-2 causal self-attention: fused qkv projection (c_attn), heads, output projection (c_proj). */
 public final class Gpt2Attention extends Layer<Gpt2Config> {
-    private final Conv1D cAttn;
-    private final Conv1D cProj;
+    private final Linear cAttn;
+    private final Linear cProj;
 
     public Gpt2Attention(Gpt2Config config, String path, long seed) {
         super(config, path);
         int d = config.nEmbd();
-        this.cAttn = registerModule("c_attn", new Conv1D(path + ".c_attn", d, 3 * d, config.initializerRange(), seed));
-        this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", d, d, Gpt2Model.residualStd(config), seed));
+        this.cAttn = registerModule("c_attn", Linear.conv1D(path + ".c_attn", d, 3 * d, config.initializerRange(), seed));
+        this.cProj = registerModule("c_proj", Linear.conv1D(path + ".c_proj", d, d, Gpt2Model.residualStd(config), seed));
         // the head structure: any split of these dims must keep whole heads
         int hd = config.headDim();
         cAttn.weight().splitUnit(1, hd);
@@ -56,11 +57,11 @@ public final class Gpt2Attention extends Layer<Gpt2Config> {
         return cProj.forwardDropoutAdd(y, residual, config.residPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".resid_dropout"));
     }
 
-    public Conv1D cAttn() {
+    public Linear cAttn() {
         return cAttn;
     }
 
-    public Conv1D cProj() {
+    public Linear cProj() {
         return cProj;
     }
 }

@@ -3,7 +3,7 @@ package io.colo4j.zoo.gpt2;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.nn.KvCache;
-import io.colo4j.zoo.nn.LayerNorm;
+import io.colo4j.ops.nn.LayerNorm;
 
 /** One pre-LayerNorm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
 public final class Gpt2Block extends Module {

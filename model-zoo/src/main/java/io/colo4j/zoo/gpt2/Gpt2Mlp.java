@@ -1,20 +1,21 @@
 package io.colo4j.zoo.gpt2;
 
 import io.colo4j.ops.F;
+import io.colo4j.ops.nn.Linear;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Layer;
 
 /** GPT-2's MLP: c_fc (nEmbd -> 4 nEmbd), gelu_new, c_proj (4 nEmbd -> nEmbd), residual dropout. */
 public final class Gpt2Mlp extends Layer<Gpt2Config> {
-    private final Conv1D cFc;
-    private final Conv1D cProj;
+    private final Linear cFc;
+    private final Linear cProj;
 
     public Gpt2Mlp(Gpt2Config config, String path, long seed) {
         super(config, path);
         int d = config.nEmbd();
-        this.cFc = registerModule("c_fc", new Conv1D(path + ".c_fc", d, config.nInner(), config.initializerRange(), seed));
-        this.cProj = registerModule("c_proj", new Conv1D(path + ".c_proj", config.nInner(), d, Gpt2Model.residualStd(config), seed));
+        this.cFc = registerModule("c_fc", Linear.conv1D(path + ".c_fc", d, config.nInner(), config.initializerRange(), seed));
+        this.cProj = registerModule("c_proj", Linear.conv1D(path + ".c_proj", config.nInner(), d, Gpt2Model.residualStd(config), seed));
     }
 
     /** residual + dropout(mlp(x)). */
@@ -24,11 +25,11 @@ public final class Gpt2Mlp extends Layer<Gpt2Config> {
                 DropoutSeeds.site(dropoutSeed, path + ".dropout"));
     }
 
-    public Conv1D cFc() {
+    public Linear cFc() {
         return cFc;
     }
 
-    public Conv1D cProj() {
+    public Linear cProj() {
         return cProj;
     }
 }

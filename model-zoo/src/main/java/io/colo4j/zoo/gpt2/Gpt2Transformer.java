@@ -5,10 +5,10 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
-import io.colo4j.zoo.nn.DropoutSeeds;
-import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.ops.nn.DropoutSeeds;
+import io.colo4j.ops.nn.Embedding;
 import io.colo4j.zoo.nn.KvCache;
-import io.colo4j.zoo.nn.LayerNorm;
+import io.colo4j.ops.nn.LayerNorm;
 import io.colo4j.zoo.nn.TokenIds;
 
 /** HF's GPT2Model (the {@code transformer} of GPT2LMHeadModel): embeddings, blocks, final LayerNorm. */

@@ -3,7 +3,7 @@ package io.colo4j.zoo.hf;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 
 /**
  * A family's top-level model, as the zoo's shared code drives it: built from its config and a seed,

@@ -3,7 +3,7 @@ package io.colo4j.zoo.llama;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.CausalAttention;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;

@@ -4,7 +4,7 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.RmsNorm;
+import io.colo4j.ops.nn.RmsNorm;
 
 /** HF's LlamaDecoderLayer: x + attn(input_layernorm(x)), then + mlp(post_attention_layernorm(x)). */
 public final class LlamaDecoderLayer extends Layer<LlamaConfig> {

@@ -3,7 +3,7 @@ package io.colo4j.zoo.llama;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
-import io.colo4j.zoo.nn.Linear;
+import io.colo4j.ops.nn.Linear;
 
 /** HF's LlamaMLP (SwiGLU): down_proj(silu(gate_proj(x)) * up_proj(x)), no biases. */
 public final class LlamaMlp extends Module {

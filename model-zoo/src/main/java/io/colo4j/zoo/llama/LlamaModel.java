@@ -7,10 +7,10 @@ import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.zoo.hf.CausalLm;
 import io.colo4j.zoo.hf.HfModel;
-import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.ops.nn.Embedding;
 import io.colo4j.zoo.nn.KvCache;
-import io.colo4j.zoo.nn.Linear;
-import io.colo4j.zoo.nn.RmsNorm;
+import io.colo4j.ops.nn.Linear;
+import io.colo4j.ops.nn.RmsNorm;
 import io.colo4j.zoo.nn.TokenIds;
 
 /**

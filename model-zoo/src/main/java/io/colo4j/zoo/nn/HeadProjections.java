@@ -1,5 +1,7 @@
 package io.colo4j.zoo.nn;
 
+import io.colo4j.ops.nn.Linear;
+
 /**
  * The query, key, value and output projections of multi-head attention (torch Linear [out, in]).
  * Building one marks their head structure: a split of q/k/v's output rows (and biases) or of o's input

@@ -1,5 +1,6 @@
 package io.colo4j.zoo.nn;
 
+import io.colo4j.ops.nn.Linear;
 import io.colo4j.tensor.nn.Module;
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Small torch.nn-style layers shared by the zoo's models (torch Linear [out, in], Embedding, LayerNorm,
- * RMSNorm), each declaring its weight layout where a sharding rule needs it, with parameters seeded
- * from the model seed and their dotted names ({@link io.colo4j.zoo.nn.Params}).
+ * What the zoo's families share beyond the layers of {@link io.colo4j.ops.nn} (Linear, Embedding, LayerNorm,
+ * RMSNorm, Dropout): a block's config and path ({@link io.colo4j.zoo.nn.Layer}), attention's head projections,
+ * causal attention and its KV cache, token-id checks and padding masks.
  */
 package io.colo4j.zoo.nn;

@@ -3,11 +3,11 @@ package io.colo4j.zoo.opt;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.nn.CausalAttention;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.Linear;
+import io.colo4j.ops.nn.Linear;
 
 /**
  * HF's OPTAttention (decoder self-attention): separate q/k/v projections (torch Linear [out, in], with

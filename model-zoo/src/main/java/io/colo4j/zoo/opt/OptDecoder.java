@@ -6,11 +6,11 @@ import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
-import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.ops.nn.Embedding;
 import io.colo4j.zoo.nn.KvCache;
-import io.colo4j.zoo.nn.LayerNorm;
-import io.colo4j.zoo.nn.Linear;
-import io.colo4j.zoo.nn.Params;
+import io.colo4j.ops.nn.LayerNorm;
+import io.colo4j.ops.nn.Linear;
+import io.colo4j.ops.nn.Params;
 import io.colo4j.zoo.nn.TokenIds;
 
 /**

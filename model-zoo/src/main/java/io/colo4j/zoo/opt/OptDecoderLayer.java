@@ -2,11 +2,11 @@ package io.colo4j.zoo.opt;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.LayerNorm;
-import io.colo4j.zoo.nn.Linear;
+import io.colo4j.ops.nn.LayerNorm;
+import io.colo4j.ops.nn.Linear;
 
 /**
  * HF's OPTDecoderLayer: self-attention and a ReLU MLP (fc1, fc2), each with a residual; LayerNorm

@@ -3,12 +3,12 @@ package io.colo4j.zoo.t5;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
-import io.colo4j.zoo.nn.DropoutSeeds;
-import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.ops.nn.DropoutSeeds;
+import io.colo4j.ops.nn.Embedding;
 import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.Linear;
-import io.colo4j.zoo.nn.Params;
+import io.colo4j.ops.nn.Linear;
+import io.colo4j.ops.nn.Params;
 
 /**
  * HF T5Attention as self-attention: q, k, v, o (torch Linear, no bias), no 1/sqrt(d_kv) scaling, and in

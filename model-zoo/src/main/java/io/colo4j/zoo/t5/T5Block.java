@@ -4,10 +4,10 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.Linear;
-import io.colo4j.zoo.nn.RmsNorm;
+import io.colo4j.ops.nn.Linear;
+import io.colo4j.ops.nn.RmsNorm;
 
 /**
  * One pre-norm T5 block (HF T5Block): {@code layer.0} self-attention, in the decoder {@code layer.1}

@@ -1,9 +1,9 @@
 package io.colo4j.zoo.t5;
 
 import io.colo4j.tensor.Tensor;
-import io.colo4j.zoo.nn.DropoutSeeds;
+import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.Linear;
+import io.colo4j.ops.nn.Linear;
 import java.util.List;
 
 /**

@@ -4,8 +4,8 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.zoo.hf.HfModel;
-import io.colo4j.zoo.nn.Embedding;
-import io.colo4j.zoo.nn.Params;
+import io.colo4j.ops.nn.Embedding;
+import io.colo4j.ops.nn.Params;
 
 /**
  * HF's T5ForConditionalGeneration (T5 v1.0: ReLU feed-forward, tied head) as plain serial code:

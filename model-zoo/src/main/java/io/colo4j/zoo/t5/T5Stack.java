@@ -5,10 +5,10 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.zoo.nn.AttentionMask;
-import io.colo4j.zoo.nn.DropoutSeeds;
-import io.colo4j.zoo.nn.Embedding;
+import io.colo4j.ops.nn.DropoutSeeds;
+import io.colo4j.ops.nn.Embedding;
 import io.colo4j.zoo.nn.Layer;
-import io.colo4j.zoo.nn.RmsNorm;
+import io.colo4j.ops.nn.RmsNorm;
 import io.colo4j.zoo.nn.TokenIds;
 import java.util.Arrays;
 

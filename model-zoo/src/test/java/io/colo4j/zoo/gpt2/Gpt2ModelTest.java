@@ -10,7 +10,7 @@ import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
 import io.colo4j.tensor.nn.Parameter;
-import io.colo4j.zoo.nn.Params;
+import io.colo4j.ops.nn.Params;
 import java.io.IOException;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

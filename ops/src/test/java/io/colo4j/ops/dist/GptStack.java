@@ -1,19 +1,23 @@
 package io.colo4j.ops.dist;
 
 import io.colo4j.ops.F;
+import io.colo4j.ops.nn.Embedding;
+import io.colo4j.ops.nn.LayerNorm;
+import io.colo4j.ops.nn.Linear;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
-import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.tensor.nn.WeightLayout;
 
 /**
  * A GPT-2-shaped stack written as plain serial code with HuggingFace names (fused qkv, Conv1D layout,
- * tied head): the dispatcher tests run exactly this code sharded. Its embeddings and Conv1D declare
- * their {@link WeightLayout}, so under a {@code transformer} module it also takes the shipped GPT-2
- * rules (the tests module's {@code LayoutAwareGpt2}).
+ * tied head), built from the layers of {@code io.colo4j.ops.nn} as a user's model would be: the dispatcher
+ * tests run exactly this code sharded. Its embeddings and Conv1D ({@link Linear} in the [in, out] layout)
+ * declare their {@link WeightLayout}, so under a {@code transformer} module it also takes the shipped GPT-2
+ * rules (the tests module's {@code LayoutAwareGpt2}). Initial values are spread (uniform norms, normal
+ * biases) so no gradient is trivially zero.
  */
 public final class GptStack extends Module {
     final int vocab;
@@ -28,13 +32,13 @@ public final class GptStack extends Module {
         this.vocab = vocab;
         this.d = d;
         this.heads = heads;
-        wte = registerModule("wte", new Embedding(vocab, d, 1));
-        wpe = registerModule("wpe", new Embedding(positions, d, 2));
+        wte = registerModule("wte", new Embedding(vocab, d, Init.normal(1, 0, 0.5f)));
+        wpe = registerModule("wpe", new Embedding(positions, d, Init.normal(2, 0, 0.5f)));
         registerModule("h", h);
         for (int i = 0; i < layers; i++) {
             h.add(new Block(d, heads, 10 + 10L * i));
         }
-        lnF = registerModule("ln_f", new LayerNorm(d, 3));
+        lnF = registerModule("ln_f", layerNorm(d, 3));
     }
 
     Tensor loss(IntTensor ids, IntTensor targets) {
@@ -45,72 +49,34 @@ public final class GptStack extends Module {
         for (int i = 0; i < positions.length; i++) {
             positions[i] = i % t;
         }
-        Tensor x = F.add(F.embedding(ids, wte.weight), F.embedding(IntTensor.of(positions, b, t), wpe.weight));
+        Tensor x = F.add(wte.forward(ids), wpe.forward(IntTensor.of(positions, b, t)));
         for (Block block : h) {
             x = block.forward(x, b, t);
         }
-        Tensor logits = F.linear(lnF.forward(x), wte.weight, null);
+        Tensor logits = F.linear(lnF.forward(x), wte.weight(), null);
         return F.crossEntropy(logits.view(b * t, vocab), targets);
     }
 
-    /** A table of rows, [n, d]: looked up by row, and as the tied head read as [out, in]. */
-    public static final class Embedding extends Module implements WeightLayout.Aware {
-        public final Parameter weight;
-
-        Embedding(int n, int d, long seed) {
-            weight = registerParameter("weight", new Parameter(Init.normal(seed, 0, 0.5f), n, d));
-        }
-
-        @Override
-        public WeightLayout weightLayout() {
-            return WeightLayout.IN_OUT;
-        }
+    static LayerNorm layerNorm(int d, long seed) {
+        return new LayerNorm(d, 1e-5f, Init.uniform(seed, 0.5f, 1.5f), Init.uniform(seed + 1, -0.1f, 0.1f));
     }
 
-    public static final class LayerNorm extends Module {
-        final Parameter weight;
-        final Parameter bias;
-
-        LayerNorm(int d, long seed) {
-            weight = registerParameter("weight", new Parameter(Init.uniform(seed, 0.5f, 1.5f), d));
-            bias = registerParameter("bias", new Parameter(Init.uniform(seed + 1, -0.1f, 0.1f), d));
-        }
-
-        public Tensor forward(Tensor x) {
-            return F.layerNorm(x, weight, bias, 1e-5f);
-        }
-    }
-
-    static final class Conv1D extends Module implements WeightLayout.Aware {
-        final Parameter weight;
-        final Parameter bias;
-
-        Conv1D(int in, int out, long seed) {
-            weight = registerParameter("weight", new Parameter(Init.normal(seed, 0, 0.3f), in, out));
-            bias = registerParameter("bias", new Parameter(Init.normal(seed + 1, 0, 0.1f), out));
-        }
-
-        Tensor forward(Tensor x) {
-            return F.addmm(bias, x, weight);
-        }
-
-        @Override
-        public WeightLayout weightLayout() {
-            return WeightLayout.IN_OUT;
-        }
+    /** HF's Conv1D: weight [in, out], computed as addmm. */
+    static Linear conv1D(int in, int out, long seed) {
+        return new Linear(WeightLayout.IN_OUT, in, out, Init.normal(seed, 0, 0.3f), Init.normal(seed + 1, 0, 0.1f));
     }
 
     static final class Attention extends Module {
-        final Conv1D cAttn;
-        final Conv1D cProj;
+        final Linear cAttn;
+        final Linear cProj;
         final int d;
         final int heads;
 
         Attention(int d, int heads, long seed) {
             this.d = d;
             this.heads = heads;
-            cAttn = registerModule("c_attn", new Conv1D(d, 3 * d, seed));
-            cProj = registerModule("c_proj", new Conv1D(d, d, seed + 2));
+            cAttn = registerModule("c_attn", conv1D(d, 3 * d, seed));
+            cProj = registerModule("c_proj", conv1D(d, d, seed + 2));
         }
 
         Tensor forward(Tensor x, int b, int t) {
@@ -124,12 +90,12 @@ public final class GptStack extends Module {
     }
 
     static final class Mlp extends Module {
-        final Conv1D cFc;
-        final Conv1D cProj;
+        final Linear cFc;
+        final Linear cProj;
 
         Mlp(int d, long seed) {
-            cFc = registerModule("c_fc", new Conv1D(d, 4 * d, seed));
-            cProj = registerModule("c_proj", new Conv1D(4 * d, d, seed + 2));
+            cFc = registerModule("c_fc", conv1D(d, 4 * d, seed));
+            cProj = registerModule("c_proj", conv1D(4 * d, d, seed + 2));
         }
 
         Tensor forward(Tensor x) {
@@ -144,9 +110,9 @@ public final class GptStack extends Module {
         final Mlp mlp;
 
         Block(int d, int heads, long seed) {
-            ln1 = registerModule("ln_1", new LayerNorm(d, seed));
+            ln1 = registerModule("ln_1", layerNorm(d, seed));
             attn = registerModule("attn", new Attention(d, heads, seed + 2));
-            ln2 = registerModule("ln_2", new LayerNorm(d, seed + 6));
+            ln2 = registerModule("ln_2", layerNorm(d, seed + 6));
             mlp = registerModule("mlp", new Mlp(d, seed + 8));
         }
 

@@ -1,4 +1,4 @@
-package io.colo4j.zoo.nn;
+package io.colo4j.ops.nn;
 
 import io.colo4j.ops.kernel.cpu.CpuThreads;
 import io.colo4j.tensor.Init;
@@ -8,7 +8,7 @@ import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.nn.Parameter;
 
 /**
- * How the zoo's layers make parameters: values seeded from the model seed and the parameter's dotted
+ * How the layers make parameters: values seeded from the model seed and the parameter's dotted
  * name (so they do not depend on construction order), filled on all kernel threads when built serially,
  * and left lazy inside an {@link InitContext} (a rank then materialises only its shard).
  */

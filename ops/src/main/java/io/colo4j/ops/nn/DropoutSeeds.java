@@ -1,9 +1,9 @@
-package io.colo4j.zoo.nn;
+package io.colo4j.ops.nn;
 
 import io.colo4j.tensor.Init;
 
 /**
- * Where every zoo model's dropout masks come from: the model seed and the optimizer step give the
+ * Where dropout masks come from (every zoo model's, and {@link Dropout}'s): the model seed and the optimizer step give the
  * step's seed, and each dropout site (its dotted name) draws from that, so masks do not depend on the
  * order the sites run in, and a resumed run or another rank draws the same ones.
  */

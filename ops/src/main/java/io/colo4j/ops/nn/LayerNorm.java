@@ -1,4 +1,4 @@
-package io.colo4j.zoo.nn;
+package io.colo4j.ops.nn;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
@@ -14,8 +14,13 @@ public final class LayerNorm extends Module implements Normalization {
     private final float eps;
 
     public LayerNorm(int dim, float eps) {
-        this.weight = registerParameter("weight", Params.of(Init.ones(), dim));
-        this.bias = registerParameter("bias", Params.of(Init.zeros(), dim));
+        this(dim, eps, Init.ones(), Init.zeros());
+    }
+
+    /** With other initial values than torch's (1, 0). */
+    public LayerNorm(int dim, float eps, Init weightInit, Init biasInit) {
+        this.weight = registerParameter("weight", Params.of(weightInit, dim));
+        this.bias = registerParameter("bias", Params.of(biasInit, dim));
         this.eps = eps;
     }
 

@@ -1,4 +1,4 @@
-package io.colo4j.zoo.nn;
+package io.colo4j.ops.nn;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
