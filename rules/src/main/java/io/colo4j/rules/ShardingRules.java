@@ -386,7 +386,9 @@ public final class ShardingRules {
     /**
      * Plans at the model's tp degree and sets every parameter's spec. The parameters must be
      * {@link ColoParameter}s (the model built inside an {@link io.colo4j.tensor.colo.InitContext}). Fails
-     * before changing anything when the plan has errors (a {@link RulesException} listing them all).
+     * before changing anything when the plan has errors (a {@link RulesException} listing them all), or when
+     * another rule set already laid out one of the parameters (naming it and that rule set's source). Its
+     * warnings (parameters no rule matched, left replicated) are logged once, by the world's first rank.
      */
     public ShardingPlan apply(Module model) {
         Map<String, Parameter> parameters = model.namedParameters();
@@ -406,6 +408,7 @@ public final class ShardingRules {
         if (tp < 0) {
             tp = 1;
         }
+        AppliedRules.requireNoOther(this, parameters);
         ShardingPlan plan = plan(model, tp).requireOk();
         for (Assignment a : plan.assignments()) {
             ColoParameter c = (ColoParameter) parameters.get(a.parameter());
@@ -420,6 +423,8 @@ public final class ShardingRules {
                         + RoleMapping.shapeOf(a.shape()) + " at tp=" + tp + ": " + e.getMessage());
             }
         }
+        AppliedRules.record(this, parameters.values());
+        ApplyWarnings.report(this, plan, parameters.values());
         return plan;
     }
 

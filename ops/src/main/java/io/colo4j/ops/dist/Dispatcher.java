@@ -4,6 +4,7 @@ import io.colo4j.spec.DistSpec;
 import io.colo4j.spec.ReplicaSpec;
 import io.colo4j.spec.placement.ShardLayout;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.UserWarnings;
 import io.colo4j.tensor.colo.ColoParameter;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.DistState;
@@ -13,8 +14,6 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs an op on ColoTensors: asks the op's strategy generator for its candidate signatures, runs the
@@ -24,7 +23,6 @@ import org.slf4j.LoggerFactory;
  * inputs, never wrongly, with one warning per op and layout.
  */
 public final class Dispatcher {
-    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
     private static final ThreadLocal<String> LAST_MODULE = ThreadLocal.withInitial(() -> "");
 
@@ -129,7 +127,7 @@ public final class Dispatcher {
     /** Gathers every input to replicate and computes serially: slow but right. */
     private static Strategy fallback(OpCall call) {
         if (WARNED.add(call.op().label() + describe(call))) {
-            LOG.warn("no sharding rule of '{}' takes {}; gathering the inputs to replicate", call.op().label(), describe(call));
+            UserWarnings.warn(Dispatcher.class, "no sharding rule of '" + call.op().label() + "' takes " + describe(call) + "; gathering the inputs to replicate");
         }
         Strategy.Builder b = Strategy.of(call.size());
         for (int i = 0; i < call.size(); i++) {

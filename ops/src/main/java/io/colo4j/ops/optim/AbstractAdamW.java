@@ -17,6 +17,7 @@ import java.util.Map;
 abstract sealed class AbstractAdamW implements Optimizer permits AdamW, ZeroAdamW {
     private final AdamW.Options options;
     private final Map<String, AdamWMoments> moments = new LinkedHashMap<>();
+    private final LayoutsAtCreation layouts = new LayoutsAtCreation(getClass().getSimpleName());
     private double lr;
 
     AbstractAdamW(AdamW.Options options) {
@@ -27,6 +28,12 @@ abstract sealed class AbstractAdamW implements Optimizer permits AdamW, ZeroAdam
     /** Adds a parameter's moments (in the order parameters are updated and saved). */
     final void add(AdamWMoments m) {
         moments.put(m.name, m);
+        layouts.record(m.name, m.param);
+    }
+
+    /** Refuses a parameter re-laid out (sharded by rules) since this optimizer was created, naming it. */
+    final void requireLayoutsUnchanged() {
+        layouts.requireUnchanged();
     }
 
     final Collection<AdamWMoments> moments() {

@@ -94,6 +94,7 @@ public final class AdamW extends AbstractAdamW {
     /** One update of every parameter that has a gradient. */
     @Override
     public void step() {
+        requireLayoutsUnchanged();
         try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope persistent = MemoryScope.persistent()) {
             for (AdamWMoments m : moments()) {
                 Tensor g = m.param.grad();

@@ -113,6 +113,7 @@ public final class ZeroAdamW extends AbstractAdamW {
      * only its chunk of the average (reduce-scatter) and frees the full gradient.
      */
     public void reduceGradients() {
+        requireLayoutsUnchanged();
         if (stage == 1) {
             DataParallel.averageGradients(slots.stream().map(s -> s.param).toList(), context);
             return;
@@ -180,6 +181,7 @@ public final class ZeroAdamW extends AbstractAdamW {
     /** Updates this rank's chunk of every parameter that has a gradient, then all-gathers the chunks over dp. */
     @Override
     public void step() {
+        requireLayoutsUnchanged();
         try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter("zero_param_all_gather", "")) {
             for (Slot s : slots) {
                 Tensor grad = stage == 1 ? s.param.grad() : s.gradChunk;

@@ -73,4 +73,22 @@ class DispatcherFallbackTest {
                 ? Dispatcher.dispatch(new Op("cumulative_thing", StrategyGenerator.NONE), in -> F.mul(in[0], in[0]), t)
                 : F.mul(t, t));
     }
+
+    /** The fallback's warning reaches the user without an SLF4J provider (this module's tests have none): on System.err. */
+    @Test
+    void theFallbackWarningReachesStandardErrorWithoutAnSlf4jProvider() {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream previous = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            checkFallback("unruled_probe", t -> t.isDistributed()
+                    ? Dispatcher.dispatch(new Op("unruled_probe", StrategyGenerator.NONE), in -> F.mul(in[0], in[0]), t)
+                    : F.mul(t, t));
+        } finally {
+            System.setErr(previous);
+        }
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .contains("WARN io.colo4j.ops.dist.Dispatcher - no sharding rule of 'unruled_probe' takes")
+                .contains("gathering the inputs to replicate");
+    }
 }
