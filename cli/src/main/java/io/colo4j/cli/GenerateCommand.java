@@ -1,6 +1,6 @@
 package io.colo4j.cli;
 
-import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.tensor.comm.Communicators;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.generate.Generator;
@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code bin/colo4j generate}: continues prompts with a model folder of a causal family (GPT-2, OPT, Llama), on tp
- * in-JVM ranks sharded by the same rules as training, with a KV cache. Stdout carries only what was generated
+ * in-JVM ranks (or one rank per process under mpirun) sharded by the same rules as training, with a KV cache. Stdout carries only what was generated
  * (the text as it is produced, or one line of ids per --tokens prompt); the speed goes to stderr.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -104,11 +104,13 @@ final class GenerateCommand implements Callable<Integer> {
             check.check(prompts.get(i), i + 1, maxNewTokens);
         }
         TpDegrees.require(family, dir.toString(), lazy, tp);
+        MpiProcesses.require(tp, "--tp " + tp);
         folder.requireFits(tp);
 
         PrintStream out = System.out;
         Speed speed = new Speed();
-        ThreadWorld.call(tp, comm -> {
+        // threads of this JVM, or one rank per process when started by mpirun
+        Communicators.launch(tp, comm -> {
             LanguageModel lm = hf.languageModel(folder.load(comm));
             Generator generator = new Generator(lm);
             boolean printing = comm.rank() == 0;
@@ -130,8 +132,10 @@ final class GenerateCommand implements Callable<Integer> {
                     out.println(Arrays.stream(ids).mapToObj(String::valueOf).collect(Collectors.joining(" ")));
                 }
             }
-            return null;
         });
+        if (!MpiProcesses.first()) {
+            return 0;
+        }
         System.err.println(speed.summary() + String.format(Locale.ROOT, " (%s, tp=%d, %s)", family.name(), tp,
                 noCache ? "no cache: the prefix reread for every token" : "KV cache"));
         return 0;

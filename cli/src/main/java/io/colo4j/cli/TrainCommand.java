@@ -153,12 +153,9 @@ final class TrainCommand implements Callable<Integer> {
         if (zero > 0 && dp == 1) {
             throw new IllegalArgumentException("--zero " + zero + " shards optimizer state over the data-parallel ranks; it needs --dp > 1");
         }
-        int mpiWorld = Communicators.underMpi() ? Integer.parseInt(System.getenv().getOrDefault("OMPI_COMM_WORLD_SIZE", "-1")) : -1;
-        if (mpiWorld > 0 && mpiWorld != tp * dp) {
-            throw new IllegalArgumentException("mpirun started " + mpiWorld + " processes but --tp " + tp + " x --dp " + dp + " = " + tp * dp
-                    + " ranks are needed: one process per rank");
-        }
-        if (mpiWorld > 0 && !"0".equals(System.getenv("OMPI_COMM_WORLD_RANK"))) {
+        int mpiWorld = MpiProcesses.world();
+        MpiProcesses.require(tp * dp, "--tp " + tp + " x --dp " + dp);
+        if (!MpiProcesses.first()) {
             out = new PrintStream(java.io.OutputStream.nullOutputStream());
         }
         if (batch % dp != 0) {
