@@ -1,6 +1,6 @@
 package io.colo4j.cli;
 
-import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.tensor.comm.Communicators;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.io.InputFiles;
 import io.colo4j.zoo.io.SafeTensorsReader;
@@ -56,14 +56,19 @@ final class EvalCommand implements Callable<Integer> {
         InputFiles.requireRegular(tokens, "--tokens file");
         ModelFolder folder = ModelFolder.open(modelDir, model, rules);
         List<Evaluation.Line> lines = Evaluation.readLines(tokens);
+        MpiProcesses.require(tp, "--tp " + tp);
         folder.requireFits(tp);
         // every rank memory-maps the file and reads only its shard's bytes
-        double loss;
+        double[] loss = new double[1];
         try {
-            loss = ThreadWorld.call(tp, comm -> {
+            // threads of this JVM, or one rank per process when started by mpirun
+            Communicators.launch(tp, comm -> {
                 Module m = folder.load(comm);
-                return Evaluation.meanLoss(folder.hf().languageModel(m), lines, batch);
-            }).get(0);
+                double mean = Evaluation.meanLoss(folder.hf().languageModel(m), lines, batch);
+                if (comm.rank() == 0) {
+                    loss[0] = mean;
+                }
+            });
         } catch (io.colo4j.tensor.comm.RankFailedException e) {
             // the ranks refuse a line the model cannot read; the user needs the file too (found by bench fuzz)
             if (e.getCause() instanceof IllegalArgumentException bad && String.valueOf(bad.getMessage()).startsWith("line ")) {
@@ -71,7 +76,9 @@ final class EvalCommand implements Callable<Integer> {
             }
             throw e;
         }
-        System.out.println(String.format(Locale.ROOT, "loss %.6f", loss));
+        if (MpiProcesses.first()) {
+            System.out.println(String.format(Locale.ROOT, "loss %.6f", loss[0]));
+        }
         return 0;
     }
 }

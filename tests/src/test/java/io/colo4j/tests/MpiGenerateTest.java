@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code generate} under mpirun runs one rank per process (as train does): the ids are the in-JVM ranks', printed
- * once (by rank 0), and a process count other than --tp is refused naming both.
+ * {@code generate} and {@code eval} under mpirun run one rank per process (as train does): the ids and the loss are
+ * the in-JVM ranks', printed once (by rank 0), and a process count other than --tp is refused naming both.
  */
 @Timeout(300)
 class MpiGenerateTest {
@@ -54,5 +54,15 @@ class MpiGenerateTest {
         MpiRun.Result run = MpiRun.launch(3, List.of("-Xmx256m"), Colo4jCommand.class.getName(), 120, generate(prompts(dir)));
         assertThat(run.exitCode()).as(run.toString()).isNotZero();
         assertThat(run.output()).contains("mpirun started 3 processes but --tp 2 = 2 ranks are needed");
+    }
+
+    @Test
+    void evalUnderMpirunPrintsTheInJvmLossOnce() {
+        String[] eval = {"eval", "--model-dir", GPT2.toString(), "--tokens", GPT2.getParent().resolve("tokens.txt").toString(), "--tp", "2"};
+        CliRun inJvm = CliRun.of(eval);
+        assertThat(inJvm.exit()).as(inJvm.err()).isZero();
+        MpiRun.Result run = MpiRun.launch(2, List.of("-Xmx512m"), Colo4jCommand.class.getName(), 180, eval);
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(run.output().lines().filter(l -> l.startsWith("loss ")).toList()).as(run.toString()).containsExactly(inJvm.out().strip());
     }
 }
