@@ -54,6 +54,23 @@ class TokenScalingTest {
     }
 
     @Test
+    void aFixedSizeOrPerPositionCollectiveIsSizedExactlyAndSeqSquaredIsNot() {
+        List<TokenScaling.Scaled> scaled = TokenScaling.check(BASE, List.of(
+                List.of(record("attention", CollectiveKind.ALL_GATHER, 36), record("fixed", CollectiveKind.ALL_REDUCE, 100),
+                        record("positions", CollectiveKind.ALL_GATHER, 12), record("perBatch", CollectiveKind.ALL_REDUCE, 8)),
+                List.of(record("attention", CollectiveKind.ALL_GATHER, 72), record("fixed", CollectiveKind.ALL_REDUCE, 100),
+                        record("positions", CollectiveKind.ALL_GATHER, 12), record("perBatch", CollectiveKind.ALL_REDUCE, 16)),
+                List.of(record("attention", CollectiveKind.ALL_GATHER, 144), record("fixed", CollectiveKind.ALL_REDUCE, 100),
+                        record("positions", CollectiveKind.ALL_GATHER, 24), record("perBatch", CollectiveKind.ALL_REDUCE, 8))));
+        assertThat(scaled).extracting(s -> s.record().module() + "=" + s.sized())
+                .containsExactly("attention=false", "fixed=true", "positions=true", "perBatch=false");
+        assertThat(scaled.get(1).bytes(BASE, 8, 1024)).isEqualTo(100);
+        assertThat(scaled.get(2).bytes(BASE, 8, 1024)).isEqualTo(12L * 1024 / BASE.seq());
+        assertThatThrownBy(() -> scaled.get(0).bytes(BASE, 8, 1024)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("attention");
+    }
+
+    @Test
     void tracesThatDoNotPairMarkEveryCollectiveNotLinear() {
         List<TokenScaling.Scaled> scaled = TokenScaling.check(BASE, List.of(
                 List.of(record("a", CollectiveKind.ALL_REDUCE, 8)),
