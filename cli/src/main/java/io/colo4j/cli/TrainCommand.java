@@ -193,6 +193,8 @@ final class TrainCommand implements Callable<Integer> {
         if (dropout != null && checkpoint == null) {
             cfg = hf.withDropout(cfg, dropout);
         }
+        int seqLen = seq != null ? seq : Math.min(64, cfg.maxPositions());
+        SequenceParallelOption.requireDivides(family, seqLen, tp);
         ModelFits.require(hf, cfg, family.rules(), tp, dp, zero, mpiWorld > 0 ? 1 : tp * dp, ModelFits.Use.TRAIN,
                 from != null ? from.resolve(HfCheckpoint.CONFIG).toString() : "--config " + (config != null ? config : family.defaultConfig()));
         Tokenizer tok = Tokenizers.load(tokenizer == null ? List.of() : tokenizer);
@@ -204,8 +206,6 @@ final class TrainCommand implements Callable<Integer> {
             InputFiles.requireRegular(data, "--data file");
         }
         TokenData tokens = data == null ? TokenData.bundled(tok) : TokenData.fromFile(data, tok);
-        int seqLen = seq != null ? seq : Math.min(64, cfg.maxPositions());
-        SequenceParallelOption.requireDivides(family, seqLen, tp);
         long warm = warmup != null ? warmup : steps / 10;
         TrainConfig tc = new TrainConfig(steps, batch, seqLen, lr, warm, minLrRatio, weightDecay, beta1, beta2, clip, seed, saveEvery, logEvery);
         out.println(String.format(Locale.ROOT, "%s %s (%s): %.2fM parameters%s; tp=%d dp=%d%s", family.name(),

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,5 +41,21 @@ class SequenceParallelTrainingTest {
                         .isCloseTo(serial.get(i), within(1e-5 * Math.abs(serial.get(i))));
             }
         }
+    }
+
+    @Test
+    void aSequenceTpDoesNotDivideIsRefusedBeforeAnyRankStarts(@TempDir Path dir) {
+        TrainRuns.Attempt a = TrainRuns.attempt(List.of("train", "--model", "t5", "--steps", "1", "--batch", "2", "--seq", "16",
+                "--tp", "3", "--sequence-parallel", "--save", dir.resolve("run").toString()));
+        assertThat(a.rc()).isEqualTo(1);
+        assertThat(a.err()).contains("--seq 16 is not a multiple of --tp 3").contains("token dim (dim 1");
+    }
+
+    @Test
+    void theRunHeaderShowsReduceScatterAndAllGatherPerLayer(@TempDir Path dir) throws Exception {
+        String log = TrainRuns.train(dir.resolve("run"), List.of("--model", "gpt2", "--steps", "1", "--batch", "2", "--seq", "16",
+                "--tp", "2", "--sequence-parallel")).log();
+        assertThat(log).contains("gpt2.rules.json (sequence parallel)")
+                .contains("transformer.h.0-1 x2: forward 2 all_gather, 2 reduce_scatter; backward 2 all_gather, 6 all_reduce, 2 reduce_scatter");
     }
 }
