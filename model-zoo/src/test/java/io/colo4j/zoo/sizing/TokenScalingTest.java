@@ -55,13 +55,17 @@ class TokenScalingTest {
 
     @Test
     void aFixedSizeOrPerPositionCollectiveIsSizedExactlyAndSeqSquaredIsNot() {
-        List<TokenScaling.Scaled> scaled = TokenScaling.check(BASE, List.of(
-                List.of(record("attention", CollectiveKind.ALL_GATHER, 36), record("fixed", CollectiveKind.ALL_REDUCE, 100),
-                        record("positions", CollectiveKind.ALL_GATHER, 12), record("perBatch", CollectiveKind.ALL_REDUCE, 8)),
-                List.of(record("attention", CollectiveKind.ALL_GATHER, 72), record("fixed", CollectiveKind.ALL_REDUCE, 100),
-                        record("positions", CollectiveKind.ALL_GATHER, 12), record("perBatch", CollectiveKind.ALL_REDUCE, 16)),
-                List.of(record("attention", CollectiveKind.ALL_GATHER, 144), record("fixed", CollectiveKind.ALL_REDUCE, 100),
-                        record("positions", CollectiveKind.ALL_GATHER, 24), record("perBatch", CollectiveKind.ALL_REDUCE, 8))));
+        String[] names = {"attention", "fixed", "positions", "perBatch"};
+        long[][] bytesAtProbes = {{36, 72, 144}, {100, 100, 100}, {12, 12, 24}, {8, 16, 8}};
+        List<List<CommTrace.Record>> traces = new java.util.ArrayList<>();
+        for (int probe = 0; probe < 3; probe++) {
+            List<CommTrace.Record> trace = new java.util.ArrayList<>();
+            for (int i = 0; i < names.length; i++) {
+                trace.add(record(names[i], CollectiveKind.ALL_REDUCE, bytesAtProbes[i][probe]));
+            }
+            traces.add(trace);
+        }
+        List<TokenScaling.Scaled> scaled = TokenScaling.check(BASE, traces);
         assertThat(scaled).extracting(s -> s.record().module() + "=" + s.sized())
                 .containsExactly("attention=false", "fixed=true", "positions=true", "perBatch=false");
         assertThat(scaled.get(1).bytes(BASE, 8, 1024)).isEqualTo(100);
