@@ -95,6 +95,9 @@ final class BenchCommand {
                 + " per rank, over steps 2..n.")
         boolean profile;
 
+        @Mixin
+        SequenceParallelOption sequenceParallel;
+
         @Override
         public Integer call() throws Exception {
             backend.apply();
@@ -118,7 +121,7 @@ final class BenchCommand {
             }
             List<TrainBench.Result> results = new java.util.ArrayList<>();
             for (int tp : tps) {
-                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile), System.out);
+                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile, sequenceParallel.on), System.out);
                 if (r == null) {
                     return 0; // an MPI rank other than 0: rank 0 reports
                 }

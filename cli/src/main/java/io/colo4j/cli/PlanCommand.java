@@ -37,6 +37,9 @@ final class PlanCommand implements Callable<Integer> {
     @Mixin
     RulesOption rules;
 
+    @Mixin
+    SequenceParallelOption sequenceParallel;
+
     @Option(names = "--compare", paramLabel = "FILE", description = "A second rules file: both plans side by side, by layer,"
             + " with B - A (A: --rules or the bundled rules).")
     java.nio.file.Path compare;
@@ -67,7 +70,7 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelZoo.Family family = rules.applyTo(ModelZoo.family(model));
+        ModelZoo.Family family = sequenceParallel.applyTo(rules.applyTo(ModelZoo.family(model)));
         String cfg = config == null ? family.defaultConfig() : config.toLowerCase(Locale.ROOT);
         if (!family.configs().contains(cfg)) {
             throw new IllegalArgumentException("--config " + config + ": " + family.name() + " has " + family.configs());

@@ -24,7 +24,7 @@ final class RulesHeader {
      */
     static List<String> lines(ModelZoo.Family family, String label, int tp, int seq) {
         List<String> out = new ArrayList<>();
-        String source = family.rules().source();
+        String source = family.rules().source() + (family.rules().sequenceParallel() ? " (sequence parallel)" : "");
         if (tp == 1) {
             out.add("rules: " + source + " (tp=1: nothing sharded, no collectives)");
             return out;

@@ -52,6 +52,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     RulesOption rules;
 
+    @Mixin
+    SequenceParallelOption sequenceParallel;
+
     @Option(names = "--init", description = "Start from this HF model folder (config.json + model.safetensors).")
     Path init;
 
@@ -166,7 +169,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path checkpoint = resume == null ? null : Trainer.resolveCheckpoint(resume);
         Path from = checkpoint != null ? checkpoint : init;
-        ModelZoo.Family family = rules.applyTo(model != null ? ModelZoo.family(model) : from != null ? ModelZoo.familyOf(from) : ModelZoo.family("gpt2"));
+        ModelZoo.Family family = sequenceParallel.applyTo(rules.applyTo(model != null ? ModelZoo.family(model) : from != null ? ModelZoo.familyOf(from) : ModelZoo.family("gpt2")));
         HfFamilyOps hf = family.requireHf();
         Path saveDir = save != null ? save : checkpoint == null ? null : checkpoint.toAbsolutePath().getParent();
         if (saveDir != null) {
@@ -187,6 +190,8 @@ final class TrainCommand implements Callable<Integer> {
         if (dropout != null && checkpoint == null) {
             cfg = hf.withDropout(cfg, dropout);
         }
+        int seqLen = seq != null ? seq : Math.min(64, cfg.maxPositions());
+        SequenceParallelOption.requireDivides(family, seqLen, tp);
         ModelFits.require(hf, cfg, family.rules(), tp, dp, zero, mpiWorld > 0 ? 1 : tp * dp, ModelFits.Use.TRAIN,
                 from != null ? from.resolve(HfCheckpoint.CONFIG).toString() : "--config " + (config != null ? config : family.defaultConfig()));
         Tokenizer tok = Tokenizers.load(tokenizer == null ? List.of() : tokenizer);
@@ -198,7 +203,6 @@ final class TrainCommand implements Callable<Integer> {
             InputFiles.requireRegular(data, "--data file");
         }
         TokenData tokens = data == null ? TokenData.bundled(tok) : TokenData.fromFile(data, tok);
-        int seqLen = seq != null ? seq : Math.min(64, cfg.maxPositions());
         long warm = warmup != null ? warmup : steps / 10;
         TrainConfig tc = new TrainConfig(steps, batch, seqLen, lr, warm, minLrRatio, weightDecay, beta1, beta2, clip, seed, saveEvery, logEvery);
         out.println(String.format(Locale.ROOT, "%s %s (%s): %.2fM parameters%s; tp=%d dp=%d%s", family.name(),

@@ -92,9 +92,11 @@ public final class ModelZoo {
      * @param hf            its configs as values and its HF model folders (for {@code --init}, {@code --resume},
      *                      {@code eval}); null for a family assembled only from the functions above
      * @param rulesFile     a user's rules file that {@link #rules()} reads instead of {@code rulesResource}; null for the bundled rules
+     * @param sequenceParallel {@code --sequence-parallel}: {@link #rules()} turn sequence parallelism on whatever the file says
      */
     public record Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
-                         ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf, Path rulesFile) {
+                         ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf, Path rulesFile,
+                         boolean sequenceParallel) {
         public Family {
             configs = List.copyOf(configs);
             if (!configs.contains(defaultConfig)) {
@@ -104,6 +106,12 @@ public final class ModelZoo {
             Objects.requireNonNull(proxyBuilder, "proxyBuilder");
             Objects.requireNonNull(rulesResource, "rulesResource");
             Objects.requireNonNull(adapter, "adapter");
+        }
+
+        /** A family as its rules file says, sequence parallel or not. */
+        public Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
+                      ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf, Path rulesFile) {
+            this(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, rulesFile, false);
         }
 
         /** A family with the bundled rules. */
@@ -179,7 +187,13 @@ public final class ModelZoo {
 
         /** The family's sharding rules: the user's {@link #rulesFile} when given, else those shipped with it. */
         public ShardingRules rules() {
-            return rulesFile != null ? ShardingRules.fromJson(rulesFile) : ShardingRules.fromResource(rulesResource);
+            ShardingRules rules = rulesFile != null ? ShardingRules.fromJson(rulesFile) : ShardingRules.fromResource(rulesResource);
+            return sequenceParallel ? rules.withSequenceParallel(true) : rules;
+        }
+
+        /** This family with sequence parallelism switched on in its rules ({@code --sequence-parallel}), or as its rules say. */
+        public Family withSequenceParallel(boolean on) {
+            return new Family(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, rulesFile, on);
         }
 
         /**
@@ -187,7 +201,8 @@ public final class ModelZoo {
          * (train, eval, generate, the sizing plan and its proxy) goes through {@link #rules()}.
          */
         public Family withRules(Path file) {
-            return new Family(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, file);
+            return new Family(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, file,
+                    sequenceParallel);
         }
 
         /**
@@ -198,7 +213,7 @@ public final class ModelZoo {
             HfFamilyOps ops = requireHf();
             return new Family(name, description, List.of(label), label, (c, seed) -> ops.build(config, seed),
                     (c, shape, seed) -> ops.build(ops.proxy(config, shape.maxLayersPerStack(), shape.vocabSize(), shape.positions()), seed),
-                    rulesResource, adapter, hf, rulesFile);
+                    rulesResource, adapter, hf, rulesFile, sequenceParallel);
         }
     }
 

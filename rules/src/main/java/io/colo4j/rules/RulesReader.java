@@ -16,7 +16,8 @@ import java.util.Set;
 
 /** Reads a rules document into {@link ShardingRules}, rejecting anything the schema would, with locations. */
 final class RulesReader {
-    static final Set<String> TOP_KEYS = Set.of("$schema", "model", "description", "default", "rules");
+    static final Set<String> TOP_KEYS = Set.of("$schema", "model", "description", "default", "rules",
+            "sequence_parallel");
     static final Set<String> RULE_KEYS = Set.of("name", "description", "match", "regex", "spec", "stride",
             "outputReplicate", "inputIsParallel", "params");
     static final Set<String> ENTRY_KEYS = Set.of("spec", "stride", "outputReplicate", "inputIsParallel");
@@ -31,6 +32,7 @@ final class RulesReader {
         String model = optionalString(top, "model", "the rules file");
         String description = optionalString(top, "description", "the rules file");
         optionalString(top, "$schema", "the rules file");
+        Boolean sequenceParallel = bool(top, "sequence_parallel", "the rules file");
         Field def = required(top, "default", "the rules file", "'replicate' or 'error'");
         String defName = string(def.value(), "'default'");
         DefaultAction action = DefaultAction.fromWireName(defName);
@@ -55,7 +57,8 @@ final class RulesReader {
             }
             rules.add(rule);
         }
-        return new ShardingRules(source, model, description, action, rules, false);
+        return new ShardingRules(source, model, description, action, rules, false,
+                sequenceParallel != null && sequenceParallel);
     }
 
     private static Rule rule(Node node, int index) {

@@ -60,6 +60,10 @@ import java.util.stream.Collectors;
  *       same for every parameter of the module (key {@code "*"}); or {@code params}: per parameter key
  *       {@code weight}, {@code bias} or {@code *} (the module's other parameters), each a spec name or an
  *       object with those keys. Roles: see {@link Role}.</li>
+ *   <li>{@code sequence_parallel} (optional, default false): Megatron's sequence parallelism; the row and
+ *       vocab roles' compute specs then reduce-scatter their output along the tokens instead of all-reducing
+ *       it ({@link io.colo4j.spec.ComputeSpec#sequenceParallel()}), so norms, dropout and residual adds run on
+ *       1/tp of the tokens and each column-parallel input is all-gathered.</li>
  *   <li>{@code name}, {@code description}, {@code model}, {@code $schema}: documentation; names must be unique.</li>
  * </ul>
  * The JSON Schema is {@link #SCHEMA_RESOURCE} (see {@link #schema()}); reading is at least as strict as
@@ -80,8 +84,15 @@ public final class ShardingRules {
     private final DefaultAction defaultAction;
     private final List<Rule> rules;
     private final boolean strict;
+    private final boolean sequenceParallel;
 
     ShardingRules(String source, String model, String description, DefaultAction defaultAction, List<Rule> rules, boolean strict) {
+        this(source, model, description, defaultAction, rules, strict, false);
+    }
+
+    ShardingRules(String source, String model, String description, DefaultAction defaultAction, List<Rule> rules, boolean strict,
+                  boolean sequenceParallel) {
+        this.sequenceParallel = sequenceParallel;
         this.source = source;
         this.model = model;
         this.description = description;
@@ -163,7 +174,17 @@ public final class ShardingRules {
      * rule entries no parameter uses are errors, not warnings.
      */
     public ShardingRules strict(boolean on) {
-        return new ShardingRules(source, model, description, defaultAction, rules, on);
+        return new ShardingRules(source, model, description, defaultAction, rules, on, sequenceParallel);
+    }
+
+    /** A copy with sequence parallelism on or off (what {@code --sequence-parallel} does to a family's rules). */
+    public ShardingRules withSequenceParallel(boolean on) {
+        return new ShardingRules(source, model, description, defaultAction, rules, strict, on);
+    }
+
+    /** Whether the rules ask for sequence parallelism (the file's {@code "sequence_parallel"}). */
+    public boolean sequenceParallel() {
+        return sequenceParallel;
     }
 
     public boolean isStrict() {
@@ -276,6 +297,9 @@ public final class ShardingRules {
             }
             try {
                 RoleMapping.Resolved r = RoleMapping.resolve(entry, key.equals("*"), shape, layout, tp);
+                if (sequenceParallel && r.compute() != null && (entry.role() == Role.ROW || entry.role() == Role.VOCAB)) {
+                    r = new RoleMapping.Resolved(r.placed(), r.compute().withSequenceParallel(true), r.padToDivide());
+                }
                 try {
                     p.checkSplitUnits(r.placed().spec(), r.placed().globalShape(), tp);
                 } catch (IllegalArgumentException e) {
@@ -431,6 +455,6 @@ public final class ShardingRules {
     @Override
     public String toString() {
         return "ShardingRules(" + source + ", " + rules.size() + " rules, default " + defaultAction.wireName()
-                + (strict ? ", strict" : "") + ")";
+                + (strict ? ", strict" : "") + (sequenceParallel ? ", sequence parallel" : "") + ")";
     }
 }

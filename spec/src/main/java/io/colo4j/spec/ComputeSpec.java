@@ -1,6 +1,7 @@
 package io.colo4j.spec;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
@@ -13,14 +14,26 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  * op can consume it without communication (Megatron's column-then-row MLP pairing). It defaults
  * to true, as ColossalAI's {@code ComputeSpec(..)}: an op that returns a replica is always
  * correct, and a model opts into keeping outputs distributed where it knows the next op copes.
+ *
+ * <p>{@code sequenceParallel} is Megatron's sequence parallelism for such a replicated output: the
+ * partial sums of a row-parallel (or vocab-parallel embedding) output are reduce-scattered along the
+ * token dim (the one before the features) instead of all-reduced, so the ops up to the next
+ * column-parallel layer (norms, dropout, residual adds) each hold 1/tp of the tokens; that layer's
+ * input is then all-gathered (backward: reduce-scatter). Set by the rules' {@code "sequence_parallel"}.
  */
-@JsonPropertyOrder({"pattern", "outputReplicate"})
-public record ComputeSpec(ComputePattern pattern, boolean outputReplicate) {
+@JsonPropertyOrder({"pattern", "outputReplicate", "sequenceParallel"})
+public record ComputeSpec(ComputePattern pattern, boolean outputReplicate,
+                          @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean sequenceParallel) {
 
     public ComputeSpec {
         if (pattern == null) {
             throw new SpecException("compute spec needs a pattern, e.g. " + ComputePattern.TP1D.wireName());
         }
+    }
+
+    /** Without sequence parallelism. */
+    public ComputeSpec(ComputePattern pattern, boolean outputReplicate) {
+        this(pattern, outputReplicate, false);
     }
 
     /** With {@code outputReplicate = true}, ColossalAI's default. */
@@ -34,19 +47,25 @@ public record ComputeSpec(ComputePattern pattern, boolean outputReplicate) {
     }
 
     public ComputeSpec withOutputReplicate(boolean outputReplicate) {
-        return new ComputeSpec(pattern, outputReplicate);
+        return new ComputeSpec(pattern, outputReplicate, sequenceParallel);
+    }
+
+    public ComputeSpec withSequenceParallel(boolean on) {
+        return new ComputeSpec(pattern, outputReplicate, on);
     }
 
     /** JSON may omit {@code outputReplicate}; it then takes the same default as the Java API. */
     @JsonCreator
     static ComputeSpec fromJson(
             @JsonProperty(value = "pattern", required = true) ComputePattern pattern,
-            @JsonProperty("outputReplicate") Boolean outputReplicate) {
-        return new ComputeSpec(pattern, outputReplicate == null || outputReplicate);
+            @JsonProperty("outputReplicate") Boolean outputReplicate,
+            @JsonProperty("sequenceParallel") Boolean sequenceParallel) {
+        return new ComputeSpec(pattern, outputReplicate == null || outputReplicate, sequenceParallel != null && sequenceParallel);
     }
 
     @Override
     public String toString() {
-        return "compute(" + pattern.wireName() + ", outputReplicate=" + outputReplicate + ")";
+        return "compute(" + pattern.wireName() + ", outputReplicate=" + outputReplicate
+                + (sequenceParallel ? ", sequenceParallel" : "") + ")";
     }
 }

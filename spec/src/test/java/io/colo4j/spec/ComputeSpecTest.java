@@ -29,4 +29,16 @@ class ComputeSpecTest {
         assertThatThrownBy(() -> new ComputeSpec(null, true))
                 .isInstanceOf(SpecException.class).hasMessageContaining("needs a pattern");
     }
+
+    @Test
+    void sequenceParallelIsOffByDefaultAndWrittenOnlyWhenOn() {
+        assertThat(ComputeSpec.tp1d().sequenceParallel()).isFalse();
+        String plain = io.colo4j.spec.json.SpecJson.write(ComputeSpec.tp1d());
+        assertThat(plain).doesNotContain("sequenceParallel");
+        ComputeSpec sp = ComputeSpec.tp1d().withSequenceParallel(true);
+        String json = io.colo4j.spec.json.SpecJson.write(sp);
+        assertThat(json).contains("\"sequenceParallel\":true");
+        assertThat(io.colo4j.spec.json.SpecJson.readComputeSpec(json)).isEqualTo(sp);
+        assertThat(sp.withOutputReplicate(false).sequenceParallel()).isTrue();
+    }
 }

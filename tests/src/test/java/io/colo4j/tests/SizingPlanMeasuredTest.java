@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -62,6 +63,13 @@ class SizingPlanMeasuredTest {
                         .withPositions(shape.positions()), seed),
                 gpt2.rulesResource(), gpt2.adapter());
         assertPlanMatchesMeasured(threeHeads, "3-heads", 3, 3, 1, 5);
+    }
+
+    /** Sequence parallelism's fixed-size gradient all-reduces and the position table's gather are sized exactly too. */
+    @ParameterizedTest(name = "{0} tp={1}")
+    @CsvSource({"gpt2, 2", "opt, 4", "llama, 2", "bert, 2", "t5, 2"})
+    void planEqualsTheMeasuredStepUnderSequenceParallelism(String model, int tp) {
+        assertPlanMatchesMeasured(ModelZoo.family(model).withSequenceParallel(true), "tiny", tp, 1, 2, 24);
     }
 
     private static void assertPlanMatchesMeasured(ModelZoo.Family family, String config, int tp, int dp, int batch, int seq) {

@@ -84,8 +84,8 @@ public final class BertLayer extends Module {
 
         /** x [B, T, hidden] -> the heads' context [B, T, hidden], before the output dense. */
         public Tensor forward(Tensor x, Tensor maskBias, long dropoutSeed) {
-            int b = x.size(0);
-            int t = x.size(1);
+            int b = x.globalShape()[0];
+            int t = x.globalShape()[1];
             int h = config.numAttentionHeads();
             int hd = config.headDim();
             Tensor q = heads(query.forward(x), b, t, h, hd);

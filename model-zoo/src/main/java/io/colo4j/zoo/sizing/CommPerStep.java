@@ -118,8 +118,8 @@ public final class CommPerStep {
      * The step's collectives at {@code tokens} (batch x seq per dp rank) from the proxy's scaled trace,
      * whose layers {@code layers} maps onto the model's, plus the dp collectives.
      */
-    public static CommPerStep of(List<TokenScaling.Scaled> proxyStep, ProxyLayers layers, long tokens,
-                                 List<DpGradientSync.Collective> dp) {
+    public static CommPerStep of(List<TokenScaling.Scaled> proxyStep, ProxyLayers layers, StepTrace.Window base,
+                                 StepTrace.Window step, List<DpGradientSync.Collective> dp) {
         // group the proxy's collectives by proxy layer, or by module outside the stacks, in order of first use
         Map<Slot, List<TokenScaling.Scaled>> bySlot = new LinkedHashMap<>();
         for (TokenScaling.Scaled s : proxyStep) {
@@ -145,14 +145,14 @@ public final class CommPerStep {
         bySlot.forEach((slot, collectives) -> {
             if (slot.stack() == null) {
                 Layer layer = Layer.module(slot.module());
-                collectives.forEach(s -> rows.add(row(layer, slot.module(), s, tokens)));
+                collectives.forEach(s -> rows.add(row(layer, slot.module(), s, base, step)));
             } else if (emitted.add(layerOf.get(slot))) {
                 Layer layer = layerOf.get(slot);
-                collectives.forEach(s -> rows.add(row(layer, layers.proxy().locate(s.record().module()).orElseThrow().rest(), s, tokens)));
+                collectives.forEach(s -> rows.add(row(layer, layers.proxy().locate(s.record().module()).orElseThrow().rest(), s, base, step)));
             }
         });
         rows.addAll(dpRows(dp));
-        List<TokenScaling.Scaled> notLinear = proxyStep.stream().filter(s -> !s.linear()).toList();
+        List<TokenScaling.Scaled> notLinear = proxyStep.stream().filter(s -> !s.sized()).toList();
         return new CommPerStep(rows, notLinear, dp);
     }
 
@@ -167,11 +167,11 @@ public final class CommPerStep {
         }
     }
 
-    private static Row row(Layer layer, String path, TokenScaling.Scaled s, long tokens) {
+    private static Row row(Layer layer, String path, TokenScaling.Scaled s, StepTrace.Window base, StepTrace.Window step) {
         CommTrace.Record r = s.record();
         return new Row(layer, path, r.op(), r.collective(), Group.TP,
                 r.phase() == CommTrace.Phase.FORWARD ? Phase.FORWARD : Phase.BACKWARD, 1,
-                s.linear() ? OptionalLong.of(s.bytes(tokens)) : OptionalLong.empty());
+                s.sized() ? OptionalLong.of(s.bytes(base, step.batch(), step.seq())) : OptionalLong.empty());
     }
 
     /** Proxy layer i of the stack -> the (merged) range of model layers it stands for. */

@@ -98,7 +98,8 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
                 locals.add(new DpGradientSync.Local(a.parameter(), Shapes.numel(a.localShape())));
             }
         }
-        CommPerStep communication = CommPerStep.of(TokenScaling.check(base, traced.windows()), layers, request.tokens(),
+        CommPerStep communication = CommPerStep.of(TokenScaling.check(base, traced.windows()), layers, base,
+                new StepTrace.Window(request.batch(), request.seq()),
                 DpGradientSync.of(locals, request.dp(), request.zero()));
         return new SizingPlan(request, memory, new Proxy(shape, layers, probes, proxyPeak), communication);
     }

@@ -9,7 +9,11 @@ import java.util.List;
  * checking that each one grows exactly as batch x seq. Tensor-parallel collectives move activations
  * ([batch, seq, hidden]) or per-token values ([batch, seq]), so doubling the batch or the sequence must
  * double every one of them; one that does not (a payload over seq x seq, or of a fixed size) is kept,
- * marked {@linkplain Scaled#linear() not linear}, so that no wrong number is printed for it.
+ * marked {@linkplain Scaled#linear() not linear}, so that no wrong number is printed for it. Two other growths
+ * are still sized exactly ({@link Scaled#sized()}): a collective of the same bytes at every probe (a replicated
+ * parameter's gradient that each rank holds for its own tokens only under sequence parallelism: the proxy keeps
+ * every width) and one that doubles with the sequence alone (the gradient of a per-position table such as
+ * GPT-2's wpe, split along the tokens); {@link CommPerStep} sizes those at the step's batch and seq.
  *
  * <p>The probes are {@code base}, twice its batch and twice its seq. Their token counts should be
  * multiples of the group size: ring volumes ({@link io.colo4j.spec.placement.CollectiveKind#volume}) are
@@ -21,6 +25,35 @@ public final class TokenScaling {
     public record Scaled(CommTrace.Record record, long probeTokens, long[] measured, boolean linear) {
         public Scaled {
             measured = measured.clone();
+        }
+
+        /** The same bytes at every probe. */
+        public boolean constant() {
+            return measured[1] == measured[0] && measured[2] == measured[0];
+        }
+
+        /** Twice the bytes at twice the seq, the same at twice the batch. */
+        public boolean perPosition() {
+            return measured[1] == measured[0] && measured[2] == 2 * measured[0];
+        }
+
+        /** Whether {@link #bytes(long, long)} can size it: linear, constant or per position. */
+        public boolean sized() {
+            return linear || constant() || perPosition();
+        }
+
+        /** Bytes at a step of {@code batch} x {@code seq} tokens, for the probe {@code base} it was traced at. */
+        public long bytes(StepTrace.Window base, long batch, long seq) {
+            if (linear) {
+                return bytes(Math.multiplyExact(batch, seq));
+            }
+            if (constant()) {
+                return measured[0];
+            }
+            if (perPosition()) {
+                return Math.ceilDiv(Math.multiplyExact(measured[0], seq), base.seq());
+            }
+            throw new IllegalStateException(record + " does not grow as batch x seq, as seq alone, or not at all");
         }
 
         @Override

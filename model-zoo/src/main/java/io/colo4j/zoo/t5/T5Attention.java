@@ -43,8 +43,8 @@ public final class T5Attention extends Layer<T5Config> {
      * @param causal whether position i attends only to j <= i (the decoder)
      */
     public Tensor forward(Tensor x, Tensor bias, boolean causal, long dropoutSeed) {
-        int b = x.size(0);
-        int t = x.size(1);
+        int b = x.globalShape()[0];
+        int t = x.globalShape()[1];
         Tensor qh = heads(proj.q().forward(x), b, t, config);
         Tensor kh = heads(proj.k().forward(x), b, t, config);
         Tensor vh = heads(proj.v().forward(x), b, t, config);

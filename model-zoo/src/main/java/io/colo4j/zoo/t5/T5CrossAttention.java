@@ -36,9 +36,9 @@ public final class T5CrossAttention extends Layer<T5Config> {
      * @param bias the encoder padding mask [B, 1, 1, Tk], or null
      */
     public Tensor forward(Tensor x, Tensor encoded, Tensor bias, long dropoutSeed) {
-        int b = x.size(0);
-        int tq = x.size(1);
-        int tk = encoded.size(1);
+        int b = x.globalShape()[0];
+        int tq = x.globalShape()[1];
+        int tk = encoded.globalShape()[1];
         Tensor qh = T5Attention.heads(q.forward(x), b, tq, config);
         List<Tensor> kv = keyValue.forward(encoded).split(config.innerDim(), -1);
         Tensor kh = T5Attention.heads(kv.get(0), b, tk, config);

@@ -54,7 +54,7 @@ public final class T5Stack extends Layer<T5Config> {
                 positionBias = F.add(positionBias, maskBias(mask, t));
             }
         }
-        Tensor crossBias = encoderMask == null ? null : maskBias(encoderMask, encoded.size(1));
+        Tensor crossBias = encoderMask == null ? null : maskBias(encoderMask, encoded.globalShape()[1]);
         for (T5Block b : block) {
             x = b.forward(x, positionBias, encoded, crossBias, dropoutSeed);
         }

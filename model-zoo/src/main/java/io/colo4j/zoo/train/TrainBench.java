@@ -45,8 +45,14 @@ public final class TrainBench {
      * @param config  one of its named configs
      * @param seq     tokens per window; null: min(128, the model's positions)
      * @param profile also break each step's time down by section
+     * @param sequenceParallel the family's rules with sequence parallelism on
      */
-    public record Options(String model, String config, int tp, int batch, Integer seq, int steps, boolean profile) {
+    public record Options(String model, String config, int tp, int batch, Integer seq, int steps, boolean profile,
+                          boolean sequenceParallel) {
+        public Options(String model, String config, int tp, int batch, Integer seq, int steps, boolean profile) {
+            this(model, config, tp, batch, seq, steps, profile, false);
+        }
+
         public Options {
             if (tp < 1 || batch < 1 || steps < 1 || (seq != null && seq < 1)) {
                 throw new IllegalArgumentException("bench train: tp, batch, seq and steps must be >= 1, got tp=" + tp + " batch=" + batch
@@ -98,7 +104,7 @@ public final class TrainBench {
      * have tp processes); returns rank 0's result (null on the other MPI ranks, which print nothing).
      */
     public static Result run(Options o, PrintStream out) {
-        ModelZoo.Family family = ModelZoo.family(o.model());
+        ModelZoo.Family family = ModelZoo.family(o.model()).withSequenceParallel(o.sequenceParallel());
         HfFamilyOps hf = family.requireHf();
         HfConfig cfg = config(o);
         int seq = seq(o);
@@ -153,6 +159,10 @@ public final class TrainBench {
                 tokensPerSecond, r.mfu(), steps, r.maxOverMinStep(), last,
                 r.stepSeconds().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), r.stateBytesPerRank() / 1048576.0);
         out.printf("  %s%s%n", MemoryStats.summary(mpi ? 1 : tp), ranks[0].counters() == null ? "" : "; " + ranks[0].counters());
+        // the peak above what stays held (parameters, gradients, AdamW state): a step's activations and its transients
+        out.printf(Locale.ROOT, "  activations: peak over the held state %.1f MiB per rank%s%n",
+                (MemoryStats.peakBytes() - ranks[0].liveBytes()) / 1048576.0 / (mpi ? 1 : tp),
+                o.sequenceParallel() ? " (sequence parallel)" : "");
         if (o.profile() && steps > 1 && !mpi) {
             out.print(ProfileTable.format(profile, steps - 1, profiled));
         } else if (o.profile()) {

@@ -54,6 +54,27 @@ class TokenScalingTest {
     }
 
     @Test
+    void aFixedSizeOrPerPositionCollectiveIsSizedExactlyAndSeqSquaredIsNot() {
+        String[] names = {"attention", "fixed", "positions", "perBatch"};
+        long[][] bytesAtProbes = {{36, 72, 144}, {100, 100, 100}, {12, 12, 24}, {8, 16, 8}};
+        List<List<CommTrace.Record>> traces = new java.util.ArrayList<>();
+        for (int probe = 0; probe < 3; probe++) {
+            List<CommTrace.Record> trace = new java.util.ArrayList<>();
+            for (int i = 0; i < names.length; i++) {
+                trace.add(record(names[i], CollectiveKind.ALL_REDUCE, bytesAtProbes[i][probe]));
+            }
+            traces.add(trace);
+        }
+        List<TokenScaling.Scaled> scaled = TokenScaling.check(BASE, traces);
+        assertThat(scaled).extracting(s -> s.record().module() + "=" + s.sized())
+                .containsExactly("attention=false", "fixed=true", "positions=true", "perBatch=false");
+        assertThat(scaled.get(1).bytes(BASE, 8, 1024)).isEqualTo(100);
+        assertThat(scaled.get(2).bytes(BASE, 8, 1024)).isEqualTo(12L * 1024 / BASE.seq());
+        assertThatThrownBy(() -> scaled.get(0).bytes(BASE, 8, 1024)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("attention");
+    }
+
+    @Test
     void tracesThatDoNotPairMarkEveryCollectiveNotLinear() {
         List<TokenScaling.Scaled> scaled = TokenScaling.check(BASE, List.of(
                 List.of(record("a", CollectiveKind.ALL_REDUCE, 8)),

@@ -20,7 +20,8 @@ import java.util.List;
  *   S(k) x S(k) -> P                 row parallel, no bias (DistOps adds it after the reduction)
  *   P x B -> P,  B x P -> P          linear in each operand, no bias
  * </pre>
- * For linear and addmm the weight's {@link ComputeSpec#outputReplicate()} turns an S(n) or P output into B.
+ * For linear and addmm the weight's {@link ComputeSpec#outputReplicate()} turns an S(n) or P output into B;
+ * under {@link ComputeSpec#sequenceParallel()} a P output becomes S(tokens) instead ({@link SequenceParallel}).
  */
 final class Contractions {
     private Contractions() {}
@@ -89,7 +90,7 @@ final class Contractions {
             Strategy.Builder contract = Strategy.of(inputs)
                     .require(0, Sbp.splitLikeOr(kLike, last, tp)).require(1, Sbp.splitLikeOr(kLike, dims.bK(), tp));
             if (replicateOut) {
-                contract.then(R, outShape);
+                contract.then(SequenceParallel.replicatedOutput(call, 1, outShape), outShape);
             }
             out.add(contract.output(P));
             out.add(Strategy.of(inputs).require(0, P).require(1, R).partialGrad(1).output(P));

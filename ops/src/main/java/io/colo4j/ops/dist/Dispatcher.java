@@ -99,10 +99,23 @@ public final class Dispatcher {
             return null;
         }
         Tensor t = input.isDistributed() ? input : io.colo4j.tensor.colo.ColoTensor.replicate(input, context);
+        if (partialGrad && gathersShard(io.colo4j.tensor.colo.ColoTensor.dist(t), required, context.tpSize())) {
+            return Redistributor.sharedGatherFromSpRegion(t);
+        }
         if (required != null && !sameLayout(io.colo4j.tensor.colo.ColoTensor.dist(t), required, context.tpSize())) {
             t = Redistributor.redistribute(t, required);
         }
         return partialGrad ? Redistributor.sharedCopyToTpRegion(t) : t;
+    }
+
+    /**
+     * A shard required whole by a consumer with a partial gradient (a column-parallel input under sequence
+     * parallelism): gathered forward, its gradient reduce-scattered backward in one conversion.
+     */
+    private static boolean gathersShard(DistState state, DistSpec required, int tp) {
+        return required != null && Sbp.isReplicate(required) && tp > 1
+                && state.spec().kind() == io.colo4j.spec.PlacementKind.SHARD
+                && !sameLayout(state, required, tp);
     }
 
     private static boolean sameLayout(DistState state, DistSpec required, int tp) {

@@ -20,7 +20,7 @@ final class VocabParallelStrategies {
 
     /**
      * Embedding: W:B -> B; W:S(0) vocab parallel: each rank looks up the ids it owns, zeros elsewhere,
-     * -> P, all-reduced to B; W:S(1) -> S(-1) (gathered to B when the ComputeSpec asks).
+     * -> P, all-reduced to B (reduce-scattered to S(tokens) under sequence parallelism); W:S(1) -> S(-1) (gathered to B when the ComputeSpec asks).
      */
     static List<Strategy> embedding(OpCall call) {
         DistSpec w = call.spec(0);
@@ -33,7 +33,7 @@ final class VocabParallelStrategies {
         if (Sbp.isSplitOn(w, 0) && ((ShardSpec) w).stride(0) == 1) {
             int localRows = call.shape(0)[0] / ((ShardSpec) w).numPartitions(0);
             int rowOffset = call.context().tpRank() * localRows;
-            return List.of(Strategy.of(1).local(in -> Embeddings.shard(ids, in[0], rowOffset)).then(R, outShape).output(P));
+            return List.of(Strategy.of(1).local(in -> Embeddings.shard(ids, in[0], rowOffset)).then(SequenceParallel.replicatedOutput(call, 0, outShape), outShape).output(P));
         }
         if (Sbp.isSplitOn(w, 1)) {
             Strategy.Builder s = Strategy.of(1);

@@ -46,11 +46,35 @@ public final class Redistributor {
      * are summed at the one node and all-reduced once, as Megatron's single copy_to_tensor_model_parallel_region.
      */
     public static Tensor sharedCopyToTpRegion(Tensor x) {
+        return shared(x, requireDist(x).spec(), Redistributor::copyToTpRegion);
+    }
+
+    /**
+     * A shard made whole for consumers that each yield only a partial gradient
+     * ({@code gather_from_sequence_parallel_region}): all-gather forward, reduce-scatter of the summed
+     * partial gradients backward, where a plain gather and {@link #copyToTpRegion} would all-reduce and
+     * then drop all but the shard. Made once per tensor and graph, as {@link #sharedCopyToTpRegion}: the
+     * column-parallel consumers of a sequence-parallel activation share one gather.
+     */
+    public static Tensor sharedGatherFromSpRegion(Tensor x) {
+        DistSpec whole = io.colo4j.spec.ReplicaSpec.INSTANCE;
+        return shared(x, whole, t -> {
+            DistState state = requireDist(t);
+            Redistribution plan = plan(state, whole).withMapping(TensorParallelMapping.GATHER_FROM_SP_REGION);
+            return run(t, plan, state.withSpec(whole));
+        });
+    }
+
+    /**
+     * The region {@code make} builds for {@code x} (of spec {@code spec}), cached on x while its graph is
+     * alive; a cached region of the other kind (a copy where a gather is asked) is replaced, never returned.
+     */
+    private static Tensor shared(Tensor x, DistSpec spec, java.util.function.UnaryOperator<Tensor> make) {
         Tensor cached = ColoDistribution.tpCopy(x);
-        if (cached != null && (cached.gradFn() != null ? !cached.gradFn().isReleased() : !x.requiresGrad())) {
+        if (cached != null && requireDist(cached).spec().equals(spec) && (cached.gradFn() != null ? !cached.gradFn().isReleased() : !x.requiresGrad())) {
             return cached;
         }
-        Tensor copy = copyToTpRegion(x);
+        Tensor copy = make.apply(x);
         ColoDistribution.setTpCopy(x, copy);
         return copy;
     }

@@ -1,0 +1,139 @@
+package io.colo4j.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.colo4j.rules.ShardingRules;
+import io.colo4j.spec.ProcessGroup;
+import io.colo4j.spec.placement.CollectiveKind;
+import io.colo4j.tensor.IntTensor;
+import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.colo.CommTrace;
+import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.ThreadWorld;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.gpt2.Gpt2Config;
+import io.colo4j.zoo.gpt2.Gpt2Model;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Megatron sequence parallelism on the zoo GPT-2, switched on as data ({@code sequence_parallel} in the
+ * rules): the serial step's loss, gradients and parameters at tp 1, 2, 3 and 4, per block two reduce-scatters
+ * and two all-gathers forward and their conjugates backward in place of the all-reduces, the same
+ * activation bytes as the all-reduce layout, and a sequence tp does not divide refused by name.
+ */
+class SequenceParallelTest {
+    static final double RTOL = 1e-5;
+
+    private static ShardingRules gpt2(boolean sp) {
+        return ModelZoo.family("gpt2").rules().withSequenceParallel(sp);
+    }
+
+    /** 48 wide, 3 heads: a model tp 3 can shard, so that only the sequence decides. */
+    static final Gpt2Config THREE_HEADS = Gpt2Config.of(100, 32, 48, 2, 3).withDropout(0f);
+
+    @ParameterizedTest(name = "tp={0}")
+    @ValueSource(ints = {1, 2, 3, 4})
+    void gpt2TrainsAStepLikeTheSerialModel(int tp) {
+        Gpt2Config config = tp == 3 ? THREE_HEADS : Gpt2Config.tiny();
+        int seq = tp == 3 ? 6 : 8;
+        IntTensor in = Gpt2RulesEquivalenceTest.ids(config.vocabSize(), 2, seq, 0);
+        IntTensor target = Gpt2RulesEquivalenceTest.ids(config.vocabSize(), 2, seq, 1);
+        Supplier<Module> build = () -> new Gpt2Model(config, 42L);
+        Function<Module, Tensor> loss = m -> ((Gpt2Model) m).loss(in, target);
+        var serial = ShardedRun.serial(build, loss);
+        var ranks = ShardedRun.parallel(tp, build, gpt2(true), loss);
+        assertThat(ranks.get(0).fallbacks()).as("ops gathered to replicate").isEmpty();
+        ShardedRun.assertEquivalent(serial, ranks, RTOL);
+    }
+
+    @Test
+    void rulesFileKeyTurnsItOn() {
+        String json = "{\"default\": \"replicate\", \"sequence_parallel\": true, \"rules\": []}";
+        assertThat(ShardingRules.parse(json, "sp.json").sequenceParallel()).isTrue();
+        assertThat(ShardingRules.parse("{\"default\": \"replicate\", \"rules\": []}", "plain.json").sequenceParallel()).isFalse();
+        assertThatThrownBy(() -> ShardingRules.parse("{\"default\": \"replicate\", \"sequence_parallel\": 1, \"rules\": []}", "bad.json"))
+                .hasMessageContaining("bad.json:1:").hasMessageContaining("'sequence_parallel' must be true or false");
+    }
+
+    /** The collectives of one traced training step on rank 0: module -> phase -> collective -> count. */
+    static List<CommTrace.Record> trace(int tp, ShardingRules rules, Gpt2Config config, int seq) {
+        IntTensor in = Gpt2RulesEquivalenceTest.ids(config.vocabSize(), 2, seq, 0);
+        IntTensor target = Gpt2RulesEquivalenceTest.ids(config.vocabSize(), 2, seq, 1);
+        return ThreadWorld.call(tp, comm -> {
+            Module m;
+            CommTrace trace;
+            try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
+                m = new Gpt2Model(config, 42L);
+                trace = ctx.context().trace();
+            }
+            rules.apply(m);
+            trace.enable(true);
+            ((Gpt2Model) m).loss(in, target).backward();
+            return trace.records();
+        }).get(0);
+    }
+
+    static Map<String, Integer> counts(List<CommTrace.Record> records, String modulePrefix) {
+        Map<String, Integer> out = new TreeMap<>();
+        for (CommTrace.Record r : records) {
+            if (r.module().startsWith(modulePrefix)) {
+                out.merge(r.phase() + " " + r.collective().wireName(), 1, Integer::sum);
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "tp={0}")
+    @ValueSource(ints = {2, 4})
+    void eachBlockReduceScattersAndGathersInsteadOfAllReducing(int tp) {
+        List<CommTrace.Record> sp = trace(tp, gpt2(true), Gpt2Config.tiny(), 8);
+        List<CommTrace.Record> plain = trace(tp, gpt2(false), Gpt2Config.tiny(), 8);
+        int hidden = Gpt2Config.tiny().nEmbd();
+        long gradientAllReduce = CollectiveKind.ALL_REDUCE.volume(tp, hidden * 4L, hidden * 4L).sendBytesPerRank();
+        for (int layer = 0; layer < Gpt2Config.tiny().nLayer(); layer++) {
+            String block = "transformer.h." + layer + ".";
+            Map<String, Integer> activations = counts(activationCollectives(sp, gradientAllReduce), block);
+            assertThat(activations).as("block %d's activation collectives", layer).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+                    "FORWARD reduce_scatter", 2, "FORWARD all_gather", 2, "BACKWARD all_gather", 2, "BACKWARD reduce_scatter", 2)));
+            assertThat(counts(plain, block)).as("without sequence parallelism")
+                    .containsExactlyEntriesOf(new TreeMap<>(Map.of("FORWARD all_reduce", 2, "BACKWARD all_reduce", 2)));
+            // what is all-reduced inside a block is the gradient of a replicated [hidden] parameter that each rank saw for its own
+            // tokens only (ln_1, ln_2's gain and bias, the row layers' biases), as Megatron all-reduces them
+            assertThat(sp).filteredOn(r -> r.module().startsWith(block) && r.collective() == CollectiveKind.ALL_REDUCE)
+                    .hasSize(6).allSatisfy(r -> {
+                        assertThat(r.phase()).isEqualTo(CommTrace.Phase.BACKWARD);
+                        assertThat(r.bytes()).isEqualTo(gradientAllReduce);
+                    });
+            assertThat(bytes(activationCollectives(sp, gradientAllReduce), block)).as("bytes of block %d", layer)
+                    .isEqualTo(bytes(plain, block));
+        }
+        assertThat(bytes(activationCollectives(sp, gradientAllReduce), "transformer.wte")).as("embedding and LM head")
+                .isEqualTo(bytes(plain, "transformer.wte"));
+    }
+
+    /** The records that move activations or their gradients: all but the [hidden] parameter-gradient all-reduces. */
+    private static List<CommTrace.Record> activationCollectives(List<CommTrace.Record> records, long gradientAllReduce) {
+        return records.stream().filter(r -> !(r.collective() == CollectiveKind.ALL_REDUCE && r.bytes() == gradientAllReduce)).toList();
+    }
+
+    private static long bytes(List<CommTrace.Record> records, String modulePrefix) {
+        return records.stream().filter(r -> r.module().startsWith(modulePrefix)).mapToLong(CommTrace.Record::bytes).sum();
+    }
+
+    @Test
+    void aSequenceTpDoesNotDivideIsRefusedNamingTheDimAndSizes() {
+        assertThatThrownBy(() -> trace(3, gpt2(true), THREE_HEADS, 8))
+                .hasStackTraceContaining("[2, 8, 48] of embedding")
+                .hasStackTraceContaining("along dim 1 (tokens): 8 is not a multiple of tp=3")
+                .hasStackTraceContaining("transformer.wte.weight");
+    }
+}
