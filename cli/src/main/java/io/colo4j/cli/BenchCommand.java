@@ -95,6 +95,11 @@ final class BenchCommand {
                 + " per rank, over steps 2..n.")
         boolean profile;
 
+        @Option(names = "--recompute", defaultValue = "none", paramLabel = "none|selective|full",
+                description = "Activations recomputed in backward: none, selective (attention core) or full (every layer; keeps its input)"
+                        + " (default: ${DEFAULT-VALUE}).")
+        String recompute;
+
         @Override
         public Integer call() throws Exception {
             backend.apply();
@@ -118,7 +123,8 @@ final class BenchCommand {
             }
             List<TrainBench.Result> results = new java.util.ArrayList<>();
             for (int tp : tps) {
-                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile), System.out);
+                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile,
+                        io.colo4j.tensor.autograd.Recompute.parse(recompute)), System.out);
                 if (r == null) {
                     return 0; // an MPI rank other than 0: rank 0 reports
                 }
