@@ -2,11 +2,14 @@ package io.colo4j.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.colo4j.spec.placement.CollectiveKind;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.Recompute;
+import io.colo4j.tensor.colo.ColoTensor;
+import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
@@ -21,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -101,6 +105,43 @@ class RecomputeEquivalenceTest {
             }
         });
         return new Step(loss, grads, peak);
+    }
+
+    /**
+     * GPT-2 at tp 2: full recompute issues each layer's forward all-reduces again in backward (as Megatron does; the
+     * trace records them as forward collectives), the head's and the backward's are unchanged; selective adds none
+     * (the attention core has no collective at tp).
+     */
+    @Test
+    void fullRecomputeRunsEachLayersForwardCollectivesAgain() {
+        ModelZoo.Family f = ModelZoo.family("gpt2");
+        HfFamilyOps hf = f.requireHf();
+        HfConfig cfg = hf.config("tiny");
+        int layers = ((io.colo4j.zoo.gpt2.Gpt2Config) cfg).nLayer();
+        IntTensor x = IntTensor.of(new int[BATCH * SEQ], BATCH, SEQ);
+        List<Map<Recompute, Map<CommTrace.Phase, Long>>> ranks = ThreadWorld.call(2, comm -> {
+            Module model = f.buildOnRank(cfg, 7, comm);
+            LanguageModel lm = hf.languageModel(model);
+            CommTrace trace = ColoTensor.dist(model.parameters().get(0)).context().trace();
+            trace.enable(true);
+            Map<Recompute, Map<CommTrace.Phase, Long>> counts = new EnumMap<>(Recompute.class);
+            for (Recompute mode : Recompute.values()) {
+                trace.clear();
+                step(model, lm, x, x, mode);
+                Map<CommTrace.Phase, Long> byPhase = new EnumMap<>(CommTrace.Phase.class);
+                trace.records().stream().filter(r -> r.collective() == CollectiveKind.ALL_REDUCE && r.module().startsWith("transformer.h."))
+                        .forEach(r -> byPhase.merge(r.phase(), 1L, Long::sum));
+                counts.put(mode, byPhase);
+            }
+            MemoryScope.releaseThreadCache();
+            return counts;
+        });
+        Map<Recompute, Map<CommTrace.Phase, Long>> counts = ranks.get(0);
+        assertThat(counts.get(Recompute.NONE)).containsEntry(CommTrace.Phase.FORWARD, 2L * layers)
+                .containsEntry(CommTrace.Phase.BACKWARD, 2L * layers);
+        assertThat(counts.get(Recompute.SELECTIVE)).isEqualTo(counts.get(Recompute.NONE));
+        assertThat(counts.get(Recompute.FULL)).containsEntry(CommTrace.Phase.FORWARD, 4L * layers)
+                .containsEntry(CommTrace.Phase.BACKWARD, 2L * layers);
     }
 
     @ParameterizedTest(name = "{0}")
