@@ -111,7 +111,8 @@ final class BenchCommand {
             if (mpi && tps.length != 1) {
                 throw new IllegalArgumentException("under mpirun give one --tp, equal to -np (MPI cannot be restarted for another)");
             }
-            TrainBench.Options first = new TrainBench.Options(model, config, tps[0], batch, seq, steps, profile);
+            TrainBench.Options first = new TrainBench.Options(model, config, tps[0], batch, seq, steps, profile,
+                    io.colo4j.tensor.autograd.Recompute.parse(recompute));
             HfConfig cfg = TrainBench.config(first);
             int window = TrainBench.seq(first);
             ModelFlops flops = ModelFlops.of(cfg, window);
@@ -123,8 +124,7 @@ final class BenchCommand {
             }
             List<TrainBench.Result> results = new java.util.ArrayList<>();
             for (int tp : tps) {
-                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile,
-                        io.colo4j.tensor.autograd.Recompute.parse(recompute)), System.out);
+                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile, first.recompute()), System.out);
                 if (r == null) {
                     return 0; // an MPI rank other than 0: rank 0 reports
                 }

@@ -144,6 +144,17 @@ class RecomputeEquivalenceTest {
                 .containsEntry(CommTrace.Phase.BACKWARD, 2L * layers);
     }
 
+    @Test
+    void anUnknownModeIsRefusedNamingTheChoices() {
+        for (List<String> args : List.of(List.of("train", "--model", "gpt2", "--steps", "1", "--recompute", "partial"),
+                List.of("bench", "train", "--model", "gpt2", "--config", "tiny", "--tp", "1", "--steps", "1", "--no-anchor",
+                        "--recompute", "partial"))) {
+            TrainRuns.Attempt attempt = TrainRuns.attempt(args);
+            assertThat(attempt.rc()).as(String.join(" ", args)).isEqualTo(1);
+            assertThat(attempt.err()).as(String.join(" ", args)).contains("--recompute partial").contains("none, selective, full");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("io.colo4j.tests.DropoutTrainingTest#families")
     void trainedLossesAreTheSameWithRecompute(String family, @TempDir Path dir) throws Exception {
