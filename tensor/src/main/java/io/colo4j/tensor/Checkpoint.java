@@ -19,7 +19,9 @@ import java.util.function.Function;
  * <p>An input whose consumers inside take its shared gradient-reduction region (a ColoTensor's copy-to-tp, see
  * {@link Distribution#hasSharedRegion}) keeps that region outside: the function's partial gradients for it come out
  * through the input's region in the enclosing graph, shared with its consumers elsewhere (T5's encoder output read
- * by every decoder layer), and are reduced once there, so the sum runs in the order it does without recompute.
+ * by every decoder layer), and are reduced once there, so the sum runs in the order it does without recompute
+ * (exactly so while a layer takes an input's region once, as every zoo family does: two consumers of it inside one
+ * layer would be summed inside first, the same value up to rounding).
  *
  * <p>Every tensor the function reads that may need a gradient and is not a parameter (a leaf) must be one of its
  * {@code inputs}: a captured non-leaf would make the rerun's backward run on into the rest of the model.
