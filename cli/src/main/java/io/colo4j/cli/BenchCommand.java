@@ -98,6 +98,11 @@ final class BenchCommand {
         @Mixin
         SequenceParallelOption sequenceParallel;
 
+        @Option(names = "--recompute", defaultValue = "none", paramLabel = "none|selective|full",
+                description = "Activations recomputed in backward: none, selective (attention core) or full (every layer; keeps its input)"
+                        + " (default: ${DEFAULT-VALUE}).")
+        String recompute;
+
         @Override
         public Integer call() throws Exception {
             backend.apply();
@@ -109,7 +114,8 @@ final class BenchCommand {
             if (mpi && tps.length != 1) {
                 throw new IllegalArgumentException("under mpirun give one --tp, equal to -np (MPI cannot be restarted for another)");
             }
-            TrainBench.Options first = new TrainBench.Options(model, config, tps[0], batch, seq, steps, profile);
+            TrainBench.Options first = new TrainBench.Options(model, config, tps[0], batch, seq, steps, profile, sequenceParallel.on,
+                    io.colo4j.tensor.autograd.Recompute.parse(recompute));
             HfConfig cfg = TrainBench.config(first);
             int window = TrainBench.seq(first);
             ModelFlops flops = ModelFlops.of(cfg, window);
@@ -121,7 +127,7 @@ final class BenchCommand {
             }
             List<TrainBench.Result> results = new java.util.ArrayList<>();
             for (int tp : tps) {
-                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile, sequenceParallel.on), System.out);
+                var r = TrainBench.run(new TrainBench.Options(model, config, tp, batch, seq, steps, profile, sequenceParallel.on, first.recompute()), System.out);
                 if (r == null) {
                     return 0; // an MPI rank other than 0: rank 0 reports
                 }

@@ -2,6 +2,7 @@ package io.colo4j.cli;
 
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.Shapes;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.InitContext;
 import io.colo4j.tensor.comm.Communicators;
@@ -141,6 +142,13 @@ final class TrainCommand implements Callable<Integer> {
             description = "ZeRO stage over the dp group: 1 shards the AdamW moments, 2 also reduce-scatters gradients (default: ${DEFAULT-VALUE}).")
     int zero;
 
+    @Option(names = "--recompute", defaultValue = "none", paramLabel = "none|selective|full",
+            description = "Activations recomputed in backward instead of kept: none, selective (the attention core) or full (every"
+                    + " layer, keeping only its input); the gradients are the same bits (default: ${DEFAULT-VALUE}).")
+    String recompute;
+
+    private Recompute recomputeMode;
+
     private Mfu mfu;
 
     @Override
@@ -150,6 +158,7 @@ final class TrainCommand implements Callable<Integer> {
         if (tp < 1 || dp < 1) {
             throw new IllegalArgumentException("--tp and --dp must be >= 1, got tp=" + tp + ", dp=" + dp);
         }
+        recomputeMode = Recompute.parse(recompute);
         if (zero < 0 || zero > 2) {
             throw new IllegalArgumentException("--zero must be 0, 1 or 2, got " + zero);
         }
@@ -291,7 +300,7 @@ final class TrainCommand implements Callable<Integer> {
         if (context != null) {
             trainer.distributed(context, zero);
         }
-        trainer.log(out, terminal).mfu(mfu);
+        trainer.log(out, terminal).mfu(mfu).recompute(recomputeMode);
         if (saveDir != null) {
             trainer.saveTo(saveDir);
         }

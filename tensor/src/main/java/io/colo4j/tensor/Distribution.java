@@ -35,6 +35,23 @@ public abstract class Distribution {
      */
     protected abstract Distribution forCopy();
 
+    /**
+     * Whether a consumer of this tensor took its shared gradient-reduction region (a ColoTensor's copy-to-tp: one node
+     * where the partial gradients of all its consumers are summed and then reduced); activation recompute
+     * ({@link Checkpoint}) keeps such a region outside a recomputed layer. None by default.
+     */
+    protected boolean hasSharedRegion() {
+        return false;
+    }
+
+    /** {@code t}'s shared gradient-reduction region, made if it has none yet (its consumers get the same one). */
+    protected Tensor sharedRegion(Tensor t) {
+        return t;
+    }
+
+    /** From now on consumers of this tensor take {@code region} as its shared gradient-reduction region. */
+    protected void useSharedRegion(Tensor region) {}
+
     /** Makes {@code t} a shard described by this distribution, replacing any it had; returns {@code t}. */
     protected final Tensor label(Tensor t) {
         t.distribution = this;

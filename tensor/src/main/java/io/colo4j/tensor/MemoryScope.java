@@ -22,22 +22,65 @@ public final class MemoryScope implements AutoCloseable {
     private static final ThreadLocal<ArrayDeque<MemoryScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
 
     private final StepMemoryPool.Step step;
+    private final StepMemoryPool pool;
+    /** The scope whose bytes this one's allocations count as and free with: itself, or the one {@link #outer()} stands for. */
+    private final MemoryScope account;
     private final Thread owner = Thread.currentThread();
     private long bytes;
     private boolean closed;
 
-    private MemoryScope(StepMemoryPool.Step step) {
+    private MemoryScope(StepMemoryPool pool, StepMemoryPool.Step step) {
+        this.pool = pool;
         this.step = step;
+        this.account = this;
+    }
+
+    private MemoryScope(MemoryScope account) {
+        this.pool = account.pool;
+        this.step = account.step;
+        this.account = account;
     }
 
     /** Opens a scope whose allocations are all freed when it closes. */
     public static MemoryScope open() {
-        return push(new MemoryScope(StepMemoryPool.current().open()));
+        return push(new MemoryScope(StepMemoryPool.current(), StepMemoryPool.current().open()));
+    }
+
+    /**
+     * Opens a step scope on the pool the nearest step scope does not use (this thread has two), so that while it is
+     * open, {@link #outer()} can still allocate into that enclosing scope: activation recompute runs a layer in such a
+     * scope, copies out what must outlive it and frees the rest at once.
+     */
+    public static MemoryScope openAside() {
+        StepMemoryPool enclosing = STACK.get().stream().filter(s -> s.step != null).map(s -> s.pool).findFirst().orElse(null);
+        StepMemoryPool pool = enclosing == StepMemoryPool.current() ? StepMemoryPool.aside() : StepMemoryPool.current();
+        return push(new MemoryScope(pool, pool.open()));
+    }
+
+    /**
+     * Until closed, allocations on this thread go where they went before the innermost open scope was opened (and
+     * are freed with that scope); for what a scope from {@link #openAside()} hands back to its caller.
+     */
+    public static MemoryScope outer() {
+        ArrayDeque<MemoryScope> stack = STACK.get();
+        if (stack.isEmpty()) {
+            throw new IllegalStateException("MemoryScope.outer(): no scope is open on this thread");
+        }
+        java.util.Iterator<MemoryScope> it = stack.iterator();
+        it.next();
+        MemoryScope below = it.hasNext() ? it.next() : null;
+        if (below == null || below.step == null) {
+            return persistent();
+        }
+        if (below.pool == stack.peek().pool) {
+            throw new IllegalStateException("MemoryScope.outer(): the innermost scope shares its pool with the one below; open it with openAside()");
+        }
+        return push(new MemoryScope(below.account));
     }
 
     /** Until closed, allocations on this thread are long-lived, even inside an open scope. */
     public static MemoryScope persistent() {
-        return push(new MemoryScope(null));
+        return push(new MemoryScope(null, null));
     }
 
     /** True when allocations on this thread currently go to a step-scoped arena. */
@@ -58,6 +101,7 @@ public final class MemoryScope implements AutoCloseable {
      */
     public static void releaseCachedMemory() {
         StepMemoryPool.current().release();
+        StepMemoryPool.aside().release();
         FreedBlockCache.release();
     }
 
@@ -68,6 +112,7 @@ public final class MemoryScope implements AutoCloseable {
     public static void releaseThreadCache() {
         if (STACK.get().stream().noneMatch(s -> s.step != null)) {
             StepMemoryPool.current().release();
+            StepMemoryPool.aside().release();
         }
     }
 
@@ -87,9 +132,10 @@ public final class MemoryScope implements AutoCloseable {
         long size = Math.max(count, 1) * Float.BYTES;
         MemoryScope top = STACK.get().peek();
         if (top != null && top.step != null) {
-            top.bytes += size;
+            top.account.bytes += size;
             MemoryStats.allocated(size);
-            return new Allocation(StepMemoryPool.current().take(top.step, size, zeroed), null);
+            MemoryStats.stepAllocated(size);
+            return new Allocation(top.pool.take(top.step, size, zeroed), null);
         }
         // the memory may be a freed block of the same size again; a fresh arena gives this storage its own lifetime
         Arena own = Arena.ofShared();
@@ -113,9 +159,10 @@ public final class MemoryScope implements AutoCloseable {
         }
         stack.pop();
         closed = true;
-        if (step != null) {
-            StepMemoryPool.current().close(step);
+        if (step != null && account == this) {
+            pool.close(step);
             MemoryStats.freed(bytes);
+            MemoryStats.stepFreed(bytes);
         }
     }
 

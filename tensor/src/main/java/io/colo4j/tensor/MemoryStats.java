@@ -12,6 +12,8 @@ public final class MemoryStats {
     private static final AtomicLong PEAK = new AtomicLong();
     private static final AtomicLong RESERVED = new AtomicLong();
     private static final AtomicLong PEAK_RESERVED = new AtomicLong();
+    /** This thread's (rank's) live step-scoped bytes and their peak: {@code [live, peak]}. */
+    private static final ThreadLocal<long[]> STEP = ThreadLocal.withInitial(() -> new long[2]);
 
     private MemoryStats() {}
 
@@ -22,6 +24,37 @@ public final class MemoryStats {
 
     static void freed(long bytes) {
         LIVE.addAndGet(-bytes);
+    }
+
+    /** Step-scoped ({@link MemoryScope#open()}) bytes handed out on this thread. */
+    static void stepAllocated(long bytes) {
+        long[] step = STEP.get();
+        step[0] += bytes;
+        step[1] = Math.max(step[1], step[0]);
+    }
+
+    /** Step-scoped bytes given back on this thread (a step scope closed). */
+    static void stepFreed(long bytes) {
+        STEP.get()[0] -= bytes;
+    }
+
+    /**
+     * Bytes of step-scoped memory (activations, intermediate gradients, temporaries: what a training step frees when
+     * its scope closes) this thread holds now. Per thread, so per rank for in-JVM ranks.
+     */
+    public static long stepLiveBytes() {
+        return STEP.get()[0];
+    }
+
+    /** The most {@link #stepLiveBytes()} this thread held since {@link #resetStepPeak()}: a step's activation peak. */
+    public static long stepPeakBytes() {
+        return STEP.get()[1];
+    }
+
+    /** Starts this thread's step peak again from what it holds now (call before a step). */
+    public static void resetStepPeak() {
+        long[] step = STEP.get();
+        step[1] = step[0];
     }
 
     /** {@code bytes} taken from (positive) or given back to (negative) the OS. */

@@ -28,6 +28,8 @@ final class StepMemoryPool {
     private static final long MAX_GROWTH = 1L << 30;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ThreadLocal<StepMemoryPool> POOL = ThreadLocal.withInitial(StepMemoryPool::new);
+    /** The thread's second pool, for a scope opened with {@link MemoryScope#openAside()} above one on the first. */
+    private static final ThreadLocal<StepMemoryPool> ASIDE = ThreadLocal.withInitial(StepMemoryPool::new);
 
     /** What the pool owns, apart from the pool itself, so the cleaner can free it once the thread is gone. */
     private final Held held = new Held();
@@ -40,6 +42,10 @@ final class StepMemoryPool {
 
     static StepMemoryPool current() {
         return POOL.get();
+    }
+
+    static StepMemoryPool aside() {
+        return ASIDE.get();
     }
 
     /** One open scope: the arena its segments live in and the stack position to return to. */

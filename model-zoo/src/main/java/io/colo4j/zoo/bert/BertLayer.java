@@ -2,6 +2,7 @@ package io.colo4j.zoo.bert;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.zoo.nn.Layer;
@@ -91,6 +92,12 @@ public final class BertLayer extends Module {
             Tensor q = heads(query.forward(x), b, t, h, hd);
             Tensor k = heads(key.forward(x), b, t, h, hd);
             Tensor v = heads(value.forward(x), b, t, h, hd);
+            Tensor y = Recompute.attentionCore(in -> core(in[0], in[1], in[2], in[3], hd, dropoutSeed), q, k, v, maskBias);
+            return y.transpose(1, 2).reshape(b, t, config.hiddenSize());
+        }
+
+        /** softmax(q k^T / sqrt(hd) + mask) v, the probabilities dropped out when training as HF does. */
+        private Tensor core(Tensor q, Tensor k, Tensor v, Tensor maskBias, int hd, long dropoutSeed) {
             Tensor y;
             float p = config.attentionProbsDropoutProb();
             if (isTraining() && p > 0f) {
@@ -104,7 +111,7 @@ public final class BertLayer extends Module {
             } else {
                 y = F.attention(q, k, v, maskBias, false, Float.NaN);
             }
-            return y.transpose(1, 2).reshape(b, t, config.hiddenSize());
+            return y;
         }
 
         private static Tensor heads(Tensor x, int b, int t, int h, int hd) {

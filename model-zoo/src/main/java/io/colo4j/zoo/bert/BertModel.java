@@ -4,6 +4,7 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.zoo.nn.AttentionMask;
@@ -52,7 +53,7 @@ public final class BertModel extends Module {
         Tensor x = embeddings.forward(ids, tokenTypes, dropoutSeed);
         Tensor maskBias = attentionMask == null ? null : AttentionMask.bias(attentionMask);
         for (BertLayer layer : encoder.layer()) {
-            x = layer.forward(x, maskBias, dropoutSeed);
+            x = Recompute.layer("encoder.layer", in -> layer.forward(in[0], in[1], dropoutSeed), x, maskBias);
         }
         return x;
     }

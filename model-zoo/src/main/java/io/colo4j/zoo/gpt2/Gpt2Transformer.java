@@ -3,6 +3,7 @@ package io.colo4j.zoo.gpt2;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.ops.nn.DropoutSeeds;
@@ -42,7 +43,7 @@ public final class Gpt2Transformer extends Module {
         Tensor x = F.add(wte.forward(ids), wpe.forward(IntTensor.of(positions, t)));
         x = F.dropout(x, config.embdPdrop(), isTraining(), DropoutSeeds.site(dropoutSeed, "transformer.drop"));
         for (Gpt2Block block : h) {
-            x = block.forward(x, dropoutSeed, cache);
+            x = Recompute.layer("transformer.h", in -> block.forward(in[0], dropoutSeed, cache), x);
         }
         if (cache != null) {
             cache.advance(t);

@@ -3,6 +3,7 @@ package io.colo4j.zoo.llama;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.zoo.hf.CausalLm;
@@ -53,7 +54,7 @@ public final class LlamaModel extends HfModel<LlamaConfig> implements CausalLm {
             Tensor[] cosSin = rotary.cosSin(positions[0], t);
             Tensor x = embedTokens.forward(ids);
             for (LlamaDecoderLayer layer : layers) {
-                x = layer.forward(x, cosSin[0], cosSin[1], dropoutSeed, cache);
+                x = Recompute.layer("model.layers", in -> layer.forward(in[0], in[1], in[2], dropoutSeed, cache), x, cosSin[0], cosSin[1]);
             }
             if (cache != null) {
                 cache.advance(t);

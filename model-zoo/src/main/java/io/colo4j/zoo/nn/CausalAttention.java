@@ -2,6 +2,7 @@ package io.colo4j.zoo.nn;
 
 import io.colo4j.ops.F;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 
 /**
  * Causal scaled-dot-product attention over [B, H, T, hd], with HF's unfused path when attention dropout is on. Keys
@@ -16,6 +17,10 @@ public final class CausalAttention {
      * probabilities are dropped out (mask seeded by {@code seed}) as HF does, through the unfused ops.
      */
     public static Tensor apply(Tensor q, Tensor k, Tensor v, float scale, float dropout, boolean training, long seed) {
+        return Recompute.attentionCore(in -> core(in[0], in[1], in[2], scale, dropout, training, seed), q, k, v);
+    }
+
+    private static Tensor core(Tensor q, Tensor k, Tensor v, float scale, float dropout, boolean training, long seed) {
         int t = q.globalShape()[2];
         int tk = k.globalShape()[2];
         int past = tk - t;

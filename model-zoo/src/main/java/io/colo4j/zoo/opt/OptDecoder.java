@@ -4,6 +4,7 @@ import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.ops.nn.Embedding;
@@ -72,7 +73,7 @@ public final class OptDecoder extends Module {
         }
         x = F.add(x, embedPositions.forward(IntTensor.of(positions, t)));
         for (OptDecoderLayer layer : layers) {
-            x = layer.forward(x, dropoutSeed, cache);
+            x = Recompute.layer("decoder.layers", in -> layer.forward(in[0], dropoutSeed, cache), x);
         }
         if (cache != null) {
             cache.advance(t);

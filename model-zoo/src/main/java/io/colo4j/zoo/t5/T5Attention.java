@@ -5,6 +5,7 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.ops.nn.Embedding;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.zoo.nn.HeadProjections;
 import io.colo4j.zoo.nn.Layer;
 import io.colo4j.ops.nn.Linear;
@@ -112,6 +113,11 @@ public final class T5Attention extends Layer<T5Config> {
 
     /** softmax(q k^T + bias [+ causal mask]) v, unscaled as in T5; HF drops the probabilities when training. */
     static Tensor attend(Tensor q, Tensor k, Tensor v, Tensor bias, boolean causal, T5Config config, boolean training, long seed) {
+        return Recompute.attentionCore(in -> attendCore(in[0], in[1], in[2], in[3], causal, config, training, seed), q, k, v, bias);
+    }
+
+    private static Tensor attendCore(Tensor q, Tensor k, Tensor v, Tensor bias, boolean causal, T5Config config, boolean training,
+                                     long seed) {
         float p = config.dropoutRate();
         if (!(training && p > 0f)) {
             return F.attention(q, k, v, bias, causal, 1f);

@@ -3,6 +3,7 @@ package io.colo4j.zoo.t5;
 import io.colo4j.ops.F;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.nn.ModuleList;
 import io.colo4j.zoo.nn.AttentionMask;
 import io.colo4j.ops.nn.DropoutSeeds;
@@ -56,7 +57,7 @@ public final class T5Stack extends Layer<T5Config> {
         }
         Tensor crossBias = encoderMask == null ? null : maskBias(encoderMask, encoded.globalShape()[1]);
         for (T5Block b : block) {
-            x = b.forward(x, positionBias, encoded, crossBias, dropoutSeed);
+            x = Recompute.layer(path + ".block", in -> b.forward(in[0], in[1], in[2], in[3], dropoutSeed), x, positionBias, encoded, crossBias);
         }
         x = finalLayerNorm.forward(x);
         return F.dropout(x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".final_dropout"));

@@ -8,6 +8,7 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.colo.ColoParameter;
 import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.comm.Communicators;
@@ -46,18 +47,21 @@ public final class TrainBench {
      * @param seq     tokens per window; null: min(128, the model's positions)
      * @param profile also break each step's time down by section
      * @param sequenceParallel the family's rules with sequence parallelism on
+     * @param recompute activations recomputed in backward
      */
     public record Options(String model, String config, int tp, int batch, Integer seq, int steps, boolean profile,
-                          boolean sequenceParallel) {
-        public Options(String model, String config, int tp, int batch, Integer seq, int steps, boolean profile) {
-            this(model, config, tp, batch, seq, steps, profile, false);
-        }
-
+                          boolean sequenceParallel, Recompute recompute) {
         public Options {
             if (tp < 1 || batch < 1 || steps < 1 || (seq != null && seq < 1)) {
                 throw new IllegalArgumentException("bench train: tp, batch, seq and steps must be >= 1, got tp=" + tp + " batch=" + batch
                         + " seq=" + seq + " steps=" + steps);
             }
+            java.util.Objects.requireNonNull(recompute, "recompute");
+        }
+
+        /** Without sequence parallelism or recompute. */
+        public Options(String model, String config, int tp, int batch, Integer seq, int steps, boolean profile) {
+            this(model, config, tp, batch, seq, steps, profile, false, Recompute.NONE);
         }
     }
 
@@ -70,7 +74,7 @@ public final class TrainBench {
      * @param profiledNanos each rank's step time summed over the same steps
      */
     public record Result(int tp, double medianStepSeconds, double tokensPerSecond, long stateBytesPerRank, List<Double> stepSeconds,
-                         double mfu, List<Map<String, StepProfile.Totals>> profile, long[] profiledNanos) {
+                         double mfu, List<Map<String, StepProfile.Totals>> profile, long[] profiledNanos, long activationPeakBytes) {
         /** Slowest over fastest step of steps 2..6 (or as many as ran); NaN with fewer than 2 steps. */
         public double maxOverMinStep() {
             List<Double> steady = stepSeconds.subList(Math.min(1, stepSeconds.size()), Math.min(STEADY_LAST_STEP, stepSeconds.size()));
@@ -132,7 +136,7 @@ public final class TrainBench {
                 }
                 Communicator comm = o.profile() ? ProfiledCommunicator.wrap(world) : world;
                 try (var backend = Backends.use(o.profile() ? ProfiledBackend.wrap(Backends.current()) : Backends.current())) {
-                    ranks[comm.rank()] = rankRun(family, hf, cfg, comm, x, y, steps);
+                    ranks[comm.rank()] = rankRun(family, hf, cfg, comm, x, y, steps, o.recompute());
                 }
             });
         } finally {
@@ -151,7 +155,7 @@ public final class TrainBench {
                 .map(RankRun::profile).toList();
         long[] profiled = Arrays.stream(ranks).filter(r -> r != null && o.profile()).mapToLong(RankRun::profiledNanos).toArray();
         Result r = new Result(tp, median, tokensPerSecond, live / tp, Arrays.stream(times).boxed().toList(), mfu.at(tokensPerSecond),
-                profile, profiled);
+                profile, profiled, ranks[0].activationPeak());
         int last = Math.min(STEADY_LAST_STEP, steps);
         out.printf(Locale.ROOT, "colo4j %s %s tp=%d%s, batch %d x seq %d: median step %.3f s (%.1f tokens/s, MFU %.3f) over steps 2..%d;"
                         + " max/min step %.2f over steps 2..%d; steps %s s; parameters + gradients + AdamW state per rank %.1f MiB%n",
@@ -159,10 +163,8 @@ public final class TrainBench {
                 tokensPerSecond, r.mfu(), steps, r.maxOverMinStep(), last,
                 r.stepSeconds().stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList(), r.stateBytesPerRank() / 1048576.0);
         out.printf("  %s%s%n", MemoryStats.summary(mpi ? 1 : tp), ranks[0].counters() == null ? "" : "; " + ranks[0].counters());
-        // the peak above what stays held (parameters, gradients, AdamW state): a step's activations and its transients
-        out.printf(Locale.ROOT, "  activations: peak over the held state %.1f MiB per rank%s%n",
-                (MemoryStats.peakBytes() - ranks[0].liveBytes()) / 1048576.0 / (mpi ? 1 : tp),
-                o.sequenceParallel() ? " (sequence parallel)" : "");
+        out.printf(Locale.ROOT, "  activation peak per rank (rank 0, step-scoped memory of forward and backward, --recompute %s%s): %.1f MiB%n",
+                o.recompute().optionName(), o.sequenceParallel() ? ", sequence parallel" : "", r.activationPeakBytes() / 1048576.0);
         if (o.profile() && steps > 1 && !mpi) {
             out.print(ProfileTable.format(profile, steps - 1, profiled));
         } else if (o.profile()) {
@@ -174,10 +176,10 @@ public final class TrainBench {
 
     /** One rank's step times (seconds), its live bytes after the last update, and its profile over steps 2..n. */
     private record RankRun(double[] seconds, long liveBytes, Map<String, StepProfile.Totals> profile, long profiledNanos,
-                           StepCounters counters) {}
+                           StepCounters counters, long activationPeak) {}
 
     private static RankRun rankRun(ModelZoo.Family family, HfFamilyOps hf, HfConfig cfg, Communicator comm, IntTensor x, IntTensor y,
-                                   int steps) {
+                                   int steps, Recompute recompute) {
         int tp = comm.size();
         Module model = family.buildOnRank(cfg, 1, comm);
         LanguageModel lm = hf.languageModel(model);
@@ -190,14 +192,16 @@ public final class TrainBench {
         long live = 0;
         long profiledNanos = 0;
         StepCounters perStep = comm.rank() == 0 ? StepCounters.start() : null;
+        long activationPeak = 0;
         for (int s = 0; s < steps; s++) {
             if (s == 1) {
                 StepProfile.reset(); // the first step is warm-up
             }
             long t0 = System.nanoTime();
             int step = StepProfile.root(StepProfile.STEP);
+            MemoryStats.resetStepPeak();
             MemoryScope scope = MemoryScope.open();
-            try {
+            try (var mode = Recompute.use(recompute)) {
                 int forward = StepProfile.enter(StepProfile.FORWARD);
                 Tensor loss = lm.loss(x, y, s);
                 StepProfile.exit(forward);
@@ -209,6 +213,7 @@ public final class TrainBench {
                 scope.close();
                 StepProfile.exit(free);
             }
+            activationPeak = Math.max(activationPeak, MemoryStats.stepPeakBytes());
             int optimizer = StepProfile.enter(StepProfile.OPTIMIZER);
             GradClip.clip(counted, params, 1.0, local -> {
                 if (tp == 1) {
@@ -245,6 +250,6 @@ public final class TrainBench {
             }
         }
         MemoryScope.releaseCachedMemory(); // so the next --tp starts from what it reserves itself
-        return new RankRun(times, live, StepProfile.snapshot(), profiledNanos, perStep);
+        return new RankRun(times, live, StepProfile.snapshot(), profiledNanos, perStep, activationPeak);
     }
 }

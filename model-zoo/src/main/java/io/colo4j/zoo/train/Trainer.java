@@ -10,7 +10,9 @@ import io.colo4j.ops.optim.Optimizer;
 import io.colo4j.ops.optim.ZeroAdamW;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
+import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.memory.MemoryPerRank;
 import java.io.IOException;
@@ -65,6 +67,8 @@ public final class Trainer {
     private boolean replacedPrevious;
     private Path lastCheckpoint;
     private SkippedSteps skipNonFinite; // null: a non-finite step stops the run
+    private Recompute recompute = Recompute.NONE;
+    private long activationPeak; // the largest step peak of step-scoped bytes on this rank so far
 
     /** What a run did. */
     public record Result(List<Float> losses, long firstStep, long lastStep, double seconds, double tokensPerSecond, Path checkpoint) {}
@@ -171,6 +175,20 @@ public final class Trainer {
         return List.copyOf(history.skipped());
     }
 
+    /** Which activations each step recomputes in backward instead of keeping (gradients are the same bits). */
+    public Trainer recompute(Recompute mode) {
+        this.recompute = mode;
+        return this;
+    }
+
+    /**
+     * The most step-scoped memory (activations, intermediate gradients and temporaries of forward and backward)
+     * this rank held in any step so far, from {@link MemoryStats#stepPeakBytes()}.
+     */
+    public long activationPeakBytes() {
+        return activationPeak;
+    }
+
     /** Progress lines also print model FLOPs utilisation against {@code mfu} (null: they do not). */
     public Trainer mfu(Mfu mfu) {
         this.mfu = mfu;
@@ -239,7 +257,8 @@ public final class Trainer {
             optimizer.setLr(lr);
             float loss;
             float localLoss;
-            try (MemoryScope scope = MemoryScope.open()) {
+            MemoryStats.resetStepPeak();
+            try (MemoryScope scope = MemoryScope.open(); var mode = Recompute.use(recompute)) {
                 IntTensor[] xy = data.batch(config.seed(), step, config.batch(), config.seq());
                 if (dist != null && dist.dp().size() > 1) {
                     xy = dataParallelSlice(xy);
@@ -257,6 +276,7 @@ public final class Trainer {
                     }
                 }
             }
+            activationPeak = Math.max(activationPeak, MemoryStats.stepPeakBytes());
             if (!Float.isFinite(loss) && skipNonFinite == null) {
                 optimizer.zeroGrad();
                 throw TrainingDiverged.at(step, config.steps(), "loss", loss, dist == null ? "" : DpReplicas.nonFinite(dist, localLoss), lastCheckpoint, saveDir,
@@ -305,6 +325,8 @@ public final class Trainer {
                     + (skipNonFinite == null ? "" : ", " + history.skipped().size() + " skipped (non-finite) in the whole run"));
             progress.println(io.colo4j.tensor.MemoryStats.summary(dist == null || io.colo4j.tensor.comm.Communicators.underMpi()
                     ? 1 : dist.tpSize() * dist.dp().size()));
+            progress.println(String.format(Locale.ROOT, "activation peak per rank: %.1f MiB (step-scoped memory of forward and backward,"
+                    + " --recompute %s)", activationPeak / 1048576.0, recompute.optionName()));
         }
         return new Result(List.copyOf(history.losses().subList((int) first, history.size())), first, step, seconds, tokPerSec, last);
     }

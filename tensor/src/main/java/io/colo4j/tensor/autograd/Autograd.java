@@ -34,6 +34,34 @@ public final class Autograd {
 
     /** Accumulates d(root)/d(leaf) into every leaf's {@code grad}, seeding with {@code gradRoot}. */
     public static void backward(Tensor root, Tensor gradRoot) {
+        backward(root, gradRoot, null);
+    }
+
+    /**
+     * {@link #backward} that hands back the gradients of {@code wrt} (leaves; null where none reached one) instead of
+     * accumulating them into their {@code grad}; every other leaf accumulates as usual (a recomputed layer's inputs
+     * and its parameters).
+     */
+    public static Tensor[] gradients(Tensor root, Tensor gradRoot, Tensor... wrt) {
+        Map<Tensor, Tensor> captured = new IdentityHashMap<>();
+        for (Tensor t : wrt) {
+            if (t != null) {
+                captured.put(t, null);
+            }
+        }
+        if (captured.containsKey(root)) {
+            captured.put(root, gradRoot);
+        } else {
+            backward(root, gradRoot, captured);
+        }
+        Tensor[] out = new Tensor[wrt.length];
+        for (int i = 0; i < wrt.length; i++) {
+            out[i] = wrt[i] == null ? null : captured.get(wrt[i]);
+        }
+        return out;
+    }
+
+    private static void backward(Tensor root, Tensor gradRoot, Map<Tensor, Tensor> captured) {
         if (!root.sameShape(gradRoot)) {
             throw ShapeException.of("backward", "gradient shape differs from the output", root.shape(), gradRoot.shape());
         }
@@ -67,7 +95,9 @@ public final class Autograd {
                         throw ShapeException.of("backward of " + fn.name(), "gradient for input " + i
                                 + " has the wrong shape", input.shape(), grads[i].shape());
                     }
-                    if (input.isLeaf()) {
+                    if (captured != null && captured.containsKey(input)) {
+                        captured.merge(input, grads[i], (a, b) -> a.copy().addInPlace(b));
+                    } else if (input.isLeaf()) {
                         accumulateLeaf(input, grads[i]);
                     } else {
                         pending.merge(input, grads[i], (a, b) -> a.copy().addInPlace(b));

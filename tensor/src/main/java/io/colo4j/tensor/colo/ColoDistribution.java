@@ -48,6 +48,21 @@ final class ColoDistribution extends Distribution {
     }
 
     @Override
+    protected boolean hasSharedRegion() {
+        return tpCopy != null;
+    }
+
+    @Override
+    protected Tensor sharedRegion(Tensor t) {
+        return Redistributor.sharedCopyToTpRegion(t);
+    }
+
+    @Override
+    protected void useSharedRegion(Tensor region) {
+        tpCopy = region;
+    }
+
+    @Override
     public int[] globalShape() {
         return state.globalShape();
     }
