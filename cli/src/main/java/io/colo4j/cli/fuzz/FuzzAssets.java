@@ -8,6 +8,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * What the corpora start from, made once per campaign: a valid tiny GPT-2 folder (config.json +
@@ -21,6 +22,9 @@ final class FuzzAssets {
     final byte[] config;
     final byte[] weights;
     final Path model;
+    /** How the corpora run the CLI (the runner's in-process, captured call), for the assets made from a run. */
+    java.util.function.Function<List<String>, Outcome.Run> cli;
+    private Path savedRun;
 
     private FuzzAssets(Path model) throws IOException {
         this.model = model;
@@ -45,6 +49,35 @@ final class FuzzAssets {
             Files.write(m.resolve(WEIGHTS), weightBytes);
         }
         return m;
+    }
+
+    /** A save folder of a tiny run, two steps, a checkpoint after each (made on first use, from {@link #cli}). */
+    synchronized Path savedRun() throws IOException {
+        if (savedRun == null) {
+            Path save = model.resolveSibling("base-save");
+            Outcome.Run run = cli.apply(List.of("train", "--steps", "2", "--batch", "2", "--seq", "8", "--save-every", "1", "--save", save.toString()));
+            if (run.exit() != 0) {
+                throw new IOException("the base run for the checkpoint corpus failed: " + run.err());
+            }
+            savedRun = save;
+        }
+        return savedRun;
+    }
+
+    /** A copy of {@link #savedRun} at {@code to} (its files and checkpoint folders). */
+    Path copyOfSavedRun(Path to) throws IOException {
+        Path from = savedRun();
+        Files.createDirectories(to);
+        try (var entries = Files.list(from)) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                if (Files.isDirectory(p)) {
+                    CheckpointCorpus.copyTree(p, to.resolve(p.getFileName().toString()));
+                } else {
+                    Files.copy(p, to.resolve(p.getFileName().toString()));
+                }
+            }
+        }
+        return to;
     }
 
     /** A valid --tokens file for the tiny model (ids below its vocabulary of 256). */

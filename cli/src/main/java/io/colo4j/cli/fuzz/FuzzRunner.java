@@ -33,6 +33,7 @@ public final class FuzzRunner implements AutoCloseable {
         this.work = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "colo4j-fuzz")
                 : Files.createTempDirectory("colo4j-fuzz");
         this.assets = FuzzAssets.create(work);
+        this.assets.cli = this::execute;
         this.streams = new CapturedOutput.Installed();
     }
 

@@ -73,6 +73,16 @@ class FuzzHarnessTest {
     }
 
     @Test
+    void half() throws IOException {
+        fuzz(InputClass.HALF, 24);
+    }
+
+    @Test
+    void checkpoint() throws IOException {
+        fuzz(InputClass.CHECKPOINT, 34);
+    }
+
+    @Test
     void theSameSeedGivesTheSameInputs() {
         List<String> a = runner.corpus(InputClass.CONFIG, 80, 7).stream().map(HostileInput::label).toList();
         List<String> b = runner.corpus(InputClass.CONFIG, 80, 7).stream().map(HostileInput::label).toList();
