@@ -71,6 +71,10 @@ final class EvalCommand implements Callable<Integer> {
             }
             throw e;
         }
+        if (!Double.isFinite(loss) && !allowNonFinite) { // found by bench fuzz: finite weights near float32's largest print "loss NaN", exit 0
+            throw new IllegalStateException(modelDir + ": the mean loss over " + tokens + " is " + loss + " though every weight is finite:"
+                    + " the forward pass overflowed float32 (weights too large); --allow-nonfinite prints it anyway");
+        }
         System.out.println(String.format(Locale.ROOT, "loss %.6f", loss));
         return 0;
     }

@@ -22,6 +22,8 @@ final class FuzzAssets {
     final byte[] config;
     final byte[] weights;
     final Path model;
+    /** The time the base run of a corpus may take: it is not an input, and it trains. */
+    static final long BASE_RUN_MILLIS = 120_000;
     /** How the corpora run the CLI (the runner's in-process, captured call), for the assets made from a run. */
     java.util.function.Function<List<String>, Outcome.Run> cli;
     private Path savedRun;
@@ -57,7 +59,8 @@ final class FuzzAssets {
             Path save = model.resolveSibling("base-save");
             Outcome.Run run = cli.apply(List.of("train", "--steps", "2", "--batch", "2", "--seq", "8", "--save-every", "1", "--save", save.toString()));
             if (run.exit() != 0) {
-                throw new IOException("the base run for the checkpoint corpus failed: " + run.err());
+                throw new IOException("the base run for the checkpoint corpus failed (exit " + run.exit() + (run.timedOut() ? ", timed out" : "")
+                        + "): " + run.err() + run.out());
             }
             savedRun = save;
         }

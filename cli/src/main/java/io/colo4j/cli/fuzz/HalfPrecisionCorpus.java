@@ -50,6 +50,9 @@ final class HalfPrecisionCorpus implements Corpus {
         }
     }
 
+    /** A weight no larger than this cannot overflow the tiny model's forward pass. */
+    private static final float LARGEST_SAFE_WEIGHT = 1e4f;
+
     private final FuzzAssets assets;
 
     HalfPrecisionCorpus(FuzzAssets assets) {
@@ -101,10 +104,15 @@ final class HalfPrecisionCorpus implements Corpus {
         return new Converted(out.array(), 8 + h.length + pad, tensors);
     }
 
-    /** {@code type}'s file with element {@code index} of tensor {@code tensor} set to {@code bits}; VALID exactly when it converts finite. */
+    /**
+     * {@code type}'s file with element {@code index} of tensor {@code tensor} set to {@code bits}: invalid when it converts to
+     * a non-finite float, valid when to a weight a model may hold; one so large that the forward pass may overflow
+     * (eval then refuses the non-finite loss) may go either way.
+     */
     private Case poisoned(String label, Stored type, int tensor, long index, long bits, int tp) {
-        boolean finite = Float.isFinite(type.toFloat(bits));
-        return new Case(type + " " + label + (tp > 1 ? " at tp " + tp : ""), finite ? Expect.VALID : Expect.INVALID, dir -> {
+        float value = type.toFloat(bits);
+        Expect expect = !Float.isFinite(value) ? Expect.INVALID : Math.abs(value) <= LARGEST_SAFE_WEIGHT ? Expect.VALID : Expect.EITHER;
+        return new Case(type + " " + label + (tp > 1 ? " at tp " + tp : ""), expect, dir -> {
             Converted c = convert(type);
             byte[] b = c.file().clone();
             long[] t = c.tensors().get(Math.floorMod(tensor, c.tensors().size()));
@@ -125,7 +133,8 @@ final class HalfPrecisionCorpus implements Corpus {
 
     private HostileInput.Invocation eval(Path dir, byte[] weights, int tp) throws IOException {
         Path m = assets.model(dir, assets.config, weights);
-        return HostileInput.Invocation.of(m.resolve(FuzzAssets.WEIGHTS), "eval", "--model-dir", m, "--tokens", FuzzAssets.tokens(dir), "--tp", tp);
+        // the weights file, or for a loss that overflowed, the folder as a whole
+        return HostileInput.Invocation.anyOf(List.of(m.resolve(FuzzAssets.WEIGHTS), m + ": "), "eval", "--model-dir", m, "--tokens", FuzzAssets.tokens(dir), "--tp", tp);
     }
 
     @Override
