@@ -102,8 +102,13 @@ final class FuzzAssets {
 
     /** A sparse file of {@link #GIANT_BYTES} zeros: no disk, but its size is what a reader sees. */
     static Path giant(Path p) throws IOException {
+        return sparse(p, GIANT_BYTES);
+    }
+
+    /** A sparse file of {@code bytes} zeros. */
+    static Path sparse(Path p, long bytes) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-            f.setLength(GIANT_BYTES);
+            f.setLength(bytes);
         }
         return p;
     }

@@ -20,9 +20,9 @@ import java.nio.file.StandardOpenOption;
  * file is unlinked as soon as it is open (the mapping keeps its pages), so no run, killed or not, leaves it behind;
  * before it is written, the disk under it must hold the worst case (one id, 4 bytes, per byte of text).
  */
-final class TokenCache {
+public final class TokenCache {
     /** The folder of the token cache: {@code -Dcolo4j.token.cache=DIR}, else the JVM's temp folder. */
-    static final String DIR_PROPERTY = "colo4j.token.cache";
+    public static final String DIR_PROPERTY = "colo4j.token.cache";
     /** Characters tokenised per encode call. */
     static final int PIECE_CHARS = 1 << 22;
 
@@ -34,7 +34,7 @@ final class TokenCache {
         return tokenize(file, what, tokenizer, PIECE_CHARS, maxPending, folder());
     }
 
-    static Path folder() {
+    public static Path folder() {
         return Path.of(System.getProperty(DIR_PROPERTY, System.getProperty("java.io.tmpdir")));
     }
 

@@ -66,10 +66,8 @@ public final class Communicators {
             body.run(comm);
         } catch (Throwable t) {
             System.out.flush();
-            System.err.println("colo4j: rank " + comm.rank() + " of " + comm.size() + " failed: " + FailureLine.of(t));
-            if (FailureLine.traceWanted()) {
-                t.printStackTrace();
-            }
+            System.err.println("colo4j: rank " + comm.rank() + " of " + comm.size() + " failed: " + t);
+            t.printStackTrace();
             System.err.flush();
             comm.abortJob(1);
         }
