@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 
 /** {@code bin/colo4j bench fuzz}: hostile inputs fed to the CLI in-process, counted by class and outcome. */
 @Command(name = "fuzz", mixinStandardHelpOptions = true,
-        description = {"Feeds --count seeded hostile inputs (safetensors, config.json, rules, data/tokens/tokenizer files, options) to",
+        description = {"Feeds --count seeded hostile inputs (safetensors, config.json, rules, data/tokens/tokenizer files, options, F16/BF16/F64 weights, checkpoints) to",
             "the CLI in this process, each within --timeout, and counts per class: refused (naming the culprit), accepted, hang, oom,",
             "trace (a stack trace or a crash), silent (an invalid input accepted), refused-valid, unnamed. Exit 1 on any failure."})
 final class BenchFuzz implements Callable<Integer> {
@@ -22,7 +22,7 @@ final class BenchFuzz implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "The same seed gives the same inputs (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--class", split = ",", description = "Only these classes: safetensors, config, rules, data, options (default: all).")
+    @Option(names = "--class", split = ",", description = "Only these classes: safetensors, config, rules, data, options, half, checkpoint (default: all).")
     List<String> classes;
 
     @Option(names = "--timeout", defaultValue = "10", description = "Seconds an input may take before it counts as a hang (default: ${DEFAULT-VALUE}).")

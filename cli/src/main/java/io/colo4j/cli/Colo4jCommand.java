@@ -1,5 +1,6 @@
 package io.colo4j.cli;
 
+import io.colo4j.tensor.comm.FailureLine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,8 +33,8 @@ public final class Colo4jCommand implements Runnable {
         CommandLine cli = new CommandLine(new Colo4jCommand());
         cli.setExecutionExceptionHandler((ex, line, parse) -> {
             OutOfMemoryError oom = OutOfMemory.in(ex);
-            line.getErr().println("colo4j " + line.getCommandName() + ": " + (oom != null ? OutOfMemory.describe(oom) : ex.getMessage()));
-            if (Boolean.getBoolean("colo4j.trace")) {
+            line.getErr().println("colo4j " + line.getCommandName() + ": " + (oom != null ? OutOfMemory.describe(oom) : FailureLine.of(ex)));
+            if (FailureLine.traceWanted()) {
                 ex.printStackTrace(line.getErr());
             }
             return 1;

@@ -76,7 +76,11 @@ final class EvalCommand implements Callable<Integer> {
             }
             throw e;
         }
-        if (MpiProcesses.first()) {
+        if (MpiProcesses.first()) { // rank 0 holds the mean (one rank per process under mpirun)
+            if (!Double.isFinite(loss[0]) && !allowNonFinite) { // found by bench fuzz: finite weights near float32's largest print "loss NaN", exit 0
+                throw new IllegalStateException(modelDir + ": the mean loss over " + tokens + " is " + loss[0] + " though every weight is finite:"
+                        + " the forward pass overflowed float32 (weights too large); --allow-nonfinite prints it anyway");
+            }
             System.out.println(String.format(Locale.ROOT, "loss %.6f", loss[0]));
         }
         return 0;

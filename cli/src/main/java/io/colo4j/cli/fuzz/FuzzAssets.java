@@ -8,6 +8,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * What the corpora start from, made once per campaign: a valid tiny GPT-2 folder (config.json +
@@ -21,6 +22,11 @@ final class FuzzAssets {
     final byte[] config;
     final byte[] weights;
     final Path model;
+    /** The time the base run of a corpus may take: it is not an input, and it trains. */
+    static final long BASE_RUN_MILLIS = 120_000;
+    /** How the corpora run the CLI (the runner's in-process, captured call), for the assets made from a run. */
+    java.util.function.Function<List<String>, Outcome.Run> cli;
+    private Path savedRun;
 
     private FuzzAssets(Path model) throws IOException {
         this.model = model;
@@ -47,6 +53,36 @@ final class FuzzAssets {
         return m;
     }
 
+    /** A save folder of a tiny run, two steps, a checkpoint after each (made on first use, from {@link #cli}). */
+    synchronized Path savedRun() throws IOException {
+        if (savedRun == null) {
+            Path save = model.resolveSibling("base-save");
+            Outcome.Run run = cli.apply(List.of("train", "--steps", "2", "--batch", "2", "--seq", "8", "--save-every", "1", "--save", save.toString()));
+            if (run.exit() != 0) {
+                throw new IOException("the base run for the checkpoint corpus failed (exit " + run.exit() + (run.timedOut() ? ", timed out" : "")
+                        + "): " + run.err() + run.out());
+            }
+            savedRun = save;
+        }
+        return savedRun;
+    }
+
+    /** A copy of {@link #savedRun} at {@code to} (its files and checkpoint folders). */
+    Path copyOfSavedRun(Path to) throws IOException {
+        Path from = savedRun();
+        Files.createDirectories(to);
+        try (var entries = Files.list(from)) {
+            for (Path p : (Iterable<Path>) entries::iterator) {
+                if (Files.isDirectory(p)) {
+                    CheckpointCorpus.copyTree(p, to.resolve(p.getFileName().toString()));
+                } else {
+                    Files.copy(p, to.resolve(p.getFileName().toString()));
+                }
+            }
+        }
+        return to;
+    }
+
     /** A valid --tokens file for the tiny model (ids below its vocabulary of 256). */
     static Path tokens(Path dir) throws IOException {
         return Files.writeString(dir.resolve("tokens.txt"), "1 2 3 4 5 6 7 8\n9 10 11 12\n");
@@ -66,8 +102,13 @@ final class FuzzAssets {
 
     /** A sparse file of {@link #GIANT_BYTES} zeros: no disk, but its size is what a reader sees. */
     static Path giant(Path p) throws IOException {
+        return sparse(p, GIANT_BYTES);
+    }
+
+    /** A sparse file of {@code bytes} zeros. */
+    static Path sparse(Path p, long bytes) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-            f.setLength(GIANT_BYTES);
+            f.setLength(bytes);
         }
         return p;
     }

@@ -33,6 +33,7 @@ public final class FuzzRunner implements AutoCloseable {
         this.work = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "colo4j-fuzz")
                 : Files.createTempDirectory("colo4j-fuzz");
         this.assets = FuzzAssets.create(work);
+        this.assets.cli = args -> execute(args, Math.max(timeoutMillis, FuzzAssets.BASE_RUN_MILLIS));
         this.streams = new CapturedOutput.Installed();
     }
 
@@ -55,6 +56,10 @@ public final class FuzzRunner implements AutoCloseable {
 
     /** The CLI on {@code args}, as main runs it, on its own thread. */
     public Outcome.Run execute(List<String> args) {
+        return execute(args, timeoutMillis);
+    }
+
+    private Outcome.Run execute(List<String> args, long timeoutMillis) {
         CapturedOutput output = new CapturedOutput();
         Throwable[] thrown = new Throwable[1];
         int[] exit = {-1};

@@ -15,7 +15,11 @@ public enum InputClass {
     /** {@code --tokens} (eval), {@code --data} and {@code --tokenizer} (train) files. */
     DATA("data", DataCorpus::new),
     /** command-line options of train, eval and generate. */
-    OPTIONS("options", OptionsCorpus::new);
+    OPTIONS("options", OptionsCorpus::new),
+    /** model.safetensors stored as F16, BF16 or F64, with values not finite once converted, through {@code eval}. */
+    HALF("half", HalfPrecisionCorpus::new),
+    /** a save folder's checkpoint damaged, and what killed writers leave, through {@code train --resume}. */
+    CHECKPOINT("checkpoint", CheckpointCorpus::new);
 
     private final String label;
     private final Function<FuzzAssets, Corpus> corpus;

@@ -1,9 +1,8 @@
 package io.colo4j.cli.fuzz;
 
-import java.util.ConcurrentModificationException;
+import io.colo4j.tensor.comm.FailureLine;
 import java.util.List;
 import java.util.Locale;
-import java.util.NoSuchElementException;
 
 /** What a command did with one input; every outcome but a clean refusal and a right acceptance is a failure. */
 public enum Outcome {
@@ -23,12 +22,6 @@ public enum Outcome {
     REFUSED_VALID(true),
     /** A refusal whose message does not name the file, field, rule or option at fault. */
     UNNAMED(true);
-
-    /** Exceptions that mean the code crashed on the input instead of checking it: a bug however clean the line. */
-    static final List<Class<? extends Throwable>> CRASHES = List.of(NullPointerException.class, IndexOutOfBoundsException.class,
-            ClassCastException.class, ArithmeticException.class, NegativeArraySizeException.class, ArrayStoreException.class,
-            ConcurrentModificationException.class, UnsupportedOperationException.class, NoSuchElementException.class,
-            IllegalMonitorStateException.class);
 
     private final boolean failure;
 
@@ -79,15 +72,11 @@ public enum Outcome {
         return text.contains("\tat ") || text.contains("Caused by: ") || text.contains("Exception in thread");
     }
 
+    /** A crash anywhere in the chain ({@link FailureLine#isBug}): a bug however clean the line. */
     private static boolean crashed(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c instanceof Error && !(c instanceof OutOfMemoryError)) {
-                return true; // StackOverflowError, AssertionError, ExceptionInInitializerError...
-            }
-            for (Class<? extends Throwable> crash : CRASHES) {
-                if (crash.isInstance(c)) {
-                    return true;
-                }
+            if (FailureLine.isBug(c)) {
+                return true; // StackOverflowError, AssertionError, NullPointerException...
             }
         }
         return false;

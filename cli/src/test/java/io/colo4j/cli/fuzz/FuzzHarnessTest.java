@@ -73,6 +73,25 @@ class FuzzHarnessTest {
     }
 
     @Test
+    void half() throws IOException {
+        fuzz(InputClass.HALF, 24);
+    }
+
+    @Test
+    void checkpoint() throws IOException {
+        fuzz(InputClass.CHECKPOINT, 34);
+    }
+
+    @Test
+    void finiteWeightsThatOverflowTheForwardPassAreNotALossOfNaN() throws IOException {
+        HostileInput huge = runner.corpus(InputClass.HALF, 11, SEED).get(10);
+        assertThat(huge.label()).isEqualTo("BF16 largest finite");
+        FuzzRunner.Finding f = runner.feed(huge);
+        assertThat(f.run().exit()).as(f.describe()).isEqualTo(1);
+        assertThat(f.run().message()).as(f.describe()).contains("is NaN though every weight is finite: the forward pass overflowed float32");
+    }
+
+    @Test
     void theSameSeedGivesTheSameInputs() {
         List<String> a = runner.corpus(InputClass.CONFIG, 80, 7).stream().map(HostileInput::label).toList();
         List<String> b = runner.corpus(InputClass.CONFIG, 80, 7).stream().map(HostileInput::label).toList();

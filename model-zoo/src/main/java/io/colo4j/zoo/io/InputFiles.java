@@ -4,6 +4,7 @@ import io.colo4j.zoo.memory.ByteSize;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
@@ -63,9 +64,7 @@ public final class InputFiles {
      * {@code file}, so the message gives the bad byte's offset in the file.
      */
     public static String decodeUtf8(byte[] bytes, Path file, long base, String what) throws NotUtf8Exception {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder decoder = strictUtf8();
         ByteBuffer in = ByteBuffer.wrap(bytes);
         CharBuffer out = CharBuffer.allocate(bytes.length);
         CoderResult result = decoder.decode(in, out, true);
@@ -73,15 +72,64 @@ public final class InputFiles {
             result = decoder.flush(out);
         }
         if (result.isError()) {
-            int at = in.position();
-            StringBuilder hex = new StringBuilder();
-            for (int i = at; i < Math.min(bytes.length, at + result.length()); i++) {
-                hex.append(String.format(" %02x", bytes[i] & 0xFF));
-            }
-            throw new NotUtf8Exception(file, "the " + what + " is not UTF-8 text: byte" + hex + " at offset " + (base + at)
-                    + " is not valid UTF-8");
+            throw notUtf8(file, what, base, in, result);
         }
         return out.flip().toString();
+    }
+
+    /** A UTF-8 decoder that reports a bad byte instead of replacing it. */
+    private static CharsetDecoder strictUtf8() {
+        return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+    }
+
+    /** What the streaming UTF-8 read hands its text to, piece by piece. */
+    @FunctionalInterface
+    public interface TextSink {
+        void accept(CharSequence text) throws IOException;
+    }
+
+    /**
+     * Regular file {@code file} decoded strictly as UTF-8 in pieces of at most {@code chunkBytes} bytes, each handed
+     * to {@code sink} in order (a piece never ends inside a character): a file of any size, in bounded heap.
+     */
+    public static void streamUtf8(Path file, String what, int chunkBytes, TextSink sink) throws IOException {
+        requireRegular(file, what);
+        CharsetDecoder decoder = strictUtf8();
+        ByteBuffer in = ByteBuffer.allocate(chunkBytes);
+        CharBuffer out = CharBuffer.allocate(chunkBytes); // one char at most per byte: a piece always fits
+        long base = 0; // the file offset of in's first byte
+        try (ReadableByteChannel channel = Files.newByteChannel(file)) {
+            boolean end = false;
+            while (!end) {
+                end = channel.read(in) < 0;
+                in.flip();
+                CoderResult result = decoder.decode(in, out, end);
+                if (end && result.isUnderflow()) {
+                    result = decoder.flush(out);
+                }
+                if (result.isError()) {
+                    throw notUtf8(file, what, base, in, result);
+                }
+                out.flip();
+                sink.accept(out);
+                out.clear();
+                base += in.position();
+                in.compact();
+            }
+        }
+    }
+
+    /** The error for {@code in}'s bytes at its position that {@code result} says are not UTF-8; {@code base}: in's offset in the file. */
+    private static NotUtf8Exception notUtf8(Path file, String what, long base, ByteBuffer in, CoderResult result) {
+        int at = in.position();
+        StringBuilder hex = new StringBuilder();
+        for (int i = at; i < Math.min(in.limit(), at + result.length()); i++) {
+            hex.append(String.format(" %02x", in.get(i) & 0xFF));
+        }
+        return new NotUtf8Exception(file, "the " + what + " is not UTF-8 text: byte" + hex + " at offset " + (base + at)
+                + " is not valid UTF-8");
     }
 
     /** Text that is not UTF-8; {@link #problem()} is the message without the file. */

@@ -1,6 +1,5 @@
 package io.colo4j.zoo.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,11 +15,11 @@ import io.colo4j.tensor.colo.DistContext;
 import io.colo4j.tensor.colo.Shards;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
+import io.colo4j.zoo.train.CheckpointManifest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,11 +29,13 @@ import java.util.Map;
  * and rank 0 writes {@code index.json} with every parameter's spec, global and valid (unpadded) shape.
  * It loads at any tp: each parameter is reassembled from the saved shards it overlaps and cut to the
  * loading rank's layout. Saving is a collective over the tp group of dp rank 0; the folder appears
- * under its final name only when every rank has written its file.
+ * under its final name only when every rank has written its file, with the checksums of them all
+ * ({@link CheckpointManifest}). Loading verifies them first and reads the index strictly ({@link ShardedIndex}:
+ * every field's type and range, each shard's tensors of the shape the index says), naming the file at fault.
  */
 public final class ShardedCheckpoint {
     public static final String INDEX = "index.json";
-    private static final String FORMAT = "colo4j-sharded-checkpoint/1";
+    static final String FORMAT = "colo4j-sharded-checkpoint/1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private ShardedCheckpoint() {}
@@ -75,6 +76,7 @@ public final class ShardedCheckpoint {
         }
         context.tp().barrier();
         if (writes && rank == 0) {
+            CheckpointManifest.write(staged); // every rank's file is complete here
             AtomicFiles.publishDirectory(staged, dir);
         }
         context.tp().barrier();
@@ -82,26 +84,30 @@ public final class ShardedCheckpoint {
 
     /** Loads into {@code model}'s parameters, whatever tp it was saved at and whatever tp (or none) it runs at now. */
     public static void load(Module model, Path dir) throws IOException {
-        JsonNode index = JSON.readTree(Files.readAllBytes(dir.resolve(INDEX)));
-        if (!FORMAT.equals(index.path("format").asText())) {
-            throw new IOException(dir.resolve(INDEX) + ": not a colo4j sharded checkpoint (format '" + index.path("format").asText() + "')");
+        if (CheckpointManifest.verify(dir, List.of(INDEX)) == CheckpointManifest.Verification.NO_CHECKSUMS) {
+            System.err.println(CheckpointManifest.unverifiedNote(dir));
         }
-        int savedTp = index.path("tp").asInt();
-        JsonNode params = index.path("parameters");
+        ShardedIndex index = ShardedIndex.read(dir.resolve(INDEX));
+        List<String> shards = new ArrayList<>();
+        for (int r = 0; r < index.tp(); r++) {
+            shards.add(shardFile(r, index.tp()));
+        }
+        CheckpointManifest.verify(dir, shards); // already checked above: only that the manifest covers them
+        int savedTp = index.tp();
+        Map<String, ShardedIndex.Entry> params = index.parameters();
         Map<String, Parameter> own = model.namedParameters();
         List<String> problems = new ArrayList<>();
-        for (Iterator<String> it = params.fieldNames(); it.hasNext(); ) {
-            String name = it.next();
+        for (String name : params.keySet()) {
             if (!own.containsKey(name)) {
                 problems.add("unexpected parameter " + name);
             }
         }
         for (Map.Entry<String, Parameter> e : own.entrySet()) {
-            JsonNode entry = params.path(e.getKey());
-            if (entry.isMissingNode()) {
+            ShardedIndex.Entry entry = params.get(e.getKey());
+            if (entry == null) {
                 problems.add("missing parameter " + e.getKey());
-            } else if (!java.util.Arrays.equals(shape(entry.path("valid_shape")), e.getValue().fullShape())) {
-                problems.add(e.getKey() + " has shape " + entry.path("valid_shape") + " in the checkpoint but "
+            } else if (!java.util.Arrays.equals(entry.valid(), e.getValue().fullShape())) {
+                problems.add(e.getKey() + " has shape " + java.util.Arrays.toString(entry.valid()) + " in the checkpoint but "
                         + java.util.Arrays.toString(e.getValue().fullShape()) + " in the model");
             }
         }
@@ -114,11 +120,9 @@ public final class ShardedCheckpoint {
                 readers.add(SafeTensorsReader.open(dir.resolve(shardFile(r, savedTp))));
             }
             for (Map.Entry<String, Parameter> e : own.entrySet()) {
-                JsonNode entry = params.path(e.getKey());
-                DistSpec spec = SpecJson.mapper().treeToValue(entry.path("spec"), DistSpec.class);
-                int[] global = shape(entry.path("global_shape"));
+                ShardedIndex.Entry entry = params.get(e.getKey());
                 try (MemoryScope scope = MemoryScope.open(); GradMode.Guard ignored = GradMode.disabled()) {
-                    Tensor whole = reassemble(readers, e.getKey(), spec, global, savedTp);
+                    Tensor whole = reassemble(readers, e.getKey(), entry.layout(), savedTp);
                     int[] valid = e.getValue().fullShape();
                     Tensor unpadded = whole;
                     for (int d = 0; d < valid.length; d++) {
@@ -141,24 +145,19 @@ public final class ShardedCheckpoint {
         }
     }
 
-    private static Tensor reassemble(List<SafeTensorsReader> readers, String name, DistSpec spec, int[] global, int savedTp)
+    private static Tensor reassemble(List<SafeTensorsReader> readers, String name, ShardLayout layout, int savedTp)
             throws IOException {
-        if (spec instanceof ReplicaSpec || savedTp == 1) {
-            return readers.get(0).read(name);
-        }
-        ShardLayout layout = ShardLayout.of(name, global, spec, savedTp);
+        boolean whole = layout.spec() instanceof ReplicaSpec || savedTp == 1;
         List<Tensor> locals = new ArrayList<>(savedTp);
-        for (SafeTensorsReader reader : readers) {
+        for (SafeTensorsReader reader : whole ? readers.subList(0, 1) : readers) {
+            int[] expected = whole ? layout.globalShape() : layout.localShape();
+            int[] found = reader.info(name).shape();
+            if (!java.util.Arrays.equals(found, expected)) {
+                throw new IOException(reader.file() + ": tensor " + name + " has shape " + java.util.Arrays.toString(found) + " but "
+                        + INDEX + " says " + java.util.Arrays.toString(expected) + " (" + (whole ? "whole" : "one rank's shard") + ")");
+            }
             locals.add(reader.read(name));
         }
-        return Shards.assemble(locals, layout);
-    }
-
-    private static int[] shape(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asInt();
-        }
-        return out;
+        return whole ? locals.get(0) : Shards.assemble(locals, layout);
     }
 }

@@ -141,6 +141,39 @@ public final class ByteLevelBpe implements Tokenizer {
         return out.toArray();
     }
 
+    @Override
+    public int streamingCut(CharSequence text) {
+        return wordCut(text, specialByLength);
+    }
+
+    /**
+     * The last space between two letters that no special token's occurrence spans: GPT-2's pre-tokenizer ends a
+     * piece at the letter before such a space (no alternative takes a letter and then a space) and starts the next
+     * with it ({@code " ?\p{L}+"}), so the pieces, hence the ids, on either side are those of the whole text.
+     */
+    static int wordCut(CharSequence text, List<String> specials) {
+        String whole = text.toString();
+        for (int i = whole.length() - 2; i >= 1; i--) {
+            if (whole.charAt(i) == ' ' && Character.isLetter(whole.charAt(i - 1)) && Character.isLetter(whole.charAt(i + 1))
+                    && !spanned(whole, i, specials)) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** Whether an occurrence of a special token starts before {@code at} and ends after it. */
+    private static boolean spanned(String text, int at, List<String> specials) {
+        for (String s : specials) {
+            for (int start = Math.max(0, at - s.length() + 1); start < at; start++) {
+                if (text.startsWith(s, start)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Ids for {@code text}, treating special-token text as ordinary text. */
     public int[] encodeOrdinary(String text) {
         IntList out = new IntList(text.length() / 3 + 16);

@@ -28,6 +28,13 @@ public final class ByteTokenizer implements Tokenizer {
         return ids;
     }
 
+    /** Anywhere but inside a surrogate pair: each character's bytes are its own ids. */
+    @Override
+    public int streamingCut(CharSequence text) {
+        int n = text.length();
+        return n > 0 && Character.isHighSurrogate(text.charAt(n - 1)) ? n - 1 : n;
+    }
+
     @Override
     public String decode(int[] ids) {
         byte[] bytes = new byte[ids.length];

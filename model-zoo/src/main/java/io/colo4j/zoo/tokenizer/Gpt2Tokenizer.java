@@ -57,6 +57,12 @@ public final class Gpt2Tokenizer implements Tokenizer {
         }
     }
 
+    /** r50k_base splits text with GPT-2's pre-tokenizer, as {@link ByteLevelBpe}. */
+    @Override
+    public int streamingCut(CharSequence text) {
+        return ByteLevelBpe.wordCut(text, java.util.List.of(END_OF_TEXT_TOKEN));
+    }
+
     /** The raw bytes token {@code id} stands for (for {@link #END_OF_TEXT}, its literal text). */
     public byte[] tokenBytes(int id) {
         IntArrayList one = new IntArrayList(1);

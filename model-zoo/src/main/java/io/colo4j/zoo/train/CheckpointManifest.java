@@ -54,7 +54,7 @@ public final class CheckpointManifest {
     private CheckpointManifest() {}
 
     /** Writes the manifest of every file now in {@code dir} (a flat, fully written folder). */
-    static void write(Path dir) throws IOException {
+    public static void write(Path dir) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
         root.put("algorithm", "crc32c");
@@ -152,7 +152,7 @@ public final class CheckpointManifest {
     }
 
     /** The line that says a checkpoint was loaded without checksums. */
-    static String unverifiedNote(Path dir) {
+    public static String unverifiedNote(Path dir) {
         return "note: " + dir + " has no " + FILE + " (written before checkpoints carried checksums): its files are loaded unverified";
     }
 

@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * each field fetched with its type and range, or an {@link IOException} naming the file and the field (dotted,
  * with indices: {@code train_config.batch}, {@code losses[3]}).
  */
-final class StrictJson {
+public final class StrictJson {
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -27,7 +27,7 @@ final class StrictJson {
         this.root = root;
     }
 
-    static StrictJson read(Path file) throws IOException {
+    public static StrictJson read(Path file) throws IOException {
         JsonNode root;
         try {
             root = MAPPER.readTree(Files.readAllBytes(file));
@@ -42,16 +42,16 @@ final class StrictJson {
         return new StrictJson(file, root);
     }
 
-    JsonNode root() {
+    public JsonNode root() {
         return root;
     }
 
     /** An error about {@code field} of this file. */
-    IOException error(String field, String problem) {
+    public IOException error(String field, String problem) {
         return new IOException(file + ": field '" + field + "' " + problem);
     }
 
-    JsonNode field(JsonNode parent, String at, String name) throws IOException {
+    public JsonNode field(JsonNode parent, String at, String name) throws IOException {
         JsonNode v = parent.get(name);
         if (v == null) {
             throw new IOException(file + ": missing field '" + join(at, name) + "'");
@@ -59,7 +59,7 @@ final class StrictJson {
         return v;
     }
 
-    JsonNode object(JsonNode parent, String at, String name) throws IOException {
+    public JsonNode object(JsonNode parent, String at, String name) throws IOException {
         JsonNode v = field(parent, at, name);
         if (!v.isObject()) {
             throw error(join(at, name), "is " + v + ", not an object");
@@ -67,7 +67,7 @@ final class StrictJson {
         return v;
     }
 
-    JsonNode array(JsonNode parent, String at, String name, long size) throws IOException {
+    public JsonNode array(JsonNode parent, String at, String name, long size) throws IOException {
         JsonNode v = field(parent, at, name);
         if (!v.isArray()) {
             throw error(join(at, name), "is " + abbreviate(v) + ", not an array");
@@ -78,7 +78,7 @@ final class StrictJson {
         return v;
     }
 
-    String text(JsonNode parent, String at, String name) throws IOException {
+    public String text(JsonNode parent, String at, String name) throws IOException {
         JsonNode v = field(parent, at, name);
         if (!v.isTextual()) {
             throw error(join(at, name), "is " + v + ", not a string");
@@ -86,11 +86,11 @@ final class StrictJson {
         return v.textValue();
     }
 
-    long integer(JsonNode parent, String at, String name, long min, long max) throws IOException {
+    public long integer(JsonNode parent, String at, String name, long min, long max) throws IOException {
         return integer(field(parent, at, name), join(at, name), min, max);
     }
 
-    long integer(JsonNode v, String field, long min, long max) throws IOException {
+    public long integer(JsonNode v, String field, long min, long max) throws IOException {
         if (!v.isIntegralNumber() || !v.canConvertToLong()) {
             throw error(field, "is " + v + ", not an integer");
         }
@@ -102,7 +102,7 @@ final class StrictJson {
     }
 
     /** A finite number no smaller than {@code min}. */
-    double number(JsonNode v, String field, double min) throws IOException {
+    public double number(JsonNode v, String field, double min) throws IOException {
         if (!v.isNumber() || !Double.isFinite(v.doubleValue())) {
             throw error(field, "is " + v + ", not a finite number");
         }
@@ -112,7 +112,7 @@ final class StrictJson {
         return v.doubleValue();
     }
 
-    double number(JsonNode parent, String at, String name, double min) throws IOException {
+    public double number(JsonNode parent, String at, String name, double min) throws IOException {
         return number(field(parent, at, name), join(at, name), min);
     }
 

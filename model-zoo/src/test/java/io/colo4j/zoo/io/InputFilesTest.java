@@ -53,12 +53,13 @@ class InputFilesTest {
 
     @Test
     void aFileLargerThanAnArrayIsRefusedBeforeItIsRead() throws Exception {
-        Path big = dir.resolve("big.txt");
+        Path big = dir.resolve("big.json");
         try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
             f.setLength(3L << 30); // sparse: no disk, but 3 GiB to anyone who reads it
         }
-        assertThatThrownBy(() -> TokenData.fromFile(big, ByteTokenizer.INSTANCE))
-                .hasMessage(big + ": the data file is 3.0 GiB (3,221,225,472 bytes); a file is read into one array, at most "
+        // a data file is streamed into a token cache instead (TokenCacheTest); a config or tokenizer file is read whole
+        assertThatThrownBy(() -> InputFiles.readUtf8(big, "tokenizer file"))
+                .hasMessage(big + ": the tokenizer file is 3.0 GiB (3,221,225,472 bytes); a file is read into one array, at most "
                         + "2.0 GiB (2,147,483,639 bytes) (split it)");
     }
 }

@@ -7,10 +7,16 @@ package io.colo4j.tensor.comm;
  */
 public final class RankFailedException extends RuntimeException {
     private final int rank;
+    private final int worldSize;
 
     public RankFailedException(int rank, int worldSize, Throwable cause) {
         super("rank " + rank + " of " + worldSize + " failed: " + cause, cause);
         this.rank = rank;
+        this.worldSize = worldSize;
+    }
+
+    public int worldSize() {
+        return worldSize;
     }
 
     public int rank() {
