@@ -82,6 +82,13 @@ final class LayerNorm {
         long og = gamma.offset();
         long ody = gradOut.offset();
         long odx = gradIn.offset();
+        // row statistics read straight from memory: Tensor.get's varargs index is a heap array per row
+        MemorySegment mmu = mean.segment();
+        MemorySegment mrs = rstd.segment();
+        long omu = mean.offset();
+        long ors = rstd.offset();
+        long smu = mean.stride(0);
+        long srs = rstd.stride(0);
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
             float[] sums = new float[2];
             for (int blk = fromBlock; blk < toBlock; blk++) {
@@ -93,8 +100,8 @@ final class LayerNorm {
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
-                    float mu = mean.get(r);
-                    float rs = rstd.get(r);
+                    float mu = Vec.get(mmu, omu + r * smu);
+                    float rs = Vec.get(mrs, ors + r * srs);
                     accumulateRow(mx, xb, mdy, gb, mg, og, n, mu, rs, pg, pb, sums);
                     gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, mu, rs, sums[0] / n, sums[1] / n);
                 }
