@@ -17,6 +17,9 @@ import java.util.Arrays;
  * query row's softmax statistics for backward; otherwise matmul, softmax and matmul, keeping the probabilities.
  */
 public final class Attention {
+    /** {@code -Dcolo4j.attention=composed} keeps the composed path on every backend: a baseline for benchmarks. */
+    private static final boolean FUSED = !"composed".equals(System.getProperty("colo4j.attention"));
+
     private Attention() {}
 
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, boolean causal) {
@@ -43,7 +46,7 @@ public final class Attention {
         }
         int[] scoreShape = {qs[0], qs[1], qs[2], ks[2]};
         float alpha = Float.isNaN(scale) ? (float) (1.0 / Math.sqrt(qs[3])) : scale;
-        if (bias == null && Backends.current() instanceof AttentionKernels) {
+        if (FUSED && bias == null && Backends.current() instanceof AttentionKernels) {
             return fused(q, k, v, causal, alpha);
         }
         Tensor qd = q.detach();

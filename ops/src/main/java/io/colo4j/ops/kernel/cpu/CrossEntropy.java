@@ -50,26 +50,8 @@ final class CrossEntropy {
         for (; i < n; i++) {
             max = Math.max(max, Vec.get(m, base + i));
         }
-        // one masked loop body for the full vectors and the tail (a second inlined exp would exhaust C2's budget
-        // and box vectors on the heap); the full vectors' lanes are added in lane order, then the tail's one by one
-        FloatVector vsum = FloatVector.zero(S);
-        FloatVector tail = vsum;
-        for (i = 0; i < n; i += L) {
-            VectorMask<Float> mask = S.indexInRange(i, n);
-            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, m, (base + i) * Float.BYTES, Vec.ORDER, mask).sub(max));
-            if (i + L <= n) {
-                vsum = vsum.add(e);
-            } else {
-                tail = e;
-            }
-        }
-        float sum = 0f;
-        for (int lane = 0; lane < L; lane++) {
-            sum += vsum.lane(lane); // VecMath.sum's order; a call here would be refused, boxing vsum
-        }
-        for (int lane = 0; lane < n % L; lane++) {
-            sum += tail.lane(lane);
-        }
+        // the softmax's masked exp body (once inlined: a second exp for the tail would box), x * 1 - max = x - max
+        float sum = Softmax.expAndSum(m, base, null, 0, n, 1f, max);
         return max + (float) Math.log(sum);
     }
 

@@ -80,15 +80,18 @@ final class Softmax {
     /**
      * Writes e^(x scale - shift) and returns its sum: full vectors' lanes in lane order, then the tail's one by one.
      * The tail (up to L - 1 elements; a causal row's tail is any length) goes through the same masked loop body,
-     * since a second inlined exp would exhaust C2's budget and box.
+     * since a second inlined exp would exhaust C2's budget and box. With {@code mo} null it only sums (cross-entropy's
+     * log-sum-exp).
      */
-    private static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
+    static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
         FloatVector vsum = FloatVector.zero(S);
         FloatVector tail = vsum;
         for (int i = 0; i < valid; i += L) {
             VectorMask<Float> m = S.indexInRange(i, valid);
             FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m).mul(scale).sub(shift));
-            e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
+            if (mo != null) {
+                e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
+            }
             if (i + L <= valid) {
                 vsum = vsum.add(e);
             } else {
