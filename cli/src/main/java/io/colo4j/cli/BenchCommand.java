@@ -218,6 +218,7 @@ final class BenchCommand {
                         cl.deviceDescription(), cl.programBuildMillis(), cl.rebuildProgramMillis());
             }
             KernelBench.run(rows, cols, iterations, System.out);
+            io.colo4j.ops.bench.AttentionKernelBench.run(1, 12, 1024, 64, iterations, System.out);
             return 0;
         }
     }

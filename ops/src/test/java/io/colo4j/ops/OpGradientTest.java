@@ -75,6 +75,12 @@ class OpGradientTest {
         check.withTolerance(3e-2, 3e-3).check("full attention on permuted views",
                 in -> F.attention(in[0].permute(0, 2, 1, 3), in[1].permute(0, 2, 1, 3), in[2].permute(0, 2, 1, 3), false),
                 randomInput(4, 1, 1, 3, 2, 4), randomInput(5, 1, 1, 3, 2, 4), randomInput(6, 1, 1, 3, 2, 4));
+        // more query rows than one block of the fused kernel (64), so its later blocks and their key ranges are checked
+        check.withTolerance(3e-2, 3e-3).check("causal attention over two query blocks", in -> F.causalAttention(in[0], in[1], in[2]),
+                randomInput(7, 1, 1, 1, 70, 2), randomInput(8, 1, 1, 1, 70, 2), randomInput(9, 1, 1, 1, 70, 3));
+        check.withTolerance(3e-2, 3e-3).check("cross attention, no bias, over two query blocks",
+                in -> F.attention(in[0], in[1], in[2], false), randomInput(10, 1, 1, 2, 66, 2),
+                randomInput(11, 1, 1, 2, 5, 2), randomInput(12, 1, 1, 2, 5, 3));
     }
 
     @Test

@@ -5,15 +5,19 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The two contiguous loops the tensor module itself needs: gradient accumulation and scaling. */
+/** The contiguous loops the tensor module itself needs: gradient accumulation, scaling and copies. */
 final class Elementwise {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private Elementwise() {}
 
-    /** dst[dstOff + i] += src[srcOff + i] for i < n (offsets in floats). */
+    /** dst[dstOff + i] += src[srcOff + i] for i < n (offsets in floats), on the cores {@link HostLoops} gives. */
     static void addInto(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
+        HostLoops.forFloats(n, (from, to) -> addIntoRange(src, srcOff + from, dst, dstOff + from, to - from), src, dst);
+    }
+
+    private static void addIntoRange(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
         long i = 0;
         long bound = SPECIES.loopBound(n);
         long sb = srcOff * Float.BYTES;
@@ -31,6 +35,16 @@ final class Elementwise {
     }
 
     static void scale(MemorySegment seg, long off, long n, float factor) {
+        HostLoops.forFloats(n, (from, to) -> scaleRange(seg, off + from, to - from, factor), seg);
+    }
+
+    /** Contiguous floats src[srcOff, srcOff + n) to dst[dstOff, ...), on the cores {@link HostLoops} gives. */
+    static void copy(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
+        HostLoops.forFloats(n, (from, to) -> MemorySegment.copy(src, (srcOff + from) * Float.BYTES,
+                dst, (dstOff + from) * Float.BYTES, (to - from) * Float.BYTES), src, dst);
+    }
+
+    private static void scaleRange(MemorySegment seg, long off, long n, float factor) {
         long i = 0;
         long bound = SPECIES.loopBound(n);
         long base = off * Float.BYTES;

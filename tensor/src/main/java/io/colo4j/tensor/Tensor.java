@@ -532,6 +532,10 @@ public class Tensor {
             throw ShapeException.of("copyFrom", "shapes differ", shape, src.shape);
         }
         checkInPlace("copyFrom");
+        if (isContiguous() && src.isContiguous()) {
+            Elementwise.copy(src.store().segment(), src.offset, store().segment(), offset, numel());
+            return this;
+        }
         StridedCopy.copy(src.store().segment(), src.offset, src.strides,
                 store().segment(), offset, strides, shape);
         return this;

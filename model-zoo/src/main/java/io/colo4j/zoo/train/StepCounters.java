@@ -11,7 +11,10 @@ import java.util.Locale;
  */
 final class StepCounters {
     private final List<ProcessCounters> steps = new ArrayList<>();
+    /** MiB the process's reserved memory (step pools, caches, long-lived) grew by in each step: 0 once warm. */
+    private final List<Long> reservedGrowth = new ArrayList<>();
     private ProcessCounters last;
+    private long lastReserved = io.colo4j.tensor.MemoryStats.reservedBytes();
 
     private StepCounters(ProcessCounters first) {
         this.last = first;
@@ -28,6 +31,9 @@ final class StepCounters {
             steps.add(now.since(last));
             last = now;
         }
+        long reserved = io.colo4j.tensor.MemoryStats.reservedBytes();
+        reservedGrowth.add((reserved - lastReserved) >> 20);
+        lastReserved = reserved;
     }
 
     /** Steps after the first (warm-up) when there are some, as the step times are reported. */
@@ -42,9 +48,10 @@ final class StepCounters {
             user += c.userTicks();
             system += c.systemTicks();
         }
-        return String.format(Locale.ROOT, "process per step: minor page faults %s (%d over steps %d..%d), kernel share of CPU %s (%.1f%% over them)",
+        return String.format(Locale.ROOT, "process per step: minor page faults %s (%d over steps %d..%d), kernel share of CPU %s (%.1f%% over them),"
+                        + " reserved memory grew by %s MiB",
                 steps.stream().map(c -> Long.toString(c.minorFaults())).toList(), faults, steps.size() - timed.size() + 1, steps.size(),
                 steps.stream().map(c -> String.format(Locale.ROOT, "%.1f%%", 100 * c.systemShare())).toList(),
-                100 * new ProcessCounters(faults, user, system).systemShare());
+                100 * new ProcessCounters(faults, user, system).systemShare(), reservedGrowth);
     }
 }

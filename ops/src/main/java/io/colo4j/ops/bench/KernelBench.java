@@ -68,6 +68,18 @@ public final class KernelBench {
             io.colo4j.ops.kernel.GlobalIndex index = io.colo4j.ops.kernel.GlobalIndex.whole(x.numel(), 0);
             results.add(report(out, "dropout fwd", 2, bytes, copyGbs, time(iterations, () -> k.dropout(bits, index, x, y))));
             results.add(report(out, "bias+dropout+add fwd", 3, bytes, copyGbs, time(iterations, () -> k.biasDropoutAdd(x, beta, g, bits, index, y))));
+            // cross-entropy over x as logits: forward reads them (and writes a few floats per row), backward reads and writes
+            int[] ids = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                ids[r] = (r * 7919) % cols;
+            }
+            io.colo4j.tensor.IntTensor targets = io.colo4j.tensor.IntTensor.of(ids, rows);
+            Tensor losses = Tensor.zeros(rows);
+            Tensor lse = Tensor.zeros(rows);
+            results.add(report(out, "cross-entropy fwd", 1, bytes, copyGbs,
+                    time(iterations, () -> k.crossEntropy(x, targets, -100, cols, losses, lse))));
+            results.add(report(out, "cross-entropy bwd", 2, bytes, copyGbs,
+                    time(iterations, () -> k.crossEntropyBackward(x, targets, -100, cols, lse, 1f / rows, dx))));
         }
         return results;
     }

@@ -2,6 +2,7 @@ package io.colo4j.ops.functional;
 
 import io.colo4j.ops.dist.Dispatcher;
 import io.colo4j.ops.dist.Ops;
+import io.colo4j.ops.kernel.AttentionKernels;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.tensor.Shapes;
@@ -11,10 +12,14 @@ import io.colo4j.tensor.autograd.Autograd;
 import java.util.Arrays;
 
 /**
- * Scaled dot-product attention over [B, H, T, hd] heads as one op: the scores never enter the graph,
- * only the probabilities are kept for backward.
+ * Scaled dot-product attention over [B, H, T, hd] heads as one op: the scores never enter the graph. On a backend
+ * with {@link AttentionKernels} (cpu) and no bias it is one fused kernel per (batch, head) tile that keeps only each
+ * query row's softmax statistics for backward; otherwise matmul, softmax and matmul, keeping the probabilities.
  */
 public final class Attention {
+    /** {@code -Dcolo4j.attention=composed} keeps the composed path on every backend: a baseline for benchmarks. */
+    private static final boolean FUSED = !"composed".equals(System.getProperty("colo4j.attention"));
+
     private Attention() {}
 
     public static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, boolean causal) {
@@ -41,6 +46,9 @@ public final class Attention {
         }
         int[] scoreShape = {qs[0], qs[1], qs[2], ks[2]};
         float alpha = Float.isNaN(scale) ? (float) (1.0 / Math.sqrt(qs[3])) : scale;
+        if (FUSED && bias == null && Backends.current() instanceof AttentionKernels) {
+            return fused(q, k, v, causal, alpha);
+        }
         Tensor qd = q.detach();
         Tensor kd = k.detach();
         Tensor vd = v.detach();
@@ -62,5 +70,28 @@ public final class Attention {
                 Matmul.product(probs.mT(), g, vs, 1f),
                 bias != null && bias.requiresGrad() ? Broadcasting.reduceTo(gs, bias.shape()) : null};
         }, q, k, v, bias);
+    }
+
+    /** One fused kernel each way; saved for backward: q, k, v and [B, H, Tq, 2] row statistics. */
+    private static Tensor fused(Tensor q, Tensor k, Tensor v, boolean causal, float alpha) {
+        Tensor qd = lastDimDense(q.detach());
+        Tensor kd = lastDimDense(k.detach());
+        Tensor vd = lastDimDense(v.detach());
+        int[] qs = q.shape();
+        Tensor out = Tensor.empty(qs[0], qs[1], qs[2], v.size(3));
+        Tensor stats = Tensor.empty(qs[0], qs[1], qs[2], 2);
+        ((AttentionKernels) Backends.current()).attention(qd, kd, vd, alpha, causal, out, stats);
+        return Autograd.record("attention", out, g -> {
+            Tensor gq = Tensor.empty(qs);
+            Tensor gk = Tensor.empty(k.shape());
+            Tensor gv = Tensor.empty(v.shape());
+            ((AttentionKernels) Backends.current()).attentionBackward(qd, kd, vd, stats, lastDimDense(g), alpha, causal, gq, gk, gv);
+            return new Tensor[] {gq, gk, gv, null};
+        }, q, k, v, null);
+    }
+
+    /** x itself when its last dim has stride 1 (heads cut from a fused projection: no copy), else a contiguous copy. */
+    private static Tensor lastDimDense(Tensor x) {
+        return x.stride(3) == 1 ? x : x.contiguous();
     }
 }

@@ -18,6 +18,12 @@ import java.util.Set;
 public final class ProfiledBackend {
     /** The section of sgemm; the FLOPs it computes are its work. */
     public static final int GEMM = StepProfile.section("gemm");
+    /**
+     * The section of the fused attention kernels ({@link AttentionKernels}); their work is the FLOPs of the products
+     * they stand for (q k^T and P v forward, four products backward, as the composed path computes them and the
+     * model-FLOPs formula counts them), not what the kernel computes (it skips the causal mask's half, recomputes q k^T).
+     */
+    public static final int ATTENTION = StepProfile.section("attention");
 
     private ProfiledBackend() {}
 
@@ -33,13 +39,24 @@ public final class ProfiledBackend {
         return (KernelBackend) TimingProxy.wrap(backend, interfaces.toArray(Class<?>[]::new), m -> switch (m.getName()) {
             case "name", "close" -> -1;
             case "matmul" -> GEMM;
+            case "attention", "attentionBackward" -> ATTENTION;
             default -> StepProfile.section("kernel " + m.getName());
         }, (m, args, result) -> {
             if (m.getName().equals("matmul")) {
                 StepProfile.addWork(GEMM, matmulFlops((Tensor) args[0], (Tensor) args[2]));
+            } else if (m.getName().startsWith("attention")) {
+                StepProfile.addWork(ATTENTION, attentionFlops((Tensor) args[0], (Tensor) args[1], (Tensor) args[2],
+                        m.getName().equals("attentionBackward")));
             }
             return result;
         });
+    }
+
+    /** FLOPs of attention's products: q k^T and P v forward; dO v^T, dV, dQ and dK backward. */
+    static long attentionFlops(Tensor q, Tensor k, Tensor v, boolean backward) {
+        long pairs = (long) q.size(0) * q.size(1) * q.size(2) * k.size(2);
+        long forward = 2 * pairs * (q.size(3) + v.size(3));
+        return backward ? 2 * forward : forward;
     }
 
     /** FLOPs of {@code out = a @ b} over the batch: 2 x (elements of out) x the contracted size. */

@@ -1,5 +1,6 @@
 package io.colo4j.ops.kernel.cpu;
 
+import io.colo4j.ops.kernel.AttentionKernels;
 import io.colo4j.ops.kernel.BinaryOp;
 import io.colo4j.ops.kernel.DropoutBits;
 import io.colo4j.ops.kernel.GemmOperand;
@@ -11,7 +12,7 @@ import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.Tensor;
 
 /** The default backend: Vector API kernels on a fork/join pool sized to the cores. */
-public final class CpuBackend implements KernelBackend {
+public final class CpuBackend implements KernelBackend, AttentionKernels {
     @Override
     public String name() {
         return "cpu";
@@ -137,5 +138,16 @@ public final class CpuBackend implements KernelBackend {
     @Override
     public void biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index, Tensor out) {
         DropoutKernels.biasDropoutAdd(x, bias, residual, bits, index, out);
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, float scale, boolean causal, Tensor out, Tensor stats) {
+        FusedAttention.forward(q, k, v, scale, causal, out, stats);
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor stats, Tensor gradOut, float scale, boolean causal,
+                                  Tensor gradQ, Tensor gradK, Tensor gradV) {
+        FusedAttention.backward(q, k, v, stats, gradOut, scale, causal, gradQ, gradK, gradV);
     }
 }

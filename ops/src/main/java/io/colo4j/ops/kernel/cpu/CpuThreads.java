@@ -23,6 +23,11 @@ public final class CpuThreads {
     private static final ForkJoinPool POOL = createPool();
     private static final CoreBudget BUDGET = new CoreBudget(POOL.getParallelism());
 
+    static {
+        // the tensor module's gradient accumulation, scaling and copies run on this pool too
+        io.colo4j.tensor.HostLoops.install((n, grain, body) -> parallelFor(n, grain, body::run));
+    }
+
     private CpuThreads() {}
 
     /** The shared pool. */

@@ -7,6 +7,7 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /** Softmax cross-entropy per row, never materialising the probabilities in forward. */
@@ -49,15 +50,8 @@ final class CrossEntropy {
         for (; i < n; i++) {
             max = Math.max(max, Vec.get(m, base + i));
         }
-        FloatVector vsum = FloatVector.zero(S);
-        i = 0;
-        for (; i < bound; i += L) {
-            vsum = vsum.add(VecMath.exp(Vec.load(m, base + i).sub(max)));
-        }
-        float sum = VecMath.sum(vsum);
-        for (; i < n; i++) {
-            sum += VecMath.exp(Vec.get(m, base + i) - max);
-        }
+        // the softmax's masked exp body (once inlined: a second exp for the tail would box), x * 1 - max = x - max
+        float sum = Softmax.expAndSum(m, base, null, 0, n, 1f, max);
         return max + (float) Math.log(sum);
     }
 
@@ -69,33 +63,36 @@ final class CrossEntropy {
         MemorySegment mg = gradLogits.segment();
         long ol = logits.offset();
         long og = gradLogits.offset();
-        int bound = S.loopBound(valid);
         CpuThreads.parallelFor(rows, Vec.rowGrain(v), (from, to) -> {
             for (int r = from; r < to; r++) {
-                long lb = ol + (long) r * v;
-                long gb = og + (long) r * v;
                 int target = targets.get(r);
-                if (target == ignoreIndex) {
-                    for (int i = 0; i < v; i++) {
-                        Vec.set(mg, gb + i, 0f);
-                    }
-                    continue;
-                }
-                float lse = logSumExp.get(r);
-                int i = 0;
-                for (; i < bound; i += L) {
-                    Vec.store(VecMath.exp(Vec.load(ml, lb + i).sub(lse)).mul(rowScale), mg, gb + i);
-                }
-                for (; i < valid; i++) {
-                    Vec.set(mg, gb + i, VecMath.exp(Vec.get(ml, lb + i) - lse) * rowScale);
-                }
-                for (; i < v; i++) {
-                    Vec.set(mg, gb + i, 0f);
-                }
-                if (target >= 0 && target < valid) {
-                    Vec.set(mg, gb + target, Vec.get(mg, gb + target) - rowScale);
-                }
+                backwardRow(ml, ol + (long) r * v, mg, og + (long) r * v, v, valid, target, ignoreIndex,
+                        target == ignoreIndex ? 0f : logSumExp.get(r), rowScale);
             }
         });
+    }
+
+    /**
+     * One row of {@link #backward}, its own method taking no vectors. Its exp is inlined once: with a second copy for
+     * the scalar tail C2 ran out of budget and boxed vectors on the heap (6 bytes per logit, ~150 MB per step of
+     * GPT-2 small's [512, 50257] logits, paid for in garbage collection and page faults).
+     */
+    private static void backwardRow(MemorySegment ml, long lb, MemorySegment mg, long gb, int v, int valid, int target,
+                                    int ignoreIndex, float lse, float rowScale) {
+        if (target == ignoreIndex) {
+            mg.asSlice(gb * Float.BYTES, (long) v * Float.BYTES).fill((byte) 0);
+            return;
+        }
+        for (int i = 0; i < valid; i += L) { // one masked body for the tail too: a second inlined exp would box
+            VectorMask<Float> mask = S.indexInRange(i, valid);
+            VecMath.exp(FloatVector.fromMemorySegment(S, ml, (lb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)
+                    .intoMemorySegment(mg, (gb + i) * Float.BYTES, Vec.ORDER, mask);
+        }
+        for (int i = valid; i < v; i++) {
+            Vec.set(mg, gb + i, 0f);
+        }
+        if (target >= 0 && target < valid) {
+            Vec.set(mg, gb + target, Vec.get(mg, gb + target) - rowScale);
+        }
     }
 }

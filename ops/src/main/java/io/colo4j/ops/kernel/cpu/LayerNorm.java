@@ -72,8 +72,8 @@ final class LayerNorm {
         int n = x.size(-1);
         int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
         int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-        float[][] partialGamma = new float[blocks][];
-        float[][] partialBeta = new float[blocks][];
+        float[][] partialGamma = RowBlockPartials.of(0, blocks, n);
+        float[][] partialBeta = RowBlockPartials.of(1, blocks, n);
         MemorySegment mx = x.segment();
         MemorySegment mg = gamma.segment();
         MemorySegment mdy = gradOut.segment();
@@ -82,26 +82,33 @@ final class LayerNorm {
         long og = gamma.offset();
         long ody = gradOut.offset();
         long odx = gradIn.offset();
+        // row statistics read straight from memory: Tensor.get's varargs index is a heap array per row
+        MemorySegment mmu = mean.segment();
+        MemorySegment mrs = rstd.segment();
+        long omu = mean.offset();
+        long ors = rstd.offset();
+        long smu = mean.stride(0);
+        long srs = rstd.stride(0);
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
             float[] sums = new float[2];
             for (int blk = fromBlock; blk < toBlock; blk++) {
-                float[] pg = new float[n];
-                float[] pb = new float[n];
+                float[] pg = partialGamma[blk];
+                float[] pb = partialBeta[blk];
+                java.util.Arrays.fill(pg, 0, n, 0f);
+                java.util.Arrays.fill(pb, 0, n, 0f);
                 int r1 = Math.min(rows, (blk + 1) * ROW_BLOCK);
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
-                    float mu = mean.get(r);
-                    float rs = rstd.get(r);
+                    float mu = Vec.get(mmu, omu + r * smu);
+                    float rs = Vec.get(mrs, ors + r * srs);
                     accumulateRow(mx, xb, mdy, gb, mg, og, n, mu, rs, pg, pb, sums);
                     gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, mu, rs, sums[0] / n, sums[1] / n);
                 }
-                partialGamma[blk] = pg;
-                partialBeta[blk] = pb;
             }
         });
-        addPartials(partialGamma, gradGamma, n);
-        addPartials(partialBeta, gradBeta, n);
+        addPartials(partialGamma, blocks, gradGamma, n);
+        addPartials(partialBeta, blocks, gradBeta, n);
     }
 
     /**
@@ -160,15 +167,16 @@ final class LayerNorm {
         }
     }
 
-    /** target += the partials in block order, columns in parallel: each element's sum has one fixed order. */
-    static void addPartials(float[][] partials, Tensor target, int n) {
+    /** target += the first {@code blocks} partials in block order, columns in parallel: each element's sum has one fixed order. */
+    static void addPartials(float[][] partials, int blocks, Tensor target, int n) {
         if (target == null) {
             return;
         }
         MemorySegment m = target.segment();
         long off = target.offset();
-        CpuThreads.parallelFor(n, Math.max(L, (1 << 14) / Math.max(1, partials.length)), (from, to) -> {
-            for (float[] p : partials) {
+        CpuThreads.parallelFor(n, Math.max(L, (1 << 14) / Math.max(1, blocks)), (from, to) -> {
+            for (int b = 0; b < blocks; b++) {
+                float[] p = partials[b];
                 for (int i = from; i < to; i++) {
                     Vec.set(m, off + i, Vec.get(m, off + i) + p[i]);
                 }

@@ -57,7 +57,7 @@ final class RmsNorm {
         int n = x.size(-1);
         int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
         int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-        float[][] partial = new float[blocks][];
+        float[][] partial = RowBlockPartials.of(0, blocks, n);
         MemorySegment mx = x.segment();
         MemorySegment mg = gamma.segment();
         MemorySegment mdy = gradOut.segment();
@@ -66,21 +66,24 @@ final class RmsNorm {
         long og = gamma.offset();
         long ody = gradOut.offset();
         long odx = gradIn.offset();
+        MemorySegment mrs = rstd.segment(); // read straight from memory: Tensor.get's varargs index is a heap array per row
+        long ors = rstd.offset();
+        long srs = rstd.stride(0);
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
             for (int blk = fromBlock; blk < toBlock; blk++) {
-                float[] pg = new float[n];
+                float[] pg = partial[blk];
+                java.util.Arrays.fill(pg, 0, n, 0f);
                 int r1 = Math.min(rows, (blk + 1) * ROW_BLOCK);
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
-                    float rs = rstd.get(r);
+                    float rs = Vec.get(mrs, ors + r * srs);
                     float mean = accumulateRow(mx, xb, mdy, gb, mg, og, n, rs, pg) / n;
                     gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, rs, mean);
                 }
-                partial[blk] = pg;
             }
         });
-        LayerNorm.addPartials(partial, gradGamma, n);
+        LayerNorm.addPartials(partial, blocks, gradGamma, n);
     }
 
     /**

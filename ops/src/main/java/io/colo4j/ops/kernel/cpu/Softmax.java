@@ -28,7 +28,7 @@ final class Softmax {
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
             for (int r = from; r < to; r++) {
                 int valid = causal ? (r % t) + 1 : n;
-                row(mx, ox + (long) r * n, mo, oo + (long) r * n, n, valid, scale);
+                row(mx, ox + (long) r * n, mo, oo + (long) r * n, n, valid, scale, null, 0);
             }
         });
     }
@@ -37,10 +37,26 @@ final class Softmax {
      * Three passes over a row that stays in cache (max; exp, sum and store; scale), each its own method taking no
      * vectors: C2 stops inlining our helpers once exp's vector code has used its node budget, and a vector passed to
      * a call that was not inlined is boxed on the heap, so the passes store through the JDK's force-inlined calls.
+     * With {@code stats} non-null, the row's shift and 1 / sum go to {@code stats[sBase]} and {@code stats[sBase + 1]}
+     * ({@link #recomputeRow} gives the same bits from them). May run in place (mx == mo, xBase == oBase).
      */
-    private static void row(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int n, int valid, float scale) {
+    static void row(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int n, int valid, float scale,
+                    MemorySegment stats, long sBase) {
         float shift = max(mx, xBase, valid) * scale;
         float inv = 1f / expAndSum(mx, xBase, mo, oBase, valid, scale, shift);
+        recomputeRow(mx, xBase, mo, oBase, n, valid, scale, shift, inv, false);
+        if (stats != null) {
+            Vec.set(stats, sBase, shift);
+            Vec.set(stats, sBase + 1, inv);
+        }
+    }
+
+    /** A row's probabilities again from its saved shift and 1 / sum (with {@code exp}; else the exps are in mo already). */
+    static void recomputeRow(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int n, int valid, float scale,
+                             float shift, float inv, boolean exp) {
+        if (exp) {
+            expAndSum(mx, xBase, mo, oBase, valid, scale, shift);
+        }
         scaleInPlace(mo, oBase, valid, inv);
         if (valid < n) {
             mo.asSlice((oBase + valid) * Float.BYTES, (long) (n - valid) * Float.BYTES).fill((byte) 0);
@@ -64,15 +80,18 @@ final class Softmax {
     /**
      * Writes e^(x scale - shift) and returns its sum: full vectors' lanes in lane order, then the tail's one by one.
      * The tail (up to L - 1 elements; a causal row's tail is any length) goes through the same masked loop body,
-     * since a second inlined exp would exhaust C2's budget and box.
+     * since a second inlined exp would exhaust C2's budget and box. With {@code mo} null it only sums (cross-entropy's
+     * log-sum-exp).
      */
-    private static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
+    static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
         FloatVector vsum = FloatVector.zero(S);
         FloatVector tail = vsum;
         for (int i = 0; i < valid; i += L) {
             VectorMask<Float> m = S.indexInRange(i, valid);
             FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m).mul(scale).sub(shift));
-            e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
+            if (mo != null) {
+                e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
+            }
             if (i + L <= valid) {
                 vsum = vsum.add(e);
             } else {
@@ -111,29 +130,31 @@ final class Softmax {
         long oy = y.offset();
         long og = gradOut.offset();
         long oo = gradIn.offset();
-        int bound = S.loopBound(n);
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
             for (int r = from; r < to; r++) {
-                long yb = oy + (long) r * n;
-                long gb = og + (long) r * n;
-                long ob = oo + (long) r * n;
-                FloatVector vdot = FloatVector.zero(S);
-                int i = 0;
-                for (; i < bound; i += L) {
-                    vdot = Vec.load(my, yb + i).fma(Vec.load(mg, gb + i), vdot);
-                }
-                float dot = VecMath.sum(vdot);
-                for (; i < n; i++) {
-                    dot += Vec.get(my, yb + i) * Vec.get(mg, gb + i);
-                }
-                i = 0;
-                for (; i < bound; i += L) {
-                    Vec.store(Vec.load(mg, gb + i).sub(dot).mul(Vec.load(my, yb + i)).mul(scale), mo, ob + i);
-                }
-                for (; i < n; i++) {
-                    Vec.set(mo, ob + i, scale * Vec.get(my, yb + i) * (Vec.get(mg, gb + i) - dot));
-                }
+                backwardRow(my, oy + (long) r * n, mg, og + (long) r * n, mo, oo + (long) r * n, n, scale);
             }
         });
+    }
+
+    /** One row of {@link #backward}; may run in place over gradOut (mg == mo, gb == ob). */
+    static void backwardRow(MemorySegment my, long yb, MemorySegment mg, long gb, MemorySegment mo, long ob, int n, float scale) {
+        int bound = S.loopBound(n);
+        FloatVector vdot = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            vdot = Vec.load(my, yb + i).fma(Vec.load(mg, gb + i), vdot);
+        }
+        float dot = VecMath.sum(vdot);
+        for (; i < n; i++) {
+            dot += Vec.get(my, yb + i) * Vec.get(mg, gb + i);
+        }
+        i = 0;
+        for (; i < bound; i += L) {
+            Vec.store(Vec.load(mg, gb + i).sub(dot).mul(Vec.load(my, yb + i)).mul(scale), mo, ob + i);
+        }
+        for (; i < n; i++) {
+            Vec.set(mo, ob + i, scale * Vec.get(my, yb + i) * (Vec.get(mg, gb + i) - dot));
+        }
     }
 }
