@@ -3,22 +3,23 @@ package io.colo4j.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.colo4j.examples.TinyLm;
+import io.colo4j.examples.TrainTinyLm;
 import io.colo4j.ops.nn.DropoutSeeds;
 import io.colo4j.rules.ShardingRules;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.nn.Module;
-import java.nio.file.Path;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The README's user-written model (ops.nn layers, dropout on) and its rules file: a step at tp 1, 2, 4 is the serial one. */
+/** The examples module's user-written model (ops.nn layers, dropout on) and its rules file: a step at tp 1, 2, 4 is the serial one. */
 class TinyLmEquivalenceTest {
     private static final int VOCAB = 24;
     private static final int D = 8;
-    private static final ShardingRules RULES = ShardingRules.fromJson(Path.of("..", "docs", "examples", "tiny-lm.rules.json"));
+    private static final ShardingRules RULES = TrainTinyLm.RULES;
     private static final Supplier<Module> BUILD = () -> new TinyLm(VOCAB, D);
     private static final IntTensor IN = Gpt2RulesEquivalenceTest.ids(VOCAB, 2, 6, 0);
     private static final IntTensor TARGET = Gpt2RulesEquivalenceTest.ids(VOCAB, 2, 6, 1);
