@@ -52,10 +52,10 @@ public final class Checkpoint {
         for (int i = 0; i < inputs.length; i++) {
             slots[inputs.length + i] = regional[i] ? inputs[i].distribution.sharedRegion(inputs[i]) : null;
         }
-        return Autograd.record("checkpoint " + name, output, gradOutput -> recompute(fn, inputs, regional, gradOutput), slots);
+        return Autograd.record("checkpoint " + name, output, gradOutput -> recompute(fn, inputs, slots, regional, gradOutput), slots);
     }
 
-    private static Tensor[] recompute(Function<Tensor[], Tensor> fn, Tensor[] inputs, boolean[] regional, Tensor gradOutput) {
+    private static Tensor[] recompute(Function<Tensor[], Tensor> fn, Tensor[] inputs, Tensor[] slots, boolean[] regional, Tensor gradOutput) {
         int n = inputs.length;
         Tensor[] grads = new Tensor[2 * n];
         try (MemoryScope aside = MemoryScope.openAside()) {
@@ -65,8 +65,11 @@ public final class Checkpoint {
                 for (int i = 0; i < n; i++) {
                     if (regional[i]) {
                         // the consumers inside take an identity over a leaf of its own: its gradient is their partial sum
-                        leaves[n + i] = detached(inputs[i], true);
-                        Tensor region = Autograd.record("shared region (reduced outside the checkpoint)", detached(inputs[i], false),
+                        // the region's own data and placement: the input itself for a copy_to_tp, the gathered whole for a
+                        // sequence-parallel gather
+                        Tensor made = slots[n + i];
+                        leaves[n + i] = detached(made, true);
+                        Tensor region = Autograd.record("shared region (reduced outside the checkpoint)", detached(made, false),
                                 g -> new Tensor[] {g}, leaves[n + i]);
                         leaves[i].distribution.useSharedRegion(region);
                     }

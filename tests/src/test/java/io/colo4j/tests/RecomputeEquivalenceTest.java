@@ -41,16 +41,17 @@ class RecomputeEquivalenceTest {
     private static final int SEQ = 32;
 
     static Stream<Arguments> familiesAndTp() {
-        return ModelZoo.names().stream().flatMap(f -> Stream.of(Arguments.of(f, 1), Arguments.of(f, 2)));
+        // sequence parallelism too: its gathered sequence regions must be rerun like copy_to_tp's
+        return ModelZoo.names().stream().flatMap(f -> Stream.of(Arguments.of(f, 1, false), Arguments.of(f, 2, false), Arguments.of(f, 2, true)));
     }
 
     /** What one rank computed in one step under one mode. */
     private record Step(float loss, Map<String, float[]> grads, long activationPeak) {}
 
-    @ParameterizedTest(name = "{0} tp {1}")
+    @ParameterizedTest(name = "{0} tp {1} sequence parallel {2}")
     @MethodSource("familiesAndTp")
-    void recomputeGivesTheSameGradientBitsWithLessActivationMemory(String family, int tp) {
-        ModelZoo.Family f = ModelZoo.family(family);
+    void recomputeGivesTheSameGradientBitsWithLessActivationMemory(String family, int tp, boolean sequenceParallel) {
+        ModelZoo.Family f = ModelZoo.family(family).withSequenceParallel(sequenceParallel);
         HfFamilyOps hf = f.requireHf();
         HfConfig cfg = hf.withDropout(hf.config(f.defaultConfig()), 0.1f);
         int[] ids = new int[BATCH * SEQ];
@@ -76,7 +77,7 @@ class RecomputeEquivalenceTest {
             Step none = ranks.get(r).get(Recompute.NONE);
             for (Recompute mode : List.of(Recompute.SELECTIVE, Recompute.FULL)) {
                 Step step = ranks.get(r).get(mode);
-                String what = family + " tp " + tp + " rank " + r + " --recompute " + mode.optionName();
+                String what = family + " tp " + tp + (sequenceParallel ? " sp" : "") + " rank " + r + " --recompute " + mode.optionName();
                 assertThat(step.loss()).as("%s loss", what).isEqualTo(none.loss());
                 assertThat(step.grads().keySet()).as(what).containsExactlyElementsOf(none.grads().keySet());
                 none.grads().forEach((name, g) -> assertThat(step.grads().get(name)).as("%s %s grad", what, name).containsExactly(g));

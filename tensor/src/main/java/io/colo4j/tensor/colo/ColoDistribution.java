@@ -54,7 +54,8 @@ final class ColoDistribution extends Distribution {
 
     @Override
     protected Tensor sharedRegion(Tensor t) {
-        return Redistributor.sharedCopyToTpRegion(t);
+        // a replicated input's region is its copy_to_tp; a sharded one's (sequence parallelism) is its gather
+        return state.spec() instanceof io.colo4j.spec.ReplicaSpec ? Redistributor.sharedCopyToTpRegion(t) : Redistributor.sharedGatherFromSpRegion(t);
     }
 
     @Override
