@@ -66,8 +66,11 @@ public final class Communicators {
             body.run(comm);
         } catch (Throwable t) {
             System.out.flush();
-            System.err.println("colo4j: rank " + comm.rank() + " of " + comm.size() + " failed: " + t);
-            t.printStackTrace();
+            // one line, as the CLI prints an in-JVM rank's failure; the trace only for a bug or when asked for
+            System.err.println("colo4j: rank " + comm.rank() + " of " + comm.size() + " failed: " + FailureLine.of(t));
+            if (FailureLine.isBug(t) || FailureLine.traceWanted()) {
+                t.printStackTrace();
+            }
             System.err.flush();
             comm.abortJob(1);
         }

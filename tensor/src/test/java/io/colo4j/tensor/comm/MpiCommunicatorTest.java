@@ -64,7 +64,8 @@ class MpiCommunicatorTest {
         MpiRun.Result run = mpirun(2, "timeout", "-Dcolo4j.comm.timeout=2");
         assertThat(run.exitCode()).as("%s", run).isNotZero();
         assertThat(run.output()).as("%s", run)
-                .contains("CommTimeoutException", "allReduce", "on rank 0 of 2 timed out", "waiting for rank 1")
+                .contains("allReduce", "on rank 0 of 2 timed out", "waiting for rank 1")
+                .doesNotContain("CommTimeoutException", "\tat io.colo4j") // one line, no class name, no trace
                 .doesNotContain("UNREACHABLE");
         assertThat(run.seconds()).as("rank 1 sleeps 60 s; the job must end long before: %s", run).isLessThan(40);
     }
@@ -94,7 +95,7 @@ class MpiCommunicatorTest {
             String named = "rank 1 (pid " + rank1.pid() + " on ";
             assertThat(run.output()).as("%s", run).contains(named, "has exited (killed or crashed)").doesNotContain("UNREACHABLE");
             if (scenario.equals("killed-before-header")) {
-                assertThat(run.output()).as("%s", run).contains("CommAbortedException", "allReduce (#2) on rank 0 of 2 cannot complete");
+                assertThat(run.output()).as("%s", run).contains("allReduce (#2) on rank 0 of 2 cannot complete").doesNotContain("CommAbortedException");
             } else {
                 assertThat(run.output()).as("%s", run).contains("MPI allReduce on rank 0 of 2", "cannot finish", "aborting the MPI job");
             }
