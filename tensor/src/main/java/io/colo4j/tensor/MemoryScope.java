@@ -89,6 +89,7 @@ public final class MemoryScope implements AutoCloseable {
         if (top != null && top.step != null) {
             top.bytes += size;
             MemoryStats.allocated(size);
+            MemoryStats.stepScoped(size);
             return new Allocation(StepMemoryPool.current().take(top.step, size, zeroed), null);
         }
         // the memory may be a freed block of the same size again; a fresh arena gives this storage its own lifetime
@@ -116,6 +117,7 @@ public final class MemoryScope implements AutoCloseable {
         if (step != null) {
             StepMemoryPool.current().close(step);
             MemoryStats.freed(bytes);
+            MemoryStats.stepScoped(-bytes);
         }
     }
 

@@ -12,6 +12,9 @@ public final class MemoryStats {
     private static final AtomicLong PEAK = new AtomicLong();
     private static final AtomicLong RESERVED = new AtomicLong();
     private static final AtomicLong PEAK_RESERVED = new AtomicLong();
+    // step-scoped bytes (MemoryScope.open): a step's activations and backward temporaries, apart from parameters and grads
+    private static final AtomicLong STEP_LIVE = new AtomicLong();
+    private static final AtomicLong STEP_PEAK = new AtomicLong();
 
     private MemoryStats() {}
 
@@ -22,6 +25,27 @@ public final class MemoryStats {
 
     static void freed(long bytes) {
         LIVE.addAndGet(-bytes);
+    }
+
+    /** {@code bytes} taken (positive) or given back (negative) by a step scope; counted in live bytes as well. */
+    static void stepScoped(long bytes) {
+        long live = STEP_LIVE.addAndGet(bytes);
+        STEP_PEAK.accumulateAndGet(live, Math::max);
+    }
+
+    /** Bytes held now by open step scopes (all threads: in-JVM ranks share the count). */
+    public static long stepLiveBytes() {
+        return STEP_LIVE.get();
+    }
+
+    /** The most bytes open step scopes held at once since {@link #resetStepPeak()}: a step's peak activation memory. */
+    public static long stepPeakBytes() {
+        return STEP_PEAK.get();
+    }
+
+    /** Starts a new step peak from what step scopes hold now. */
+    public static void resetStepPeak() {
+        STEP_PEAK.set(STEP_LIVE.get());
     }
 
     /** {@code bytes} taken from (positive) or given back to (negative) the OS. */
