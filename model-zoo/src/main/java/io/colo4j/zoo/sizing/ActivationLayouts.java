@@ -1,6 +1,8 @@
 package io.colo4j.zoo.sizing;
 
 import io.colo4j.tensor.autograd.Recompute;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What activation recompute and sequence parallelism make of a config's traced activation figures
@@ -19,6 +21,21 @@ import io.colo4j.tensor.autograd.Recompute;
  */
 public final class ActivationLayouts {
     private ActivationLayouts() {}
+
+    /** One way to hold a step's activations. */
+    public record Layout(Recompute recompute, boolean sequenceParallel) {}
+
+    /** The layouts worth listing at tp: every recompute, each with and (at tp > 1) without sequence parallelism. */
+    public static List<Layout> layouts(int tp) {
+        List<Layout> out = new ArrayList<>();
+        for (Recompute r : Recompute.values()) {
+            out.add(new Layout(r, false));
+            if (tp > 1) {
+                out.add(new Layout(r, true));
+            }
+        }
+        return out;
+    }
 
     /** Activation bytes per rank of the step. */
     public static long bytesPerRank(ActivationSizing a, Recompute recompute, boolean sequenceParallel, long batch, long seq) {

@@ -13,9 +13,9 @@ import java.util.List;
  * optimizer state are {@link io.colo4j.zoo.memory.MemoryPerRank}'s), fitted over four windows
  * ({@link ActivationFit}) and split into what one middle layer holds and what the rest of the model holds, so it
  * scales to the model's layer count, vocabulary, batch and seq. Three proxies at {@code tp}: the sizing proxy
- * (min(layers, 3) per stack, vocabulary V), the same with one layer fewer per full stack (the difference is one
- * layer), and the same with vocabulary 2V (the difference is V entries' worth: logits, their softmax and
- * gradient). What recompute and sequence parallelism make of these figures is {@link ActivationLayouts}'s.
+ * (min(layers, 3) per stack, vocabulary V), one of a single layer per stack (the difference is the layers between)
+ * and the same at vocabulary 2V (the difference is V entries' worth: logits, their softmax and gradient); for
+ * sequence parallelism two more at tp 1 (two layers and one). What recompute and sequence parallelism make of these figures is {@link ActivationLayouts}'s.
  *
  * @param perLayer         one middle layer's bytes per rank
  * @param outsideLayers    embeddings, final norm, head and loss: everything not in a layer
@@ -52,35 +52,37 @@ public record ActivationSizing(int tp, ActivationFit perLayer, ActivationFit out
     static ActivationSizing trace(ModelZoo.Family family, String config, int tp, Module lazyModel, ModelZoo.ProxyShape shape,
                                   List<StepTrace.Window> windows, StepTrace.Result sizing, long vocabulary, ActivationFit serialPerLayer) {
         ActivationFit proxy = ActivationFit.of(windows, sizing.stepPeakBytesPerRank());
-        ModelZoo.ProxyShape wider = new ModelZoo.ProxyShape(shape.maxLayersPerStack(), 2 * shape.vocabSize(), shape.positions());
-        ActivationFit perEntry = fit(family, config, wider, tp, windows).stepBytes.minus(proxy).times(1.0 / shape.vocabSize());
-        int layers = LayerStacks.of(lazyModel).layers().values().stream().mapToInt(Integer::intValue).sum();
-        int kept = sizing.stacks().layers().values().stream().mapToInt(Integer::intValue).sum();
-        ActivationFit perLayer = perLayer(family, config, tp, shape, windows, proxy, sizing.stacks());
-        ActivationFit total = proxy.plus(perLayer.times(layers - kept)).plus(perEntry.times(vocabulary - shape.vocabSize()));
+        // one layer per stack, at the sizing vocabulary and at twice it: the cheapest proxies that separate layers and vocabulary
+        Traced one = fit(family, config, shape.withLayers(1), tp, windows);
+        Traced oneWide = fit(family, config, new ModelZoo.ProxyShape(1, 2 * shape.vocabSize(), shape.positions()), tp, windows);
+        ActivationFit perEntry = oneWide.stepBytes.minus(one.stepBytes).times(1.0 / shape.vocabSize());
+        ActivationFit perLayer = perLayer(new Traced(proxy, sizing.stacks()), one);
+        int layers = layers(LayerStacks.of(lazyModel));
+        ActivationFit total = proxy.plus(perLayer.times(layers - layers(sizing.stacks())))
+                .plus(perEntry.times(vocabulary - shape.vocabSize()));
         return new ActivationSizing(tp, perLayer, total.minus(perLayer.times(layers)), layers, hiddenSize(lazyModel) * Float.BYTES,
                 serialPerLayer);
     }
 
-    /** The middle layer's bytes at tp 1, for {@link #replicatedPerLayerPerToken()}. */
+    /** A middle layer's bytes at tp 1, for {@link #replicatedPerLayerPerToken()}: proxies of two layers and of one. */
     static ActivationFit serialPerLayer(ModelZoo.Family family, String config, ModelZoo.ProxyShape shape, List<StepTrace.Window> windows) {
-        Traced proxy = fit(family, config, shape, 1, windows);
-        return perLayer(family, config, 1, shape, windows, proxy.stepBytes, proxy.stacks);
+        return perLayer(fit(family, config, shape.withLayers(2), 1, windows), fit(family, config, shape.withLayers(1), 1, windows));
     }
 
     /**
-     * One middle layer: the proxy less the proxy with one layer fewer in each of its longest stacks, per stack cut.
-     * A proxy of one layer per stack has nothing to compare with: its layers share all of it.
+     * One layer: the difference of two proxies over the layers one has more than the other. Proxies with the same
+     * layers (a model of one layer per stack) cannot tell a layer from the rest: the layers then stand for all of it.
      */
-    private static ActivationFit perLayer(ModelZoo.Family family, String config, int tp, ModelZoo.ProxyShape shape,
-                                          List<StepTrace.Window> windows, ActivationFit proxy, LayerStacks stacks) {
-        int most = stacks.layers().values().stream().mapToInt(Integer::intValue).max().orElse(0);
-        if (most <= 1) {
-            return proxy.times(1.0 / Math.max(stacks.layers().size(), 1));
+    private static ActivationFit perLayer(Traced more, Traced fewer) {
+        int extra = layers(more.stacks) - layers(fewer.stacks);
+        if (extra == 0) {
+            return more.stepBytes.times(1.0 / Math.max(layers(more.stacks), 1));
         }
-        long cutStacks = stacks.layers().values().stream().filter(n -> n == most).count();
-        ModelZoo.ProxyShape shorter = new ModelZoo.ProxyShape(most - 1, shape.vocabSize(), shape.positions());
-        return proxy.minus(fit(family, config, shorter, tp, windows).stepBytes).times(1.0 / cutStacks);
+        return more.stepBytes.minus(fewer.stepBytes).times(1.0 / extra);
+    }
+
+    private static int layers(LayerStacks stacks) {
+        return stacks.layers().values().stream().mapToInt(Integer::intValue).sum();
     }
 
     private record Traced(ActivationFit stepBytes, LayerStacks stacks) {}
