@@ -100,8 +100,9 @@ public final class LayoutSearch {
                         continue;
                     }
                     ProxyTrace trace = traces.computeIfAbsent(tp, t -> ProxyTrace.of(family, config, t, serial[0]));
-                    if (serial[0] == null && trace.activations().serialPerLayer() != null) {
-                        serial[0] = trace.activations().serialPerLayer();
+                    if (serial[0] == null) {
+                        // tp 1's middle layer is what sequence parallelism compares every tp with: measured once
+                        serial[0] = tp == 1 ? trace.activations().perLayer() : trace.activations().serialPerLayer();
                     }
                     SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, config, tp, dp, zero, batch, seq), trace);
                     for (ActivationLayouts.Layout layout : ActivationLayouts.layouts(tp)) {
