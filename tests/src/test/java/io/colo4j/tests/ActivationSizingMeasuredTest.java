@@ -16,7 +16,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Activation bytes per rank as the sizing plan gives them (traced proxies of at most 3 layers and a vocabulary of
  * 64 x tp, scaled to the model's layers, vocabulary, batch and seq) against the step-scoped peak of a measured step
- * of the whole model at that window: within 10%.
+ * of the whole model at that window: within 10% (the issue's bound), and within 2% at batch >= 2. At batch 1 the sizing
+ * counts a few [b, s, h] copies per layer that are views at batch 1 (the proxies are traced at batch 2 and up), so it
+ * is high by up to 10% there.
  */
 class ActivationSizingMeasuredTest {
     static Stream<Arguments> runs() {
@@ -41,6 +43,9 @@ class ActivationSizingMeasuredTest {
                 .stepPeakBytesPerRank().get(0);
         System.out.printf("%s %s tp=%d %dx%d: sized %,d measured %,d (%.3f)%n", model, config, tp, batch, seq, sized, measured,
                 (double) sized / measured);
-        assertThat((double) sized).isCloseTo(measured, org.assertj.core.data.Percentage.withPercentage(10));
+        assertThat((double) sized).isCloseTo(measured, org.assertj.core.data.Percentage.withPercentage(batch == 1 ? 10 : 2));
+        if (batch == 1) {
+            assertThat(sized).isGreaterThanOrEqualTo(measured);
+        }
     }
 }
