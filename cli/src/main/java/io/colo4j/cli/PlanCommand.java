@@ -2,12 +2,14 @@ package io.colo4j.cli;
 
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.sizing.LayoutSearch;
 import io.colo4j.zoo.sizing.SizingPlan;
 import io.colo4j.zoo.sizing.StepTrace;
 import io.colo4j.zoo.sizing.TpDegrees;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,6 +66,15 @@ final class PlanCommand implements Callable<Integer> {
             + " rank: small configs) and print every collective.")
     boolean traced;
 
+    @Option(names = "--fit", paramLabel = "SIZE", description = "Memory per rank (e.g. 16GiB): the fewest tp x dp ranks, ZeRO stage,"
+            + " sequence parallelism and recompute at which the model, --batch and --seq fit it, the least communication among"
+            + " those (ignores --tp, --dp, --zero).")
+    String fit;
+
+    @Option(names = "--world", description = "With --fit: only layouts of exactly this many ranks (default: the fewest, up to "
+            + LayoutSearch.MAX_RANKS + ").")
+    Integer world;
+
     @Option(names = "--json", description = "Print JSON (the sizing plan; with --traced an array of {module, op, collective,"
             + " bytes, phase} records).")
     boolean json;
@@ -81,6 +92,12 @@ final class PlanCommand implements Callable<Integer> {
         }
         Module lazy = family.buildLazily(cfg);
         int s = seq != null ? seq : family.languageModel(lazy).maxSequenceLength();
+        if (fit != null) {
+            return fit(family, cfg, s, out);
+        }
+        if (world != null) {
+            throw new IllegalArgumentException("--world " + world + " is for --fit; --tp and --dp give the layout to size");
+        }
         SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, cfg, tp, dp, zero, batch != null ? batch : 1, s));
         if (compare != null) {
             SizingPlan other = SizingPlan.of(new SizingPlan.Request(family.withRules(compare), cfg, tp, dp, zero, plan.request().batch(), s));
@@ -93,6 +110,24 @@ final class PlanCommand implements Callable<Integer> {
             SizingReport.print(out, plan);
         }
         return plan.communication().complete() ? 0 : 1;
+    }
+
+    private int fit(ModelZoo.Family family, String cfg, int s, PrintStream out) throws Exception {
+        if (traced || compare != null) {
+            throw new IllegalArgumentException("--fit searches layouts from the sizing plan: not with " + (traced ? "--traced" : "--compare"));
+        }
+        if (world != null && world < 1) {
+            throw new IllegalArgumentException("--world must be >= 1, got " + world);
+        }
+        long budget = MemoryBudget.parse("--fit", fit);
+        LayoutSearch.Result result = LayoutSearch.search(family, cfg, batch != null ? batch : 1, s, budget,
+                world == null ? OptionalInt.empty() : OptionalInt.of(world));
+        if (json) {
+            out.println(FitReport.json(result));
+        } else {
+            FitReport.print(out, result);
+        }
+        return 0;
     }
 
     private int traced(ModelZoo.Family family, String cfg, PrintStream out) throws Exception {

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.colo4j.tensor.autograd.Recompute;
+import io.colo4j.zoo.sizing.ActivationLayouts;
+import io.colo4j.zoo.sizing.ActivationSizing;
 import io.colo4j.zoo.sizing.CommPerStep;
 import io.colo4j.zoo.sizing.DpGradientSync;
 import io.colo4j.zoo.memory.MemoryPerRank;
@@ -36,13 +39,14 @@ final class SizingReport {
                 kept, proxy.shape().vocabSize(), r.tp(), r.tp() == 1 ? "" : "s", proxy.probes().stream().map(StepTrace.Window::toString)
                         .collect(Collectors.joining(", ")));
         printMemory(out, plan.memory());
+        printActivations(out, plan);
         printCommunication(out, plan.communication());
         out.printf(Locale.ROOT, "%nsizing cost: the proxy's steps held at most %s MiB of tensor memory (all its ranks); the model's"
                 + " parameters alone are %s MiB per tp group%n", mib(proxy.peakBytes()), mib((double) plan.memory().parameterBytes() * r.tp()));
     }
 
     private static void printMemory(PrintStream out, MemoryPerRank m) {
-        out.println("memory per rank (float32; activations not included)");
+        out.println("memory per rank (float32; parameters, gradients, optimizer state)");
         new TextTable("", ">MiB", ">bytes")
                 .row("parameters, sharded", mib(m.shardedParameterBytes()), bytes(m.shardedParameterBytes()))
                 .row("parameters, replicated", mib(m.replicatedParameterBytes()), bytes(m.replicatedParameterBytes()))
@@ -55,6 +59,21 @@ final class SizingReport {
                         + " (padding to tp and dp, parameters without gradient)%n%n",
                 mib(m.shardedSerialBytes()), m.tp(), mib(m.replicatedParameterBytes()), m.zero() >= 1 ? "2/" + m.dp() : "2",
                 mib(m.formulaBytes()), mib(m.totalBytes() - m.formulaBytes()));
+    }
+
+    private static void printActivations(PrintStream out, SizingPlan plan) {
+        SizingPlan.Request r = plan.request();
+        ActivationSizing a = plan.activations();
+        out.printf(Locale.ROOT, "activations per rank (float32, the step's peak of step-scoped memory at %d x %d tokens; traced proxies"
+                + " scaled to %d layers; recompute and sequence parallelism modelled)%n", r.batch(), r.seq(), a.layers());
+        TextTable table = new TextTable("recompute", "sequence parallel", ">MiB", ">bytes", ">with weights MiB");
+        for (ActivationLayouts.Layout l : ActivationLayouts.layouts(r.tp())) {
+            long bytes = ActivationLayouts.bytesPerRank(a, l.recompute(), l.sequenceParallel(), r.batch(), r.seq());
+            table.row(name(l.recompute()), l.sequenceParallel() ? "yes" : "no", mib(bytes), bytes(bytes),
+                    mib(bytes + plan.memory().totalBytes()));
+        }
+        table.print(out, "  ");
+        out.println();
     }
 
     private static void printCommunication(PrintStream out, CommPerStep c) {
@@ -138,7 +157,20 @@ final class SizingReport {
         perRank.put("total", m.totalBytes());
         memory.put("shardedSerialBytes", m.shardedSerialBytes());
         memory.put("formulaBytes", Math.round(m.formulaBytes()));
-        memory.put("activations", "not included");
+        ActivationSizing a = plan.activations();
+        long activations = ActivationLayouts.bytesPerRank(a, Recompute.NONE, false, r.batch(), r.seq());
+        perRank.put("activations", activations);
+        perRank.put("totalWithActivations", m.totalBytes() + activations);
+        ObjectNode act = memory.putObject("activations");
+        act.put("layers", a.layers());
+        act.put("bytesPerRank", activations);
+        ArrayNode layouts = act.putArray("layouts");
+        for (ActivationLayouts.Layout l : ActivationLayouts.layouts(r.tp())) {
+            ObjectNode o = layouts.addObject();
+            o.put("recompute", name(l.recompute()));
+            o.put("sequenceParallel", l.sequenceParallel());
+            o.put("bytesPerRank", ActivationLayouts.bytesPerRank(a, l.recompute(), l.sequenceParallel(), r.batch(), r.seq()));
+        }
 
         ObjectNode proxy = root.putObject("proxy");
         ObjectNode layers = proxy.putObject("layers");

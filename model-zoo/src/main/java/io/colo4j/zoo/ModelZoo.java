@@ -65,6 +65,11 @@ public final class ModelZoo {
             }
         }
 
+        /** The same proxy with at most {@code layers} layers per stack. */
+        public ProxyShape withLayers(int layers) {
+            return new ProxyShape(layers, vocabSize, positions);
+        }
+
         /** The proxy's layer count for a stack the config gives {@code configLayers}. */
         public int layers(int configLayers) {
             return Math.min(configLayers, maxLayersPerStack);

@@ -77,7 +77,7 @@ class PlanCommandTest {
         Run run = plan("--model", "gpt2", "--config", "tiny", "--tp", "2", "--dp", "2");
         assertThat(run.rc()).as(run.err()).isZero();
         assertThat(run.out()).contains("gpt2 tiny: tp=2 x dp=2 = 4 ranks, ZeRO stage 0, a step of 1 x 64 tokens per dp rank")
-                .contains("memory per rank (float32; activations not included)").contains("AdamW exp_avg + exp_avg_sq")
+                .contains("memory per rank (float32; parameters, gradients, optimizer state)").contains("activations per rank").contains("AdamW exp_avg + exp_avg_sq")
                 .contains("check: (sharded").contains("by collective").contains("by layer")
                 .contains("transformer.h.0-1").contains("transformer.h.*.attn.c_proj").contains("dp gradient sync")
                 .doesNotContain("NOT SIZED");

@@ -2,10 +2,7 @@ package io.colo4j.zoo.sizing;
 
 import io.colo4j.zoo.memory.MemoryPerRank;
 import io.colo4j.rules.Assignment;
-import io.colo4j.rules.ShardingPlan;
-import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Shapes;
-import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.train.LanguageModel;
 import java.util.ArrayList;
@@ -21,12 +18,13 @@ import java.util.function.Predicate;
  * The proxy holds min(layers, 3) / layers of the model's parameters (spread over its tp ranks), with their
  * gradients and, during backward, a scratch copy of those: about three times that in all.
  */
-public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, CommPerStep communication) {
+public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, CommPerStep communication,
+                         ActivationSizing activations) {
     /** Proxy vocabulary per tp rank: a vocabulary-parallel layer communicates per token, so any size divisible by tp will do. */
     public static final int PROXY_VOCAB_PER_TP = 64;
     /** The smallest window the proxy is traced at (rounded up to whole multiples of tp per token stream). */
     static final int MIN_PROBE_SEQ = 8;
-    private static final long PROXY_SEED = 1234;
+    static final long PROXY_SEED = 1234;
 
     /**
      * A run to size: {@code batch} sequences of {@code seq} tokens per dp rank and step, ZeRO stage
@@ -63,9 +61,37 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
      * head count tp does not divide) or the window does not suit the model.
      */
     public static SizingPlan of(Request request) {
-        ModelZoo.Family family = request.family();
-        Module model = family.buildLazily(request.config());
-        LanguageModel lm = family.languageModel(model);
+        checkWindow(request, request.family().languageModel(request.family().buildLazily(request.config())));
+        return of(request, ProxyTrace.of(request.family(), request.config(), request.tp(), null));
+    }
+
+    /** Sizes the run from a trace of its family, config and tp, made once for any dp, ZeRO stage and window. */
+    public static SizingPlan of(Request request, ProxyTrace trace) {
+        if (trace.family() != request.family() || !trace.config().equals(request.config()) || trace.tp() != request.tp()) {
+            throw new IllegalArgumentException("a trace of " + trace.family().name() + " " + trace.config() + " at tp=" + trace.tp()
+                    + " cannot size " + request.what() + " at tp=" + request.tp());
+        }
+        LanguageModel lm = request.family().languageModel(trace.lazyModel());
+        checkWindow(request, lm);
+        StepTrace.Result traced = trace.traced();
+        ProxyLayers layers = new ProxyLayers(LayerStacks.of(trace.lazyModel()), traced.stacks());
+        Predicate<String> getsGradient = name -> !traced.withoutGradient().contains(layers.proxyPath(name));
+
+        MemoryPerRank memory = MemoryPerRank.of(trace.sharding(), request.dp(), request.zero(), getsGradient);
+        List<DpGradientSync.Local> locals = new ArrayList<>();
+        for (Assignment a : trace.sharding().assignments()) {
+            if (getsGradient.test(a.parameter())) {
+                locals.add(new DpGradientSync.Local(a.parameter(), Shapes.numel(a.localShape())));
+            }
+        }
+        CommPerStep communication = CommPerStep.of(TokenScaling.check(trace.base(), trace.probeTraces()), layers, trace.base(),
+                new StepTrace.Window(request.batch(), request.seq()),
+                DpGradientSync.of(locals, request.dp(), request.zero()));
+        return new SizingPlan(request, memory, new Proxy(trace.shape(), layers, trace.probes(), trace.peakBytes()), communication,
+                trace.activations());
+    }
+
+    private static void checkWindow(Request request, LanguageModel lm) {
         if (request.seq() > lm.maxSequenceLength()) {
             throw new IllegalArgumentException(request.what() + " accepts at most " + lm.maxSequenceLength()
                     + " tokens per sequence, not " + request.seq());
@@ -75,32 +101,5 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
                     + lm.windowStep() + "; the model's work per token is the same only at multiples of it (for t5: even"
                     + " windows split into equal encoder and decoder halves), and the sizing plan scales by tokens");
         }
-        ShardingPlan sharding = TpDegrees.require(family, request.config(), model, request.tp());
-
-        int unit = request.tp() * lm.windowStep();
-        StepTrace.Window base = new StepTrace.Window(1, Math.ceilDiv(MIN_PROBE_SEQ, unit) * unit);
-        List<StepTrace.Window> probes = TokenScaling.probes(base);
-        int longest = probes.stream().mapToInt(StepTrace.Window::seq).max().orElseThrow();
-        ModelZoo.ProxyShape shape = new ModelZoo.ProxyShape(ProxyLayers.MAX_LAYERS, PROXY_VOCAB_PER_TP * request.tp(), longest);
-        // the proxy's cost, to show that sizing is cheap; MemoryStats is per JVM, so this includes anything run alongside
-        long liveBefore = MemoryStats.liveBytes();
-        MemoryStats.resetPeak();
-        StepTrace.Result traced = StepTrace.run(family, () -> family.buildProxy(request.config(), shape, PROXY_SEED),
-                request.tp(), 1, probes);
-        long proxyPeak = MemoryStats.peakBytes() - liveBefore;
-        ProxyLayers layers = new ProxyLayers(LayerStacks.of(model), traced.stacks());
-        Predicate<String> getsGradient = name -> !traced.withoutGradient().contains(layers.proxyPath(name));
-
-        MemoryPerRank memory = MemoryPerRank.of(sharding, request.dp(), request.zero(), getsGradient);
-        List<DpGradientSync.Local> locals = new ArrayList<>();
-        for (Assignment a : sharding.assignments()) {
-            if (getsGradient.test(a.parameter())) {
-                locals.add(new DpGradientSync.Local(a.parameter(), Shapes.numel(a.localShape())));
-            }
-        }
-        CommPerStep communication = CommPerStep.of(TokenScaling.check(base, traced.windows()), layers, base,
-                new StepTrace.Window(request.batch(), request.seq()),
-                DpGradientSync.of(locals, request.dp(), request.zero()));
-        return new SizingPlan(request, memory, new Proxy(shape, layers, probes, proxyPeak), communication);
     }
 }

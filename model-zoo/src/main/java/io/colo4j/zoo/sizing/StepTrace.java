@@ -3,6 +3,7 @@ package io.colo4j.zoo.sizing;
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
+import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.colo.DataParallel;
@@ -49,11 +50,14 @@ public final class StepTrace {
 
     /**
      * Rank 0's collectives of each window, in order; the parameters that got no gradient (the dp gradient
-     * sync skips them); the model's layer stacks.
+     * sync skips them); the model's layer stacks; per window, the step-scoped bytes (activations and backward
+     * temporaries) a rank held at the step's peak, the mean over the ranks.
      */
-    public record Result(List<List<CommTrace.Record>> windows, Set<String> withoutGradient, LayerStacks stacks) {
+    public record Result(List<List<CommTrace.Record>> windows, Set<String> withoutGradient, LayerStacks stacks,
+                         List<Long> stepPeakBytesPerRank) {
         public Result {
             windows = List.copyOf(windows);
+            stepPeakBytesPerRank = List.copyOf(stepPeakBytesPerRank);
             withoutGradient = Collections.unmodifiableSet(new LinkedHashSet<>(withoutGradient));
         }
     }
@@ -76,6 +80,7 @@ public final class StepTrace {
                 LanguageModel lm = family.languageModel(model);
                 CommTrace trace = ctx.context().trace();
                 List<List<CommTrace.Record>> traced = new ArrayList<>();
+                List<Long> stepPeaks = new ArrayList<>();
                 for (Window w : windows) {
                     if (w.seq() > lm.maxSequenceLength()) {
                         throw new IllegalArgumentException("a window of " + w.seq() + " tokens is longer than the "
@@ -83,14 +88,17 @@ public final class StepTrace {
                     }
                     model.zeroGrad();
                     trace.clear();
+                    MemoryStats.resetStepPeak(); // per thread: this rank's own step peak
                     trace.enable(true);
                     try (MemoryScope scope = MemoryScope.open()) {
                         Tensor loss = lm.loss(tokens(w, lm.vocabSize(), 13, 7919), tokens(w, lm.vocabSize(), 7, 104729), 0);
                         loss.backward();
                         DataParallel.averageGradients(model, ctx.context());
+                        comm.barrier();
                     } finally {
                         trace.enable(false);
                     }
+                    stepPeaks.add(MemoryStats.stepPeakBytes());
                     traced.add(trace.records());
                 }
                 Set<String> withoutGradient = new LinkedHashSet<>();
@@ -99,7 +107,7 @@ public final class StepTrace {
                         withoutGradient.add(name);
                     }
                 });
-                return new Result(traced, withoutGradient, LayerStacks.of(model));
+                return new Result(traced, withoutGradient, LayerStacks.of(model), stepPeaks);
             } finally {
                 release(model);
             }

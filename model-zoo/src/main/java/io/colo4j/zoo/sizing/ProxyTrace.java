@@ -1,0 +1,57 @@
+package io.colo4j.zoo.sizing;
+
+import io.colo4j.rules.ShardingPlan;
+import io.colo4j.tensor.MemoryStats;
+import io.colo4j.tensor.nn.Module;
+import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.train.LanguageModel;
+import java.util.List;
+
+/**
+ * What a sizing plan measures at one tp degree, once: the lazily built model and its sharding plan, and the proxy
+ * steps ({@link StepTrace}) that give the collectives and the activations. Every dp, ZeRO stage, batch and seq is
+ * then arithmetic ({@link SizingPlan#of(SizingPlan.Request, ProxyTrace)}), which is what lets {@code plan --fit}
+ * try many layouts for the cost of one trace per tp.
+ *
+ * @param base      the smallest probe window; {@code probes} are base, 2 x batch, 2 x seq (the communication probes)
+ * @param traced    the sizing proxy's steps at the four {@link ActivationFit#windows} of base (the first three are the probes)
+ * @param peakBytes the most tensor memory the proxies' steps held at once (all their ranks together)
+ */
+public record ProxyTrace(ModelZoo.Family family, String config, int tp, Module lazyModel, ShardingPlan sharding,
+                         StepTrace.Window base, List<StepTrace.Window> probes, ModelZoo.ProxyShape shape, StepTrace.Result traced,
+                         ActivationSizing activations, long peakBytes) {
+
+    /**
+     * Traces {@code config} at {@code tp}. {@code serialPerLayer}: the middle layer's bytes at tp 1 when already
+     * measured (tp 1's {@code activations().perLayer()}), else null and measured here for tp > 1. Fails naming the
+     * culprits when the rules cannot shard the config at this tp.
+     */
+    public static ProxyTrace of(ModelZoo.Family family, String config, int tp, ActivationFit serialPerLayer) {
+        Module model = family.buildLazily(config);
+        LanguageModel lm = family.languageModel(model);
+        ShardingPlan sharding = TpDegrees.require(family, config, model, tp);
+        int unit = tp * lm.windowStep();
+        // batch 2: at batch 1 some [b, s, h] layouts are views that are copies at any larger batch (4 per GPT-2 layer)
+        StepTrace.Window base = new StepTrace.Window(2, Math.ceilDiv(SizingPlan.MIN_PROBE_SEQ, unit) * unit);
+        List<StepTrace.Window> windows = ActivationFit.windows(base);
+        int longest = windows.stream().mapToInt(StepTrace.Window::seq).max().orElseThrow();
+        // the model's own positions: a position table's gradient is a step temporary as large as the table
+        ModelZoo.ProxyShape shape = new ModelZoo.ProxyShape(ProxyLayers.MAX_LAYERS, SizingPlan.PROXY_VOCAB_PER_TP * tp,
+                Math.max(longest, lm.maxSequenceLength()));
+        // the proxy's cost, to show that sizing is cheap; MemoryStats is per JVM, so this includes anything run alongside
+        long liveBefore = MemoryStats.liveBytes();
+        MemoryStats.resetPeak();
+        StepTrace.Result traced = StepTrace.run(family, () -> family.buildProxy(config, shape, SizingPlan.PROXY_SEED), tp, 1, windows);
+        ActivationFit serial = tp == 1 || serialPerLayer != null ? serialPerLayer
+                : ActivationSizing.serialPerLayer(family, config, shape, windows);
+        long vocabulary = (long) Math.ceilDiv(lm.vocabSize(), tp) * tp;
+        ActivationSizing activations = ActivationSizing.trace(family, config, tp, model, shape, windows, traced, vocabulary, serial);
+        long peak = MemoryStats.peakBytes() - liveBefore;
+        return new ProxyTrace(family, config, tp, model, sharding, base, TokenScaling.probes(base), shape, traced, activations, peak);
+    }
+
+    /** The collectives of the communication probes (the first three windows). */
+    List<List<io.colo4j.tensor.colo.CommTrace.Record>> probeTraces() {
+        return traced.windows().subList(0, 3);
+    }
+}

@@ -1,0 +1,105 @@
+package io.colo4j.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.colo4j.tensor.autograd.Recompute;
+import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.sizing.LayoutSearch;
+import io.colo4j.zoo.sizing.StepTrace;
+import java.util.List;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code plan --fit}: the layout chosen fits (its activations measured on a real step of the model), among layouts of
+ * as many ranks it sends the fewest bytes, and when nothing fits the refusal names the least any layout needs.
+ */
+class PlanFitTest {
+    private static final ModelZoo.Family GPT2 = ModelZoo.family("gpt2");
+    private static final int BATCH = 2;
+    private static final int SEQ = 64;
+
+    @Test
+    void aRoomyBudgetFitsOneRankWithoutRecompute() {
+        LayoutSearch.Result r = LayoutSearch.search(GPT2, "mini", BATCH, SEQ, 1L << 30, OptionalInt.empty());
+        LayoutSearch.Candidate c = r.chosen();
+        assertThat(c.ranks()).isEqualTo(1);
+        assertThat(c.activations().recompute()).isEqualTo(Recompute.NONE);
+        assertThat(r.tracedTp()).containsExactly(1);
+    }
+
+    /**
+     * A budget just under one rank's smallest need (full recompute): two ranks, and of the two-rank layouts the
+     * chosen one sends least; its activations are those of a measured step of the model at its tp.
+     */
+    @Test
+    void aTightBudgetTakesTheFewestRanksThatFitAndTheLeastCommunicationAmongThem() {
+        LayoutSearch.Result roomy = LayoutSearch.search(GPT2, "mini", BATCH, SEQ, 1L << 30, OptionalInt.empty());
+        long oneRank = roomy.fitting().stream().mapToLong(LayoutSearch.Candidate::totalBytes).min().orElseThrow();
+        long budget = oneRank - 1;
+        LayoutSearch.Result r = LayoutSearch.search(GPT2, "mini", BATCH, SEQ, budget, OptionalInt.empty());
+        LayoutSearch.Candidate chosen = r.chosen();
+        assertThat(chosen.ranks()).isEqualTo(2);
+        assertThat(r.fitting()).allSatisfy(f -> {
+            assertThat(f.ranks()).isEqualTo(2);
+            assertThat(f.totalBytes()).isLessThanOrEqualTo(budget);
+        });
+        // layouts of both tp 1 x dp 2 (ZeRO) and tp 2 fit; the chosen one sends no more than any other
+        assertThat(r.fitting().stream().map(LayoutSearch.Candidate::tp).distinct()).hasSizeGreaterThan(1);
+        assertThat(r.fitting()).allSatisfy(f -> assertThat(chosen.commBytes().getAsLong()).isLessThanOrEqualTo(f.commBytes().getAsLong()));
+        assertThat(r.fitting().stream().filter(f -> f.commBytes().getAsLong() > chosen.commBytes().getAsLong())).isNotEmpty();
+
+        // really fits: a measured step of the model at the chosen tp holds the activations the search counted (within 10%)
+        if (chosen.activations().recompute() == Recompute.NONE && !chosen.activations().sequenceParallel()) {
+            long measured = StepTrace.run(GPT2, () -> GPT2.build("mini", 1234), chosen.tp(), 1, List.of(new StepTrace.Window(BATCH, SEQ)))
+                    .stepPeakBytesPerRank().get(0);
+            assertThat((double) chosen.activationBytes()).isCloseTo(measured, org.assertj.core.data.Percentage.withPercentage(10));
+            assertThat(chosen.stateBytes() + measured).isLessThanOrEqualTo(budget + budget / 10);
+        }
+    }
+
+    @Test
+    void nothingFitsNamesTheLeastAnyLayoutNeeds() {
+        assertThatThrownBy(() -> LayoutSearch.search(GPT2, "tiny", 1, 32, 4096, OptionalInt.of(2)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("gpt2 tiny at 1 x 32 tokens per dp rank fits no layout at 2 ranks (tp degrees [1, 2]) in 0.0 MiB (4,096 bytes) per rank")
+                .hasMessageContaining(": the least any needs is more than").hasMessageContaining("its parameters alone");
+    }
+
+    @Test
+    void fitFromTheCommandLineAsTextAndJson() throws Exception {
+        PlanCommandTest.Run text = PlanCommandTest.plan("--model", "gpt2", "--config", "tiny", "--fit", "1GiB", "--batch", "2", "--seq", "32");
+        assertThat(text.rc()).as(text.err()).isZero();
+        assertThat(text.out()).startsWith("gpt2 tiny, 2 x 32 tokens per dp rank, in 1.0 GiB (1,073,741,824 bytes) per rank: 1 ranks,"
+                + " tp=1 dp=1 zero 0, recompute none").contains("layouts that fit at 1 ranks, best first");
+
+        PlanCommandTest.Run json = PlanCommandTest.plan("--model", "gpt2", "--config", "tiny", "--fit", "1GiB", "--world", "2", "--json");
+        assertThat(json.rc()).as(json.err()).isZero();
+        JsonNode root = new ObjectMapper().readTree(json.out());
+        assertThat(root.get("chosen").get("ranks").asInt()).isEqualTo(2);
+        assertThat(root.get("chosen").get("totalBytesPerRank").asLong()).isPositive().isLessThanOrEqualTo(1L << 30);
+
+        PlanCommandTest.Run none = PlanCommandTest.plan("--model", "gpt2", "--config", "tiny", "--fit", "1KiB", "--world", "1");
+        assertThat(none.rc()).isEqualTo(1);
+        assertThat(none.err()).contains("fits no layout at 1 ranks").contains("the least any needs is");
+
+        PlanCommandTest.Run bad = PlanCommandTest.plan("--model", "gpt2", "--config", "tiny", "--fit", "16 parsecs");
+        assertThat(bad.rc()).isEqualTo(1);
+        assertThat(bad.err()).contains("--fit 16 parsecs: not a memory size");
+    }
+
+    @Test
+    void planJsonHasActivationBytesPerRankUnderMemory() throws Exception {
+        PlanCommandTest.Run run = PlanCommandTest.plan("--model", "gpt2", "--config", "tiny", "--tp", "2", "--json");
+        assertThat(run.rc()).as(run.err()).isZero();
+        JsonNode memory = new ObjectMapper().readTree(run.out()).get("memory");
+        long activations = memory.get("bytesPerRank").get("activations").asLong();
+        assertThat(activations).isPositive();
+        assertThat(memory.get("bytesPerRank").get("totalWithActivations").asLong())
+                .isEqualTo(memory.get("bytesPerRank").get("total").asLong() + activations);
+        assertThat(memory.get("activations").get("layouts")).hasSize(6);
+    }
+}
