@@ -29,7 +29,7 @@ final class RulesHeader {
             out.add("rules: " + source + " (tp=1: nothing sharded, no collectives)");
             return out;
         }
-        SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, label, tp, 1, 0, 1, seq));
+        SizingPlan plan = SizingPlan.communicationOf(new SizingPlan.Request(family, label, tp, 1, 0, 1, seq));
         out.add(String.format(Locale.ROOT, "rules: %s; tp collectives of one instance of each layer (a window of %d tokens):", source, seq));
         for (CommPerStep.LayerTotal layer : plan.communication().byLayer()) {
             if (layer.layer().kind() != CommPerStep.Layer.Kind.DATA_PARALLEL) {

@@ -158,7 +158,7 @@ final class SizingReport {
         memory.put("shardedSerialBytes", m.shardedSerialBytes());
         memory.put("formulaBytes", Math.round(m.formulaBytes()));
         ActivationSizing a = plan.activations();
-        long activations = ActivationLayouts.bytesPerRank(a, Recompute.NONE, false, r.batch(), r.seq());
+        long activations = ActivationLayouts.bytesPerRank(a, Recompute.NONE, r.family().rules().sequenceParallel(), r.batch(), r.seq());
         perRank.put("activations", activations);
         perRank.put("totalWithActivations", m.totalBytes() + activations);
         ObjectNode act = memory.putObject("activations");

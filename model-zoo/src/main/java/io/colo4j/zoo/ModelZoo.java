@@ -97,11 +97,12 @@ public final class ModelZoo {
      * @param hf            its configs as values and its HF model folders (for {@code --init}, {@code --resume},
      *                      {@code eval}); null for a family assembled only from the functions above
      * @param rulesFile     a user's rules file that {@link #rules()} reads instead of {@code rulesResource}; null for the bundled rules
-     * @param sequenceParallel {@code --sequence-parallel}: {@link #rules()} turn sequence parallelism on whatever the file says
+     * @param sequenceParallel true ({@code --sequence-parallel}) or false: {@link #rules()} turn sequence parallelism on or off
+     *                      whatever the file says; null: as the file says
      */
     public record Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
                          ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf, Path rulesFile,
-                         boolean sequenceParallel) {
+                         Boolean sequenceParallel) {
         public Family {
             configs = List.copyOf(configs);
             if (!configs.contains(defaultConfig)) {
@@ -116,7 +117,7 @@ public final class ModelZoo {
         /** A family as its rules file says, sequence parallel or not. */
         public Family(String name, String description, List<String> configs, String defaultConfig, Builder builder,
                       ProxyBuilder proxyBuilder, String rulesResource, Adapter adapter, HfFamilyOps hf, Path rulesFile) {
-            this(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, rulesFile, false);
+            this(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, rulesFile, null);
         }
 
         /** A family with the bundled rules. */
@@ -193,11 +194,20 @@ public final class ModelZoo {
         /** The family's sharding rules: the user's {@link #rulesFile} when given, else those shipped with it. */
         public ShardingRules rules() {
             ShardingRules rules = rulesFile != null ? ShardingRules.fromJson(rulesFile) : ShardingRules.fromResource(rulesResource);
-            return sequenceParallel ? rules.withSequenceParallel(true) : rules;
+            return sequenceParallel == null ? rules : rules.withSequenceParallel(sequenceParallel);
         }
 
         /** This family with sequence parallelism switched on in its rules ({@code --sequence-parallel}), or as its rules say. */
         public Family withSequenceParallel(boolean on) {
+            return on ? withSequenceParallelAs(true) : this;
+        }
+
+        /** This family with sequence parallelism switched off whatever its rules say (what the activation sizing traces). */
+        public Family withoutSequenceParallel() {
+            return withSequenceParallelAs(false);
+        }
+
+        private Family withSequenceParallelAs(Boolean on) {
             return new Family(name, description, configs, defaultConfig, builder, proxyBuilder, rulesResource, adapter, hf, rulesFile, on);
         }
 

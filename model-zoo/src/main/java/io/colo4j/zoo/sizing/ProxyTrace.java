@@ -27,13 +27,22 @@ public record ProxyTrace(ModelZoo.Family family, String config, int tp, Module l
      * culprits when the rules cannot shard the config at this tp.
      */
     public static ProxyTrace of(ModelZoo.Family family, String config, int tp, ActivationFit serialPerLayer) {
+        return of(family, config, tp, serialPerLayer, true);
+    }
+
+    /**
+     * As {@link #of(ModelZoo.Family, String, int, ActivationFit)}; without {@code activations} only the communication
+     * probes are traced (what a run's header needs: three proxy steps, not the activation proxies' dozen) and
+     * {@link #activations()} is null.
+     */
+    public static ProxyTrace of(ModelZoo.Family family, String config, int tp, ActivationFit serialPerLayer, boolean activations) {
         Module model = family.buildLazily(config);
         LanguageModel lm = family.languageModel(model);
         ShardingPlan sharding = TpDegrees.require(family, config, model, tp);
         int unit = tp * lm.windowStep();
         // batch 2: at batch 1 some [b, s, h] layouts are views that are copies at any larger batch (4 per GPT-2 layer)
         StepTrace.Window base = new StepTrace.Window(2, Math.ceilDiv(SizingPlan.MIN_PROBE_SEQ, unit) * unit);
-        List<StepTrace.Window> windows = ActivationFit.windows(base);
+        List<StepTrace.Window> windows = activations ? ActivationFit.windows(base) : TokenScaling.probes(base);
         int longest = windows.stream().mapToInt(StepTrace.Window::seq).max().orElseThrow();
         // the model's own positions: a position table's gradient is a step temporary as large as the table
         ModelZoo.ProxyShape shape = new ModelZoo.ProxyShape(ProxyLayers.MAX_LAYERS, SizingPlan.PROXY_VOCAB_PER_TP * tp,
@@ -42,12 +51,20 @@ public record ProxyTrace(ModelZoo.Family family, String config, int tp, Module l
         long liveBefore = MemoryStats.liveBytes();
         MemoryStats.resetPeak();
         StepTrace.Result traced = StepTrace.run(family, () -> family.buildProxy(config, shape, SizingPlan.PROXY_SEED), tp, 1, windows);
-        ActivationFit serial = tp == 1 || serialPerLayer != null ? serialPerLayer
-                : ActivationSizing.serialPerLayer(family, config, shape, windows);
-        long vocabulary = (long) Math.ceilDiv(lm.vocabSize(), tp) * tp;
-        ActivationSizing activations = ActivationSizing.trace(family, config, tp, model, shape, windows, traced, vocabulary, serial);
+        ActivationSizing sized = null;
+        if (activations) {
+            // activations are traced without sequence parallelism, which ActivationLayouts models on top (a traced SP
+            // step would be split twice)
+            ModelZoo.Family plain = family.withoutSequenceParallel();
+            StepTrace.Result plainTraced = !family.rules().sequenceParallel() ? traced
+                    : StepTrace.run(plain, () -> plain.buildProxy(config, shape, SizingPlan.PROXY_SEED), tp, 1, windows);
+            ActivationFit serial = tp == 1 || serialPerLayer != null ? serialPerLayer
+                    : ActivationSizing.serialPerLayer(plain, config, shape, windows);
+            long vocabulary = (long) Math.ceilDiv(lm.vocabSize(), tp) * tp;
+            sized = ActivationSizing.trace(plain, config, tp, model, shape, windows, plainTraced, vocabulary, serial);
+        }
         long peak = MemoryStats.peakBytes() - liveBefore;
-        return new ProxyTrace(family, config, tp, model, sharding, base, TokenScaling.probes(base), shape, traced, activations, peak);
+        return new ProxyTrace(family, config, tp, model, sharding, base, TokenScaling.probes(base), shape, traced, sized, peak);
     }
 
     /** The collectives of the communication probes (the first three windows). */

@@ -65,6 +65,12 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
         return of(request, ProxyTrace.of(request.family(), request.config(), request.tp(), null));
     }
 
+    /** {@link #of(Request)} without activations ({@link #activations()} null): the communication probes only. */
+    public static SizingPlan communicationOf(Request request) {
+        checkWindow(request, request.family().languageModel(request.family().buildLazily(request.config())));
+        return of(request, ProxyTrace.of(request.family(), request.config(), request.tp(), null, false));
+    }
+
     /** Sizes the run from a trace of its family, config and tp, made once for any dp, ZeRO stage and window. */
     public static SizingPlan of(Request request, ProxyTrace trace) {
         if (trace.family() != request.family() || !trace.config().equals(request.config()) || trace.tp() != request.tp()) {
