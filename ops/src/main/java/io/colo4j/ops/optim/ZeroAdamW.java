@@ -58,7 +58,7 @@ public final class ZeroAdamW extends AbstractAdamW {
 
         Slot(String name, Tensor param, boolean decays, int dpSize, int dpRank) {
             this.param = param;
-            this.numel = param.numel();
+            this.numel = param.localNumel();
             this.chunk = chunkFloats(numel, dpSize);
             if (chunk > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("ZeroAdamW: parameter '" + name + "' has " + numel

@@ -35,7 +35,7 @@ public final class ColoTensor {
 
     /** {@code t} (the same values on every rank) as a replicated ColoTensor; shares its data and graph. */
     public static Tensor replicate(Tensor t, DistContext context) {
-        Tensor out = label(t.detach(), new DistState(ReplicaSpec.INSTANCE, t.shape(), context));
+        Tensor out = label(t.detach(), new DistState(ReplicaSpec.INSTANCE, t.localShape(), context));
         return Autograd.record("replicate", out, g -> new Tensor[] {g}, t);
     }
 
