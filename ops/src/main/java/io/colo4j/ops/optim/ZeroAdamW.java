@@ -230,10 +230,10 @@ public final class ZeroAdamW extends AbstractAdamW {
         Map<String, Tensor> out = new LinkedHashMap<>();
         try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter("zero_state_all_gather", "")) {
             for (Slot s : slots) {
-                Tensor expAvg = Tensor.zeros(s.param.shape());
+                Tensor expAvg = Tensor.zeros(s.param.localShape());
                 gatherChunks(s.moments.expAvg, s, expAvg);
                 out.put(AdamWMoments.expAvgKey(s.moments.name), expAvg);
-                Tensor expAvgSq = Tensor.zeros(s.param.shape());
+                Tensor expAvgSq = Tensor.zeros(s.param.localShape());
                 gatherChunks(s.moments.expAvgSq, s, expAvgSq);
                 out.put(AdamWMoments.expAvgSqKey(s.moments.name), expAvgSq);
             }
