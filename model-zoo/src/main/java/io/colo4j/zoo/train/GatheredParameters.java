@@ -50,7 +50,7 @@ final class GatheredParameters implements AutoCloseable {
             String key = e.getKey();
             Parameter p = params.get(key.substring(0, key.lastIndexOf('.')));
             if (p instanceof ColoParameter colo && !colo.isReplicated() && colo.context().tpSize() > 1) {
-                out.put(key, whole(ColoTensor.label(e.getValue().detach(), ColoTensor.dist(colo))));
+                out.put(key, whole(ColoTensor.laidOutAs(e.getValue(), colo)));
             } else {
                 out.put(key, e.getValue());
             }

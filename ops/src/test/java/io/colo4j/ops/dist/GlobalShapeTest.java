@@ -18,7 +18,6 @@ import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
 import java.util.List;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -44,9 +43,8 @@ class GlobalShapeTest {
             return F.addmm(null, x, fcW);
         }
 
-        Tensor forward(Tensor x, Consumer<Tensor> inspect) {
+        Tensor forward(Tensor x) {
             Tensor h = hidden(x);
-            inspect.accept(h);
             Tensor pairs = h.view(h.size(0), h.size(1), h.size(2) / 2, 2);
             Tensor mixed = F.softmax(pairs, -1).view(h.size(0), h.size(1), h.size(2));
             return F.addmm(projB, F.mul(mixed, h), projW);
@@ -68,11 +66,11 @@ class GlobalShapeTest {
     }
 
     /** Three AdamW steps; the losses of each. */
-    private static float[] train(PairMixer model, Tensor x, Consumer<Tensor> inspect) {
+    private static float[] train(PairMixer model, Tensor x) {
         AdamW adam = new AdamW(model.namedParameters(), AdamW.Options.defaults(0.05));
         float[] losses = new float[3];
         for (int step = 0; step < losses.length; step++) {
-            Tensor l = loss(model.forward(x, inspect));
+            Tensor l = loss(model.forward(x));
             losses[step] = l.item();
             l.backward();
             adam.step();
@@ -84,7 +82,7 @@ class GlobalShapeTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 4})
     void aModelThatViewsBySizeTrainsAsTheSerialOne(int tp) {
-        float[] serial = train(new PairMixer(), input(), h -> {});
+        float[] serial = train(new PairMixer(), input());
         List<float[]> ranks = ThreadWorld.call(tp, comm -> {
             PairMixer model;
             DistContext ctx;
@@ -93,7 +91,7 @@ class GlobalShapeTest {
                 ctx = init.context();
             }
             shard(model, tp);
-            return train(model, ColoTensor.replicate(input(), ctx), h -> {});
+            return train(model, ColoTensor.replicate(input(), ctx));
         });
         for (float[] losses : ranks) {
             for (int i = 0; i < serial.length; i++) {
@@ -143,5 +141,37 @@ class GlobalShapeTest {
             assertThat(bias.get(0)).as("a replicated tensor's element is the serial one")
                     .isEqualTo(serialModel.projB.get(0));
         });
+    }
+
+    @Test
+    void aShardedParametersGradientGathersThroughItsLayout() {
+        PairMixer serialModel = new PairMixer();
+        loss(serialModel.forward(input())).backward();
+        ThreadWorld.run(2, comm -> {
+            PairMixer model;
+            DistContext ctx;
+            try (InitContext init = InitContext.open(ProcessGroup.of(2, 1), comm, "cpu")) {
+                model = new PairMixer();
+                ctx = init.context();
+            }
+            shard(model, 2);
+            loss(model.forward(ColoTensor.replicate(input(), ctx))).backward();
+            Tensor grad = ColoTensor.laidOutAs(model.fcW.grad(), model.fcW);
+            assertThat(grad.shape()).containsExactly(D, 4 * D);
+            MlpBlockEquivalenceTest.assertClose("fc_w.grad", grad.full(), serialModel.fcW.grad());
+            assertThatThrownBy(() -> ColoTensor.laidOutAs(model.projB.grad(), model.fcW))
+                    .hasMessageContaining("local data [8] is not a shard of");
+        });
+    }
+
+    @Test
+    void aTpThatDoesNotDivideTheModelFailsNamingTheParameter() {
+        assertThatThrownBy(() -> ThreadWorld.run(3, comm -> {
+            PairMixer model;
+            try (InitContext init = InitContext.open(ProcessGroup.of(3, 1), comm, "cpu")) {
+                model = new PairMixer();
+            }
+            shard(model, 3);
+        })).hasStackTraceContaining("fc_w").hasStackTraceContaining("[8, 32]").hasStackTraceContaining("3");
     }
 }
