@@ -332,7 +332,7 @@ class PlanTest {
                 Assignment a = plan.assignment(name).orElseThrow();
                 assertThat(c.spec()).as(name).isEqualTo(a.spec());
                 assertThat(c.computeSpec()).as(name).isEqualTo(a.compute());
-                shapes.put(name, c.shape());
+                shapes.put(name, c.localShape());
             });
             return shapes;
         });

@@ -17,6 +17,18 @@ public abstract class Distribution {
     /** The shape of the whole tensor the local data is a shard of. */
     public abstract int[] globalShape();
 
+    /** The shape in the serial model's terms, what {@link Tensor#shape} answers: the global shape without padding. */
+    public abstract int[] serialShape();
+
+    /** Whether the local data is the whole serial tensor (replicated, unpadded), so element access may read it. */
+    public abstract boolean holdsWhole();
+
+    /** How the tensor is spread, for messages: its spec, the group size and this rank. */
+    public abstract String placement();
+
+    /** {@code shard.full()}: the whole tensor, plain, with the serial values; collective, differentiable. */
+    protected abstract Tensor full(Tensor shard);
+
     /** {@code shard.view(shape)} with the global {@code shape} (one dim may be -1). */
     protected abstract Tensor view(Tensor shard, int[] shape);
 

@@ -112,19 +112,37 @@ public class Tensor {
 
     // ---- metadata --------------------------------------------------------------------------
 
+    /**
+     * The shape in the serial model's terms: on a ColoTensor the whole (global, unpadded) tensor's, as
+     * DTensor's {@code shape}; {@link #localShape} is this rank's shard.
+     */
     public final int[] shape() {
-        return shape.clone();
+        return distribution == null ? shape.clone() : distribution.serialShape();
     }
 
+    /** One dim of {@link #shape} (global on a ColoTensor). */
     public final int size(int dim) {
-        return shape[Shapes.dim("size", dim, shape.length)];
+        int d = Shapes.dim("size", dim, shape.length);
+        return distribution == null ? shape[d] : distribution.serialShape()[d];
     }
 
+    /** The number of dims, the same for a shard and its whole tensor. */
     public final int dim() {
         return shape.length;
     }
 
+    /** The element count of {@link #shape} (global on a ColoTensor). */
     public final long numel() {
+        return distribution == null ? Shapes.numel(shape) : Shapes.numel(distribution.serialShape());
+    }
+
+    /** The shape of the data this tensor holds: this rank's shard on a ColoTensor, else {@link #shape}. */
+    public final int[] localShape() {
+        return shape.clone();
+    }
+
+    /** The element count of {@link #localShape}. */
+    public final long localNumel() {
         return Shapes.numel(shape);
     }
 
@@ -194,7 +212,7 @@ public class Tensor {
         if (!isContiguous()) {
             throw new IllegalStateException("data(): tensor " + Shapes.format(shape) + " is not contiguous; call contiguous() first");
         }
-        return store().segment().asSlice(offset * Float.BYTES, numel() * Float.BYTES);
+        return store().segment().asSlice(offset * Float.BYTES, localNumel() * Float.BYTES);
     }
 
     public final boolean isContiguous() {
@@ -214,17 +232,21 @@ public class Tensor {
 
     // ---- element access (slow path, for tests and small bookkeeping) -------------------------
 
+    /** One element; on a ColoTensor only when every rank holds the whole tensor (else {@link #full} or {@link #local}). */
     public final float get(int... index) {
+        requireWholeData("get");
         return store().segment().getAtIndex(FLOAT, elementOffset("get", index));
     }
 
     public final Tensor set(float value, int... index) {
+        requireWholeData("set");
         store().segment().setAtIndex(FLOAT, elementOffset("set", index), value);
         return this;
     }
 
     public final float item() {
-        if (numel() != 1) {
+        requireWholeData("item");
+        if (localNumel() != 1) {
             throw ShapeException.of("item", "needs exactly one element", shape);
         }
         return store().segment().getAtIndex(FLOAT, offset);
@@ -232,10 +254,27 @@ public class Tensor {
 
     /** The elements in row-major order. */
     public final float[] toFloatArray() {
+        requireWholeData("toFloatArray");
+        return localFloats();
+    }
+
+    private float[] localFloats() {
         Tensor c = contiguousData();
-        float[] out = new float[Math.toIntExact(c.numel())];
+        float[] out = new float[Math.toIntExact(c.localNumel())];
         MemorySegment.copy(c.store().segment(), FLOAT, c.offset * Float.BYTES, out, 0, out.length);
         return out;
+    }
+
+    /**
+     * Element access answers in the serial model's terms, so on a ColoTensor it needs the whole tensor on
+     * this rank (replicated); a shard or a partial sum is refused, saying how to reach the data.
+     */
+    private void requireWholeData(String op) {
+        if (distribution != null && !distribution.holdsWhole()) {
+            throw new IllegalStateException(op + "(): tensor " + Shapes.format(distribution.serialShape()) + " is "
+                    + distribution.placement() + " (this rank holds " + Shapes.format(shape) + "): call full() for the whole tensor "
+                    + "(a collective: every rank calls it) or local() for this rank's data");
+        }
     }
 
     private long elementOffset(String op, int[] index) {
@@ -544,7 +583,7 @@ public class Tensor {
     public final Tensor fill(float value) {
         checkInPlace("fill");
         if (isContiguous()) {
-            long n = numel();
+            long n = localNumel();
             MemorySegment seg = store().segment();
             for (long i = 0; i < n; i++) {
                 seg.setAtIndex(FLOAT, offset + i, value);
@@ -563,10 +602,10 @@ public class Tensor {
         checkInPlace("addInPlace");
         Tensor addend = other.contiguousData();
         if (isContiguous()) {
-            Elementwise.addInto(addend.store().segment(), addend.offset, store().segment(), offset, numel());
+            Elementwise.addInto(addend.store().segment(), addend.offset, store().segment(), offset, localNumel());
         } else {
             Tensor sum = copy();
-            Elementwise.addInto(addend.store().segment(), addend.offset, sum.store().segment(), 0, numel());
+            Elementwise.addInto(addend.store().segment(), addend.offset, sum.store().segment(), 0, localNumel());
             copyFrom(sum);
         }
         return this;
@@ -577,7 +616,7 @@ public class Tensor {
         if (!isContiguous()) {
             return copyFrom(copy().scaleInPlace(factor));
         }
-        Elementwise.scale(store().segment(), offset, numel(), factor);
+        Elementwise.scale(store().segment(), offset, localNumel(), factor);
         return this;
     }
 
@@ -597,7 +636,28 @@ public class Tensor {
 
     /** The shape of the whole tensor this one is a shard of; its own shape when not distributed. */
     public final int[] globalShape() {
-        return distribution == null ? shape() : distribution.globalShape();
+        return distribution == null ? shape.clone() : distribution.globalShape();
+    }
+
+    /**
+     * This rank's data as a plain tensor (DTensor's {@code to_local()}): shares storage, no distribution, so
+     * its shape, element access and ops are local; differentiable (the gradient is the shard's).
+     */
+    public final Tensor local() {
+        if (distribution == null) {
+            return this;
+        }
+        Tensor out = new Tensor(store(), shape, strides, offset);
+        return Autograd.record("to_local", out, g -> new Tensor[] {g}, this);
+    }
+
+    /**
+     * The whole tensor as a plain tensor with the serial model's values (DTensor's {@code full_tensor()}):
+     * gathered or reduced over the ranks, padding dropped; differentiable. On a ColoTensor it is a
+     * collective (every rank of its group calls it, in the same order); a plain tensor returns itself.
+     */
+    public final Tensor full() {
+        return distribution == null ? this : distribution.full(this);
     }
 
     // ---- autograd ----------------------------------------------------------------------------
@@ -681,7 +741,7 @@ public class Tensor {
 
     /** Backpropagates from a scalar. */
     public final void backward() {
-        if (numel() != 1) {
+        if (localNumel() != 1) {
             throw ShapeException.of("backward", "implicit gradient only for a scalar output; pass a gradient", shape);
         }
         Autograd.backward(this, ones(shape));
@@ -706,8 +766,8 @@ public class Tensor {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Tensor").append(Shapes.format(shape));
-        if (numel() <= 16) {
-            sb.append(Arrays.toString(toFloatArray()));
+        if (localNumel() <= 16) {
+            sb.append(Arrays.toString(localFloats()));
         }
         if (distribution != null) {
             sb.append(" dist=").append(distribution);

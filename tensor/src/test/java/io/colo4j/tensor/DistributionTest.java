@@ -1,6 +1,7 @@
 package io.colo4j.tensor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,27 @@ class DistributionTest {
         @Override
         public int[] globalShape() {
             return global.clone();
+        }
+
+        @Override
+        public int[] serialShape() {
+            return global.clone();
+        }
+
+        @Override
+        public boolean holdsWhole() {
+            return false;
+        }
+
+        @Override
+        public String placement() {
+            return "half of the rows";
+        }
+
+        @Override
+        protected Tensor full(Tensor shard) {
+            calls.add("full");
+            return Tensor.cat(0, shard.local(), shard.local());
         }
 
         @Override
@@ -86,5 +108,41 @@ class DistributionTest {
         assertThat(Distribution.of(copy)).isNotNull().isNotSameAs(rows);
         assertThat(copy.globalShape()).containsExactly(6, 2);
         assertThat(transposed.detach().isDistributed()).isFalse();
+    }
+
+    @Test
+    void aShardAnswersInGlobalTermsAndItsDataIsReachedThroughLocal() {
+        HalfRows rows = new HalfRows(new int[] {2, 3});
+        Tensor shard = rows.label(Tensor.arange(6).view(2, 3));
+        assertThat(shard.shape()).containsExactly(4, 3);
+        assertThat(shard.size(0)).isEqualTo(4);
+        assertThat(shard.numel()).isEqualTo(12);
+        assertThat(shard.dim()).isEqualTo(2);
+        assertThat(shard.localShape()).containsExactly(2, 3);
+        assertThat(shard.localNumel()).isEqualTo(6);
+        Tensor local = shard.local();
+        assertThat(local.isDistributed()).isFalse();
+        assertThat(local.shape()).containsExactly(2, 3);
+        assertThat(local.get(1, 2)).isEqualTo(5f);
+        assertThat(shard.full().shape()).containsExactly(4, 3);
+        assertThat(rows.calls).containsExactly("full");
+    }
+
+    @Test
+    void elementAccessOnAShardIsRefusedSayingHow() {
+        Tensor shard = new HalfRows(new int[] {2, 3}).label(Tensor.arange(6).view(2, 3));
+        for (Runnable access : List.<Runnable>of(() -> shard.get(0, 0), shard::toFloatArray, shard::item, () -> shard.set(1f, 0, 0))) {
+            assertThatThrownBy(access::run).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("[4, 3] is half of the rows (this rank holds [2, 3])")
+                    .hasMessageContaining("call full()").hasMessageContaining("local()");
+        }
+        assertThat(shard.local().toFloatArray()).containsExactly(0, 1, 2, 3, 4, 5);
+    }
+
+    @Test
+    void localIsDifferentiableAndItsGradientIsTheShards() {
+        Tensor shard = new HalfRows(new int[] {2, 3}).label(Tensor.arange(6).view(2, 3)).requiresGrad(true);
+        shard.local().backward(Tensor.ones(2, 3));
+        assertThat(shard.grad().shape()).containsExactly(2, 3);
     }
 }

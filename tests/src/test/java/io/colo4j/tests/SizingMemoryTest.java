@@ -53,7 +53,7 @@ class SizingMemoryTest {
             long replicated = 0;
             long gradients = 0;
             for (Parameter p : m.parameters()) {
-                long bytes = p.numel() * Float.BYTES;
+                long bytes = p.localNumel() * Float.BYTES;
                 if (((io.colo4j.tensor.colo.ColoParameter) p).isReplicated()) {
                     replicated += bytes;
                 } else {

@@ -185,7 +185,7 @@ class ZeroTrainingTest {
             }
             java.util.Map<CollectiveKind, Long> predicted = new java.util.TreeMap<>();
             List<DpGradientSync.Local> locals = model.namedParameters().entrySet().stream()
-                    .map(e -> new DpGradientSync.Local(e.getKey(), e.getValue().numel())).toList();
+                    .map(e -> new DpGradientSync.Local(e.getKey(), e.getValue().localNumel())).toList();
             for (DpGradientSync.Collective c : DpGradientSync.of(locals, dp, stage)) {
                 predicted.merge(c.kind(), c.bytes(), Long::sum);
             }

@@ -4,7 +4,6 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.GradMode;
-import io.colo4j.tensor.colo.ColoTensor;
 import io.colo4j.zoo.hf.CausalLm;
 import io.colo4j.zoo.nn.KvCache;
 import io.colo4j.zoo.train.LanguageModel;
@@ -93,6 +92,6 @@ public final class Generator {
     private static float[] lastLogits(Tensor logits) {
         int t = logits.globalShape()[1];
         Tensor last = logits.narrow(1, t - 1, 1);
-        return (last.isDistributed() ? ColoTensor.full(last) : last).toFloatArray();
+        return last.full().toFloatArray();
     }
 }

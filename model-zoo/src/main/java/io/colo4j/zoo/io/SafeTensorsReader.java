@@ -326,9 +326,9 @@ public final class SafeTensorsReader implements AutoCloseable {
     /** Copies the whole tensor into {@code dst}, which must have its shape. */
     public void readInto(String name, Tensor dst) throws SafeTensorsException {
         TensorInfo info = info(name);
-        if (!Arrays.equals(info.shape(), dst.shape())) {
+        if (!Arrays.equals(info.shape(), dst.localShape())) {
             throw new SafeTensorsException(file, name, "has shape " + Arrays.toString(info.shape())
-                    + " but the destination is " + Arrays.toString(dst.shape()));
+                    + " but the destination is " + Arrays.toString(dst.localShape()));
         }
         readBlock(name, new int[info.shape().length], dst);
     }
@@ -347,12 +347,12 @@ public final class SafeTensorsReader implements AutoCloseable {
      */
     public void readBlock(String name, int[] offset, Tensor dst) throws SafeTensorsException {
         TensorInfo info = info(name);
-        int[] size = dst.shape();
+        int[] size = dst.localShape();
         checkBlock(info, offset, size);
         if (!info.dtype().convertsToFloat()) {
             throw new SafeTensorsException(file, name, "dtype " + info.dtype() + " cannot be read as float32");
         }
-        if (dst.numel() == 0) {
+        if (dst.localNumel() == 0) {
             return;
         }
         if (!dst.isContiguous()) {
@@ -372,7 +372,7 @@ public final class SafeTensorsReader implements AutoCloseable {
             s *= full[d];
         }
         int rowLen = rank == 0 ? 1 : size[rank - 1];
-        long rows = dst.numel() / rowLen;
+        long rows = dst.localNumel() / rowLen;
         int[] idx = new int[Math.max(rank - 1, 0)];
         MemorySegment out = dst.segment();
         long dstElem = dst.offset();

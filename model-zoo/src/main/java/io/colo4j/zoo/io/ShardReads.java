@@ -48,7 +48,7 @@ public final class ShardReads {
         if (which == dims.length) {
             Tensor region = local;
             for (int d = 0; d < valid.length; d++) {
-                int inside = Math.max(0, Math.min(region.size(d), valid[d] - offset[d]));
+                int inside = Math.max(0, Math.min(region.localShape()[d], valid[d] - offset[d]));
                 if (inside == 0) {
                     return;
                 }

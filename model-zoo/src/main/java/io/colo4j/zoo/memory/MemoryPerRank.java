@@ -5,7 +5,6 @@ import io.colo4j.rules.Assignment;
 import io.colo4j.rules.ShardingPlan;
 import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.colo.ColoParameter;
-import io.colo4j.tensor.colo.ColoTensor;
 import io.colo4j.tensor.nn.Parameter;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -57,8 +56,7 @@ public record MemoryPerRank(int tp, int dp, int zero, long shardedParameterBytes
         List<Local> locals = new ArrayList<>();
         for (Parameter p : parameters) {
             boolean sharded = p instanceof ColoParameter c && !c.isReplicated();
-            long serial = sharded ? Shapes.numel(ColoTensor.dist(p).validShape()) : p.numel();
-            locals.add(new Local(p.numel(), serial, sharded, true));
+            locals.add(new Local(p.localNumel(), p.numel(), sharded, true));
         }
         return of(locals, tp, dp, zero);
     }

@@ -2,9 +2,9 @@ package io.colo4j.zoo.train;
 
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.GradMode;
 import io.colo4j.tensor.colo.ColoParameter;
 import io.colo4j.tensor.colo.ColoTensor;
-import io.colo4j.tensor.colo.DistState;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
 import java.util.ArrayList;
@@ -30,7 +30,7 @@ final class GatheredParameters implements AutoCloseable {
         GatheredParameters g = new GatheredParameters();
         for (Parameter p : model.namedParameters().values()) {
             if (p instanceof ColoParameter colo && !colo.isReplicated() && colo.context().tpSize() > 1) {
-                Tensor whole = gather(colo, ColoTensor.label(colo.detach(), ColoTensor.dist(colo)));
+                Tensor whole = whole(colo);
                 g.swapped.add(p);
                 g.shards.add(p.detach());
                 g.wholes.add(whole);
@@ -50,7 +50,7 @@ final class GatheredParameters implements AutoCloseable {
             String key = e.getKey();
             Parameter p = params.get(key.substring(0, key.lastIndexOf('.')));
             if (p instanceof ColoParameter colo && !colo.isReplicated() && colo.context().tpSize() > 1) {
-                out.put(key, gather(colo, ColoTensor.label(e.getValue().detach(), ColoTensor.dist(colo))));
+                out.put(key, whole(ColoTensor.laidOutAs(e.getValue(), colo)));
             } else {
                 out.put(key, e.getValue());
             }
@@ -58,10 +58,10 @@ final class GatheredParameters implements AutoCloseable {
         return out;
     }
 
-    private static Tensor gather(ColoParameter like, Tensor local) {
-        DistState state = ColoTensor.dist(like);
-        try (MemoryScope persistent = MemoryScope.persistent()) {
-            return ColoTensor.full(ColoTensor.label(local, state)).copy();
+    /** {@code sharded.full()}, kept beyond the step (long-lived) and off the graph. */
+    private static Tensor whole(Tensor sharded) {
+        try (MemoryScope persistent = MemoryScope.persistent(); GradMode.Guard off = GradMode.disabled()) {
+            return sharded.full().copy();
         }
     }
 

@@ -95,14 +95,14 @@ abstract sealed class AbstractAdamW implements Optimizer permits AdamW, ZeroAdam
     /** Throws unless {@code state} holds both moments of every parameter, shaped like it, and {@code stepCounts} its update count. */
     private void checkState(Map<String, ? extends Tensor> state, Map<String, Long> stepCounts) {
         for (AdamWMoments m : moments.values()) {
-            int[] shape = m.param.shape();
+            int[] shape = m.param.localShape();
             for (String key : new String[] {AdamWMoments.expAvgKey(m.name), AdamWMoments.expAvgSqKey(m.name)}) {
                 Tensor t = state.get(key);
                 if (t == null) {
                     throw new IllegalArgumentException("AdamW state: missing '" + key + "'");
                 }
-                if (!Arrays.equals(t.shape(), shape)) {
-                    throw new IllegalArgumentException("AdamW state: '" + key + "' has shape " + Arrays.toString(t.shape())
+                if (!Arrays.equals(t.localShape(), shape)) {
+                    throw new IllegalArgumentException("AdamW state: '" + key + "' has shape " + Arrays.toString(t.localShape())
                             + " but the parameter is " + Arrays.toString(shape));
                 }
             }

@@ -64,7 +64,7 @@ public final class AdamW extends AbstractAdamW {
         try (MemoryScope persistent = MemoryScope.persistent()) {
             for (Map.Entry<String, Tensor> e : params.entrySet()) {
                 Tensor p = e.getValue();
-                add(new AdamWMoments(e.getKey(), p, decay.test(e.getKey()), 0, p.numel(), Tensor.zeros(p.shape()), Tensor.zeros(p.shape())));
+                add(new AdamWMoments(e.getKey(), p, decay.test(e.getKey()), 0, p.localNumel(), Tensor.zeros(p.localShape()), Tensor.zeros(p.localShape())));
             }
         }
     }

@@ -58,7 +58,7 @@ public final class ZeroAdamW extends AbstractAdamW {
 
         Slot(String name, Tensor param, boolean decays, int dpSize, int dpRank) {
             this.param = param;
-            this.numel = param.numel();
+            this.numel = param.localNumel();
             this.chunk = chunkFloats(numel, dpSize);
             if (chunk > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("ZeroAdamW: parameter '" + name + "' has " + numel
@@ -232,10 +232,10 @@ public final class ZeroAdamW extends AbstractAdamW {
         Map<String, Tensor> out = new LinkedHashMap<>();
         try (GradMode.Guard ignored = GradMode.disabled(); OpScope scope = OpScope.enter("zero_state_all_gather", "")) {
             for (Slot s : slots) {
-                Tensor expAvg = Tensor.zeros(s.param.shape());
+                Tensor expAvg = Tensor.zeros(s.param.localShape());
                 gatherChunks(s.moments.expAvg, s, expAvg);
                 out.put(AdamWMoments.expAvgKey(s.moments.name), expAvg);
-                Tensor expAvgSq = Tensor.zeros(s.param.shape());
+                Tensor expAvgSq = Tensor.zeros(s.param.localShape());
                 gatherChunks(s.moments.expAvgSq, s, expAvgSq);
                 out.put(AdamWMoments.expAvgSqKey(s.moments.name), expAvgSq);
             }

@@ -112,9 +112,9 @@ class GptStackEquivalenceTest {
                 layouts.put(e.getKey(), io.colo4j.tensor.colo.ColoTensor.dist(p).layout(e.getKey()));
                 valid.put(e.getKey(), io.colo4j.tensor.colo.ColoTensor.dist(p).validShape());
                 if (p.isReplicated()) {
-                    replicated += p.numel() * Float.BYTES;
+                    replicated += p.localNumel() * Float.BYTES;
                 } else {
-                    sharded += p.numel() * Float.BYTES;
+                    sharded += p.localNumel() * Float.BYTES;
                 }
             }
             return new RankResult(loss.item(), grads, layouts, valid, ctx.context().trace().records(), sharded, replicated);

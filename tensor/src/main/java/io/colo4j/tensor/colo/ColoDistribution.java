@@ -1,6 +1,7 @@
 package io.colo4j.tensor.colo;
 
 import io.colo4j.spec.DistSpec;
+import io.colo4j.spec.ReplicaSpec;
 import io.colo4j.spec.placement.LocalCat;
 import io.colo4j.spec.placement.LocalNarrow;
 import io.colo4j.spec.placement.LocalPlan;
@@ -66,6 +67,26 @@ final class ColoDistribution extends Distribution {
     @Override
     public int[] globalShape() {
         return state.globalShape();
+    }
+
+    @Override
+    public int[] serialShape() {
+        return state.validShape();
+    }
+
+    @Override
+    public boolean holdsWhole() {
+        return state.spec() instanceof ReplicaSpec && !state.padded();
+    }
+
+    @Override
+    public String placement() {
+        return state.spec() + " over tp " + state.context().tpSize() + " (rank " + state.context().tpRank() + ")";
+    }
+
+    @Override
+    protected Tensor full(Tensor shard) {
+        return ColoTensor.full(shard);
     }
 
     @Override

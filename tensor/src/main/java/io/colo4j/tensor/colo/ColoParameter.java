@@ -169,6 +169,6 @@ public final class ColoParameter extends Parameter {
 
     @Override
     public String toString() {
-        return "ColoParameter(" + displayName() + ", " + spec + ", local " + Shapes.format(shape()) + ")";
+        return "ColoParameter(" + displayName() + ", " + spec + ", local " + Shapes.format(localShape()) + ")";
     }
 }

@@ -35,8 +35,22 @@ public final class ColoTensor {
 
     /** {@code t} (the same values on every rank) as a replicated ColoTensor; shares its data and graph. */
     public static Tensor replicate(Tensor t, DistContext context) {
-        Tensor out = label(t.detach(), new DistState(ReplicaSpec.INSTANCE, t.shape(), context));
+        Tensor out = label(t.detach(), new DistState(ReplicaSpec.INSTANCE, t.localShape(), context));
         return Autograd.record("replicate", out, g -> new Tensor[] {g}, t);
+    }
+
+    /**
+     * {@code local} (this rank's data of a tensor laid out like {@code like}: a parameter's gradient, an optimizer
+     * moment) as a ColoTensor with that layout, sharing its data and off the graph, so that {@code full()} gathers it:
+     * {@code ColoTensor.laidOutAs(p.grad(), p).full()} is the whole gradient of a sharded parameter.
+     */
+    public static Tensor laidOutAs(Tensor local, Tensor like) {
+        DistState state = Redistributor.requireDist(like);
+        if (!java.util.Arrays.equals(local.localShape(), like.localShape())) {
+            throw new IllegalArgumentException("laidOutAs: local data " + java.util.Arrays.toString(local.localShape())
+                    + " is not a shard of " + state + " (this rank holds " + java.util.Arrays.toString(like.localShape()) + ")");
+        }
+        return label(local.detach(), state);
     }
 
     public static DistSpec spec(Tensor t) {

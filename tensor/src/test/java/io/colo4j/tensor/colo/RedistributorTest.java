@@ -43,10 +43,12 @@ class RedistributorTest {
                 for (DistSpec to : specs(tp)) {
                     Tensor x = ColoTensor.distribute(full(), from, ctx);
                     Tensor y = Redistributor.redistribute(x, to);
-                    assertThat(y.shape()).containsExactly(ColoTensor.distribute(full(), to, ctx).shape());
-                    assertThat(y.toFloatArray()).as("%s -> %s", from, to)
-                            .containsExactly(ColoTensor.distribute(full(), to, ctx).toFloatArray());
+                    assertThat(y.shape()).containsExactly(SHAPE);
+                    assertThat(y.localShape()).containsExactly(ColoTensor.distribute(full(), to, ctx).localShape());
+                    assertThat(y.local().toFloatArray()).as("%s -> %s", from, to)
+                            .containsExactly(ColoTensor.distribute(full(), to, ctx).local().toFloatArray());
                     assertThat(ColoTensor.full(y).toFloatArray()).containsExactly(full().toFloatArray());
+                    assertThat(y.full().toFloatArray()).containsExactly(full().toFloatArray());
                 }
             }
         });
@@ -61,11 +63,13 @@ class RedistributorTest {
             Tensor partial = ColoTensor.label(piece.copy(), new DistState(DistSpec.partialSum(), new int[] {24, 6}, ctx));
             float expected = tp * (tp + 1) / 2f;
             assertThat(Redistributor.redistribute(partial, DistSpec.replicate()).toFloatArray()).containsOnly(expected);
+            assertThatThrownBy(partial::toFloatArray).hasMessageContaining("partial(sum) over tp " + tp);
             Tensor scattered = Redistributor.redistribute(partial, DistSpec.shard(0, tp));
-            assertThat(scattered.shape()).containsExactly(24 / tp, 6);
-            assertThat(scattered.toFloatArray()).containsOnly(expected);
+            assertThat(scattered.shape()).containsExactly(24, 6);
+            assertThat(scattered.localShape()).containsExactly(24 / tp, 6);
+            assertThat(scattered.local().toFloatArray()).containsOnly(expected);
             Tensor stridedScatter = Redistributor.redistribute(partial, DistSpec.shard(0, tp, 2));
-            assertThat(stridedScatter.toFloatArray()).containsOnly(expected);
+            assertThat(stridedScatter.local().toFloatArray()).containsOnly(expected);
         });
     }
 
@@ -77,7 +81,7 @@ class RedistributorTest {
             Tensor leaf = full().requiresGrad(true);
             Tensor sharded = Redistributor.redistribute(ColoTensor.replicate(leaf, ctx), DistSpec.shard(1, 2));
             Tensor copied = Redistributor.copyToTpRegion(ColoTensor.replicate(leaf, ctx));
-            sharded.backward(Tensor.ones(sharded.shape()));
+            sharded.backward(Tensor.ones(sharded.localShape()));
             copied.backward(Tensor.ones(SHAPE));
             // split's conjugate gathers the gradient (all ones everywhere); copy's all-reduces it (2 ranks)
             assertThat(leaf.grad().toFloatArray()).containsOnly(1f + 2f);
@@ -107,8 +111,9 @@ class RedistributorTest {
             ColoParameter w = (ColoParameter) model.w;
             w.setSpec(DistSpec.shard(1, 4), ComputeSpec.tp1d());
             assertThat(w.isMaterialized()).isFalse();
-            assertThat(w.shape()).containsExactly(512, 256);
-            assertThat(w.toFloatArray()).containsExactly(
+            assertThat(w.shape()).containsExactly(512, 1024);
+            assertThat(w.localShape()).containsExactly(512, 256);
+            assertThat(w.local().toFloatArray()).containsExactly(
                     serialW.narrow(1, comm.rank() * 256, 256).toFloatArray());
             // the parameter's memory is its shard, nothing more
             assertThat(w.storage().numel()).isEqualTo(512L * 256);
@@ -117,6 +122,9 @@ class RedistributorTest {
             vocab.setSpec(DistSpec.shard(0, 4), ComputeSpec.tp1d(), true);
             assertThat(ColoTensor.dist(vocab).globalShape()).containsExactly(12, 4);
             assertThat(ColoTensor.dist(vocab).validShape()).containsExactly(10, 4);
+            assertThat(vocab.shape()).as("the serial shape, padding left out").containsExactly(10, 4);
+            assertThat(vocab.localShape()).containsExactly(3, 4);
+            assertThat(vocab.full().toFloatArray()).containsExactly(serialVocab.toFloatArray());
             Tensor gathered = ColoTensor.full(vocab);
             assertThat(gathered.shape()).containsExactly(10, 4);
             assertThat(gathered.toFloatArray()).containsExactly(serialVocab.toFloatArray());
