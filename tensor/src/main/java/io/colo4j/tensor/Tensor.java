@@ -572,7 +572,7 @@ public class Tensor {
         }
         checkInPlace("copyFrom");
         if (isContiguous() && src.isContiguous()) {
-            Elementwise.copy(src.store().segment(), src.offset, store().segment(), offset, numel());
+            Elementwise.copy(src.store().segment(), src.offset, store().segment(), offset, localNumel());
             return this;
         }
         StridedCopy.copy(src.store().segment(), src.offset, src.strides,
