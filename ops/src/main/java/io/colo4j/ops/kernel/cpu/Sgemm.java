@@ -385,9 +385,9 @@ public final class Sgemm {
                                 int nr = Math.min(NR, nc - jr);
                                 long co = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
                                 if (mr == MR && nr == NR) {
-                                    kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB, mode, beta);
+                                    kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB, mode, beta, ws.sums);
                                 } else {
-                                    kernel(kc, ap, ao, bp, jr * kc, ws.tile, 0, (long) NR * Float.BYTES, STORE, 0f);
+                                    kernel(kc, ap, ao, bp, jr * kc, ws.tile, 0, (long) NR * Float.BYTES, STORE, 0f, ws.sums);
                                     mergeTile(ws.tile, c, co, ldcB, mr, nr, mode, beta);
                                 }
                             }
@@ -761,7 +761,8 @@ public final class Sgemm {
     }
 
     /** The 6 x 2L register-blocked micro-kernel: C[6][2L] (+)= Ap[kc][6] * Bp[kc][2L]. */
-    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB, int mode, float beta) {
+    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB, int mode, float beta,
+                               float[] sums) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -786,24 +787,24 @@ public final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        long r0 = co;
-        update(c00, c, r0, mode, beta);
-        update(c01, c, r0 + VB, mode, beta);
-        long r1 = co + ldcB;
-        update(c10, c, r1, mode, beta);
-        update(c11, c, r1 + VB, mode, beta);
-        long r2 = co + 2 * ldcB;
-        update(c20, c, r2, mode, beta);
-        update(c21, c, r2 + VB, mode, beta);
-        long r3 = co + 3 * ldcB;
-        update(c30, c, r3, mode, beta);
-        update(c31, c, r3 + VB, mode, beta);
-        long r4 = co + 4 * ldcB;
-        update(c40, c, r4, mode, beta);
-        update(c41, c, r4 + VB, mode, beta);
-        long r5 = co + 5 * ldcB;
-        update(c50, c, r5, mode, beta);
-        update(c51, c, r5 + VB, mode, beta);
+        // The accumulators go through sums (L1) to one update call in a loop: twelve inlined update calls took C2 past
+        // NodeCountInliningCutoff, so it boxed the accumulators it did not inline on every call (~2 GB of heap garbage
+        // per GPT-2 small step at tp 1, whose GC heap growth page-faulted the step after it). Same values, same bits.
+        c00.intoArray(sums, 0);
+        c01.intoArray(sums, L);
+        c10.intoArray(sums, 2 * L);
+        c11.intoArray(sums, 3 * L);
+        c20.intoArray(sums, 4 * L);
+        c21.intoArray(sums, 5 * L);
+        c30.intoArray(sums, 6 * L);
+        c31.intoArray(sums, 7 * L);
+        c40.intoArray(sums, 8 * L);
+        c41.intoArray(sums, 9 * L);
+        c50.intoArray(sums, 10 * L);
+        c51.intoArray(sums, 11 * L);
+        for (int h = 0; h < 2 * MR; h++) { // half h: row h / 2, columns (h % 2) * L ..
+            update(FloatVector.fromArray(S, sums, h * L), c, co + (h >> 1) * ldcB + (h & 1) * VB, mode, beta);
+        }
     }
 
     // ---------------------------------------------------------------- buffers
@@ -814,6 +815,8 @@ public final class Sgemm {
 
         final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
         final float[] stage = new float[NR * PB];
+        /** The micro-kernel's accumulators on their way to C ({@link #kernel}). */
+        final float[] sums = new float[MR * NR];
         private float[] ap = new float[0];
         private float[] bp = new float[0];
         private float[] row = new float[0];
