@@ -197,9 +197,12 @@ public final class ModelZoo {
             return sequenceParallel == null ? rules : rules.withSequenceParallel(sequenceParallel);
         }
 
-        /** This family with sequence parallelism switched on in its rules ({@code --sequence-parallel}), or as its rules say. */
+        /**
+         * This family with sequence parallelism switched on in its rules ({@code --sequence-parallel}), or (false) as its
+         * rules file says: an earlier switch, on or off, is dropped.
+         */
         public Family withSequenceParallel(boolean on) {
-            return on ? withSequenceParallelAs(true) : this;
+            return withSequenceParallelAs(on ? Boolean.TRUE : null);
         }
 
         /** This family with sequence parallelism switched off whatever its rules say (what the activation sizing traces). */
