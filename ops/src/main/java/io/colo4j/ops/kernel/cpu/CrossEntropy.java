@@ -79,9 +79,12 @@ final class CrossEntropy {
             mg.asSlice(gb * Float.BYTES, (long) v * Float.BYTES).fill((byte) 0);
             return;
         }
+        // the row first streams into its gradient at copy speed; the exp pass then reads it from cache (reading memory
+        // itself, its few outstanding loads left it waiting on memory latency at ~half the speed)
+        MemorySegment.copy(ml, lb * Float.BYTES, mg, gb * Float.BYTES, (long) valid * Float.BYTES);
         for (int i = 0; i < valid; i += L) { // one masked body for the tail too: a second inlined exp would box
             VectorMask<Float> mask = S.indexInRange(i, valid);
-            VecMath.exp(FloatVector.fromMemorySegment(S, ml, (lb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)
+            VecMath.exp(FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)
                     .intoMemorySegment(mg, (gb + i) * Float.BYTES, Vec.ORDER, mask);
         }
         for (int i = valid; i < v; i++) {

@@ -12,6 +12,13 @@ import jdk.incubator.vector.VectorOperators;
 
 /** Row softmax over the last dim, optionally causal, fused with its input scale; and its backward. */
 final class Softmax {
+    /**
+     * Rows shorter than this (16 KB, in L1) are first copied to the output a block of rows at a time, at copy speed, and
+     * the passes then run there in place: a short row's own passes touch too few lines at once to stream memory (a
+     * causal [.., 64, 64] softmax took 1.7x the CPU time without). A longer row's max pass streams it by itself.
+     */
+    private static final int COPY_BLOCK_FLOATS = 1 << 12;
+
     private Softmax() {}
 
     static void forward(Tensor x, float scale, boolean causal, Tensor out) {
@@ -25,10 +32,24 @@ final class Softmax {
         MemorySegment mo = out.segment();
         long ox = x.offset();
         long oo = out.offset();
+        if (n >= COPY_BLOCK_FLOATS && !causal) {
+            CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    row(mx, ox + (long) r * n, mo, oo + (long) r * n, n, n, scale, null, 0);
+                }
+            });
+            return;
+        }
+        int block = Math.max(1, COPY_BLOCK_FLOATS / Math.max(n, 1));
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int valid = causal ? (r % t) + 1 : n;
-                row(mx, ox + (long) r * n, mo, oo + (long) r * n, n, valid, scale, null, 0);
+            for (int b = from; b < to; b += block) {
+                int end = Math.min(to, b + block);
+                MemorySegment.copy(mx, (ox + (long) b * n) * Float.BYTES, mo, (oo + (long) b * n) * Float.BYTES,
+                        (long) (end - b) * n * Float.BYTES);
+                for (int r = b; r < end; r++) {
+                    int valid = causal ? (r % t) + 1 : n;
+                    row(mo, oo + (long) r * n, mo, oo + (long) r * n, n, valid, scale, null, 0);
+                }
             }
         });
     }
