@@ -84,7 +84,7 @@ final class CrossEntropy {
         MemorySegment.copy(ml, lb * Float.BYTES, mg, gb * Float.BYTES, (long) valid * Float.BYTES);
         for (int i = 0; i < valid; i += L) { // one masked body for the tail too: a second inlined exp would box
             VectorMask<Float> mask = S.indexInRange(i, valid);
-            VecMath.exp(FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)
+            VecMath.expShifted(FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)
                     .intoMemorySegment(mg, (gb + i) * Float.BYTES, Vec.ORDER, mask);
         }
         for (int i = valid; i < v; i++) {

@@ -115,7 +115,7 @@ final class Softmax {
         FloatVector tail = vsum;
         for (int i = 0; i < valid; i += L) {
             VectorMask<Float> m = S.indexInRange(i, valid);
-            FloatVector e = VecMath.exp(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m).mul(scale).sub(shift));
+            FloatVector e = VecMath.expShifted(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m).mul(scale).sub(shift));
             if (mo != null) {
                 e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
             }

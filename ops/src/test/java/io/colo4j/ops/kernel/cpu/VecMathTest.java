@@ -62,6 +62,35 @@ class VecMathTest {
         assertThat(mismatches).as(String.valueOf(first)).isZero();
     }
 
+    /** expShifted (one scale factor, no overflow lane) gives exp's bits below 88.37, where softmax and log-sum-exp call it. */
+    @Test
+    void expShiftedGivesExpsBitsBelowItsBound() {
+        float[] lanes = new float[Vec.L];
+        int mismatches = 0;
+        String first = null;
+        for (long bits = 0; bits < (1L << 32); bits += 4099L * Vec.L) {
+            for (int k = 0; k < Vec.L; k++) {
+                float f = Float.intBitsToFloat((int) (bits + 4099L * k));
+                lanes[k] = f < 88.37f || Float.isNaN(f) ? f : -f;
+            }
+            if (bits == 0) {
+                float[] edges = {88.37f, Math.nextDown(88.37f), -87.33654475f, Math.nextDown(-87.33654475f), -0f, 0f,
+                        Float.NaN, Float.NEGATIVE_INFINITY, -Float.MIN_VALUE, -Float.MAX_VALUE, -87.336f, -86f};
+                System.arraycopy(edges, 0, lanes, 0, Math.min(edges.length, Vec.L));
+            }
+            jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(Vec.S, lanes, 0);
+            jdk.incubator.vector.FloatVector shifted = VecMath.expShifted(v);
+            jdk.incubator.vector.FloatVector full = VecMath.exp(v);
+            for (int k = 0; k < Vec.L; k++) {
+                if (Float.floatToIntBits(shifted.lane(k)) != Float.floatToIntBits(full.lane(k))) {
+                    mismatches++;
+                    first = first == null ? "at " + lanes[k] + ": " + shifted.lane(k) + " vs " + full.lane(k) : first;
+                }
+            }
+        }
+        assertThat(mismatches).as(String.valueOf(first)).isZero();
+    }
+
     /** The reference: clamp, n by a float-to-int conversion, the same polynomial and two scale factors. */
     private static float clampedCephesExp(float x) {
         float max = 88.72283905206835f;
