@@ -49,21 +49,7 @@ class RowKernelEdgesTest {
                 Tensor y = Tensor.full(7f, 2, n, n); // not zeros: a causal row must write its zeros
                 cpu.softmax(x, 0.7f, causal, y);
                 float[] xs = x.toFloatArray();
-                double[] ref = new double[xs.length];
-                for (int r = 0; r < 2 * n; r++) {
-                    int valid = causal ? r % n + 1 : n;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int i = 0; i < valid; i++) {
-                        max = Math.max(max, xs[r * n + i] * 0.7);
-                    }
-                    double sum = 0;
-                    for (int i = 0; i < valid; i++) {
-                        sum += Math.exp(xs[r * n + i] * 0.7 - max);
-                    }
-                    for (int i = 0; i < valid; i++) {
-                        ref[r * n + i] = Math.exp(xs[r * n + i] * 0.7 - max) / sum;
-                    }
-                }
+                double[] ref = reference(xs, n, 0.7, causal);
                 assertClose((causal ? "causal " : "") + "softmax n=" + n, y.toFloatArray(), ref, 2e-6);
                 if (!causal) {
                     assertEachRowAloneGivesTheSameBits(x, y, n, 0.7f);
@@ -79,22 +65,29 @@ class RowKernelEdgesTest {
         Tensor y = Tensor.full(7f, 3, n);
         cpu.softmax(x, 1.3f, false, y);
         float[] xs = x.toFloatArray();
-        double[] ref = new double[xs.length];
-        for (int r = 0; r < 3; r++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int i = 0; i < n; i++) {
-                max = Math.max(max, xs[r * n + i] * 1.3);
-            }
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-                sum += Math.exp(xs[r * n + i] * 1.3 - max);
-            }
-            for (int i = 0; i < n; i++) {
-                ref[r * n + i] = Math.exp(xs[r * n + i] * 1.3 - max) / sum;
-            }
-        }
+        double[] ref = reference(xs, n, 1.3, false);
         assertClose("softmax n=" + n, y.toFloatArray(), ref, 2e-6);
         assertEachRowAloneGivesTheSameBits(x, y, n, 1.3f);
+    }
+
+    /** softmax(x scale) per row of n in double, a causal row over its first r % n + 1; the rest stays 0. */
+    private static double[] reference(float[] xs, int n, double scale, boolean causal) {
+        double[] ref = new double[xs.length];
+        for (int r = 0; r < xs.length / n; r++) {
+            int valid = causal ? r % n + 1 : n;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < valid; i++) {
+                max = Math.max(max, xs[r * n + i] * scale);
+            }
+            double sum = 0;
+            for (int i = 0; i < valid; i++) {
+                sum += Math.exp(xs[r * n + i] * scale - max);
+            }
+            for (int i = 0; i < valid; i++) {
+                ref[r * n + i] = Math.exp(xs[r * n + i] * scale - max) / sum;
+            }
+        }
+        return ref;
     }
 
     private void assertEachRowAloneGivesTheSameBits(Tensor x, Tensor y, int n, float scale) {
