@@ -8,23 +8,31 @@ import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /** Softmax cross-entropy per row, never materialising the probabilities in forward. */
 final class CrossEntropy {
     private CrossEntropy() {}
 
+    /**
+     * Each row's log-sum-exp and loss. The lambda calls the two passes itself (no row method between): C2 counts inline
+     * depth from the method it compiles, and with one more level the Vector API's own deep call chains inside exp passed
+     * its limit and boxed a vector per iteration (~6 bytes per logit). Losses and log-sum-exps are contiguous [rows].
+     */
     static void forward(Tensor logits, IntTensor targets, int ignoreIndex, int valid, Tensor losses, Tensor logSumExp) {
         int v = logits.size(-1);
         int rows = targets.numel();
         MemorySegment ml = logits.segment();
         long ol = logits.offset();
+        MemorySegment mLoss = losses.segment();
+        long oLoss = losses.offset();
+        MemorySegment mLse = logSumExp.segment();
+        long oLse = logSumExp.offset();
         CpuThreads.parallelFor(rows, Vec.rowGrain(v), (from, to) -> {
             for (int r = from; r < to; r++) {
                 int target = targets.get(r);
                 if (target == ignoreIndex) {
-                    losses.set(0f, r);
-                    logSumExp.set(0f, r);
+                    Vec.set(mLoss, oLoss + r, 0f);
+                    Vec.set(mLse, oLse + r, 0f);
                     continue;
                 }
                 if (target < 0 || target >= valid) {
@@ -32,27 +40,13 @@ final class CrossEntropy {
                             + " is outside the " + valid + " classes");
                 }
                 long base = ol + (long) r * v;
-                float lse = logSumExp(ml, base, valid);
-                logSumExp.set(lse, r);
-                losses.set(lse - Vec.get(ml, base + target), r);
+                float max = Softmax.max(ml, base, valid);
+                // the softmax's masked exp body (once inlined: a second exp for the tail would box), x * 1 - max = x - max
+                float lse = max + (float) Math.log(Softmax.expAndSum(ml, base, null, 0, valid, 1f, max));
+                Vec.set(mLse, oLse + r, lse);
+                Vec.set(mLoss, oLoss + r, lse - Vec.get(ml, base + target));
             }
         });
-    }
-
-    static float logSumExp(MemorySegment m, long base, int n) {
-        int bound = S.loopBound(n);
-        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i < bound; i += L) {
-            vmax = vmax.max(Vec.load(m, base + i));
-        }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            max = Math.max(max, Vec.get(m, base + i));
-        }
-        // the softmax's masked exp body (once inlined: a second exp for the tail would box), x * 1 - max = x - max
-        float sum = Softmax.expAndSum(m, base, null, 0, n, 1f, max);
-        return max + (float) Math.log(sum);
     }
 
     static void backward(Tensor logits, IntTensor targets, int ignoreIndex, int valid, Tensor logSumExp,
@@ -63,11 +57,13 @@ final class CrossEntropy {
         MemorySegment mg = gradLogits.segment();
         long ol = logits.offset();
         long og = gradLogits.offset();
+        MemorySegment mLse = logSumExp.segment();
+        long oLse = logSumExp.offset();
         CpuThreads.parallelFor(rows, Vec.rowGrain(v), (from, to) -> {
             for (int r = from; r < to; r++) {
                 int target = targets.get(r);
                 backwardRow(ml, ol + (long) r * v, mg, og + (long) r * v, v, valid, target, ignoreIndex,
-                        target == ignoreIndex ? 0f : logSumExp.get(r), rowScale);
+                        target == ignoreIndex ? 0f : Vec.get(mLse, oLse + r), rowScale);
             }
         });
     }
@@ -83,9 +79,12 @@ final class CrossEntropy {
             mg.asSlice(gb * Float.BYTES, (long) v * Float.BYTES).fill((byte) 0);
             return;
         }
+        // the row first streams into its gradient at copy speed; the exp pass then reads it from cache (reading memory
+        // itself, its few outstanding loads left it waiting on memory latency at ~half the speed)
+        MemorySegment.copy(ml, lb * Float.BYTES, mg, gb * Float.BYTES, (long) valid * Float.BYTES);
         for (int i = 0; i < valid; i += L) { // one masked body for the tail too: a second inlined exp would box
             VectorMask<Float> mask = S.indexInRange(i, valid);
-            VecMath.exp(FloatVector.fromMemorySegment(S, ml, (lb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)
+            VecMath.expShifted(FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)
                     .intoMemorySegment(mg, (gb + i) * Float.BYTES, Vec.ORDER, mask);
         }
         for (int i = valid; i < v; i++) {

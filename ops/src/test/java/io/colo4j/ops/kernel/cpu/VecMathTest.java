@@ -31,6 +31,87 @@ class VecMathTest {
         assertThat(VecMath.exp(Float.NaN)).isNaN();
     }
 
+    /**
+     * exp skips the clamp and the float-to-int conversion; it must still give the clamped Cephes evaluation's bits (written
+     * here with scalar IEEE ops) for every float: checked on a stride over all 2^32 patterns plus the range's edges
+     * (all 2^32 agreed when the change was made).
+     */
+    @Test
+    void expGivesTheClampedEvaluationsBitsForEveryKindOfFloat() {
+        float[] lanes = new float[Vec.L];
+        int mismatches = 0;
+        String first = null;
+        for (long bits = 0; bits < (1L << 32); bits += 4099L * Vec.L) {
+            for (int k = 0; k < Vec.L; k++) {
+                lanes[k] = Float.intBitsToFloat((int) (bits + 4099L * k));
+            }
+            if (bits == 0) {
+                float[] edges = {88.72283905206835f, Math.nextUp(88.72283905206835f), -87.33654475f,
+                        Math.nextDown(-87.33654475f), 88.38f, -0f, Float.NaN, Float.POSITIVE_INFINITY,
+                        Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MAX_VALUE};
+                System.arraycopy(edges, 0, lanes, 0, Math.min(edges.length, Vec.L));
+            }
+            jdk.incubator.vector.FloatVector e = VecMath.exp(jdk.incubator.vector.FloatVector.fromArray(Vec.S, lanes, 0));
+            for (int k = 0; k < Vec.L; k++) {
+                if (Float.floatToIntBits(e.lane(k)) != Float.floatToIntBits(clampedCephesExp(lanes[k]))) {
+                    mismatches++;
+                    first = first == null ? "exp(" + lanes[k] + ") = " + e.lane(k) + " vs " + clampedCephesExp(lanes[k]) : first;
+                }
+            }
+        }
+        assertThat(mismatches).as(String.valueOf(first)).isZero();
+    }
+
+    /** expShifted (one scale factor, no overflow lane) gives exp's bits below 88.37, where softmax and log-sum-exp call it. */
+    @Test
+    void expShiftedGivesExpsBitsBelowItsBound() {
+        float[] lanes = new float[Vec.L];
+        int mismatches = 0;
+        String first = null;
+        for (long bits = 0; bits < (1L << 32); bits += 4099L * Vec.L) {
+            for (int k = 0; k < Vec.L; k++) {
+                float f = Float.intBitsToFloat((int) (bits + 4099L * k));
+                lanes[k] = f < 88.37f || Float.isNaN(f) ? f : -f;
+            }
+            if (bits == 0) {
+                float[] edges = {88.37f, Math.nextDown(88.37f), -87.33654475f, Math.nextDown(-87.33654475f), -0f, 0f,
+                        Float.NaN, Float.NEGATIVE_INFINITY, -Float.MIN_VALUE, -Float.MAX_VALUE, -87.336f, -86f};
+                System.arraycopy(edges, 0, lanes, 0, Math.min(edges.length, Vec.L));
+            }
+            jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(Vec.S, lanes, 0);
+            jdk.incubator.vector.FloatVector shifted = VecMath.expShifted(v);
+            jdk.incubator.vector.FloatVector full = VecMath.exp(v);
+            for (int k = 0; k < Vec.L; k++) {
+                if (Float.floatToIntBits(shifted.lane(k)) != Float.floatToIntBits(full.lane(k))) {
+                    mismatches++;
+                    first = first == null ? "at " + lanes[k] + ": " + shifted.lane(k) + " vs " + full.lane(k) : first;
+                }
+            }
+        }
+        assertThat(mismatches).as(String.valueOf(first)).isZero();
+    }
+
+    /** The reference: clamp, n by a float-to-int conversion, the same polynomial and two scale factors. */
+    private static float clampedCephesExp(float x) {
+        float max = 88.72283905206835f;
+        float min = -87.33654475f;
+        float c = Math.min(Math.max(x, min), max);
+        float n = c * 1.44269504088896341f + 12582912f - 12582912f;
+        float r = Math.fma(n, -0.693359375f, c);
+        r = Math.fma(n, 2.12194440e-4f, r);
+        float p = 1.9875691500e-4f;
+        p = Math.fma(p, r, 1.3981999507e-3f);
+        p = Math.fma(p, r, 8.3334519073e-3f);
+        p = Math.fma(p, r, 4.1665795894e-2f);
+        p = Math.fma(p, r, 1.6666665459e-1f);
+        p = Math.fma(p, r, 5.0000001201e-1f);
+        p = Math.fma(p * r, r, r) + 1f;
+        int ni = (int) n;
+        int half = ni >> 1;
+        float result = p * Float.intBitsToFloat((half + 127) << 23) * Float.intBitsToFloat((ni - half + 127) << 23);
+        return x > max ? Float.POSITIVE_INFINITY : x < min ? 0f : result;
+    }
+
     @Test
     void tanhIsAccurateAndSaturates() {
         for (float x = -20f; x < 20f; x += 0.01f) {
