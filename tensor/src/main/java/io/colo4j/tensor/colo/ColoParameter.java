@@ -28,6 +28,7 @@ public final class ColoParameter extends Parameter {
     private DistSpec spec = ReplicaSpec.INSTANCE;
     private ComputeSpec compute;
     private int[] globalShape;
+    private volatile boolean gradSummedAfterBackward;
 
     ColoParameter(Init init, int[] shape, DistContext context) {
         super(init, shape, true);
@@ -47,6 +48,18 @@ public final class ColoParameter extends Parameter {
     /** Null until set: ops using this parameter then follow their default (replicated output). */
     public ComputeSpec computeSpec() {
         return compute;
+    }
+
+    /**
+     * Whether a consumer read this replicated parameter on a split region (sequence parallelism's norms and biases), so
+     * that each rank holds only its share of the gradient until {@link SequenceParallelGrads} sums them after backward.
+     */
+    public boolean gradSummedAfterBackward() {
+        return gradSummedAfterBackward;
+    }
+
+    void markGradSummedAfterBackward() {
+        gradSummedAfterBackward = true;
     }
 
     public void setSpec(DistSpec newSpec, ComputeSpec newCompute) {
