@@ -28,6 +28,7 @@ public final class ColoParameter extends Parameter {
     private DistSpec spec = ReplicaSpec.INSTANCE;
     private ComputeSpec compute;
     private int[] globalShape;
+    private volatile boolean sequenceParallel;
     private volatile boolean gradSummedAfterBackward;
 
     ColoParameter(Init init, int[] shape, DistContext context) {
@@ -48,6 +49,19 @@ public final class ColoParameter extends Parameter {
     /** Null until set: ops using this parameter then follow their default (replicated output). */
     public ComputeSpec computeSpec() {
         return compute;
+    }
+
+    /**
+     * Megatron's {@code sequence_parallel} attribute, set by rules with sequence parallelism on every parameter they leave
+     * replicated: where a consumer yields only this rank's share of its gradient (a norm or bias on the sequence-split
+     * region), the shares are summed once after backward ({@link SequenceParallelGrads}) rather than all-reduced there.
+     */
+    public boolean sequenceParallel() {
+        return sequenceParallel;
+    }
+
+    public void setSequenceParallel(boolean on) {
+        sequenceParallel = on;
     }
 
     /**

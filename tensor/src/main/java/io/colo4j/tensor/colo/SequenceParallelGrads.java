@@ -15,7 +15,9 @@ import java.util.Map;
  * biases and the row layers' biases, which each rank applies to its own tokens only), summed over tp once per backward
  * as Megatron's {@code allreduce_layernorm_grads}, rather than all-reduced one by one inside the blocks.
  *
- * <p>In backward each rank's share stays out of the parameter's gradient, held here; when the outermost backward ends
+ * <p>Only parameters with Megatron's attribute ({@link ColoParameter#sequenceParallel()}, which rules with sequence
+ * parallelism give every parameter they leave replicated) are kept so; without it a partial gradient is all-reduced in
+ * backward as before. In backward each rank's share stays out of the parameter's gradient, held here; when the outermost backward ends
  * ({@link Autograd#atEndOfBackward}) the shares of all such parameters are flattened into one buffer, all-reduced over
  * tp once (traced as {@link #OP}, outside any module, in the backward phase) and added to the gradients. So no code can
  * read a partial gradient: {@code grad()} is the whole one as soon as {@code backward()} returns, before the dp sync,
