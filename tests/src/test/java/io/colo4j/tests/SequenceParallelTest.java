@@ -69,8 +69,11 @@ class SequenceParallelTest {
                 .hasMessageContaining("bad.json:1:").hasMessageContaining("'sequence_parallel' must be true or false");
     }
 
-    /** One traced training step on rank 0: its collectives, and the parameters whose gradients were summed after backward. */
-    record Traced(List<CommTrace.Record> records, Set<String> summedAfterBackward) {}
+    /**
+     * One traced training step on rank 0: its collectives, the parameters the rules gave Megatron's sequence_parallel
+     * attribute, and those whose gradients were summed after backward.
+     */
+    record Traced(List<CommTrace.Record> records, Set<String> marked, Set<String> summedAfterBackward) {}
 
     static Traced trace(int tp, ShardingRules rules, Gpt2Config config, int seq) {
         IntTensor in = Gpt2RulesEquivalenceTest.ids(config.vocabSize(), 2, seq, 0);
@@ -85,13 +88,17 @@ class SequenceParallelTest {
             rules.apply(m);
             trace.enable(true);
             ((Gpt2Model) m).loss(in, target).backward();
+            Set<String> marked = new TreeSet<>();
             Set<String> summed = new TreeSet<>();
             m.namedParameters().forEach((name, p) -> {
+                if (((ColoParameter) p).sequenceParallel()) {
+                    marked.add(name);
+                }
                 if (((ColoParameter) p).gradSummedAfterBackward()) {
                     summed.add(name);
                 }
             });
-            return new Traced(trace.records(), summed);
+            return new Traced(trace.records(), marked, summed);
         }).get(0);
     }
 
@@ -131,6 +138,9 @@ class SequenceParallelTest {
             }
         }
         assertThat(sp.summedAfterBackward()).isEqualTo(expected);
+        assertThat(sp.marked()).as("every replicated parameter has the attribute").containsAll(expected).contains("transformer.wpe.weight")
+                .doesNotContain("transformer.wte.weight", "transformer.h.0.attn.c_attn.weight", "transformer.h.0.mlp.c_proj.weight");
+        assertThat(plain.marked()).as("without sequence parallelism").isEmpty();
         assertThat(plain.summedAfterBackward()).as("without sequence parallelism").isEmpty();
         // summed in one all-reduce after backward (the step's last collective), outside every module, of all their floats
         long summedBytes = (long) expected.size() * config.nEmbd() * Float.BYTES;
