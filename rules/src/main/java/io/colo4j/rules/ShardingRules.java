@@ -447,6 +447,10 @@ public final class ShardingRules {
                         + RoleMapping.shapeOf(a.shape()) + " at tp=" + tp + ": " + e.getMessage());
             }
         }
+        for (Assignment a : plan.assignments()) {
+            // Megatron's sequence_parallel attribute: a replicated parameter's gradient shares are summed after backward
+            ((ColoParameter) parameters.get(a.parameter())).setSequenceParallel(sequenceParallel && a.spec() instanceof io.colo4j.spec.ReplicaSpec);
+        }
         AppliedRules.record(this, parameters.values());
         ApplyWarnings.report(this, plan, parameters.values());
         return plan;

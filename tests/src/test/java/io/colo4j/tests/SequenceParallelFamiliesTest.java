@@ -6,13 +6,17 @@ import io.colo4j.ops.F;
 import io.colo4j.spec.placement.CollectiveKind;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.colo.CommTrace;
+import io.colo4j.tensor.colo.SequenceParallelGrads;
 import io.colo4j.tensor.nn.Module;
+import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.bert.BertForMaskedLM;
 import io.colo4j.zoo.sizing.StepTrace;
 import io.colo4j.zoo.train.LanguageModel;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -24,9 +28,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Sequence parallelism on every zoo family's tiny config, by its bundled rules with {@code sequence_parallel} on: a
  * training step gives the serial loss, gradients and parameters at tp 2 and 4 with no op gathered to replicate, and in
- * every block the activations move by reduce-scatter and all-gather only (no all-reduce forward), as many bytes per
- * step as the all-reduce layout; what a block still all-reduces is the gradient of its replicated [hidden] norm gains
- * and biases, which each rank holds only for its own tokens.
+ * every block the activations move by reduce-scatter and all-gather only (no all-reduce at all), as many bytes per
+ * step as the all-reduce layout; the gradients of the replicated norm gains and biases, which each rank holds only for
+ * its own tokens, are summed in one all-reduce after backward.
  */
 class SequenceParallelFamiliesTest {
     static final double RTOL = 1e-5;
@@ -63,28 +67,38 @@ class SequenceParallelFamiliesTest {
         ModelZoo.Family plain = ModelZoo.family(name);
         ModelZoo.Family sp = plain.withSequenceParallel(true);
         List<StepTrace.Window> window = List.of(new StepTrace.Window(2, 8));
-        List<CommTrace.Record> withSp = StepTrace.run(sp, () -> sp.build("tiny", 42L), tp, 1, window).windows().get(0);
-        List<CommTrace.Record> without = StepTrace.run(plain, () -> plain.build("tiny", 42L), tp, 1, window).windows().get(0);
-        int hidden = hidden(name);
-        long gradientAllReduce = CollectiveKind.ALL_REDUCE.volume(tp, hidden * 4L, hidden * 4L).sendBytesPerRank();
+        StepTrace.Result spRun = StepTrace.run(sp, () -> sp.build("tiny", 42L), tp, 1, window);
+        StepTrace.Result plainRun = StepTrace.run(plain, () -> plain.build("tiny", 42L), tp, 1, window);
+        List<CommTrace.Record> withSp = spRun.windows().get(0);
+        List<CommTrace.Record> without = plainRun.windows().get(0);
         List<CommTrace.Record> blocks = withSp.stream().filter(r -> BLOCK.matcher(r.module()).matches()).toList();
         assertThat(blocks).as("%s blocks", name).isNotEmpty();
-        assertThat(blocks).filteredOn(r -> r.collective() == CollectiveKind.ALL_REDUCE).allSatisfy(r -> {
-            assertThat(r.phase()).as("%s", r).isEqualTo(CommTrace.Phase.BACKWARD);
-            assertThat(r.bytes()).as("%s: a [hidden] parameter's gradient", r).isEqualTo(gradientAllReduce);
-        });
+        assertThat(blocks).as("%s: no all-reduce inside a block", name).noneMatch(r -> r.collective() == CollectiveKind.ALL_REDUCE);
         long reduceScatters = blocks.stream().filter(r -> r.phase() == CommTrace.Phase.FORWARD
                 && r.collective() == CollectiveKind.REDUCE_SCATTER).count();
         long rowOutputs = without.stream().filter(r -> BLOCK.matcher(r.module()).matches() && r.phase() == CommTrace.Phase.FORWARD
                 && r.collective() == CollectiveKind.ALL_REDUCE).count();
         assertThat(reduceScatters).as("%s: a reduce-scatter where each row layer all-reduced", name).isEqualTo(rowOutputs).isPositive();
-        assertThat(activationBytes(blocks, gradientAllReduce)).as("%s blocks' bytes", name)
-                .isEqualTo(activationBytes(without.stream().filter(r -> BLOCK.matcher(r.module()).matches()).toList(), -1));
+        assertThat(bytes(blocks)).as("%s blocks' bytes", name)
+                .isEqualTo(bytes(without.stream().filter(r -> BLOCK.matcher(r.module()).matches()).toList()));
+
+        // the gradients each rank holds for its own tokens only (norm gains and biases, row biases): one all-reduce of all
+        // their floats after backward, outside every module; none without sequence parallelism
+        Map<String, Parameter> params = sp.buildLazily("tiny").namedParameters();
+        assertThat(spRun.gradSummedAfterBackward()).as("%s: parameters summed after backward", name).isNotEmpty()
+                .allSatisfy(p -> assertThat(params.get(p).fullShape()).as(p).contains(hidden(name)));
+        long summedBytes = spRun.gradSummedAfterBackward().stream().mapToLong(p -> Shapes.numel(params.get(p).fullShape()) * Float.BYTES).sum();
+        CommTrace.Record summed = new CommTrace.Record("", SequenceParallelGrads.OP, CollectiveKind.ALL_REDUCE,
+                CollectiveKind.ALL_REDUCE.volume(tp, summedBytes, summedBytes).sendBytesPerRank(), CommTrace.Phase.BACKWARD);
+        assertThat(withSp).filteredOn(r -> r.op().equals(SequenceParallelGrads.OP)).containsExactly(summed);
+        assertThat(withSp.indexOf(summed)).as("%s: after every block's backward", name)
+                .isGreaterThan(withSp.lastIndexOf(blocks.getLast()));
+        assertThat(plainRun.gradSummedAfterBackward()).as("%s without sequence parallelism", name).isEmpty();
+        assertThat(without).noneMatch(r -> r.op().equals(SequenceParallelGrads.OP));
     }
 
-    private static long activationBytes(List<CommTrace.Record> records, long gradientAllReduce) {
-        return records.stream().filter(r -> !(r.collective() == CollectiveKind.ALL_REDUCE && r.bytes() == gradientAllReduce))
-                .mapToLong(CommTrace.Record::bytes).sum();
+    private static long bytes(List<CommTrace.Record> records) {
+        return records.stream().mapToLong(CommTrace.Record::bytes).sum();
     }
 
     /** The family's tiny hidden size: the width of its norms' gains. */

@@ -3,6 +3,7 @@ package io.colo4j.zoo.sizing;
 import io.colo4j.spec.placement.CollectiveKind;
 import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.colo.DataParallel;
+import io.colo4j.tensor.colo.SequenceParallelGrads;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -116,10 +117,13 @@ public final class CommPerStep {
 
     /**
      * The step's collectives at {@code tokens} (batch x seq per dp rank) from the proxy's scaled trace,
-     * whose layers {@code layers} maps onto the model's, plus the dp collectives.
+     * whose layers {@code layers} maps onto the model's, plus the dp collectives, and the one tp all-reduce of the
+     * gradients summed after backward ({@link SequenceParallelGrads}), {@code summedGradSendBytes} per rank (0: none) for
+     * the model's parameters, in place of the proxy's.
      */
-    public static CommPerStep of(List<TokenScaling.Scaled> proxyStep, ProxyLayers layers, StepTrace.Window base,
-                                 StepTrace.Window step, List<DpGradientSync.Collective> dp) {
+    public static CommPerStep of(List<TokenScaling.Scaled> traced, ProxyLayers layers, StepTrace.Window base,
+                                 StepTrace.Window step, List<DpGradientSync.Collective> dp, long summedGradSendBytes) {
+        List<TokenScaling.Scaled> proxyStep = traced.stream().filter(s -> !s.record().op().equals(SequenceParallelGrads.OP)).toList();
         // group the proxy's collectives by proxy layer, or by module outside the stacks, in order of first use
         Map<Slot, List<TokenScaling.Scaled>> bySlot = new LinkedHashMap<>();
         for (TokenScaling.Scaled s : proxyStep) {
@@ -151,6 +155,10 @@ public final class CommPerStep {
                 collectives.forEach(s -> rows.add(row(layer, layers.proxy().locate(s.record().module()).orElseThrow().rest(), s, base, step)));
             }
         });
+        if (summedGradSendBytes > 0) {
+            rows.add(new Row(Layer.module(""), "", SequenceParallelGrads.OP, CollectiveKind.ALL_REDUCE, Group.TP, Phase.BACKWARD, 1,
+                    OptionalLong.of(summedGradSendBytes)));
+        }
         rows.addAll(dpRows(dp));
         List<TokenScaling.Scaled> notLinear = proxyStep.stream().filter(s -> !s.sized()).toList();
         return new CommPerStep(rows, notLinear, dp);

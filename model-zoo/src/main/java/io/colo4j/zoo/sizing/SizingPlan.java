@@ -92,9 +92,25 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
         }
         CommPerStep communication = CommPerStep.of(TokenScaling.check(trace.base(), trace.probeTraces()), layers, trace.base(),
                 new StepTrace.Window(request.batch(), request.seq()),
-                DpGradientSync.of(locals, request.dp(), request.zero()));
+                DpGradientSync.of(locals, request.dp(), request.zero()), sequenceParallelGradSendBytes(trace, layers));
         return new SizingPlan(request, memory, new Proxy(trace.shape(), layers, trace.probes(), trace.peakBytes()), communication,
                 trace.activations());
+    }
+
+    /**
+     * The bytes a rank sends in the one all-reduce ({@link io.colo4j.tensor.colo.SequenceParallelGrads}) of the model's
+     * parameters whose proxy counterparts had their gradients summed over tp after backward (the proxy's own all-reduce
+     * covers its fewer layers only); 0 when none.
+     */
+    private static long sequenceParallelGradSendBytes(ProxyTrace trace, ProxyLayers layers) {
+        long floats = 0;
+        for (Assignment a : trace.sharding().assignments()) {
+            if (trace.traced().gradSummedAfterBackward().contains(layers.proxyPath(a.parameter()))) {
+                floats += Shapes.numel(a.localShape());
+            }
+        }
+        long bytes = floats * Float.BYTES;
+        return io.colo4j.spec.placement.CollectiveKind.ALL_REDUCE.volume(trace.tp(), bytes, bytes).sendBytesPerRank();
     }
 
     private static void checkWindow(Request request, LanguageModel lm) {

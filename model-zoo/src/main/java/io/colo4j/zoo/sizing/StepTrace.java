@@ -50,12 +50,14 @@ public final class StepTrace {
 
     /**
      * Rank 0's collectives of each window, in order; the parameters that got no gradient (the dp gradient
-     * sync skips them); the model's layer stacks; per window, the step-scoped bytes (activations and backward
+     * sync skips them); those whose gradient {@link io.colo4j.tensor.colo.SequenceParallelGrads} summed over tp after
+     * backward; the model's layer stacks; per window, the step-scoped bytes (activations and backward
      * temporaries) a rank held at the step's peak, the mean over the ranks.
      */
-    public record Result(List<List<CommTrace.Record>> windows, Set<String> withoutGradient, LayerStacks stacks,
-                         List<Long> stepPeakBytesPerRank) {
+    public record Result(List<List<CommTrace.Record>> windows, Set<String> withoutGradient, Set<String> gradSummedAfterBackward,
+                         LayerStacks stacks, List<Long> stepPeakBytesPerRank) {
         public Result {
+            gradSummedAfterBackward = Collections.unmodifiableSet(new LinkedHashSet<>(gradSummedAfterBackward));
             windows = List.copyOf(windows);
             stepPeakBytesPerRank = List.copyOf(stepPeakBytesPerRank);
             withoutGradient = Collections.unmodifiableSet(new LinkedHashSet<>(withoutGradient));
@@ -102,12 +104,16 @@ public final class StepTrace {
                     traced.add(trace.records());
                 }
                 Set<String> withoutGradient = new LinkedHashSet<>();
+                Set<String> summedAfterBackward = new LinkedHashSet<>();
                 model.namedParameters().forEach((name, p) -> {
                     if (p.grad() == null) {
                         withoutGradient.add(name);
                     }
+                    if (p instanceof io.colo4j.tensor.colo.ColoParameter c && c.gradSummedAfterBackward()) {
+                        summedAfterBackward.add(name);
+                    }
                 });
-                return new Result(traced, withoutGradient, LayerStacks.of(model), stepPeaks);
+                return new Result(traced, withoutGradient, summedAfterBackward, LayerStacks.of(model), stepPeaks);
             } finally {
                 release(model);
             }

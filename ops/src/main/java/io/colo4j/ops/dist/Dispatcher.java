@@ -105,6 +105,9 @@ public final class Dispatcher {
         if (required != null && !sameLayout(io.colo4j.tensor.colo.ColoTensor.dist(t), required, context.tpSize())) {
             t = Redistributor.redistribute(t, required);
         }
+        if (partialGrad && t instanceof ColoParameter p && p.sequenceParallel() && Sbp.isReplicate(p.spec())) {
+            return io.colo4j.tensor.colo.SequenceParallelGrads.keepPartial(p); // its shares summed once after backward
+        }
         return partialGrad ? Redistributor.sharedCopyToTpRegion(t) : t;
     }
 

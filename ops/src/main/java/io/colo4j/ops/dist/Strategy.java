@@ -6,7 +6,8 @@ import java.util.function.Function;
 
 /**
  * One SBP signature of an op for one call: the spec each input must have (null: as it is), which
- * inputs get only a partial gradient from the local op (the dispatcher all-reduces those in backward),
+ * inputs get only a partial gradient from the local op (the dispatcher all-reduces those in backward; a replicated
+ * parameter's once per backward, {@link io.colo4j.tensor.colo.SequenceParallelGrads}),
  * the spec of the local op's output, the spec to convert the output to afterwards (null: none) with the
  * output's global shape (to price that conversion), and optionally a local computation other than the
  * op's serial one (e.g. vocab-parallel embedding).

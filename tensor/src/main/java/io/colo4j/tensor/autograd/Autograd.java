@@ -13,7 +13,27 @@ import java.util.Set;
 
 /** Records ops onto the graph and runs reverse-mode differentiation over it. */
 public final class Autograd {
+    /** Per thread: how deep in backward (a recomputed layer's backward runs inside another), and what runs at the end. */
+    private static final ThreadLocal<BackwardEnd> END = ThreadLocal.withInitial(BackwardEnd::new);
+
     private Autograd() {}
+
+    /**
+     * The action queued under {@code key} to run once when the outermost backward now running on this thread has
+     * finished (PyTorch's {@code queue_callback}), made by {@code make} on the first call with that key in this backward:
+     * each of many gradient functions can hand its part to one shared step, e.g. one all-reduce of every gradient kept
+     * partial until then ({@code colo.SequenceParallelGrads}). A backward that throws drops the actions. Only from
+     * inside backward.
+     */
+    public static <T extends Runnable> T atEndOfBackward(Object key, java.util.function.Supplier<T> make) {
+        BackwardEnd end = END.get();
+        if (end.depth == 0) {
+            throw new IllegalStateException("atEndOfBackward outside backward");
+        }
+        @SuppressWarnings("unchecked")
+        T action = (T) end.actions.computeIfAbsent(key, k -> make.get());
+        return action;
+    }
 
     /**
      * Makes {@code output} the result of a differentiable op when grad mode is on and any input
@@ -62,6 +82,34 @@ public final class Autograd {
     }
 
     private static void backward(Tensor root, Tensor gradRoot, Map<Tensor, Tensor> captured) {
+        BackwardEnd end = END.get();
+        end.depth++;
+        boolean finished = false;
+        try {
+            backwardPass(root, gradRoot, captured);
+            finished = true;
+        } finally {
+            if (--end.depth == 0) {
+                end.runAll(finished);
+            }
+        }
+    }
+
+    /** The actions {@link #atEndOfBackward} queued on one thread, and how many backward passes are running there. */
+    private static final class BackwardEnd {
+        int depth;
+        final Map<Object, Runnable> actions = new java.util.LinkedHashMap<>();
+
+        void runAll(boolean run) {
+            List<Runnable> queued = new ArrayList<>(actions.values());
+            actions.clear();
+            if (run) {
+                queued.forEach(Runnable::run);
+            }
+        }
+    }
+
+    private static void backwardPass(Tensor root, Tensor gradRoot, Map<Tensor, Tensor> captured) {
         if (!root.sameShape(gradRoot)) {
             throw ShapeException.of("backward", "gradient shape differs from the output", root.shape(), gradRoot.shape());
         }
@@ -107,8 +155,11 @@ public final class Autograd {
         }
     }
 
-    /** Leaf gradients outlive the step that computed them, so they are long-lived memory. */
-    private static void accumulateLeaf(Tensor leaf, Tensor grad) {
+    /**
+     * Adds {@code grad} to a leaf's gradient as backward does (hooks included). Leaf gradients outlive the step that
+     * computed them, so they are long-lived memory. Public for gradients completed after the graph (at the end of backward).
+     */
+    public static void accumulateLeaf(Tensor leaf, Tensor grad) {
         try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope persistent = MemoryScope.persistent()) {
             if (leaf.grad() == null) {
                 leaf.adoptGrad(grad.copy());

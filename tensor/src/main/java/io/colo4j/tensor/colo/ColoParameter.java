@@ -28,6 +28,8 @@ public final class ColoParameter extends Parameter {
     private DistSpec spec = ReplicaSpec.INSTANCE;
     private ComputeSpec compute;
     private int[] globalShape;
+    private volatile boolean sequenceParallel;
+    private volatile boolean gradSummedAfterBackward;
 
     ColoParameter(Init init, int[] shape, DistContext context) {
         super(init, shape, true);
@@ -47,6 +49,31 @@ public final class ColoParameter extends Parameter {
     /** Null until set: ops using this parameter then follow their default (replicated output). */
     public ComputeSpec computeSpec() {
         return compute;
+    }
+
+    /**
+     * Megatron's {@code sequence_parallel} attribute, set by rules with sequence parallelism on every parameter they leave
+     * replicated: where a consumer yields only this rank's share of its gradient (a norm or bias on the sequence-split
+     * region), the shares are summed once after backward ({@link SequenceParallelGrads}) rather than all-reduced there.
+     */
+    public boolean sequenceParallel() {
+        return sequenceParallel;
+    }
+
+    public void setSequenceParallel(boolean on) {
+        sequenceParallel = on;
+    }
+
+    /**
+     * Whether a consumer read this replicated parameter on a split region (sequence parallelism's norms and biases), so
+     * that each rank holds only its share of the gradient until {@link SequenceParallelGrads} sums them after backward.
+     */
+    public boolean gradSummedAfterBackward() {
+        return gradSummedAfterBackward;
+    }
+
+    void markGradSummedAfterBackward() {
+        gradSummedAfterBackward = true;
     }
 
     public void setSpec(DistSpec newSpec, ComputeSpec newCompute) {
