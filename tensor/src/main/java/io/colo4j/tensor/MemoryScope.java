@@ -11,7 +11,9 @@ import java.util.ArrayDeque;
  * <p>Inside {@link #open()} every allocation comes from this thread's {@link StepMemoryPool} and is freed, all
  * at once, when the scope closes: a training step runs in a scope so its activations and intermediate
  * gradients are released deterministically, with one arena close per step instead of one per tensor, and the
- * next step reuses the same memory (kept by the pool, already mapped) instead of asking the OS again.
+ * next step reuses the same memory (kept by the pool, already mapped) instead of asking the OS again. A block
+ * known dead earlier (autograd's intermediate gradients) can be given back before then with {@link Storage#release()},
+ * for the scope's later allocations.
  * Outside any scope, or inside {@link #persistent()}, memory is long-lived (parameters, gradients,
  * optimizer state): each allocation gets its own arena so {@link Storage#free()} can release it
  * exactly when asked, with a cleaner as the safety net for storage that is simply dropped; the block
