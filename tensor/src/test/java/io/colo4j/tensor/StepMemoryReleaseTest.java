@@ -17,7 +17,7 @@ class StepMemoryReleaseTest {
     }
 
     private static long address(Tensor t) {
-        return t.storage().segment().address();
+        return StepMemoryPoolTest.address(t);
     }
 
     @Test

@@ -2,22 +2,12 @@ package io.colo4j.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.colo4j.tensor.IntTensor;
-import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.Autograd;
 import io.colo4j.tensor.autograd.GradMode;
 import io.colo4j.tensor.autograd.Recompute;
-import io.colo4j.tensor.comm.ThreadWorld;
-import io.colo4j.tensor.nn.Module;
-import io.colo4j.zoo.ModelZoo;
-import io.colo4j.zoo.hf.HfConfig;
-import io.colo4j.zoo.hf.HfFamilyOps;
-import io.colo4j.zoo.train.LanguageModel;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -29,30 +19,16 @@ class DeadGradientReleaseTest {
     /** Released peak over kept peak at most this (measured 0.38 to 0.47 over the families at these sizes). */
     private static final double MAX_PEAK_RATIO = 0.6;
 
-    static Stream<Arguments> familiesAndTp() {
-        return ModelZoo.names().stream().flatMap(f -> Stream.of(Arguments.of(f, 1, false), Arguments.of(f, 2, false), Arguments.of(f, 2, true)));
-    }
-
     @ParameterizedTest(name = "{0} tp {1} sequence parallel {2}")
-    @MethodSource("familiesAndTp")
+    @MethodSource("io.colo4j.tests.FamilyStep#familiesAndTp")
     void releasingDeadGradientsKeepsTheBitsAndLowersTheStepPeak(String family, int tp, boolean sequenceParallel) {
-        ModelZoo.Family f = ModelZoo.family(family).withSequenceParallel(sequenceParallel);
-        HfFamilyOps hf = f.requireHf();
-        HfConfig cfg = hf.withDropout(hf.config(f.defaultConfig()), 0.1f);
-        IntTensor[] batch = FamilyStep.batch(cfg);
-        IntTensor x = batch[0];
-        IntTensor y = batch[1];
-        List<FamilyStep.Result[]> ranks = ThreadWorld.call(tp, comm -> {
-            Module model = f.buildOnRank(cfg, 7, comm);
-            model.train(true);
-            LanguageModel lm = hf.languageModel(model);
+        List<FamilyStep.Result[]> ranks = FamilyStep.onEveryRank(family, tp, sequenceParallel, (model, lm, x, y) -> {
             FamilyStep.Result kept = FamilyStep.run(model, lm, x, y, Recompute.NONE, l -> {
                 try (GradMode.Guard keep = Autograd.keepDeadGradients()) {
                     l.backward();
                 }
             });
             FamilyStep.Result released = FamilyStep.run(model, lm, x, y, Recompute.NONE, Tensor::backward);
-            MemoryScope.releaseThreadCache();
             return new FamilyStep.Result[] {kept, released};
         });
         for (int r = 0; r < tp; r++) {

@@ -20,11 +20,9 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -37,30 +35,14 @@ class RecomputeEquivalenceTest {
     private static final int BATCH = FamilyStep.BATCH;
     private static final int SEQ = FamilyStep.SEQ;
 
-    static Stream<Arguments> familiesAndTp() {
-        // sequence parallelism too: its gathered sequence regions must be rerun like copy_to_tp's
-        return ModelZoo.names().stream().flatMap(f -> Stream.of(Arguments.of(f, 1, false), Arguments.of(f, 2, false), Arguments.of(f, 2, true)));
-    }
-
-
     @ParameterizedTest(name = "{0} tp {1} sequence parallel {2}")
-    @MethodSource("familiesAndTp")
+    @MethodSource("io.colo4j.tests.FamilyStep#familiesAndTp") // SP too: its gathered regions must be rerun like copy_to_tp's
     void recomputeGivesTheSameGradientBitsWithLessActivationMemory(String family, int tp, boolean sequenceParallel) {
-        ModelZoo.Family f = ModelZoo.family(family).withSequenceParallel(sequenceParallel);
-        HfFamilyOps hf = f.requireHf();
-        HfConfig cfg = hf.withDropout(hf.config(f.defaultConfig()), 0.1f);
-        IntTensor[] batch = FamilyStep.batch(cfg);
-        IntTensor x = batch[0];
-        IntTensor y = batch[1];
-        List<Map<Recompute, FamilyStep.Result>> ranks = ThreadWorld.call(tp, comm -> {
-            Module model = f.buildOnRank(cfg, 7, comm);
-            model.train(true);
-            LanguageModel lm = hf.languageModel(model);
+        List<Map<Recompute, FamilyStep.Result>> ranks = FamilyStep.onEveryRank(family, tp, sequenceParallel, (model, lm, x, y) -> {
             Map<Recompute, FamilyStep.Result> steps = new EnumMap<>(Recompute.class);
             for (Recompute mode : Recompute.values()) {
                 steps.put(mode, step(model, lm, x, y, mode));
             }
-            MemoryScope.releaseThreadCache();
             return steps;
         });
         for (int r = 0; r < tp; r++) {
