@@ -11,7 +11,9 @@ import java.util.ArrayDeque;
  * <p>Inside {@link #open()} every allocation comes from this thread's {@link StepMemoryPool} and is freed, all
  * at once, when the scope closes: a training step runs in a scope so its activations and intermediate
  * gradients are released deterministically, with one arena close per step instead of one per tensor, and the
- * next step reuses the same memory (kept by the pool, already mapped) instead of asking the OS again.
+ * next step reuses the same memory (kept by the pool, already mapped) instead of asking the OS again. A block
+ * known dead earlier (autograd's intermediate gradients) can be given back before then with {@link Storage#release()},
+ * for the scope's later allocations.
  * Outside any scope, or inside {@link #persistent()}, memory is long-lived (parameters, gradients,
  * optimizer state): each allocation gets its own arena so {@link Storage#free()} can release it
  * exactly when asked, with a cleaner as the safety net for storage that is simply dropped; the block
@@ -116,8 +118,11 @@ public final class MemoryScope implements AutoCloseable {
         }
     }
 
-    /** A 64-byte aligned block of {@code count} floats and the way to free it early. */
-    record Allocation(MemorySegment segment, Cleaner.Cleanable release) {}
+    /**
+     * A 64-byte aligned block of {@code count} floats and the way to free it early: {@code release} for long-lived
+     * memory, {@code stepBlock} for step memory (null for the other kind).
+     */
+    record Allocation(MemorySegment segment, Cleaner.Cleanable release, StepBlock stepBlock) {}
 
     /** A zero-filled block. */
     static Allocation allocateFloats(long count) {
@@ -134,15 +139,43 @@ public final class MemoryScope implements AutoCloseable {
         if (top != null && top.step != null) {
             top.account.bytes += size;
             MemoryStats.allocated(size);
-            MemoryStats.stepAllocated(size);
-            return new Allocation(top.pool.take(top.step, size, zeroed), null);
+            long serial = MemoryStats.stepAllocated(size);
+            StepMemoryPool.Placement[] where = new StepMemoryPool.Placement[1];
+            MemorySegment segment = top.pool.take(top.step, size, zeroed, where);
+            return new Allocation(segment, null, new StepBlock(top.account, where[0], size, serial));
         }
         // the memory may be a freed block of the same size again; a fresh arena gives this storage its own lifetime
         Arena own = Arena.ofShared();
         NativeHeap.Block block = FreedBlockCache.take(size, zeroed);
         MemorySegment segment = block.memory().reinterpret(own, null);
         MemoryStats.allocated(size);
-        return new Allocation(segment, CLEANER.register(segment, new Release(own, block)));
+        return new Allocation(segment, CLEANER.register(segment, new Release(own, block)), null);
+    }
+
+    /** How many step-memory blocks this thread allocated so far: {@link Storage#stepSerial()} of the next one. */
+    public static long stepAllocations() {
+        return MemoryStats.stepAllocations();
+    }
+
+    /**
+     * Gives {@code block} of this scope back to its pool before the scope closes (a no-op once it has closed: its
+     * memory was reset then); under {@link StepBlock#POISON} its bytes become NaN first.
+     */
+    void giveBack(StepBlock block, MemorySegment segment) {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("step memory of " + owner.getName() + " must be released by that thread, not "
+                    + Thread.currentThread().getName());
+        }
+        if (StepBlock.POISON) {
+            segment.fill((byte) -1); // 0xFFFFFFFF is a NaN: a stale view computes NaN, never another tensor's numbers
+        }
+        pool.give(step, block.placement());
+        bytes -= block.bytes();
+        MemoryStats.freed(block.bytes());
+        MemoryStats.stepFreed(block.bytes());
     }
 
     @Override

@@ -12,8 +12,8 @@ public final class MemoryStats {
     private static final AtomicLong PEAK = new AtomicLong();
     private static final AtomicLong RESERVED = new AtomicLong();
     private static final AtomicLong PEAK_RESERVED = new AtomicLong();
-    /** This thread's (rank's) live step-scoped bytes and their peak: {@code [live, peak]}. */
-    private static final ThreadLocal<long[]> STEP = ThreadLocal.withInitial(() -> new long[2]);
+    /** This thread's (rank's) live step-scoped bytes, their peak and the count of step blocks: {@code [live, peak, blocks]}. */
+    private static final ThreadLocal<long[]> STEP = ThreadLocal.withInitial(() -> new long[3]);
 
     private MemoryStats() {}
 
@@ -26,14 +26,20 @@ public final class MemoryStats {
         LIVE.addAndGet(-bytes);
     }
 
-    /** Step-scoped ({@link MemoryScope#open()}) bytes handed out on this thread. */
-    static void stepAllocated(long bytes) {
+    /** Step-scoped ({@link MemoryScope#open()}) bytes handed out on this thread; returns the block's serial number. */
+    static long stepAllocated(long bytes) {
         long[] step = STEP.get();
         step[0] += bytes;
         step[1] = Math.max(step[1], step[0]);
+        return step[2]++;
     }
 
-    /** Step-scoped bytes given back on this thread (a step scope closed). */
+    /** Step blocks handed out on this thread so far. */
+    static long stepAllocations() {
+        return STEP.get()[2];
+    }
+
+    /** Step-scoped bytes given back on this thread (a step scope closed, or a block was released early). */
     static void stepFreed(long bytes) {
         STEP.get()[0] -= bytes;
     }

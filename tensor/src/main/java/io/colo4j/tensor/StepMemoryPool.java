@@ -12,6 +12,11 @@ import java.util.List;
  * stack stood when it opened and puts it back there when it closes, so the next step gets the same bytes
  * again, already mapped: no page faults and no return to the OS after the first step.
  *
+ * <p>A block can also come back before its scope closes ({@link #give}, a dead intermediate gradient): a block at
+ * the top of the stack lowers the stack, any other becomes a {@link FreeRanges free range} of its scope, which the
+ * scope's later blocks take first (best fit), so a step's footprint is its live bytes' peak, not the sum of all
+ * it ever allocated. The scope's close still resets everything at once.
+ *
  * <p>A block lives as long as its scope, not as its chunk: each scope has a fresh shared {@link Arena} that
  * owns no memory and only gives the scope's segments their lifetime, so closing it makes every view of the
  * step fail loudly on use (as when the step's memory was really freed) while the chunk stays.
@@ -35,6 +40,8 @@ final class StepMemoryPool {
     private final Held held = new Held();
     private int current;
     private long offset;
+    /** The open scopes, innermost first: only the innermost one owns the top of the stack. */
+    private final java.util.ArrayDeque<Step> openSteps = new java.util.ArrayDeque<>();
 
     private StepMemoryPool() {
         CLEANER.register(this, held);
@@ -48,12 +55,19 @@ final class StepMemoryPool {
         return ASIDE.get();
     }
 
-    /** One open scope: the arena its segments live in and the stack position to return to. */
-    record Step(Arena arena, int chunk, long offset) {}
+    /**
+     * One open scope: the arena its segments live in, the stack position to return to, and the blocks it gave
+     * back before closing.
+     */
+    record Step(Arena arena, int chunk, long offset, FreeRanges free) {}
+
+    /** Where a block of a step lies, to give it back early with {@link #give}. */
+    record Placement(int chunk, long offset, long size) {}
 
     Step open() {
-        Step step = new Step(Arena.ofShared(), current, offset);
+        Step step = new Step(Arena.ofShared(), current, offset, new FreeRanges());
         held.open.add(step.arena());
+        openSteps.push(step);
         return step;
     }
 
@@ -61,15 +75,30 @@ final class StepMemoryPool {
     void close(Step step) {
         step.arena().close();
         held.open.remove(step.arena());
+        openSteps.remove(step);
         current = step.chunk();
         offset = step.offset();
     }
 
-    /** {@code bytes} at the top of the stack, {@link #ALIGNMENT}-aligned, living as long as {@code step}. */
-    MemorySegment take(Step step, long bytes, boolean zeroed) {
+    /**
+     * {@code bytes} {@link #ALIGNMENT}-aligned, living as long as {@code step}: the smallest free range of the step
+     * that holds them, else the top of the stack. {@code where} receives the block's place (for {@link #give}).
+     */
+    MemorySegment take(Step step, long bytes, boolean zeroed, Placement[] where) {
         long size = (bytes + ALIGNMENT - 1) & -ALIGNMENT;
         List<NativeHeap.Block> chunks = held.chunks;
+        long reused = step.free().takeBestFit(size);
+        if (reused >= 0) {
+            int chunk = FreeRanges.chunk(reused);
+            long at = FreeRanges.offset(reused);
+            where[0] = new Placement(chunk, at, size);
+            return slice(step, chunks.get(chunk).memory(), at, bytes, zeroed);
+        }
         if (current >= chunks.size() || offset + size > chunks.get(current).memory().byteSize()) {
+            if (current < chunks.size() && openSteps.peek() == step) {
+                // the tail the stack leaves behind in this chunk is the step's to reuse
+                step.free().add(current, offset, chunks.get(current).memory().byteSize() - offset);
+            }
             int next = current + 1;
             while (next < chunks.size() && chunks.get(next).memory().byteSize() < size) {
                 next++;
@@ -81,12 +110,37 @@ final class StepMemoryPool {
             current = next;
             offset = 0;
         }
-        MemorySegment block = chunks.get(current).memory().asSlice(offset, bytes).reinterpret(step.arena(), null);
+        where[0] = new Placement(current, offset, size);
+        MemorySegment block = slice(step, chunks.get(current).memory(), offset, bytes, zeroed);
         offset += size;
+        return block;
+    }
+
+    private static MemorySegment slice(Step step, MemorySegment chunk, long at, long bytes, boolean zeroed) {
+        MemorySegment block = chunk.asSlice(at, bytes).reinterpret(step.arena(), null);
         if (zeroed) {
             block.fill((byte) 0);
         }
         return block;
+    }
+
+    /**
+     * Takes a block of the open {@code step} back before the step closes: at the top of the stack it lowers the
+     * stack (with any free ranges it then reaches), anywhere else it becomes a free range of the step.
+     */
+    void give(Step step, Placement block) {
+        if (!openSteps.contains(step)) {
+            throw new IllegalStateException("giving back a block of a step scope that is closed");
+        }
+        if (openSteps.peek() == step && block.chunk() == current && block.offset() + block.size() == offset) {
+            offset = block.offset();
+            long below;
+            while ((below = step.free().removeEndingAt(current, offset)) >= 0) {
+                offset = below;
+            }
+            return;
+        }
+        step.free().add(block.chunk(), block.offset(), block.size());
     }
 
     private void grow(long size) {

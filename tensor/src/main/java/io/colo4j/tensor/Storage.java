@@ -16,6 +16,10 @@ public final class Storage {
     private final MemorySegment segment;
     private final long numel;
     private final Cleaner.Cleanable release;
+    /** The step-memory block under this storage, null for other memory. */
+    private final StepBlock stepBlock;
+    /** Set by {@link #release()}: from then on every access fails. */
+    private boolean released;
     private volatile DeviceMirror mirror;
 
     /** A device backend's copy of a storage's elements; see the class comment for the coherence protocol. */
@@ -28,9 +32,18 @@ public final class Storage {
     }
 
     private Storage(MemorySegment segment, long numel, Cleaner.Cleanable release) {
+        this(segment, numel, release, null);
+    }
+
+    private Storage(MemorySegment segment, long numel, Cleaner.Cleanable release, StepBlock stepBlock) {
         this.segment = segment;
         this.numel = numel;
         this.release = release;
+        this.stepBlock = stepBlock;
+    }
+
+    private Storage(MemoryScope.Allocation allocation, long numel) {
+        this(allocation.segment(), numel, allocation.release(), allocation.stepBlock());
     }
 
     /** Zero-filled storage from the calling thread's current {@link MemoryScope}. */
@@ -38,7 +51,7 @@ public final class Storage {
         int profiled = io.colo4j.tensor.profile.StepProfile.enter(io.colo4j.tensor.profile.StepProfile.ALLOCATOR);
         MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel);
         io.colo4j.tensor.profile.StepProfile.exit(profiled);
-        return new Storage(allocation.segment(), numel, allocation.release());
+        return new Storage(allocation, numel);
     }
 
     /**
@@ -49,7 +62,7 @@ public final class Storage {
         int profiled = io.colo4j.tensor.profile.StepProfile.enter(io.colo4j.tensor.profile.StepProfile.ALLOCATOR);
         MemoryScope.Allocation allocation = MemoryScope.allocateFloats(numel, false);
         io.colo4j.tensor.profile.StepProfile.exit(profiled);
-        return new Storage(allocation.segment(), numel, allocation.release());
+        return new Storage(allocation, numel);
     }
 
     /** Wraps memory owned elsewhere (a memory-mapped checkpoint, an MPI buffer); never freed by colo4j. */
@@ -61,6 +74,9 @@ public final class Storage {
     }
 
     public MemorySegment segment() {
+        if (released) {
+            throw releasedError();
+        }
         return segment;
     }
 
@@ -90,6 +106,9 @@ public final class Storage {
 
     /** Called before any host access to the segment (by {@code Tensor}); a no-op without a mirror. */
     public void beforeHostAccess() {
+        if (released) {
+            throw releasedError();
+        }
         DeviceMirror m = mirror;
         if (m != null) {
             m.beforeHostAccess(this);
@@ -109,5 +128,46 @@ public final class Storage {
             }
             release.clean();
         }
+    }
+
+    /**
+     * Gives step memory ({@link MemoryScope#open()}) back to its scope's pool now, before the scope closes, for the
+     * step's later allocations: the caller knows no one reads this storage again (autograd's dead intermediate
+     * gradients). Every view used afterwards fails with IllegalStateException. Long-lived storage is freed as by
+     * {@link #free()}; wrapped storage is left to its owner. Only the thread that allocated step memory may release it.
+     */
+    public void release() {
+        if (released) {
+            return;
+        }
+        if (stepBlock == null) {
+            free();
+            return;
+        }
+        stepBlock.scope().giveBack(stepBlock, segment);
+        released = true;
+        DeviceMirror m = mirror;
+        mirror = null;
+        if (m != null) {
+            m.release();
+        }
+    }
+
+    /** True once {@link #release()} gave this storage's step memory back. */
+    public boolean isReleased() {
+        return released;
+    }
+
+    /**
+     * The order in which this thread allocated this storage's step memory (compare with
+     * {@link MemoryScope#stepAllocations()} taken earlier: what was allocated since), or -1 for other memory.
+     */
+    public long stepSerial() {
+        return stepBlock == null ? -1 : stepBlock.serial();
+    }
+
+    private IllegalStateException releasedError() {
+        return new IllegalStateException("a tensor of " + numel + " elements is used after its step memory was released"
+                + " (Storage.release(), e.g. a dead intermediate gradient autograd gave back): it may hold another tensor's data now");
     }
 }

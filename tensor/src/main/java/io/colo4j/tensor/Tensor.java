@@ -163,6 +163,11 @@ public class Tensor {
         return store();
     }
 
+    /** The storage as it is, without host access (no device sync; null while a lazy tensor has none): for memory bookkeeping. */
+    public final Storage storageIfAny() {
+        return storage;
+    }
+
     /**
      * The single accessor all host data access goes through. It first lets a device mirror of the storage (an
      * OpenCL buffer, see {@link Storage.DeviceMirror}) bring newer device results back and mark its own copy

@@ -20,7 +20,7 @@ class StepMemoryPoolTest {
         MemoryScope.releaseCachedMemory();
     }
 
-    private static long address(Tensor t) {
+    static long address(Tensor t) {
         return t.storage().segment().address();
     }
 

@@ -5,14 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.colo4j.spec.placement.CollectiveKind;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
-import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.colo.ColoTensor;
 import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
-import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.hf.HfConfig;
 import io.colo4j.zoo.hf.HfFamilyOps;
@@ -20,14 +18,11 @@ import io.colo4j.zoo.train.LanguageModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -37,46 +32,23 @@ import org.junit.jupiter.params.provider.MethodSource;
  * are equal too.
  */
 class RecomputeEquivalenceTest {
-    private static final int BATCH = 2;
-    private static final int SEQ = 32;
-
-    static Stream<Arguments> familiesAndTp() {
-        // sequence parallelism too: its gathered sequence regions must be rerun like copy_to_tp's
-        return ModelZoo.names().stream().flatMap(f -> Stream.of(Arguments.of(f, 1, false), Arguments.of(f, 2, false), Arguments.of(f, 2, true)));
-    }
-
-    /** What one rank computed in one step under one mode. */
-    private record Step(float loss, Map<String, float[]> grads, long activationPeak) {}
+    private static final int BATCH = FamilyStep.BATCH;
+    private static final int SEQ = FamilyStep.SEQ;
 
     @ParameterizedTest(name = "{0} tp {1} sequence parallel {2}")
-    @MethodSource("familiesAndTp")
+    @MethodSource("io.colo4j.tests.FamilyStep#familiesAndTp") // SP too: its gathered regions must be rerun like copy_to_tp's
     void recomputeGivesTheSameGradientBitsWithLessActivationMemory(String family, int tp, boolean sequenceParallel) {
-        ModelZoo.Family f = ModelZoo.family(family).withSequenceParallel(sequenceParallel);
-        HfFamilyOps hf = f.requireHf();
-        HfConfig cfg = hf.withDropout(hf.config(f.defaultConfig()), 0.1f);
-        int[] ids = new int[BATCH * SEQ];
-        int[] targets = new int[BATCH * SEQ];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = (int) ((i * 2654435761L) % cfg.vocabSize());
-            targets[i] = (int) ((i * 40503L + 17) % cfg.vocabSize());
-        }
-        IntTensor x = IntTensor.of(ids, BATCH, SEQ);
-        IntTensor y = IntTensor.of(targets, BATCH, SEQ);
-        List<Map<Recompute, Step>> ranks = ThreadWorld.call(tp, comm -> {
-            Module model = f.buildOnRank(cfg, 7, comm);
-            model.train(true);
-            LanguageModel lm = hf.languageModel(model);
-            Map<Recompute, Step> steps = new EnumMap<>(Recompute.class);
+        List<Map<Recompute, FamilyStep.Result>> ranks = FamilyStep.onEveryRank(family, tp, sequenceParallel, (model, lm, x, y) -> {
+            Map<Recompute, FamilyStep.Result> steps = new EnumMap<>(Recompute.class);
             for (Recompute mode : Recompute.values()) {
                 steps.put(mode, step(model, lm, x, y, mode));
             }
-            MemoryScope.releaseThreadCache();
             return steps;
         });
         for (int r = 0; r < tp; r++) {
-            Step none = ranks.get(r).get(Recompute.NONE);
+            FamilyStep.Result none = ranks.get(r).get(Recompute.NONE);
             for (Recompute mode : List.of(Recompute.SELECTIVE, Recompute.FULL)) {
-                Step step = ranks.get(r).get(mode);
+                FamilyStep.Result step = ranks.get(r).get(mode);
                 String what = family + " tp " + tp + (sequenceParallel ? " sp" : "") + " rank " + r + " --recompute " + mode.optionName();
                 assertThat(step.loss()).as("%s loss", what).isEqualTo(none.loss());
                 assertThat(step.grads().keySet()).as(what).containsExactlyElementsOf(none.grads().keySet());
@@ -87,25 +59,8 @@ class RecomputeEquivalenceTest {
         }
     }
 
-    private static Step step(Module model, LanguageModel lm, IntTensor x, IntTensor y, Recompute mode) {
-        for (Parameter p : model.parameters()) {
-            p.zeroGrad();
-        }
-        MemoryStats.resetStepPeak();
-        float loss;
-        try (MemoryScope scope = MemoryScope.open(); var m = Recompute.use(mode)) {
-            Tensor l = lm.loss(x, y, 3);
-            l.backward();
-            loss = l.item();
-        }
-        long peak = MemoryStats.stepPeakBytes();
-        Map<String, float[]> grads = new LinkedHashMap<>();
-        model.namedParameters().forEach((name, p) -> {
-            if (p.grad() != null) {
-                grads.put(name, p.grad().toFloatArray());
-            }
-        });
-        return new Step(loss, grads, peak);
+    private static FamilyStep.Result step(Module model, LanguageModel lm, IntTensor x, IntTensor y, Recompute mode) {
+        return FamilyStep.run(model, lm, x, y, mode, Tensor::backward);
     }
 
     /**

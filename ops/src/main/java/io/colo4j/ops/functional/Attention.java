@@ -59,16 +59,20 @@ public final class Attention {
         }
         Tensor probs = Tensor.empty(scoreShape);
         Backends.current().softmax(scores, 1f, causal, probs);
+        scores.storage().release(); // [B, H, Tq, Tk], dead once softmaxed: only probs is saved
         Tensor out = Matmul.product(probs, vd, new int[] {qs[0], qs[1], qs[2], vs[3]}, 1f);
         return Autograd.record("attention", out, g -> {
             Tensor gp = Matmul.product(g, vd.mT(), scoreShape, 1f);
             Tensor gs = Tensor.empty(scoreShape);
             Backends.current().softmaxBackward(probs, gp, 1f, gs);
-            return new Tensor[] {
-                Matmul.product(gs, kd, qs, alpha),
-                Matmul.product(gs.mT(), qd, ks, alpha),
-                Matmul.product(probs.mT(), g, vs, 1f),
-                bias != null && bias.requiresGrad() ? Broadcasting.reduceTo(gs, bias.shape()) : null};
+            gp.storage().release(); // the two [B, H, Tq, Tk] temporaries die within this backward
+            Tensor gBias = bias != null && bias.requiresGrad() ? Broadcasting.reduceTo(gs, bias.shape()) : null;
+            Tensor[] grads = {Matmul.product(gs, kd, qs, alpha), Matmul.product(gs.mT(), qd, ks, alpha),
+                Matmul.product(probs.mT(), g, vs, 1f), gBias};
+            if (gBias == null || gBias.storageIfAny() != gs.storageIfAny()) {
+                gs.storage().release();
+            }
+            return grads;
         }, q, k, v, bias);
     }
 
@@ -85,7 +89,9 @@ public final class Attention {
             Tensor gq = Tensor.empty(qs);
             Tensor gk = Tensor.empty(k.shape());
             Tensor gv = Tensor.empty(v.shape());
-            ((AttentionKernels) Backends.current()).attentionBackward(qd, kd, vd, stats, lastDimDense(g), alpha, causal, gq, gk, gv);
+            Tensor gd = lastDimDense(g);
+            ((AttentionKernels) Backends.current()).attentionBackward(qd, kd, vd, stats, gd, alpha, causal, gq, gk, gv);
+            Matmul.releaseCopy(gd, g);
             return new Tensor[] {gq, gk, gv, null};
         }, q, k, v, null);
     }

@@ -114,6 +114,7 @@ public final class Matmul {
             if (bias != null && bias.requiresGrad()) {
                 gb = Broadcasting.reduceTo(g2, bias.shape());
             }
+            releaseCopy(g2, g); // a strided g's 2-d copy: read by the gemms and the bias sum above only
             return new Tensor[] {gx, gw, gb};
         }, x, weight, bias);
     }
@@ -121,8 +122,19 @@ public final class Matmul {
     /** Used by attention: a fresh out = alpha * a @ b without recording. */
     static Tensor product(Tensor a, Tensor b, int[] outShape, float alpha) {
         Tensor out = Tensor.empty(outShape);
-        Backends.current().matmul(GemmOperand.prepare(a), GemmOperand.prepare(b), out, alpha, 0f);
+        Tensor pa = GemmOperand.prepare(a);
+        Tensor pb = GemmOperand.prepare(b);
+        Backends.current().matmul(pa, pb, out, alpha, 0f);
+        releaseCopy(pa, a);
+        releaseCopy(pb, b);
         return out;
+    }
+
+    /** A contiguous copy made of {@code original} for one kernel (e.g. by {@link GemmOperand#prepare}) dies with it. */
+    static void releaseCopy(Tensor prepared, Tensor original) {
+        if (prepared.storageIfAny() != original.storageIfAny()) {
+            prepared.storage().release();
+        }
     }
 
 }

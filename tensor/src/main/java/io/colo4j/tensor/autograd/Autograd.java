@@ -81,6 +81,15 @@ public final class Autograd {
         return out;
     }
 
+    /**
+     * {@code try (var ignored = Autograd.keepDeadGradients()) { backward }}: backward on this thread keeps every
+     * intermediate gradient until the step scope closes, as before autograd released them once dead (to measure
+     * what releasing saves; {@code -Dcolo4j.autograd.releaseDeadGradients=false} does the same everywhere).
+     */
+    public static GradMode.Guard keepDeadGradients() {
+        return DeadGradients.keep();
+    }
+
     private static void backward(Tensor root, Tensor gradRoot, Map<Tensor, Tensor> captured) {
         BackwardEnd end = END.get();
         end.depth++;
@@ -120,6 +129,7 @@ public final class Autograd {
             accumulateLeaf(root, gradRoot);
             return;
         }
+        DeadGradients dead = new DeadGradients();
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> pending = new IdentityHashMap<>();
         pending.put(root, gradRoot);
@@ -131,11 +141,13 @@ public final class Autograd {
                     fn.release();
                     continue;
                 }
+                dead.dropped(grad);
                 Tensor[] inputs = fn.inputs();
                 Tensor[] grads = fn.apply(grad);
                 fn.release();
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor input = inputs[i];
+                    dead.maybeDead(grads[i]);
                     if (input == null || !input.requiresGrad() || grads[i] == null) {
                         continue;
                     }
@@ -144,15 +156,24 @@ public final class Autograd {
                                 + " has the wrong shape", input.shape(), grads[i].shape());
                     }
                     if (captured != null && captured.containsKey(input)) {
-                        captured.merge(input, grads[i], (a, b) -> a.copy().addInPlace(b));
+                        hold(captured, input, grads[i], dead);
                     } else if (input.isLeaf()) {
                         accumulateLeaf(input, grads[i]);
                     } else {
-                        pending.merge(input, grads[i], (a, b) -> a.copy().addInPlace(b));
+                        hold(pending, input, grads[i], dead);
                     }
                 }
+                dead.releaseDead();
             }
         }
+    }
+
+    /** Puts {@code grad} for {@code input}, summed with what is there already (both then dead unless held elsewhere). */
+    private static void hold(Map<Tensor, Tensor> grads, Tensor input, Tensor grad, DeadGradients dead) {
+        dead.held(grads.merge(input, grad, (a, b) -> {
+            dead.dropped(a);
+            return a.copy().addInPlace(b);
+        }));
     }
 
     /**
