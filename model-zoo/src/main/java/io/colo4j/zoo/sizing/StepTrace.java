@@ -68,7 +68,13 @@ public final class StepTrace {
     /** Builds {@code build}'s model on every rank (inside its InitContext) and traces one step per window. */
     public static Result run(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows) {
         checkWindows(windows);
-        return ThreadWorld.call(tp * dp, comm -> trace(family, build, tp, dp, windows, comm, true)).get(0);
+        return ThreadWorld.call(tp * dp, comm -> {
+            try {
+                return trace(family, build, tp, dp, windows, comm, true);
+            } finally {
+                MemoryScope.releaseThreadCache();
+            }
+        }).get(0);
     }
 
     /** A sizing proxy of a config: the family (its rules) and the proxy's shape ({@link ModelZoo.Family#buildProxy}). */
@@ -84,9 +90,15 @@ public final class StepTrace {
         checkWindows(windows);
         return ThreadWorld.call(tp, comm -> {
             List<Result> results = new ArrayList<>();
-            for (Proxy p : proxies) {
-                results.add(trace(p.family(), () -> p.family().buildProxy(config, p.shape(), SizingPlan.PROXY_SEED), tp, 1, windows,
-                        comm, false));
+            try {
+                for (Proxy p : proxies) {
+                    results.add(trace(p.family(), () -> p.family().buildProxy(config, p.shape(), SizingPlan.PROXY_SEED), tp, 1,
+                            windows, comm, false));
+                }
+            } finally {
+                // the rank thread ends here: its step pool goes back now, not when a collection runs its cleaner (a
+                // large config's next tp would otherwise be traced beside this one's pools)
+                MemoryScope.releaseThreadCache();
             }
             return results;
         }).get(0);
