@@ -21,7 +21,24 @@ public interface Init {
     }
 
     static Init constant(float value) {
-        return index -> value;
+        return new Init() {
+            @Override
+            public float valueAt(long index) {
+                return value;
+            }
+
+            // one value everywhere: no index to compute per element
+            @Override
+            public void fill(Tensor target, int[] fullShape, int[] blockOffset) {
+                checkBlock(target.shape(), fullShape, blockOffset);
+                if (Float.floatToRawIntBits(value) == 0 && target.isContiguous()) {
+                    // all zero bits: a memset, not a store per element
+                    target.data().fill((byte) 0);
+                } else {
+                    target.fill(value);
+                }
+            }
+        };
     }
 
     /** Normal(mean, std) from a counter-based generator (SplitMix64 + Box-Muller). */
@@ -44,15 +61,7 @@ public interface Init {
      */
     default void fill(Tensor target, int[] fullShape, int[] blockOffset) {
         int[] shape = target.shape();
-        if (shape.length != fullShape.length || blockOffset.length != fullShape.length) {
-            throw ShapeException.of("init", "block rank differs from the full tensor", shape, fullShape);
-        }
-        for (int d = 0; d < shape.length; d++) {
-            if (blockOffset[d] < 0 || blockOffset[d] + shape[d] > fullShape[d]) {
-                throw ShapeException.of("init", "block at offset " + java.util.Arrays.toString(blockOffset)
-                        + " lies outside the full tensor", shape, fullShape);
-            }
-        }
+        checkBlock(shape, fullShape, blockOffset);
         long[] fullStrides = Shapes.contiguousStrides(fullShape);
         long[] strides = target.strides();
         MemorySegment seg = target.segment();
@@ -71,6 +80,19 @@ public interface Init {
                     break;
                 }
                 idx[d] = 0;
+            }
+        }
+    }
+
+    /** Fails unless a block of {@code shape} at {@code blockOffset} lies inside a tensor of {@code fullShape}. */
+    private static void checkBlock(int[] shape, int[] fullShape, int[] blockOffset) {
+        if (shape.length != fullShape.length || blockOffset.length != fullShape.length) {
+            throw ShapeException.of("init", "block rank differs from the full tensor", shape, fullShape);
+        }
+        for (int d = 0; d < shape.length; d++) {
+            if (blockOffset[d] < 0 || blockOffset[d] + shape[d] > fullShape[d]) {
+                throw ShapeException.of("init", "block at offset " + java.util.Arrays.toString(blockOffset)
+                        + " lies outside the full tensor", shape, fullShape);
             }
         }
     }

@@ -30,7 +30,12 @@ class ActivationSizingMeasuredTest {
                 Arguments.of("gpt2", "mini", 1, 1, 64),
                 Arguments.of("gpt2", "mini", 2, 2, 48),
                 Arguments.of("opt", "tiny", 2, 2, 16),
-                Arguments.of("llama", "tiny", 2, 2, 16));
+                Arguments.of("llama", "tiny", 2, 2, 16),
+                // an encoder with its padding mask and masked-LM head; an encoder-decoder whose every decoder layer reads the encoder output
+                Arguments.of("bert", "tiny", 1, 2, 32),
+                Arguments.of("bert", "tiny", 2, 4, 16),
+                Arguments.of("t5", "tiny", 1, 2, 32),
+                Arguments.of("t5", "tiny", 2, 4, 16));
     }
 
     @ParameterizedTest(name = "{0} {1} tp={2} {3}x{4}")

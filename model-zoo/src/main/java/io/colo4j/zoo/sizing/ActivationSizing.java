@@ -44,17 +44,23 @@ public record ActivationSizing(int tp, ActivationFit perLayer, ActivationFit out
         return Math.clamp(r, 0, perLayer.perToken());
     }
 
+    /** The proxies {@link #of} needs besides the sizing proxy of {@code shape}: one layer per stack, at its vocabulary and at twice it. */
+    static List<StepTrace.Proxy> proxies(ModelZoo.Family family, ModelZoo.ProxyShape shape) {
+        // the cheapest proxies that separate layers and vocabulary
+        return List.of(new StepTrace.Proxy(family, shape.withLayers(1)),
+                new StepTrace.Proxy(family, new ModelZoo.ProxyShape(1, 2 * shape.vocabSize(), shape.positions())));
+    }
+
     /**
-     * Traces the proxies of {@code config} at {@code tp}; the sizing proxy's steps are given ({@code sizing}, at the
-     * fit {@code windows}, built at {@code shape}). {@code vocabulary}: the model's, padded to tp as the
-     * vocabulary-parallel layers pad it.
+     * Sizes a config at {@code tp} from its proxies' steps at the fit {@code windows}: the sizing proxy's ({@code sizing},
+     * built at {@code shape}) and those of {@link #proxies} ({@code oneLayer}, in that order). {@code vocabulary}: the
+     * model's, padded to tp as the vocabulary-parallel layers pad it.
      */
-    static ActivationSizing trace(ModelZoo.Family family, String config, int tp, Module lazyModel, ModelZoo.ProxyShape shape,
-                                  List<StepTrace.Window> windows, StepTrace.Result sizing, long vocabulary, ActivationFit serialPerLayer) {
+    static ActivationSizing of(int tp, Module lazyModel, ModelZoo.ProxyShape shape, List<StepTrace.Window> windows,
+                               StepTrace.Result sizing, List<StepTrace.Result> oneLayer, long vocabulary, ActivationFit serialPerLayer) {
         ActivationFit proxy = ActivationFit.of(windows, sizing.stepPeakBytesPerRank());
-        // one layer per stack, at the sizing vocabulary and at twice it: the cheapest proxies that separate layers and vocabulary
-        Traced one = fit(family, config, shape.withLayers(1), tp, windows);
-        Traced oneWide = fit(family, config, new ModelZoo.ProxyShape(1, 2 * shape.vocabSize(), shape.positions()), tp, windows);
+        Traced one = fit(windows, oneLayer.get(0));
+        Traced oneWide = fit(windows, oneLayer.get(1));
         ActivationFit perEntry = oneWide.stepBytes.minus(one.stepBytes).times(1.0 / shape.vocabSize());
         ActivationFit perLayer = perLayer(new Traced(proxy, sizing.stacks()), one);
         int layers = layers(LayerStacks.of(lazyModel));
@@ -66,7 +72,9 @@ public record ActivationSizing(int tp, ActivationFit perLayer, ActivationFit out
 
     /** A middle layer's bytes at tp 1, for {@link #replicatedPerLayerPerToken()}: proxies of two layers and of one. */
     static ActivationFit serialPerLayer(ModelZoo.Family family, String config, ModelZoo.ProxyShape shape, List<StepTrace.Window> windows) {
-        return perLayer(fit(family, config, shape.withLayers(2), 1, windows), fit(family, config, shape.withLayers(1), 1, windows));
+        List<StepTrace.Result> r = StepTrace.runProxies(config, List.of(new StepTrace.Proxy(family, shape.withLayers(2)),
+                new StepTrace.Proxy(family, shape.withLayers(1))), 1, windows);
+        return perLayer(fit(windows, r.get(0)), fit(windows, r.get(1)));
     }
 
     /**
@@ -87,8 +95,7 @@ public record ActivationSizing(int tp, ActivationFit perLayer, ActivationFit out
 
     private record Traced(ActivationFit stepBytes, LayerStacks stacks) {}
 
-    private static Traced fit(ModelZoo.Family family, String config, ModelZoo.ProxyShape shape, int tp, List<StepTrace.Window> windows) {
-        StepTrace.Result r = StepTrace.run(family, () -> family.buildProxy(config, shape, SizingPlan.PROXY_SEED), tp, 1, windows);
+    private static Traced fit(List<StepTrace.Window> windows, StepTrace.Result r) {
         return new Traced(ActivationFit.of(windows, r.stepPeakBytesPerRank()), r.stacks());
     }
 

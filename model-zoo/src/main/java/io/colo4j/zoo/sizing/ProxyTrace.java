@@ -5,6 +5,7 @@ import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.train.LanguageModel;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -50,18 +51,26 @@ public record ProxyTrace(ModelZoo.Family family, String config, int tp, Module l
         // the proxy's cost, to show that sizing is cheap; MemoryStats is per JVM, so this includes anything run alongside
         long liveBefore = MemoryStats.liveBytes();
         MemoryStats.resetPeak();
-        StepTrace.Result traced = StepTrace.run(family, () -> family.buildProxy(config, shape, SizingPlan.PROXY_SEED), tp, 1, windows);
+        // activations are traced without sequence parallelism, which ActivationLayouts models on top (a traced SP step
+        // would be split twice); the proxies that separate a layer and a vocabulary entry from the rest:
+        ModelZoo.Family plain = family.withoutSequenceParallel();
+        List<StepTrace.Proxy> proxies = new ArrayList<>(List.of(new StepTrace.Proxy(family, shape)));
+        if (activations) {
+            if (family.rules().sequenceParallel()) {
+                proxies.add(new StepTrace.Proxy(plain, shape));
+            }
+            proxies.addAll(ActivationSizing.proxies(plain, shape));
+        }
+        List<StepTrace.Result> results = StepTrace.runProxies(config, proxies, tp, windows);
+        StepTrace.Result traced = results.get(0);
         ActivationSizing sized = null;
         if (activations) {
-            // activations are traced without sequence parallelism, which ActivationLayouts models on top (a traced SP
-            // step would be split twice)
-            ModelZoo.Family plain = family.withoutSequenceParallel();
-            StepTrace.Result plainTraced = !family.rules().sequenceParallel() ? traced
-                    : StepTrace.run(plain, () -> plain.buildProxy(config, shape, SizingPlan.PROXY_SEED), tp, 1, windows);
+            StepTrace.Result plainTraced = results.get(proxies.size() - 3);
             ActivationFit serial = tp == 1 || serialPerLayer != null ? serialPerLayer
                     : ActivationSizing.serialPerLayer(plain, config, shape, windows);
             long vocabulary = (long) Math.ceilDiv(lm.vocabSize(), tp) * tp;
-            sized = ActivationSizing.trace(plain, config, tp, model, shape, windows, plainTraced, vocabulary, serial);
+            sized = ActivationSizing.of(tp, model, shape, windows, plainTraced, results.subList(proxies.size() - 2, proxies.size()),
+                    vocabulary, serial);
         }
         long peak = MemoryStats.peakBytes() - liveBefore;
         return new ProxyTrace(family, config, tp, model, sharding, base, TokenScaling.probes(base), shape, traced, sized, peak);

@@ -8,6 +8,7 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.colo.DataParallel;
 import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
@@ -68,56 +69,98 @@ public final class StepTrace {
 
     /** Builds {@code build}'s model on every rank (inside its InitContext) and traces one step per window. */
     public static Result run(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows) {
+        checkWindows(windows);
+        return ThreadWorld.call(tp * dp, comm -> {
+            try {
+                return trace(family, build, tp, dp, windows, comm, true);
+            } finally {
+                MemoryScope.releaseThreadCache();
+            }
+        }).get(0);
+    }
+
+    /** A sizing proxy of a config: the family (its rules) and the proxy's shape ({@link ModelZoo.Family#buildProxy}). */
+    record Proxy(ModelZoo.Family family, ModelZoo.ProxyShape shape) {}
+
+    /**
+     * Traces {@code config}'s sizing proxies at tp, one step per window each, one after the other on the same rank
+     * threads: a rank's step pool, grown by the first (largest) proxy, then serves the others without faulting in new
+     * pages. The proxies' parameters are zeros ({@link InitContext#openWithoutValues}): what a step allocates and sends
+     * does not depend on the values, and drawing them was most of a wide proxy's cost.
+     */
+    static List<Result> runProxies(String config, List<Proxy> proxies, int tp, List<Window> windows) {
+        checkWindows(windows);
+        return ThreadWorld.call(tp, comm -> {
+            List<Result> results = new ArrayList<>();
+            try {
+                for (Proxy p : proxies) {
+                    results.add(trace(p.family(), () -> p.family().buildProxy(config, p.shape(), SizingPlan.PROXY_SEED), tp, 1,
+                            windows, comm, false));
+                }
+            } finally {
+                // the rank thread ends here: its step pool goes back now, not when a collection runs its cleaner (a
+                // large config's next tp would otherwise be traced beside this one's pools)
+                MemoryScope.releaseThreadCache();
+            }
+            return results;
+        }).get(0);
+    }
+
+    private static void checkWindows(List<Window> windows) {
         if (windows.isEmpty()) {
             throw new IllegalArgumentException("no window to trace");
         }
-        return ThreadWorld.call(tp * dp, comm -> {
-            Module model;
-            InitContext ctx = InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu");
-            try (ctx) {
-                model = build.get();
-            }
-            try {
-                family.rules().apply(model);
-                LanguageModel lm = family.languageModel(model);
-                CommTrace trace = ctx.context().trace();
-                List<List<CommTrace.Record>> traced = new ArrayList<>();
-                List<Long> stepPeaks = new ArrayList<>();
-                for (Window w : windows) {
-                    if (w.seq() > lm.maxSequenceLength()) {
-                        throw new IllegalArgumentException("a window of " + w.seq() + " tokens is longer than the "
-                                + lm.maxSequenceLength() + " the model accepts");
-                    }
-                    model.zeroGrad();
-                    trace.clear();
-                    MemoryStats.resetStepPeak(); // per thread: this rank's own step peak
-                    trace.enable(true);
-                    try (MemoryScope scope = MemoryScope.open()) {
-                        Tensor loss = lm.loss(tokens(w, lm.vocabSize(), 13, 7919), tokens(w, lm.vocabSize(), 7, 104729), 0);
-                        loss.backward();
-                        DataParallel.averageGradients(model, ctx.context());
-                        comm.barrier();
-                    } finally {
-                        trace.enable(false);
-                    }
-                    stepPeaks.add(MemoryStats.stepPeakBytes());
-                    traced.add(trace.records());
+    }
+
+    /** One rank's part of {@link #run}: builds the model in an InitContext on {@code comm}, traces each window, frees it. */
+    private static Result trace(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows, Communicator comm,
+                                boolean values) {
+        Module model;
+        InitContext ctx = values ? InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")
+                : InitContext.openWithoutValues(ProcessGroup.of(tp, dp), comm, "cpu");
+        try (ctx) {
+            model = build.get();
+        }
+        try {
+            family.rules().apply(model);
+            LanguageModel lm = family.languageModel(model);
+            CommTrace trace = ctx.context().trace();
+            List<List<CommTrace.Record>> traced = new ArrayList<>();
+            List<Long> stepPeaks = new ArrayList<>();
+            for (Window w : windows) {
+                if (w.seq() > lm.maxSequenceLength()) {
+                    throw new IllegalArgumentException("a window of " + w.seq() + " tokens is longer than the "
+                            + lm.maxSequenceLength() + " the model accepts");
                 }
-                Set<String> withoutGradient = new LinkedHashSet<>();
-                Set<String> summedAfterBackward = new LinkedHashSet<>();
-                model.namedParameters().forEach((name, p) -> {
-                    if (p.grad() == null) {
-                        withoutGradient.add(name);
-                    }
-                    if (p instanceof io.colo4j.tensor.colo.ColoParameter c && c.gradSummedAfterBackward()) {
-                        summedAfterBackward.add(name);
-                    }
-                });
-                return new Result(traced, withoutGradient, summedAfterBackward, LayerStacks.of(model), stepPeaks);
-            } finally {
-                release(model);
+                model.zeroGrad();
+                trace.clear();
+                MemoryStats.resetStepPeak(); // per thread: this rank's own step peak
+                trace.enable(true);
+                try (MemoryScope scope = MemoryScope.open()) {
+                    Tensor loss = lm.loss(tokens(w, lm.vocabSize(), 13, 7919), tokens(w, lm.vocabSize(), 7, 104729), 0);
+                    loss.backward();
+                    DataParallel.averageGradients(model, ctx.context());
+                    comm.barrier();
+                } finally {
+                    trace.enable(false);
+                }
+                stepPeaks.add(MemoryStats.stepPeakBytes());
+                traced.add(trace.records());
             }
-        }).get(0);
+            Set<String> withoutGradient = new LinkedHashSet<>();
+            Set<String> summedAfterBackward = new LinkedHashSet<>();
+            model.namedParameters().forEach((name, p) -> {
+                if (p.grad() == null) {
+                    withoutGradient.add(name);
+                }
+                if (p instanceof io.colo4j.tensor.colo.ColoParameter c && c.gradSummedAfterBackward()) {
+                    summedAfterBackward.add(name);
+                }
+            });
+            return new Result(traced, withoutGradient, summedAfterBackward, LayerStacks.of(model), stepPeaks);
+        } finally {
+            release(model);
+        }
     }
 
     /** Deterministic ids spread over the vocabulary (what they are changes no collective). */

@@ -2,6 +2,7 @@ package io.colo4j.tensor.colo;
 
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.spec.RankView;
+import io.colo4j.tensor.Init;
 import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.tensor.nn.ParameterFactory;
@@ -22,9 +23,15 @@ import io.colo4j.tensor.nn.ParameterFactory;
  */
 public final class InitContext extends ParameterFactory {
     private final DistContext context;
+    private final boolean values;
 
     private InitContext(DistContext context) {
+        this(context, true);
+    }
+
+    private InitContext(DistContext context, boolean values) {
         this.context = context;
+        this.values = values;
     }
 
     /**
@@ -44,6 +51,17 @@ public final class InitContext extends ParameterFactory {
         return new InitContext(context);
     }
 
+    /**
+     * As {@link #open(ProcessGroup, Communicator, String)} for a model whose parameter values nothing reads (a sizing
+     * proxy: only its shapes, memory and collectives matter): every parameter is zeros, which costs no per-element
+     * initializer work (a normal draw is most of what building a wide proxy costs).
+     */
+    public static InitContext openWithoutValues(ProcessGroup group, Communicator world, String device) {
+        try (InitContext shaped = open(group, world, device)) {
+            return new InitContext(shaped.context, false);
+        }
+    }
+
     /** The innermost open context on this thread, or null. */
     public static InitContext current() {
         return ParameterFactory.current() instanceof InitContext c ? c : null;
@@ -56,6 +74,6 @@ public final class InitContext extends ParameterFactory {
     /** The lazy ColoParameter that replaces a plain one registered inside this context. */
     @Override
     public ColoParameter adopt(Parameter plain) {
-        return new ColoParameter(plain.init(), plain.fullShape(), context);
+        return new ColoParameter(values ? plain.init() : Init.zeros(), plain.fullShape(), context);
     }
 }
