@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,47 +34,74 @@ class CpuThreadsTest {
     }
 
     /**
-     * Threads in loop bodies at once, counted once every caller is in its loop and every pool worker that was in a
-     * body then has finished that body (a worker gives its core back at its next chunk, not in the middle of one).
+     * Threads in loop bodies at once, counted once every caller is in its loop and no pool worker is in a chunk it may
+     * have claimed before that: a worker checks the budget when it claims a chunk and gives its core back at its next
+     * claim, not in the middle of one. So the chunk a worker was running when the last caller arrived, and the first
+     * chunk it enters after that (claimed a moment earlier), are not counted; any later chunk is.
      */
     private static final class SettledOccupancy {
         final int callers;
-        final Set<Thread> inBody = ConcurrentHashMap.newKeySet();
-        final Set<Thread> callersSeen = ConcurrentHashMap.newKeySet();
-        volatile Set<Thread> stale;
-        final AtomicInteger max = new AtomicInteger();
-        final AtomicInteger counted = new AtomicInteger();
+        final Set<Thread> inBody = new HashSet<>();
+        final Set<Thread> callersSeen = new HashSet<>();
+        final Set<Thread> enteredSinceSettled = new HashSet<>();
+        final Set<Thread> inPossiblyEarlyChunk = new HashSet<>();
+        boolean settled;
+        int max;
+        int counted;
 
         SettledOccupancy(int callers) {
             this.callers = callers;
         }
 
         void body(int from, int to) {
-            Thread me = Thread.currentThread();
-            inBody.add(me);
-            if (me.getName().startsWith("caller-") && callersSeen.add(me) && callersSeen.size() == callers) {
-                Set<Thread> workers = new HashSet<>(inBody);
-                workers.removeIf(t -> t.getName().startsWith("caller-"));
-                stale = workers;
-            }
-            Set<Thread> s = stale;
-            if (s != null && s.stream().noneMatch(inBody::contains)) {
-                max.accumulateAndGet(inBody.size(), Math::max);
-                counted.incrementAndGet();
-            }
+            enter(Thread.currentThread());
             LockSupport.parkNanos(1_000_000L * (to - from));
+            exit(Thread.currentThread());
+        }
+
+        private synchronized void enter(Thread me) {
+            inBody.add(me);
+            boolean caller = me.getName().startsWith("caller-");
+            if (!settled && caller && callersSeen.add(me) && callersSeen.size() == callers) {
+                settled = true;
+                for (Thread t : inBody) {
+                    if (!t.getName().startsWith("caller-")) {
+                        inPossiblyEarlyChunk.add(t);
+                        enteredSinceSettled.add(t);
+                    }
+                }
+            } else if (settled && !caller && enteredSinceSettled.add(me)) {
+                inPossiblyEarlyChunk.add(me);
+            }
+            if (settled && inPossiblyEarlyChunk.isEmpty()) {
+                max = Math.max(max, inBody.size());
+                counted++;
+            }
+        }
+
+        private synchronized void exit(Thread me) {
             inBody.remove(me);
+            inPossiblyEarlyChunk.remove(me);
+        }
+
+        synchronized int max() {
+            return max;
+        }
+
+        synchronized int counted() {
+            return counted;
         }
     }
 
     @Test
     void concurrentCallersShareTheCoresInsteadOfEachBringingWorkers() throws Exception {
         int cores = CpuThreads.threads();
-        for (int callers : new int[] {2, cores + 1}) {
+        // a worker is only in a loop when the first caller starts alone, so repeat to catch an unbudgeted one often
+        for (int callers : new int[] {2, cores + 1, 2, cores + 1, 2, cores + 1}) {
             SettledOccupancy o = new SettledOccupancy(callers);
             runTogether(callers, () -> CpuThreads.parallelFor(200, 1, o::body));
-            assertThat(o.counted.get()).as("bodies counted").isPositive();
-            assertThat(o.max.get()).as("threads in loop bodies at once, %d callers on %d cores", callers, cores)
+            assertThat(o.counted()).as("bodies counted").isPositive();
+            assertThat(o.max()).as("threads in loop bodies at once, %d callers on %d cores", callers, cores)
                     .isLessThanOrEqualTo(Math.max(cores, callers));
         }
     }
