@@ -45,6 +45,7 @@ public final class Sgemm {
     static final int MR = 6;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * L;
+    private static final long TILE_ROW_BYTES = (long) NR * Float.BYTES;
     /** Depth of a packed block: the A micro-panel (MR x KC) stays in L1, a tile is merged into C once per KC. */
     static final int KC = Math.max(16, Integer.getInteger("colo4j.sgemm.kc", 512));
     /** Rows of A packed at a time (a multiple of MR). */
@@ -384,11 +385,15 @@ public final class Sgemm {
                             for (int jr = 0; jr < nc; jr += NR) {
                                 int nr = Math.min(NR, nc - jr);
                                 long co = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
-                                if (mr == MR && nr == NR) {
-                                    kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB, mode, beta, ws.sums);
+                                if (mr == MR && nr == NR && mode != SCALE) {
+                                    kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB, mode == ADD);
                                 } else {
-                                    kernel(kc, ap, ao, bp, jr * kc, ws.tile, 0, (long) NR * Float.BYTES, STORE, 0f, ws.sums);
-                                    mergeTile(ws.tile, c, co, ldcB, mr, nr, mode, beta);
+                                    kernel(kc, ap, ao, bp, jr * kc, ws.tile, 0, TILE_ROW_BYTES, false);
+                                    if (mr == MR && nr == NR) {
+                                        scaleFullTile(ws.tile, c, co, ldcB, beta);
+                                    } else {
+                                        mergeTile(ws.tile, c, co, ldcB, mr, nr, mode, beta);
+                                    }
                                 }
                             }
                         }
@@ -732,16 +737,6 @@ public final class Sgemm {
 
     // ---------------------------------------------------------------- kernel
 
-    private static void update(FloatVector v, MemorySegment c, long off, int mode, float beta) {
-        if (mode == STORE) {
-            v.intoMemorySegment(c, off, ORDER);
-        } else if (mode == ADD) {
-            FloatVector.fromMemorySegment(S, c, off, ORDER).add(v).intoMemorySegment(c, off, ORDER);
-        } else {
-            FloatVector.fromMemorySegment(S, c, off, ORDER).fma(FloatVector.broadcast(S, beta), v).intoMemorySegment(c, off, ORDER);
-        }
-    }
-
     /** Merges the top-left mr x nr of a scratch tile (row stride NR) into C. */
     private static void mergeTile(MemorySegment tile, MemorySegment c, long co, long ldcB, int mr, int nr, int mode, float beta) {
         for (int r = 0; r < mr; r++) {
@@ -761,8 +756,7 @@ public final class Sgemm {
     }
 
     /** The 6 x 2L register-blocked micro-kernel: C[6][2L] (+)= Ap[kc][6] * Bp[kc][2L]. */
-    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB, int mode, float beta,
-                               float[] sums) {
+    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB, boolean addToC) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -787,23 +781,56 @@ public final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        // The accumulators go through sums (L1) to one update call in a loop: twelve inlined update calls took C2 past
-        // NodeCountInliningCutoff, so it boxed the accumulators it did not inline on every call (~2 GB of heap garbage
-        // per GPT-2 small step at tp 1, whose GC heap growth page-faulted the step after it). Same values, same bits.
-        c00.intoArray(sums, 0);
-        c01.intoArray(sums, L);
-        c10.intoArray(sums, 2 * L);
-        c11.intoArray(sums, 3 * L);
-        c20.intoArray(sums, 4 * L);
-        c21.intoArray(sums, 5 * L);
-        c30.intoArray(sums, 6 * L);
-        c31.intoArray(sums, 7 * L);
-        c40.intoArray(sums, 8 * L);
-        c41.intoArray(sums, 9 * L);
-        c50.intoArray(sums, 10 * L);
-        c51.intoArray(sums, 11 * L);
+        // C = C + sum is added at the end, not used as the accumulators' start, so the bits do not depend on KC. Only
+        // STORE and ADD are written here: with SCALE's third copy of the epilogue C2 passed NodeCountInliningCutoff
+        // and boxed the accumulators it did not inline, on every call (~2 GB of heap garbage per GPT-2 small step).
+        if (addToC) {
+            long r = co;
+            c00 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c00);
+            c01 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c01);
+            r += ldcB;
+            c10 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c10);
+            c11 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c11);
+            r += ldcB;
+            c20 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c20);
+            c21 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c21);
+            r += ldcB;
+            c30 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c30);
+            c31 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c31);
+            r += ldcB;
+            c40 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c40);
+            c41 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c41);
+            r += ldcB;
+            c50 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c50);
+            c51 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c51);
+        }
+        long r = co;
+        c00.intoMemorySegment(c, r, ORDER);
+        c01.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c10.intoMemorySegment(c, r, ORDER);
+        c11.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c20.intoMemorySegment(c, r, ORDER);
+        c21.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c30.intoMemorySegment(c, r, ORDER);
+        c31.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c40.intoMemorySegment(c, r, ORDER);
+        c41.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c50.intoMemorySegment(c, r, ORDER);
+        c51.intoMemorySegment(c, r + VB, ORDER);
+    }
+
+    /** C[6][2L] = beta * C + tile, with one rounding per element as on the vector path (tile rows are NR apart). */
+    private static void scaleFullTile(MemorySegment tile, MemorySegment c, long co, long ldcB, float beta) {
+        FloatVector vb = FloatVector.broadcast(S, beta);
         for (int h = 0; h < 2 * MR; h++) { // half h: row h / 2, columns (h % 2) * L ..
-            update(FloatVector.fromArray(S, sums, h * L), c, co + (h >> 1) * ldcB + (h & 1) * VB, mode, beta);
+            long o = co + (h >> 1) * ldcB + (h & 1) * VB;
+            FloatVector t = FloatVector.fromMemorySegment(S, tile, h * VB, ORDER);
+            FloatVector.fromMemorySegment(S, c, o, ORDER).fma(vb, t).intoMemorySegment(c, o, ORDER);
         }
     }
 
@@ -815,8 +842,6 @@ public final class Sgemm {
 
         final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
         final float[] stage = new float[NR * PB];
-        /** The micro-kernel's accumulators on their way to C ({@link #kernel}). */
-        final float[] sums = new float[MR * NR];
         private float[] ap = new float[0];
         private float[] bp = new float[0];
         private float[] row = new float[0];
