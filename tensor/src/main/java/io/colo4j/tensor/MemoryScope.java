@@ -140,6 +140,7 @@ public final class MemoryScope implements AutoCloseable {
             top.account.bytes += size;
             MemoryStats.allocated(size);
             long serial = MemoryStats.stepAllocated(size);
+            StepCensus.allocated(serial, size, top.account);
             StepMemoryPool.Placement[] where = new StepMemoryPool.Placement[1];
             MemorySegment segment = top.pool.take(top.step, size, zeroed, where);
             return new Allocation(segment, null, new StepBlock(top.account, where[0], size, serial));
@@ -176,6 +177,7 @@ public final class MemoryScope implements AutoCloseable {
         bytes -= block.bytes();
         MemoryStats.freed(block.bytes());
         MemoryStats.stepFreed(block.bytes());
+        StepCensus.released(block.serial());
     }
 
     @Override
@@ -196,6 +198,7 @@ public final class MemoryScope implements AutoCloseable {
             pool.close(step);
             MemoryStats.freed(bytes);
             MemoryStats.stepFreed(bytes);
+            StepCensus.closed(this);
         }
     }
 

@@ -61,6 +61,7 @@ public final class MemoryStats {
     public static void resetStepPeak() {
         long[] step = STEP.get();
         step[1] = step[0];
+        StepCensus.resetPeak();
     }
 
     /** {@code bytes} taken from (positive) or given back to (negative) the OS. */

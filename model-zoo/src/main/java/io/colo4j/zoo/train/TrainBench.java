@@ -214,6 +214,9 @@ public final class TrainBench {
                 StepProfile.exit(free);
             }
             activationPeak = Math.max(activationPeak, MemoryStats.stepPeakBytes());
+            if (io.colo4j.tensor.StepCensus.ON && comm.rank() == 0 && s == steps - 1) {
+                System.err.print(io.colo4j.tensor.StepCensus.peakReport(40)); // -Dcolo4j.memory.census=true
+            }
             int optimizer = StepProfile.enter(StepProfile.OPTIMIZER);
             GradClip.clip(counted, params, 1.0, local -> {
                 if (tp == 1) {

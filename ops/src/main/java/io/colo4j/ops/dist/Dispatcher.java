@@ -51,6 +51,7 @@ public final class Dispatcher {
     /** With non-tensor arguments the generator may need (token ids, targets). */
     public static Tensor dispatch(Op op, Object[] args, Function<Tensor[], Tensor> local, Tensor... inputs) {
         int profiled = io.colo4j.tensor.profile.StepProfile.enter(io.colo4j.tensor.profile.StepProfile.DISPATCH);
+        long allocatedBefore = io.colo4j.tensor.MemoryScope.stepAllocations();
         DistContext context = contextOf(op, inputs);
         OpCall call = new OpCall(op, inputs, args, context);
         String module = moduleOf(inputs);
@@ -73,7 +74,10 @@ public final class Dispatcher {
             Tensor out = io.colo4j.tensor.autograd.Autograd.record("to_colo", computed.detach(), g -> new Tensor[] {g}, computed);
             io.colo4j.tensor.colo.ColoTensor.label(out, new DistState(strategy.output(), global, valid, context));
             if (strategy.after() != null) {
-                out = Redistributor.redistribute(out, strategy.after());
+                // the local output, made by this op and read by no backward, is dead once converted (a row layer's partial sum)
+                out = ownsDeadOutput(op, computed, allocatedBefore)
+                        ? Redistributor.redistributeConsuming(out, strategy.after())
+                        : Redistributor.redistribute(out, strategy.after());
             }
             io.colo4j.tensor.profile.StepProfile.exit(profiled);
             return out;
@@ -92,6 +96,12 @@ public final class Dispatcher {
             }
         }
         return best;
+    }
+
+    /** The local op's output is step memory it allocated (not a view of an input) and its backward never reads it. */
+    private static boolean ownsDeadOutput(Op op, Tensor computed, long allocatedBefore) {
+        io.colo4j.tensor.Storage s = computed.storageIfAny();
+        return !op.backwardReadsOutput() && s != null && s.stepSerial() >= allocatedBefore;
     }
 
     private static Tensor convert(Tensor input, DistSpec required, boolean partialGrad, DistContext context) {

@@ -6,13 +6,13 @@ import io.colo4j.tensor.nn.WeightLayout;
 /**
  * The built-in ops the dispatcher knows, each declared once with its strategy generator. An op with
  * no constant here can still be dispatched: {@code new Op(label, StrategyGenerator.NONE)} runs on
- * replicated inputs.
+ * replicated inputs. The third argument, where given, says the op's backward never reads its output ({@link Op}).
  */
 public final class Ops {
-    public static final Op LINEAR = new Op("linear", Contractions.linear(WeightLayout.OUT_IN));
-    public static final Op ADDMM = new Op("addmm", Contractions.linear(WeightLayout.IN_OUT));
-    public static final Op MATMUL = new Op("matmul", Contractions::matmul);
-    public static final Op EMBEDDING = new Op("embedding", VocabParallelStrategies::embedding);
+    public static final Op LINEAR = new Op("linear", Contractions.linear(WeightLayout.OUT_IN), false);
+    public static final Op ADDMM = new Op("addmm", Contractions.linear(WeightLayout.IN_OUT), false);
+    public static final Op MATMUL = new Op("matmul", Contractions::matmul, false);
+    public static final Op EMBEDDING = new Op("embedding", VocabParallelStrategies::embedding, false);
     public static final Op CROSS_ENTROPY = new Op("cross_entropy", VocabParallelStrategies::crossEntropy);
     public static final Op LAYER_NORM = new Op("layer_norm", RowStrategies::lastDim);
     public static final Op RMS_NORM = new Op("rms_norm", RowStrategies::lastDim);
@@ -31,7 +31,7 @@ public final class Ops {
     public static final Op SUB = new Op("sub", PointwiseStrategies::add);
     public static final Op MUL = new Op("mul", PointwiseStrategies::multiply);
     public static final Op DIV = new Op("div", PointwiseStrategies::divide);
-    public static final Op SUM = new Op("sum", PointwiseStrategies::sum);
+    public static final Op SUM = new Op("sum", PointwiseStrategies::sum, false);
 
     private Ops() {}
 

@@ -28,6 +28,26 @@ public final class Redistributor {
     }
 
     /**
+     * {@link #redistribute} of a tensor no one reads afterwards, whose step memory the caller made and hands over (the
+     * dispatcher's partial sum of a row-parallel layer, before its all-reduce or reduce-scatter): an all-reduce sums
+     * in place, any other conversion gives x's storage back ({@link io.colo4j.tensor.Storage#release()}) once its
+     * output exists, so the partial sum is not held to the step's end. Same values as {@link #redistribute}.
+     */
+    public static Tensor redistributeConsuming(Tensor x, DistSpec to) {
+        DistState state = requireDist(x);
+        Redistribution plan = plan(state, to);
+        if (plan.collective() == CollectiveKind.ALL_REDUCE && x.isContiguous()) {
+            return run(x, plan, state.withSpec(to), true);
+        }
+        Tensor out = run(x, plan, state.withSpec(to), false);
+        io.colo4j.tensor.Storage consumed = x.storageIfAny();
+        if (consumed != null && consumed != out.storageIfAny()) {
+            consumed.release();
+        }
+        return out;
+    }
+
+    /**
      * Identity forward, all-reduce of the gradient backward ({@code copy_to_tensor_model_parallel_region}):
      * for a replicated input whose consumer only produces this rank's partial gradient.
      */
@@ -85,10 +105,15 @@ public final class Redistributor {
     }
 
     private static Tensor run(Tensor x, Redistribution plan, DistState outState) {
+        return run(x, plan, outState, false);
+    }
+
+    /** @param inPlace an all-reduce sums x's own data (x is read by no one else) instead of a copy */
+    private static Tensor run(Tensor x, Redistribution plan, DistState outState, boolean inPlace) {
         DistContext ctx = outState.context();
         String module = OpScope.currentModule();
         String op = OpScope.currentOp();
-        Tensor out = execute(x, plan.from(), plan.to(), plan.collective(), ctx);
+        Tensor out = inPlace ? allReduceInPlace(x, ctx) : execute(x, plan.from(), plan.to(), plan.collective(), ctx);
         trace(ctx, module, op, plan.collective(), plan.sendBytesPerRank(), CommTrace.Phase.FORWARD);
         ColoDistribution.label(out, outState);
         if (plan.backwardCollective() == CollectiveKind.NONE && plan.collective() == CollectiveKind.NONE) {
@@ -106,6 +131,14 @@ public final class Redistributor {
     private static void trace(DistContext ctx, String module, String op, CollectiveKind kind, long bytes, CommTrace.Phase phase) {
         if (kind.communicates()) {
             ctx.trace().add(new CommTrace.Record(module, op, kind, bytes, phase));
+        }
+    }
+
+    private static Tensor allReduceInPlace(Tensor x, DistContext ctx) {
+        try (GradMode.Guard ignored = GradMode.disabled()) {
+            Tensor sum = x.detach();
+            ctx.tp().allReduce(sum);
+            return sum;
         }
     }
 
