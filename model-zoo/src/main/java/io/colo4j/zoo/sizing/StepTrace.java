@@ -95,8 +95,8 @@ public final class StepTrace {
 
     /**
      * As {@link #runProxies(String, List, int, List)}; {@code skipZeroWork}: what the proxies' zeros make needless is
-     * skipped: their matrix products are written, not computed ({@link ProxyKernels}), and their gradients added into one
-     * shared block ({@link SharedZeroGradients}); false only to show that this changes nothing.
+     * skipped: their matrix products are written, not computed ({@link ProxyKernels}), and their parameters and gradients
+     * are views of one zero block ({@link SharedZeros}); false only to show that this changes nothing.
      */
     static List<Result> runProxies(String config, List<Proxy> proxies, int tp, List<Window> windows, boolean skipZeroWork) {
         checkWindows(windows);
@@ -124,17 +124,17 @@ public final class StepTrace {
 
     /** One rank's part of {@link #run}: builds the model in an InitContext on {@code comm}, traces each window, frees it. */
     private static Result trace(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows, Communicator comm,
-                                boolean values, boolean sharedGradients) {
+                                boolean values, boolean sharedZeros) {
         Module model;
         InitContext ctx = values ? InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")
                 : InitContext.openWithoutValues(ProcessGroup.of(tp, dp), comm, "cpu");
         try (ctx) {
             model = build.get();
         }
-        SharedZeroGradients shared = null;
+        SharedZeros shared = null;
         try {
             family.rules().apply(model);
-            shared = sharedGradients ? SharedZeroGradients.install(model) : null;
+            shared = sharedZeros ? SharedZeros.install(model) : null;
             LanguageModel lm = family.languageModel(model);
             CommTrace trace = ctx.context().trace();
             List<List<CommTrace.Record>> traced = new ArrayList<>();
@@ -163,7 +163,7 @@ public final class StepTrace {
             }
             Set<String> withoutGradient = new LinkedHashSet<>();
             Set<String> summedAfterBackward = new LinkedHashSet<>();
-            SharedZeroGradients gradients = shared;
+            SharedZeros gradients = shared;
             model.namedParameters().forEach((name, p) -> {
                 if (gradients == null ? p.grad() == null : !gradients.accumulated(p)) {
                     withoutGradient.add(name);

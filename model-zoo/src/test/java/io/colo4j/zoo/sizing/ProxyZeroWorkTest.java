@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A sizing proxy's steps with the work its zeros make needless skipped ({@link ProxyKernels}: products written, not
- * computed; {@link SharedZeroGradients}: gradients added into one shared block) measure what the computed steps measure:
+ * computed; {@link SharedZeros}: parameters and gradients views of one zero block) measure what the computed steps measure:
  * per window the same collectives (module, op, kind, bytes, phase) and the same step peak on every rank, the same
  * parameters without a gradient and summed after backward. Every family, tp 1 and 2, with and without sequence parallelism.
  */
