@@ -38,11 +38,10 @@ final class ProxyKernels {
         @Override
         public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
             if (method.getDeclaringClass() == Object.class) {
-                return switch (method.getName()) {
-                    case "equals" -> proxy == args[0];
-                    case "hashCode" -> System.identityHashCode(proxy);
-                    default -> "zero products over " + target;
-                };
+                // a backend is compared by identity
+                String name = method.getName();
+                return name.equals("equals") ? (Object) (proxy == args[0])
+                        : name.equals("hashCode") ? (Object) System.identityHashCode(proxy) : "zero products over " + target;
             }
             if (method.getName().equals("matmul") && args.length == 5 && args[2] instanceof Tensor out && out.isContiguous()) {
                 productOfZeros(out, (Float) args[4]);
