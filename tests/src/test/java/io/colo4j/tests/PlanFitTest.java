@@ -78,6 +78,27 @@ class PlanFitTest {
                 .isLessThan(parameterBytes / 2);
     }
 
+    /**
+     * Llama-7B (28 GB of parameters, 7B-wide layers traced as 3): the search's peak of tensor memory, live and reserved
+     * from the OS, stays under 1/20 of the parameter bytes; its proxies' weights are views of one zero block per rank
+     * and their products are not computed ({@code ProxyKernels}, {@code SharedZeros}).
+     */
+    @Test
+    void aSevenBillionParameterLlamaIsSizedWithoutItsWeights() {
+        ModelZoo.Family llama = ModelZoo.family("llama");
+        long parameterBytes = llama.buildLazily("llama-7b").parameterCount() * Float.BYTES;
+        long liveBefore = MemoryStats.liveBytes();
+        long reservedBefore = MemoryStats.reservedBytes();
+        MemoryStats.resetPeak();
+        LayoutSearch.Result r = LayoutSearch.search(llama, "llama-7b", 1, 2048, 200L << 30, OptionalInt.of(1));
+        assertThat(r.chosen().ranks()).isEqualTo(1);
+        assertThat(r.chosen().stateBytes()).isGreaterThan(3 * parameterBytes);
+        assertThat(MemoryStats.peakBytes() - liveBefore).as("live bytes at the peak, parameters %,d", parameterBytes)
+                .isPositive().isLessThan(parameterBytes / 20);
+        assertThat(MemoryStats.peakReservedBytes() - reservedBefore).as("reserved bytes at the peak, parameters %,d", parameterBytes)
+                .isLessThan(parameterBytes / 20);
+    }
+
     @Test
     void nothingFitsNamesTheLeastAnyLayoutNeeds() {
         assertThatThrownBy(() -> LayoutSearch.search(GPT2, "tiny", 1, 32, 4096, OptionalInt.of(2)))

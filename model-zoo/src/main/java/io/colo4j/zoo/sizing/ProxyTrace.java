@@ -76,6 +76,12 @@ public record ProxyTrace(ModelZoo.Family family, String config, int tp, Module l
         return new ProxyTrace(family, config, tp, model, sharding, base, TokenScaling.probes(base), shape, traced, sized, peak);
     }
 
+    /** Whether a parameter of the model (its name) gets a gradient: its proxy counterpart got one in the traced steps. */
+    java.util.function.Predicate<String> getsGradient() {
+        ProxyLayers layers = new ProxyLayers(LayerStacks.of(lazyModel), traced.stacks());
+        return name -> !traced.withoutGradient().contains(layers.proxyPath(name));
+    }
+
     /** The collectives of the communication probes (the first three windows). */
     List<List<io.colo4j.tensor.colo.CommTrace.Record>> probeTraces() {
         return traced.windows().subList(0, 3);

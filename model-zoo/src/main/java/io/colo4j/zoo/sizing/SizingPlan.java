@@ -81,7 +81,7 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
         checkWindow(request, lm);
         StepTrace.Result traced = trace.traced();
         ProxyLayers layers = new ProxyLayers(LayerStacks.of(trace.lazyModel()), traced.stacks());
-        Predicate<String> getsGradient = name -> !traced.withoutGradient().contains(layers.proxyPath(name));
+        Predicate<String> getsGradient = trace.getsGradient();
 
         MemoryPerRank memory = MemoryPerRank.of(trace.sharding(), request.dp(), request.zero(), getsGradient);
         List<DpGradientSync.Local> locals = new ArrayList<>();

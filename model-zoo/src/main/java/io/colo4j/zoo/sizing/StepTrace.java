@@ -1,5 +1,6 @@
 package io.colo4j.zoo.sizing;
 
+import io.colo4j.ops.kernel.Backends;
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
@@ -72,7 +73,7 @@ public final class StepTrace {
         checkWindows(windows);
         return ThreadWorld.call(tp * dp, comm -> {
             try {
-                return trace(family, build, tp, dp, windows, comm, true);
+                return trace(family, build, tp, dp, windows, comm, true, false);
             } finally {
                 MemoryScope.releaseThreadCache();
             }
@@ -89,13 +90,22 @@ public final class StepTrace {
      * does not depend on the values, and drawing them was most of a wide proxy's cost.
      */
     static List<Result> runProxies(String config, List<Proxy> proxies, int tp, List<Window> windows) {
+        return runProxies(config, proxies, tp, windows, true);
+    }
+
+    /**
+     * As {@link #runProxies(String, List, int, List)}; {@code skipZeroWork}: what the proxies' zeros make needless is
+     * skipped: their matrix products are written, not computed ({@link ProxyKernels}), and their parameters and gradients
+     * are views of one zero block ({@link SharedZeros}); false only to show that this changes nothing.
+     */
+    static List<Result> runProxies(String config, List<Proxy> proxies, int tp, List<Window> windows, boolean skipZeroWork) {
         checkWindows(windows);
         return ThreadWorld.call(tp, comm -> {
             List<Result> results = new ArrayList<>();
-            try {
+            try (var kernels = skipZeroWork ? Backends.use(ProxyKernels.of(Backends.current())) : null) {
                 for (Proxy p : proxies) {
                     results.add(trace(p.family(), () -> p.family().buildProxy(config, p.shape(), SizingPlan.PROXY_SEED), tp, 1,
-                            windows, comm, false));
+                            windows, comm, false, skipZeroWork));
                 }
             } finally {
                 // the rank thread ends here: its step pool goes back now, not when a collection runs its cleaner (a
@@ -114,15 +124,17 @@ public final class StepTrace {
 
     /** One rank's part of {@link #run}: builds the model in an InitContext on {@code comm}, traces each window, frees it. */
     private static Result trace(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows, Communicator comm,
-                                boolean values) {
+                                boolean values, boolean sharedZeros) {
         Module model;
         InitContext ctx = values ? InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")
                 : InitContext.openWithoutValues(ProcessGroup.of(tp, dp), comm, "cpu");
         try (ctx) {
             model = build.get();
         }
+        SharedZeros shared = null;
         try {
             family.rules().apply(model);
+            shared = sharedZeros ? SharedZeros.install(model) : null;
             LanguageModel lm = family.languageModel(model);
             CommTrace trace = ctx.context().trace();
             List<List<CommTrace.Record>> traced = new ArrayList<>();
@@ -132,7 +144,9 @@ public final class StepTrace {
                     throw new IllegalArgumentException("a window of " + w.seq() + " tokens is longer than the "
                             + lm.maxSequenceLength() + " the model accepts");
                 }
-                model.zeroGrad();
+                if (shared == null) {
+                    model.zeroGrad();
+                }
                 trace.clear();
                 MemoryStats.resetStepPeak(); // per thread: this rank's own step peak
                 trace.enable(true);
@@ -149,8 +163,9 @@ public final class StepTrace {
             }
             Set<String> withoutGradient = new LinkedHashSet<>();
             Set<String> summedAfterBackward = new LinkedHashSet<>();
+            SharedZeros gradients = shared;
             model.namedParameters().forEach((name, p) -> {
-                if (p.grad() == null) {
+                if (gradients == null ? p.grad() == null : !gradients.accumulated(p)) {
                     withoutGradient.add(name);
                 }
                 if (p instanceof io.colo4j.tensor.colo.ColoParameter c && c.gradSummedAfterBackward()) {
@@ -160,6 +175,9 @@ public final class StepTrace {
             return new Result(traced, withoutGradient, summedAfterBackward, LayerStacks.of(model), stepPeaks);
         } finally {
             release(model);
+            if (shared != null) {
+                shared.free();
+            }
         }
     }
 

@@ -2,7 +2,6 @@ package io.colo4j.tensor.colo;
 
 import io.colo4j.spec.ProcessGroup;
 import io.colo4j.spec.RankView;
-import io.colo4j.tensor.Init;
 import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.tensor.nn.ParameterFactory;
@@ -54,7 +53,8 @@ public final class InitContext extends ParameterFactory {
     /**
      * As {@link #open(ProcessGroup, Communicator, String)} for a model whose parameter values nothing reads (a sizing
      * proxy: only its shapes, memory and collectives matter): every parameter is zeros, which costs no per-element
-     * initializer work (a normal draw is most of what building a wide proxy costs).
+     * initializer work (a normal draw is most of what building a wide proxy costs) and, being the zero-filled memory it
+     * is allocated as ({@link AllocatedZeros}), no write at all.
      */
     public static InitContext openWithoutValues(ProcessGroup group, Communicator world, String device) {
         try (InitContext shaped = open(group, world, device)) {
@@ -74,6 +74,6 @@ public final class InitContext extends ParameterFactory {
     /** The lazy ColoParameter that replaces a plain one registered inside this context. */
     @Override
     public ColoParameter adopt(Parameter plain) {
-        return new ColoParameter(values ? plain.init() : Init.zeros(), plain.fullShape(), context);
+        return new ColoParameter(values ? plain.init() : AllocatedZeros.INSTANCE, plain.fullShape(), context);
     }
 }
