@@ -385,12 +385,12 @@ public final class Sgemm {
                             for (int jr = 0; jr < nc; jr += NR) {
                                 int nr = Math.min(NR, nc - jr);
                                 long co = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
-                                if (mr == MR && nr == NR && mode != SCALE) {
-                                    kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB, mode == ADD);
+                                if (mr == MR && nr == NR && mode == STORE) {
+                                    kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB);
                                 } else {
-                                    kernel(kc, ap, ao, bp, jr * kc, ws.tile, 0, TILE_ROW_BYTES, false);
+                                    kernel(kc, ap, ao, bp, jr * kc, ws.tile, 0, TILE_ROW_BYTES);
                                     if (mr == MR && nr == NR) {
-                                        scaleFullTile(ws.tile, c, co, ldcB, beta);
+                                        mergeFullTile(ws.tile, c, co, ldcB, mode, beta);
                                     } else {
                                         mergeTile(ws.tile, c, co, ldcB, mr, nr, mode, beta);
                                     }
@@ -755,8 +755,8 @@ public final class Sgemm {
         }
     }
 
-    /** The 6 x 2L register-blocked micro-kernel: C[6][2L] (+)= Ap[kc][6] * Bp[kc][2L]. */
-    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB, boolean addToC) {
+    /** The 6 x 2L register-blocked micro-kernel: C[6][2L] = Ap[kc][6] * Bp[kc][2L]. */
+    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -781,29 +781,9 @@ public final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        // C = C + sum is added at the end, not used as the accumulators' start, so the bits do not depend on KC. Only
-        // STORE and ADD are written here: with SCALE's third copy of the epilogue C2 passed NodeCountInliningCutoff
-        // and boxed the accumulators it did not inline, on every call (~2 GB of heap garbage per GPT-2 small step).
-        if (addToC) {
-            long r = co;
-            c00 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c00);
-            c01 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c01);
-            r += ldcB;
-            c10 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c10);
-            c11 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c11);
-            r += ldcB;
-            c20 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c20);
-            c21 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c21);
-            r += ldcB;
-            c30 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c30);
-            c31 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c31);
-            r += ldcB;
-            c40 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c40);
-            c41 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c41);
-            r += ldcB;
-            c50 = FloatVector.fromMemorySegment(S, c, r, ORDER).add(c50);
-            c51 = FloatVector.fromMemorySegment(S, c, r + VB, ORDER).add(c51);
-        }
+        // Only plain stores here, into C or the scratch tile: each epilogue that reads C (add, scale) took C2 nearer
+        // NodeCountInliningCutoff, past which it boxed the accumulators it did not inline, on every call (~2 GB of heap
+        // garbage per GPT-2 small step; with two epilogues it still did under load). mergeFullTile reads C instead.
         long r = co;
         c00.intoMemorySegment(c, r, ORDER);
         c01.intoMemorySegment(c, r + VB, ORDER);
@@ -824,13 +804,17 @@ public final class Sgemm {
         c51.intoMemorySegment(c, r + VB, ORDER);
     }
 
-    /** C[6][2L] = beta * C + tile, with one rounding per element as on the vector path (tile rows are NR apart). */
-    private static void scaleFullTile(MemorySegment tile, MemorySegment c, long co, long ldcB, float beta) {
+    /**
+     * C[6][2L] = C + tile (ADD) or beta * C + tile with one rounding (SCALE), the tile's rows NR apart: the same bits as
+     * adding the accumulators to C directly.
+     */
+    private static void mergeFullTile(MemorySegment tile, MemorySegment c, long co, long ldcB, int mode, float beta) {
         FloatVector vb = FloatVector.broadcast(S, beta);
         for (int h = 0; h < 2 * MR; h++) { // half h: row h / 2, columns (h % 2) * L ..
             long o = co + (h >> 1) * ldcB + (h & 1) * VB;
             FloatVector t = FloatVector.fromMemorySegment(S, tile, h * VB, ORDER);
-            FloatVector.fromMemorySegment(S, c, o, ORDER).fma(vb, t).intoMemorySegment(c, o, ORDER);
+            FloatVector old = FloatVector.fromMemorySegment(S, c, o, ORDER);
+            (mode == ADD ? old.add(t) : old.fma(vb, t)).intoMemorySegment(c, o, ORDER);
         }
     }
 
