@@ -30,7 +30,7 @@ class CausalSoftmaxTest {
             Tensor x = Tensor.init(Init.uniform(t, -6, 6), 3, t, t);
             Tensor y = Tensor.full(7f, 3, t, t); // not zeros: the kernel must write the masked zeros
             cpu.softmax(x, 0.37f, true, y);
-            assertRelative("T=" + t, y.toFloatArray(), reference(x.toFloatArray(), t, 0.37), 1e-6);
+            assertRelative("T=" + t, y.toFloatArray(), RowKernelEdgesTest.reference(x.toFloatArray(), t, 0.37, true), 1e-6);
         }
     }
 
@@ -48,7 +48,7 @@ class CausalSoftmaxTest {
         Tensor y = Tensor.full(7f, 1, t, t);
         cpu.softmax(Tensor.of(v, 1, t, t), 1f, true, y);
         float[] out = y.toFloatArray();
-        double[] ref = reference(v, t, 1);
+        double[] ref = RowKernelEdgesTest.reference(v, t, 1, true);
         for (int r = 0; r < t; r++) {
             for (int c = 0; c < t; c++) {
                 float got = out[r * t + c];
@@ -109,26 +109,6 @@ class CausalSoftmaxTest {
         Tensor y = Tensor.zeros(x.shape());
         cpu.softmax(x, scale, true, y);
         return y.toFloatArray();
-    }
-
-    /** softmax(x scale) over each row's first r % t + 1 in double; the rest 0. */
-    private static double[] reference(float[] xs, int t, double scale) {
-        double[] ref = new double[xs.length];
-        for (int r = 0; r < xs.length / t; r++) {
-            int valid = r % t + 1;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int i = 0; i < valid; i++) {
-                max = Math.max(max, xs[r * t + i] * scale);
-            }
-            double sum = 0;
-            for (int i = 0; i < valid; i++) {
-                sum += Math.exp(xs[r * t + i] * scale - max);
-            }
-            for (int i = 0; i < valid; i++) {
-                ref[r * t + i] = Math.exp(xs[r * t + i] * scale - max) / sum;
-            }
-        }
-        return ref;
     }
 
     private static void assertRelative(String what, float[] actual, double[] expected, double rtol) {
