@@ -61,8 +61,14 @@ public final class KernelBench {
             results.add(report(out, "bias+gelu fwd", 2, bytes, copyGbs, time(iterations, () -> k.biasUnary(UnaryOp.GELU_TANH, x, bias, y))));
             results.add(report(out, "bias+gelu bwd", 3, bytes, copyGbs,
                     time(iterations, () -> k.biasUnaryBackward(UnaryOp.GELU_TANH, x, bias, g, dx))));
-            results.add(report(out, "causal softmax fwd", 2, bytes, copyGbs,
-                    time(iterations, () -> k.softmax(x.view(-1, 64, 64), 0.125f, true, y.view(-1, 64, 64)))));
+            // a causal row must read only its kept prefix (T (T + 1) / 2 of a block's T^2) and write the whole row
+            int t = 64;
+            double kept = (t + 1) / (2.0 * t);
+            results.add(report(out, "causal softmax fwd", kept + 1, bytes, copyGbs,
+                    time(iterations, () -> k.softmax(x.view(-1, t, t), 0.125f, true, y.view(-1, t, t)))));
+            k.softmax(x.view(-1, t, t), 0.125f, true, y.view(-1, t, t));
+            results.add(report(out, "causal softmax bwd", 2 * kept + 1, bytes, copyGbs,
+                    time(iterations, () -> k.softmaxBackward(y.view(-1, t, t), g.view(-1, t, t), 0.125f, dx.view(-1, t, t)))));
             // dropout at p 0.1 drawn from the elements' indices; the fused op reads x and the residual, writes one tensor
             io.colo4j.ops.kernel.DropoutBits bits = io.colo4j.ops.kernel.DropoutBits.of(0.1f, 7);
             io.colo4j.ops.kernel.GlobalIndex index = io.colo4j.ops.kernel.GlobalIndex.whole(x.numel(), 0);
@@ -84,7 +90,7 @@ public final class KernelBench {
         return results;
     }
 
-    private static Result report(PrintStream out, String name, int tensorsTouched, long bytes, double copyGbs, Timing t) {
+    private static Result report(PrintStream out, String name, double tensorsTouched, long bytes, double copyGbs, Timing t) {
         double gbs = tensorsTouched * (double) bytes / t.millis() / 1e6;
         out.printf("%-22s %9.3f %9.1f %9.2f %14d%n", name, t.millis(), gbs, gbs / copyGbs, t.heapBytes());
         return new Result(name, t.millis(), gbs, gbs / copyGbs, t.heapBytes());

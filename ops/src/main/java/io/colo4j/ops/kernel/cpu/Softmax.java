@@ -10,7 +10,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
-/** Row softmax over the last dim, optionally causal, fused with its input scale; and its backward. */
+/**
+ * Row softmax over the last dim fused with its input scale (a causal one goes to {@link CausalSoftmax}); and its
+ * backward. Its row passes also serve the fused attention's causal rows ({@code valid} < n).
+ */
 final class Softmax {
     /**
      * Rows shorter than this (16 KB, in L1) are first copied to the output a block of rows at a time, at copy speed, and
@@ -22,17 +25,17 @@ final class Softmax {
     private Softmax() {}
 
     static void forward(Tensor x, float scale, boolean causal, Tensor out) {
+        if (causal) {
+            CausalSoftmax.forward(x, scale, out);
+            return;
+        }
         int n = x.size(-1);
         int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
-        int t = causal ? x.size(-2) : 0;
-        if (causal && t != n) {
-            throw new IllegalArgumentException("causal softmax needs [..., T, T], got last dims " + t + "x" + n);
-        }
         MemorySegment mx = x.segment();
         MemorySegment mo = out.segment();
         long ox = x.offset();
         long oo = out.offset();
-        if (n >= COPY_BLOCK_FLOATS && !causal) {
+        if (n >= COPY_BLOCK_FLOATS) {
             CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
                 for (int r = from; r < to; r++) {
                     row(mx, ox + (long) r * n, mo, oo + (long) r * n, n, n, scale, null, 0);
@@ -47,8 +50,7 @@ final class Softmax {
                 MemorySegment.copy(mx, (ox + (long) b * n) * Float.BYTES, mo, (oo + (long) b * n) * Float.BYTES,
                         (long) (end - b) * n * Float.BYTES);
                 for (int r = b; r < end; r++) {
-                    int valid = causal ? (r % t) + 1 : n;
-                    row(mo, oo + (long) r * n, mo, oo + (long) r * n, n, valid, scale, null, 0);
+                    row(mo, oo + (long) r * n, mo, oo + (long) r * n, n, n, scale, null, 0);
                 }
             }
         });

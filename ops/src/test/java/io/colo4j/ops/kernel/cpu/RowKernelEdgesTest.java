@@ -71,7 +71,7 @@ class RowKernelEdgesTest {
     }
 
     /** softmax(x scale) per row of n in double, a causal row over its first r % n + 1; the rest stays 0. */
-    private static double[] reference(float[] xs, int n, double scale, boolean causal) {
+    static double[] reference(float[] xs, int n, double scale, boolean causal) {
         double[] ref = new double[xs.length];
         for (int r = 0; r < xs.length / n; r++) {
             int valid = causal ? r % n + 1 : n;
