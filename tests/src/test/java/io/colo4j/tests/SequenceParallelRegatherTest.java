@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * a BERT layer (post-norm: its attention reads the layer's input, made by the layer before).
  */
 class SequenceParallelRegatherTest {
-    private static final Pattern BLOCK = Pattern.compile("(.*\\.(h|layers|layer|block)\\.\\d+)\\..*");
+    /** A block: the outermost layer index (T5's sub-layers are inside it). */
+    private static final Pattern BLOCK = Pattern.compile("(.*?\\.(h|layers|layer|block)\\.\\d+)\\..*");
 
     static Stream<Arguments> familiesAndTp() {
         return ModelZoo.names().stream().flatMap(f -> Stream.of(Arguments.of(f, 2), Arguments.of(f, 4)));
