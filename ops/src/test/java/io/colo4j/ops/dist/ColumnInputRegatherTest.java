@@ -1,6 +1,7 @@
 package io.colo4j.ops.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.colo4j.ops.F;
 import io.colo4j.spec.ComputeSpec;
@@ -21,6 +22,7 @@ import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,7 +47,7 @@ class ColumnInputRegatherTest {
     record Step(float[] out, float[] inputGrad, List<float[]> weightGrads, long liveAfterLayer, List<CommTrace.Record> trace) {}
 
     @ParameterizedTest(name = "tp {0}")
-    @ValueSource(ints = {2, 4})
+    @ValueSource(ints = {1, 2, 4})
     void theGatheredInputIsGivenBackAtTheLayersEndAndGatheredAgainInBackward(int tp) {
         List<Step[]> ranks = ThreadWorld.call(tp, comm -> {
             Qkv m;
@@ -68,7 +70,12 @@ class ColumnInputRegatherTest {
                 assertThat(regathered.weightGrads().get(i)).as("weight %d grad", i).containsExactly(kept.weightGrads().get(i));
             }
             assertThat(kept.liveAfterLayer() - regathered.liveAfterLayer()).as("the gathered whole given back at the layer's end")
-                    .isEqualTo(gatheredBytes);
+                    .isEqualTo(tp == 1 ? 0 : gatheredBytes);
+            if (tp == 1) {
+                assertThat(regathered.trace()).as("nothing gathered at tp 1").isEmpty();
+                assertThat(kept.trace()).isEmpty();
+                continue;
+            }
             // the same collectives as keeping the whole, and one all-gather more in backward: the input's, again
             CommTrace.Record gather = kept.trace().getFirst();
             assertThat(gather.collective()).isEqualTo(CollectiveKind.ALL_GATHER);
@@ -80,6 +87,18 @@ class ColumnInputRegatherTest {
             assertThat(withoutAgain).containsExactlyElementsOf(kept.trace());
             assertThat(count(regathered.trace(), CollectiveKind.REDUCE_SCATTER, CommTrace.Phase.BACKWARD)).as("one reduce-scatter for q, k and v").isEqualTo(1);
         }
+    }
+
+    @Test
+    void anOddTpIsRefusedNamingTheWeightAndItsShape() {
+        assertThatThrownBy(() -> ThreadWorld.run(3, comm -> {
+            Qkv m;
+            try (InitContext ctx = InitContext.open(ProcessGroup.of(3, 1), comm, "cpu")) {
+                m = new Qkv();
+            }
+            m.namedParameters();
+            ((ColoParameter) m.q).setSpec(DistSpec.shard(1, 3), ComputeSpec.tp1d());
+        })).hasStackTraceContaining("q").hasStackTraceContaining("[16, 16]").hasStackTraceContaining("3");
     }
 
     private static long count(List<CommTrace.Record> trace, CollectiveKind kind, CommTrace.Phase phase) {
