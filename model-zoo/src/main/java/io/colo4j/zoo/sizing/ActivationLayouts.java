@@ -12,7 +12,8 @@ import java.util.List;
  *   <li>sequence parallelism splits, over tp, the part of each layer that every tp rank holds whole (LayerNorm,
  *       dropout and residual regions: {@link ActivationSizing#replicatedPerLayerPerToken()}), but for the input each
  *       column-parallel sub-block gathers and keeps whole for its backward ({@link #GATHERED_INPUTS_PER_LAYER}; a
- *       norm's output, which without it every rank held whole anyway);</li>
+ *       norm's output, which without it every rank held whole anyway), but under selective recompute, which gathers
+ *       it again in backward;</li>
  *   <li>selective recompute keeps every layer's activations but the attention scores and softmax (the b x s^2
  *       term), which only the layer being back-propagated holds;</li>
  *   <li>full recompute keeps each layer's input (one hidden vector per token, split over tp under sequence
@@ -25,7 +26,7 @@ public final class ActivationLayouts {
     /**
      * Hidden vectors per token that a layer keeps whole under sequence parallelism: the all-gathered input of its
      * attention's and its MLP's column layers (the sequence shard is not what they save; Megatron's re-gather in
-     * backward is not done). Measured at GPT-2 small, seq 1024: SP holds 36 MiB less than none at tp 2, 93 MiB at tp 4,
+     * backward is done under selective recompute only, where none is kept). Measured at GPT-2 small, seq 1024: SP holds 36 MiB less than none at tp 2, 93 MiB at tp 4,
      * as r / tp + 2 per layer gives (r: the hidden vectors per token a layer holds whole without it, 6 in GPT-2).
      */
     static final int GATHERED_INPUTS_PER_LAYER = 2;
@@ -49,7 +50,7 @@ public final class ActivationLayouts {
 
     /** Activation bytes per rank of the step. */
     public static long bytesPerRank(ActivationSizing a, Recompute recompute, boolean sequenceParallel, long batch, long seq) {
-        ActivationFit layer = sequenceParallel ? sequenceParallel(a) : a.perLayer();
+        ActivationFit layer = sequenceParallel ? sequenceParallel(a, recompute) : a.perLayer();
         int n = a.layers();
         ActivationFit layers = switch (recompute) {
             case NONE -> layer.times(n);
@@ -64,9 +65,12 @@ public final class ActivationLayouts {
         return Math.max(0, Math.round(a.outsideLayers().plus(layers).at(batch, seq)));
     }
 
-    /** One layer with its replicated activations split over tp, but for the gathered column inputs. */
-    private static ActivationFit sequenceParallel(ActivationSizing a) {
-        double gathered = (double) GATHERED_INPUTS_PER_LAYER * a.blockInputBytesPerToken();
+    /**
+     * One layer with its replicated activations split over tp, but for the gathered column inputs, which selective
+     * recompute gives back at the layer's end and gathers again in backward ({@code colo.RegatheredInputs}).
+     */
+    private static ActivationFit sequenceParallel(ActivationSizing a, Recompute recompute) {
+        double gathered = recompute == Recompute.SELECTIVE ? 0 : (double) GATHERED_INPUTS_PER_LAYER * a.blockInputBytesPerToken();
         double replicated = a.replicatedPerLayerPerToken();
         double split = Math.max(0, replicated * (1 - 1.0 / a.tp()) - Math.min(gathered, replicated));
         ActivationFit l = a.perLayer();

@@ -93,6 +93,7 @@ public final class Matmul {
         }
         Backends.current().matmul(x2, wOp, out, 1f, beta);
         Tensor result = out.view(outShape);
+        io.colo4j.tensor.colo.RegatheredInputs.readBy(x2); // a sequence-parallel gathered input may be given back and gathered again
         return Autograd.record(op, result, g -> {
             Tensor g2 = g.reshape(-1, outFeatures);
             Tensor gx = null;
@@ -104,13 +105,15 @@ public final class Matmul {
                 gx = gx.view(x.shape());
             }
             if (weight.requiresGrad()) {
+                Tensor xw = io.colo4j.tensor.colo.RegatheredInputs.whole(x2);
                 gw = Tensor.empty(weight.shape());
                 if (layout == WeightLayout.OUT_IN) {
-                    Backends.current().matmul(g2.mT(), x2, gw, 1f, 0f);
+                    Backends.current().matmul(g2.mT(), xw, gw, 1f, 0f);
                 } else {
-                    Backends.current().matmul(x2.mT(), g2, gw, 1f, 0f);
+                    Backends.current().matmul(xw.mT(), g2, gw, 1f, 0f);
                 }
             }
+            io.colo4j.tensor.colo.RegatheredInputs.readDone(x2);
             if (bias != null && bias.requiresGrad()) {
                 gb = Broadcasting.reduceTo(g2, bias.shape());
             }

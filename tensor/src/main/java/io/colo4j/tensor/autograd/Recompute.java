@@ -34,7 +34,18 @@ public enum Recompute {
 
     /** One layer of a stack ({@code name}: its dotted path): {@code fn(inputs)}, checkpointed under {@link #FULL}. */
     public static Tensor layer(String name, Function<Tensor[], Tensor> fn, Tensor... inputs) {
+        if (current() == SELECTIVE) {
+            return LayerEnds.run(fn, inputs);
+        }
         return current() == FULL ? Checkpoint.apply(name, fn, inputs) : fn.apply(inputs);
+    }
+
+    /**
+     * Runs {@code end} when the innermost layer whose forward is running under {@link #SELECTIVE} returns, if
+     * {@code madeInside} was allocated inside that layer; false (nothing registered) otherwise.
+     */
+    public static boolean atEndOfLayer(io.colo4j.tensor.Storage madeInside, Runnable end) {
+        return LayerEnds.register(madeInside, end);
     }
 
     /** The core attention of a layer: {@code fn(inputs)}, checkpointed under {@link #SELECTIVE}. */

@@ -78,11 +78,15 @@ public final class Redistributor {
      */
     public static Tensor sharedGatherFromSpRegion(Tensor x) {
         DistSpec whole = io.colo4j.spec.ReplicaSpec.INSTANCE;
-        return shared(x, whole, t -> {
+        Tensor gathered = shared(x, whole, t -> {
             DistState state = requireDist(t);
             Redistribution plan = plan(state, whole).withMapping(TensorParallelMapping.GATHER_FROM_SP_REGION);
-            return run(t, plan, state.withSpec(whole));
+            Tensor made = run(t, plan, state.withSpec(whole));
+            RegatheredInputs.made(t, made, plan, state.context());
+            return made;
         });
+        RegatheredInputs.used(gathered);
+        return gathered;
     }
 
     /**
@@ -128,7 +132,7 @@ public final class Redistributor {
         }, x);
     }
 
-    private static void trace(DistContext ctx, String module, String op, CollectiveKind kind, long bytes, CommTrace.Phase phase) {
+    static void trace(DistContext ctx, String module, String op, CollectiveKind kind, long bytes, CommTrace.Phase phase) {
         if (kind.communicates()) {
             ctx.trace().add(new CommTrace.Record(module, op, kind, bytes, phase));
         }
