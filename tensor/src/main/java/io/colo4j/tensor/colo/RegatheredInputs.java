@@ -85,6 +85,12 @@ public final class RegatheredInputs {
         if (region == null || !region.givenBack) {
             return x;
         }
+        if (x.offset() != region.gathered.offset() || x.numel() != region.gathered.numel() || !x.isContiguous()) {
+            // only a whole, contiguous view of the gathered tensor can be read from a new gather of it
+            throw new IllegalStateException("a reader of the given-back gather " + region.module + "/" + region.op + " reads "
+                    + java.util.Arrays.toString(x.shape()) + " at offset " + x.offset() + ", not the whole "
+                    + java.util.Arrays.toString(region.gathered.shape()));
+        }
         if (region.again == null) {
             region.again = Redistributor.execute(region.shard, region.plan.from(), region.plan.to(), CollectiveKind.ALL_GATHER, region.ctx);
             Redistributor.trace(region.ctx, region.module, region.op, CollectiveKind.ALL_GATHER, region.plan.sendBytesPerRank(), CommTrace.Phase.BACKWARD);
