@@ -153,7 +153,7 @@ public final class MemoryScope implements AutoCloseable {
         return new Allocation(segment, CLEANER.register(segment, new Release(own, block)), null);
     }
 
-    /** How many step-memory blocks this thread allocated so far: {@link Storage#stepSerial()} of the next one. */
+    /** How many step-memory blocks this thread allocated so far: the serial of the next one ({@link Storage#madeSince}). */
     public static long stepAllocations() {
         return MemoryStats.stepAllocations();
     }

@@ -159,11 +159,11 @@ public final class Storage {
     }
 
     /**
-     * The order in which this thread allocated this storage's step memory (compare with
-     * {@link MemoryScope#stepAllocations()} taken earlier: what was allocated since), or -1 for other memory.
+     * Whether this is step memory this thread allocated once it had made {@code allocations} step blocks (a
+     * {@link MemoryScope#stepAllocations()} taken earlier): memory made since then, not an input's or a parameter's.
      */
-    public long stepSerial() {
-        return stepBlock == null ? -1 : stepBlock.serial();
+    public boolean madeSince(long allocations) {
+        return stepBlock != null && stepBlock.serial() >= allocations;
     }
 
     private IllegalStateException releasedError() {

@@ -101,7 +101,7 @@ public final class Dispatcher {
     /** The local op's output is step memory it allocated (not a view of an input) and its backward never reads it. */
     private static boolean ownsDeadOutput(Op op, Tensor computed, long allocatedBefore) {
         io.colo4j.tensor.Storage s = computed.storageIfAny();
-        return !op.backwardReadsOutput() && s != null && s.stepSerial() >= allocatedBefore;
+        return !op.backwardReadsOutput() && s != null && s.madeSince(allocatedBefore);
     }
 
     private static Tensor convert(Tensor input, DistSpec required, boolean partialGrad, DistContext context) {

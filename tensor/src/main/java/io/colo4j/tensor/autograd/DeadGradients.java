@@ -13,7 +13,7 @@ import java.util.Map;
  * engine drops a node's input buffer after the node ran): the step memory allocated while the pass runs (by backward
  * functions and by the pass's own sums), counted per storage while a pending or captured gradient holds it.
  *
- * <p>Owned: step memory ({@link Storage#stepSerial()}) allocated since the pass began, so never the caller's
+ * <p>Owned: step memory ({@link Storage#madeSince}) allocated since the pass began, so never the caller's
  * gradRoot, a saved activation, a parameter or anything else that existed before. A storage is released when the
  * node that received it has run and no pending or captured gradient holds it (a backward that returns its incoming
  * gradient or a view of it hands it on; a captured gradient goes to the caller), or when a leaf's gradient was
@@ -78,6 +78,6 @@ final class DeadGradients {
 
     private Storage owned(Tensor grad) {
         Storage s = enabled && grad != null ? grad.storageIfAny() : null;
-        return s != null && s.stepSerial() >= since && !s.isReleased() ? s : null;
+        return s != null && s.madeSince(since) && !s.isReleased() ? s : null;
     }
 }

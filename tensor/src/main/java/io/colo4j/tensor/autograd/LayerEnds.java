@@ -36,7 +36,7 @@ final class LayerEnds {
 
     static boolean register(Storage madeInside, Runnable end) {
         Open layer = OPEN.get().peekLast();
-        if (layer == null || madeInside.stepSerial() < layer.firstAllocation()) {
+        if (layer == null || !madeInside.madeSince(layer.firstAllocation())) {
             return false;
         }
         layer.ends().add(end);
