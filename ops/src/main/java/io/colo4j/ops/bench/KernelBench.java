@@ -47,8 +47,9 @@ public final class KernelBench {
             double copyGbs = 2.0 * bytes / copyMs / 1e6;
             out.printf("backend %s, %d x %d floats (%.1f MiB), %d threads%n", k.name(), rows, cols, bytes / 1048576.0,
                     io.colo4j.ops.kernel.cpu.CpuThreads.pool().getParallelism());
-            out.printf("%-22s %9s %9s %9s %14s%n", "kernel", "ms", "GB/s", "vs copy", "heap B/call");
-            out.printf("%-22s %9.3f %9.1f %9.2f %14d%n", "memcpy (read+write)", copyMs, copyGbs, 1.0, copy.heapBytes());
+            out.printf("%-22s %9s %9s %9s %14s %12s%n", "kernel", "ms", "GB/s", "vs copy", "heap B/call", "cores busy");
+            out.printf("%-22s %9.3f %9.1f %9.2f %14d %12.2f%n", "memcpy (read+write)", copyMs, copyGbs, 1.0, copy.heapBytes(),
+                    copy.coresBusy());
             results.add(new Result("memcpy", copyMs, copyGbs, 1.0, copy.heapBytes()));
             // bytes moved: inputs read + outputs written, the minimum any implementation must touch
             results.add(report(out, "softmax fwd", 2, bytes, copyGbs, time(iterations, () -> k.softmax(x, 1f, false, y))));
@@ -92,12 +93,17 @@ public final class KernelBench {
 
     private static Result report(PrintStream out, String name, double tensorsTouched, long bytes, double copyGbs, Timing t) {
         double gbs = tensorsTouched * (double) bytes / t.millis() / 1e6;
-        out.printf("%-22s %9.3f %9.1f %9.2f %14d%n", name, t.millis(), gbs, gbs / copyGbs, t.heapBytes());
+        out.printf("%-22s %9.3f %9.1f %9.2f %14d %12.2f%n", name, t.millis(), gbs, gbs / copyGbs, t.heapBytes(),
+                t.coresBusy());
         return new Result(name, t.millis(), gbs, gbs / copyGbs, t.heapBytes());
     }
 
-    /** A kernel's median milliseconds per call and the Java heap bytes one call allocated, once warm. */
-    record Timing(double millis, long heapBytes) {}
+    /**
+     * A kernel's median milliseconds per call, the Java heap bytes one call allocated, once warm, and the CPU time of
+     * all threads over the wall time of the timed calls: a kernel at half its cores' speed shows whether its code is
+     * slow (cores busy near the thread count) or a thread sat out (near 1).
+     */
+    record Timing(double millis, long heapBytes, double coresBusy) {}
 
     /** Median of {@code iterations} timed calls after as many warm-up calls; heap bytes averaged over the timed ones. */
     static Timing time(int iterations, Runnable body) {
@@ -106,14 +112,26 @@ public final class KernelBench {
         }
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long heap0 = threads.getTotalThreadAllocatedBytes();
+        long cpu0 = cpuNanos(threads);
+        long wall0 = System.nanoTime();
         double[] ms = new double[iterations];
         for (int i = 0; i < iterations; i++) {
             long t0 = System.nanoTime();
             body.run();
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
+        double busy = (double) (cpuNanos(threads) - cpu0) / Math.max(1, System.nanoTime() - wall0);
         long heap = Math.max(0, threads.getTotalThreadAllocatedBytes() - heap0) / Math.max(1, iterations);
         Arrays.sort(ms);
-        return new Timing(ms[iterations / 2], heap);
+        return new Timing(ms[iterations / 2], heap, busy);
+    }
+
+    /** CPU time of every live thread (the JIT's too, quiet once warm). */
+    private static long cpuNanos(java.lang.management.ThreadMXBean threads) {
+        long sum = 0;
+        for (long id : threads.getAllThreadIds()) {
+            sum += Math.max(0, threads.getThreadCpuTime(id));
+        }
+        return sum;
     }
 }
