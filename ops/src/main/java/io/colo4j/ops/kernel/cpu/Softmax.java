@@ -108,31 +108,30 @@ final class Softmax {
 
     /**
      * Writes e^(x scale - shift) and returns its sum: full vectors' lanes in lane order, then the tail's one by one.
-     * The tail (up to L - 1 elements; a causal row's tail is any length) goes through the same masked loop body,
-     * since a second inlined exp would exhaust C2's budget and box. With {@code mo} null it only sums (cross-entropy's
-     * log-sum-exp).
+     * The tail (up to L - 1 elements; a causal row's tail is any length) goes through the scalar twin of the vector
+     * exp, the same bits, since a second inlined vector exp would exhaust C2's budget and box; the full vectors need no
+     * mask. With {@code mo} null it only sums (cross-entropy's log-sum-exp).
      */
     static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
         FloatVector vsum = FloatVector.zero(S);
-        FloatVector tail = vsum;
-        for (int i = 0; i < valid; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, valid);
-            FloatVector e = VecMath.expShifted(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m).mul(scale).sub(shift));
+        int i = 0;
+        for (; i + L <= valid; i += L) {
+            FloatVector e = VecMath.expShifted(Vec.load(mx, xBase + i).mul(scale).sub(shift));
             if (mo != null) {
-                e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, ORDER, m);
+                Vec.store(e, mo, oBase + i);
             }
-            if (i + L <= valid) {
-                vsum = vsum.add(e);
-            } else {
-                tail = e;
-            }
+            vsum = vsum.add(e);
         }
         float sum = 0f;
         for (int lane = 0; lane < L; lane++) {
             sum += vsum.lane(lane); // VecMath.sum's order; a call here would be refused, boxing vsum
         }
-        for (int lane = 0; lane < valid % L; lane++) {
-            sum += tail.lane(lane);
+        for (; i < valid; i++) {
+            float e = VecMath.expShifted(Vec.get(mx, xBase + i) * scale - shift);
+            if (mo != null) {
+                Vec.set(mo, oBase + i, e);
+            }
+            sum += e;
         }
         return sum;
     }

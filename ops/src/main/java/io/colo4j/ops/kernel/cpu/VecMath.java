@@ -58,6 +58,28 @@ public final class VecMath {
         return p.mul(scale).blend(0f, x.compare(VectorOperators.LT, MIN_ARG));
     }
 
+    /**
+     * {@link #expShifted(FloatVector)} of one float, in scalar code with the same IEEE operations in the same order, so
+     * the same bits: a row's last partial vector goes through it, and its loop keeps one inlined vector exp.
+     */
+    static float expShifted(float x) {
+        if (x < MIN_ARG) {
+            return 0f;
+        }
+        float shifted = x * LOG2E + ROUNDER;
+        float n = shifted - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = 1.9875691500e-4f;
+        p = Math.fma(p, r, 1.3981999507e-3f);
+        p = Math.fma(p, r, 8.3334519073e-3f);
+        p = Math.fma(p, r, 4.1665795894e-2f);
+        p = Math.fma(p, r, 1.6666665459e-1f);
+        p = Math.fma(p, r, 5.0000001201e-1f);
+        p = Math.fma(p * r, r, r) + 1f;
+        return p * Float.intBitsToFloat((Float.floatToRawIntBits(shifted) + 127 - ROUNDER_BITS) << 23);
+    }
+
     /** tanh(x) = 1 - 2 / (e^{2x} + 1): saturates to +-1 without overflow. */
     public static FloatVector tanh(FloatVector x) {
         FloatVector e = exp(x.mul(2f));

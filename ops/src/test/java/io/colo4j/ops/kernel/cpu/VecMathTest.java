@@ -62,7 +62,10 @@ class VecMathTest {
         assertThat(mismatches).as(String.valueOf(first)).isZero();
     }
 
-    /** expShifted (one scale factor, no overflow lane) gives exp's bits below 88.37, where softmax and log-sum-exp call it. */
+    /**
+     * expShifted (one scale factor, no overflow lane) gives exp's bits below 88.37, where softmax and log-sum-exp call it,
+     * and so does its scalar twin (a row's tail).
+     */
     @Test
     void expShiftedGivesExpsBitsBelowItsBound() {
         float[] lanes = new float[Vec.L];
@@ -85,6 +88,11 @@ class VecMathTest {
                 if (Float.floatToIntBits(shifted.lane(k)) != Float.floatToIntBits(full.lane(k))) {
                     mismatches++;
                     first = first == null ? "at " + lanes[k] + ": " + shifted.lane(k) + " vs " + full.lane(k) : first;
+                }
+                float scalar = VecMath.expShifted(lanes[k]);
+                if (Float.floatToIntBits(scalar) != Float.floatToIntBits(full.lane(k))) {
+                    mismatches++;
+                    first = first == null ? "scalar at " + lanes[k] + ": " + scalar + " vs " + full.lane(k) : first;
                 }
             }
         }
