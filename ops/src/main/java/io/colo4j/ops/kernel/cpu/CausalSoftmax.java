@@ -6,10 +6,10 @@ import static io.colo4j.ops.kernel.cpu.Vec.S;
 
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The scaled, causal-masked row softmax over [..., T, T]: row i of each block keeps columns 0..i, the rest are 0.
@@ -30,47 +30,17 @@ final class CausalSoftmax {
      * in L1 beside everything else; 16 KB groups took ~20% more CPU per call at [.., 64, 64], 4 KB ones too.
      */
     private static final int GROUP_FLOATS = 1 << 11;
-    private static final ThreadLocal<float[][]> BUFFERS =
-            ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[0], new float[L * L]});
-    /** Where row k of a batch puts its lane vector for {@link #reduceLanes}: k with its log2(L) bits reversed. */
-    private static final int[] SLOT = slots();
-    /** Per level of {@link #reduceLanes} (distance L/2, L/4, ...): the indexes that select its low and high lanes. */
-    private static final FloatVector[] LOW = new FloatVector[4];
-    private static final FloatVector[] HIGH = new FloatVector[4];
-
-    static {
-        if (L > 16) {
-            throw new IllegalStateException("CausalSoftmax reduces at most 16 lanes, the species has " + L);
-        }
-        for (int level = 0, h = L / 2; level < 4; level++, h = Math.max(1, h / 2)) {
-            LOW[level] = pairIndexes(h, 0);
-            HIGH[level] = pairIndexes(h, h);
-        }
-    }
+    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][0]);
+    private static final VectorShuffle<Float> SWAP_1 = swap(1);
+    private static final VectorShuffle<Float> SWAP_2 = swap(2);
+    private static final VectorShuffle<Float> SWAP_4 = swap(4);
+    private static final VectorShuffle<Float> SWAP_8 = swap(8);
 
     private CausalSoftmax() {}
 
-    private static int[] slots() {
-        int bits = Integer.numberOfTrailingZeros(L);
-        int[] slots = new int[L];
-        for (int k = 0; k < L; k++) {
-            slots[k] = bits == 0 ? 0 : Integer.reverse(k) >>> (32 - bits);
-        }
-        return slots;
-    }
-
-    /**
-     * Output lane i of a level at distance h takes, from the first vector for even blocks of h lanes and from the
-     * second for odd ones, lane {@code offset + p} of segment q / 2 of 2h lanes (q = i / h, p = i % h): the segment's
-     * low half with offset 0, its high half with offset h. selectFrom numbers the second vector's lanes L..2L - 1.
-     */
-    private static FloatVector pairIndexes(int h, int offset) {
-        float[] index = new float[L];
-        for (int i = 0; i < L; i++) {
-            int q = i / h;
-            index[i] = (q % 2) * L + (q / 2) * 2 * h + offset + i % h;
-        }
-        return FloatVector.fromArray(S, index, 0);
+    /** The shuffle that swaps lane i with lane i ^ distance (the identity where the species has no such lane). */
+    private static VectorShuffle<Float> swap(int distance) {
+        return VectorShuffle.fromOp(S, i -> distance < L ? i ^ distance : i);
     }
 
     static void forward(Tensor x, float scale, Tensor out) {
@@ -90,12 +60,11 @@ final class CausalSoftmax {
             float[] xa = buffers[0];
             float[] oa = buffers[1];
             float[] stats = buffers[2];
-            float[] lanes = buffers[3];
             for (int b = from; b < to; b += group) {
                 int end = Math.min(to, b + group);
                 int floats = (end - b) * n;
                 MemorySegment.copy(mx, F, (ox + (long) b * n) * Float.BYTES, xa, 0, floats);
-                rows(xa, oa, floats, n, b % n + 1, scale, stats, lanes);
+                rows(xa, oa, floats, n, b % n + 1, scale, stats);
                 MemorySegment.copy(oa, 0, mo, F, (oo + (long) b * n) * Float.BYTES, floats);
             }
         });
@@ -110,70 +79,69 @@ final class CausalSoftmax {
         if (buffers[0].length < floats + L) {
             buffers[0] = new float[floats + L];
             buffers[1] = new float[floats + L];
-            buffers[2] = new float[floats + L];
+            buffers[2] = new float[floats];
         }
         return buffers;
     }
 
     /**
-     * The group's rows, L at a time, pass by pass over them: their maxes, then their exps and sums, then the scaling
-     * by 1 / sum and the zeros after. One row's passes are a chain of dependent reductions while the rows of a pass are
-     * independent, so the core overlaps them; and the L rows' lane-wise maxes and sums are reduced together
-     * ({@link #reduceLanes}), not each in a tree of its own. Row after row, with a tree per row, took 2x the CPU time
-     * at [.., 64, 64]. Row k keeps {@code firstValid + k} columns, wrapping to 1 after n. Each pass is its own method
+     * The group's rows, pass by pass over all of them: each row's max, then its exps and sum, then the scaling by
+     * 1 / sum and the zeros after. One row's passes are a chain of dependent reductions, while the rows of a pass are
+     * independent, so the core overlaps them (row after row, the chains ran one at a time: 1.6x the CPU time at
+     * [.., 64, 64]). Row k keeps {@code firstValid + k} columns, wrapping to 1 after n. Each pass is its own method
      * taking no vectors, so that none is boxed where C2 stops inlining.
      */
-    private static void rows(float[] xa, float[] oa, int floats, int n, int firstValid, float scale, float[] stats,
-                             float[] lanes) {
-        int count = floats / n;
-        for (int k0 = 0; k0 < count; k0 += L) {
-            int batch = Math.min(L, count - k0);
-            int first = (firstValid - 1 + k0) % n + 1;
-            int valid = first;
-            for (int k = 0; k < L; k++) {
-                if (k < batch) {
-                    maxLanes(xa, (k0 + k) * n, valid, lanes, SLOT[k] * L);
-                    valid = valid == n ? 1 : valid + 1;
-                } else {
-                    Arrays.fill(lanes, SLOT[k] * L, SLOT[k] * L + L, Float.NEGATIVE_INFINITY);
-                }
-            }
-            reduceLanes(lanes, true, scale, stats, k0, batch);
-            valid = first;
-            for (int k = 0; k < L; k++) {
-                if (k < batch) {
-                    expLanes(xa, oa, (k0 + k) * n, valid, scale, stats[k0 + k], lanes, SLOT[k] * L);
-                    valid = valid == n ? 1 : valid + 1;
-                } else {
-                    Arrays.fill(lanes, SLOT[k] * L, SLOT[k] * L + L, 0f);
-                }
-            }
-            reduceLanes(lanes, false, 1f, stats, k0, batch);
-            valid = first;
-            for (int k = 0; k < batch; k++) {
-                scaleAndZero(oa, (k0 + k) * n, n, valid, stats[k0 + k]);
-                valid = valid == n ? 1 : valid + 1;
-            }
+    private static void rows(float[] xa, float[] oa, int floats, int n, int firstValid, float scale, float[] stats) {
+        int valid = firstValid;
+        for (int base = 0, k = 0; base < floats; base += n, k++) {
+            stats[k] = max(xa, base, valid) * scale;
+            valid = valid == n ? 1 : valid + 1;
+        }
+        valid = firstValid;
+        for (int base = 0, k = 0; base < floats; base += n, k++) {
+            stats[k] = 1f / expAndSum(xa, oa, base, valid, scale, stats[k]);
+            valid = valid == n ? 1 : valid + 1;
+        }
+        valid = firstValid;
+        for (int base = 0, k = 0; base < floats; base += n, k++) {
+            scaleAndZero(oa, base, n, valid, stats[k]);
+            valid = valid == n ? 1 : valid + 1;
         }
     }
 
     /**
-     * The lane-wise max over a row's first {@code valid}, by compare and blend (cheaper than {@code max}'s NaN and -0
-     * rules, which change nothing here: a NaN in the row makes the sum, and so the row, NaN), into lanes[at..at + L).
+     * The max over the first {@code valid}, lane-wise then in a tree of halves, by compare and blend: cheaper than
+     * {@code max}'s NaN and -0 rules, which change nothing here (a NaN in the row makes the sum, and so the row, NaN).
      */
-    private static void maxLanes(float[] xa, int base, int valid, float[] lanes, int at) {
-        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+    private static float max(float[] xa, int base, int valid) {
+        FloatVector low = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector m = low;
         for (int i = 0; i < valid; i += L) {
             VectorMask<Float> kept = S.indexInRange(i, valid);
             FloatVector v = FloatVector.fromArray(S, xa, base + i, kept);
             m = m.blend(v, v.compare(VectorOperators.GT, m, kept));
         }
-        m.intoArray(lanes, at);
+        if (L >= 16) {
+            m = larger(m, m.rearrange(SWAP_8));
+        }
+        if (L >= 8) {
+            m = larger(m, m.rearrange(SWAP_4));
+        }
+        if (L >= 4) {
+            m = larger(m, m.rearrange(SWAP_2));
+        }
+        if (L >= 2) {
+            m = larger(m, m.rearrange(SWAP_1));
+        }
+        return m.lane(0);
     }
 
-    /** Stores e^(x scale - shift) over the first {@code valid} and their lane-wise sum into lanes[at..at + L). */
-    private static void expLanes(float[] xa, float[] oa, int base, int valid, float scale, float shift, float[] lanes,
-                                 int at) {
+    private static FloatVector larger(FloatVector a, FloatVector b) {
+        return a.blend(b, b.compare(VectorOperators.GT, a));
+    }
+
+    /** Stores e^(x scale - shift) over the first {@code valid} and returns their sum: lane-wise, then a tree of halves. */
+    private static float expAndSum(float[] xa, float[] oa, int base, int valid, float scale, float shift) {
         FloatVector sum = FloatVector.zero(S);
         for (int i = 0; i < valid; i += L) {
             VectorMask<Float> kept = S.indexInRange(i, valid);
@@ -181,33 +149,19 @@ final class CausalSoftmax {
             e.intoArray(oa, base + i, kept);
             sum = sum.add(e, kept);
         }
-        sum.intoArray(lanes, at);
-    }
-
-    /**
-     * Reduces L rows' lane vectors (row k's at slot {@code SLOT[k]}) to one vector whose lane k is row k's max (times
-     * {@code scale}) or 1 / its sum, stored for the batch's rows at stats[k0..). Each level pairs the vectors of two
-     * rows: lanes i and i + h of every 2h-lane segment meet, from both vectors at once, so L rows take L - 1 steps of
-     * two selects and one op where a tree per row took L log2(L). A row's lanes meet in the order of a tree of halves
-     * (i with i ^ L/2, then ^ L/4, ...), the same association for every row, and with the bit-reversed slots the last
-     * vector's lane k is row k.
-     */
-    private static void reduceLanes(float[] lanes, boolean max, float scale, float[] stats, int k0, int batch) {
-        int vectors = L;
-        for (int level = 0; vectors > 1; level++, vectors /= 2) {
-            FloatVector lowIndex = level == 0 ? LOW[0] : level == 1 ? LOW[1] : level == 2 ? LOW[2] : LOW[3];
-            FloatVector highIndex = level == 0 ? HIGH[0] : level == 1 ? HIGH[1] : level == 2 ? HIGH[2] : HIGH[3];
-            for (int pair = 0; pair < vectors / 2; pair++) {
-                FloatVector a = FloatVector.fromArray(S, lanes, 2 * pair * L);
-                FloatVector b = FloatVector.fromArray(S, lanes, (2 * pair + 1) * L);
-                FloatVector low = lowIndex.selectFrom(a, b);
-                FloatVector high = highIndex.selectFrom(a, b);
-                (max ? low.blend(high, high.compare(VectorOperators.GT, low)) : low.add(high)).intoArray(lanes, pair * L);
-            }
+        if (L >= 16) {
+            sum = sum.add(sum.rearrange(SWAP_8));
         }
-        FloatVector result = FloatVector.fromArray(S, lanes, 0);
-        result = max ? result.mul(scale) : FloatVector.broadcast(S, 1f).div(result);
-        result.intoArray(stats, k0, S.indexInRange(0, batch));
+        if (L >= 8) {
+            sum = sum.add(sum.rearrange(SWAP_4));
+        }
+        if (L >= 4) {
+            sum = sum.add(sum.rearrange(SWAP_2));
+        }
+        if (L >= 2) {
+            sum = sum.add(sum.rearrange(SWAP_1));
+        }
+        return sum.lane(0);
     }
 
     /** The kept exps times inv, a partial vector's other lanes and every later one zeros, up to the row's n. */
