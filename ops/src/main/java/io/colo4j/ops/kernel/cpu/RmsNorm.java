@@ -25,6 +25,10 @@ final class RmsNorm {
         long oo = out.offset();
         long og = gamma.offset();
         int bound = S.loopBound(n);
+        // written straight to memory: Tensor.set's varargs index is a heap array per row unless C2 removes it
+        MemorySegment mrs = rstd.segment();
+        long ors = rstd.offset();
+        long srs = rstd.stride(0);
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
             for (int r = from; r < to; r++) {
                 long xb = ox + (long) r * n;
@@ -41,7 +45,7 @@ final class RmsNorm {
                     sq += v * v;
                 }
                 float rs = (float) (1.0 / Math.sqrt(sq / n + eps));
-                rstd.set(rs, r);
+                Vec.set(mrs, ors + r * srs, rs);
                 i = 0;
                 for (; i < bound; i += L) {
                     Vec.store(Vec.load(mx, xb + i).mul(rs).mul(Vec.load(mg, og + i)), mo, yb + i);
