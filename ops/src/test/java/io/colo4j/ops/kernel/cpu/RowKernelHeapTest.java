@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.colo4j.ops.kernel.DropoutBits;
 import io.colo4j.ops.kernel.GlobalIndex;
+import io.colo4j.ops.kernel.UnaryOp;
 import io.colo4j.tensor.Init;
 import io.colo4j.tensor.Tensor;
 import java.io.IOException;
@@ -88,6 +89,8 @@ class RowKernelHeapTest {
         Tensor blockGrads = g.view(-1, 64, 64);
         Tensor blockDx = dx.view(-1, 64, 64);
         kernels.put("causal softmax backward", () -> cpu.softmaxBackward(blocks, blockGrads, 0.125f, blockDx));
+        kernels.put("bias gelu", () -> cpu.biasUnary(UnaryOp.GELU_TANH, x, bias, y));
+        kernels.put("bias gelu backward", () -> cpu.biasUnaryBackward(UnaryOp.GELU_TANH, x, bias, g, dx));
         kernels.put("dropout", () -> cpu.dropout(bits, index, x, y));
         kernels.put("bias dropout add", () -> cpu.biasDropoutAdd(x, bias, g, bits, index, y));
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
