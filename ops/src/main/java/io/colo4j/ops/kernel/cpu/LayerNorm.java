@@ -107,8 +107,9 @@ final class LayerNorm {
         int n = x.size(-1);
         int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
         int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-        float[][] partialGamma = RowBlockPartials.of(0, blocks, n);
-        float[][] partialBeta = RowBlockPartials.of(1, blocks, n);
+        MemorySegment partialGamma = RowBlockPartials.of(0, blocks, n);
+        MemorySegment partialBeta = RowBlockPartials.of(1, blocks, n);
+        long stride = RowBlockPartials.stride(n);
         MemorySegment mx = x.segment();
         MemorySegment mg = gamma.segment();
         MemorySegment mdy = gradOut.segment();
@@ -127,23 +128,22 @@ final class LayerNorm {
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
             float[] sums = new float[2];
             for (int blk = fromBlock; blk < toBlock; blk++) {
-                float[] pg = partialGamma[blk];
-                float[] pb = partialBeta[blk];
-                java.util.Arrays.fill(pg, 0, n, 0f);
-                java.util.Arrays.fill(pb, 0, n, 0f);
+                long pb = blk * stride;
+                RowBlockPartials.zero(partialGamma, pb, n);
+                RowBlockPartials.zero(partialBeta, pb, n);
                 int r1 = Math.min(rows, (blk + 1) * ROW_BLOCK);
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
                     float mu = Vec.get(mmu, omu + r * smu);
                     float rs = Vec.get(mrs, ors + r * srs);
-                    accumulateRow(mx, xb, mdy, gb, mg, og, n, mu, rs, pg, pb, sums);
+                    accumulateRow(mx, xb, mdy, gb, mg, og, n, mu, rs, partialGamma, partialBeta, pb, sums);
                     gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, mu, rs, sums[0] / n, sums[1] / n);
                 }
             }
         });
-        addPartials(partialGamma, blocks, gradGamma, n);
-        addPartials(partialBeta, blocks, gradBeta, n);
+        addPartials(partialGamma, stride, blocks, gradGamma, n);
+        addPartials(partialBeta, stride, blocks, gradBeta, n);
     }
 
     /**
@@ -152,7 +152,7 @@ final class LayerNorm {
      * partials. Takes no vectors, like {@link #gradInRow}: a vector crossing a call C2 did not inline is boxed.
      */
     private static void accumulateRow(MemorySegment mx, long xb, MemorySegment mdy, long gb, MemorySegment mg, long og, int n,
-                                      float mu, float rs, float[] pg, float[] pb, float[] sums) {
+                                      float mu, float rs, MemorySegment pg, MemorySegment pb, long base, float[] sums) {
         int bound = S.loopBound(n);
         FloatVector vs = FloatVector.zero(S);
         FloatVector vsx = FloatVector.zero(S);
@@ -163,8 +163,8 @@ final class LayerNorm {
             FloatVector dxhat = dy.mul(Vec.load(mg, og + i));
             vs = vs.add(dxhat);
             vsx = vsx.add(dxhat.mul(xhat));
-            FloatVector.fromArray(S, pg, i).add(dy.mul(xhat)).intoArray(pg, i);
-            FloatVector.fromArray(S, pb, i).add(dy).intoArray(pb, i);
+            Vec.load(pg, base + i).add(dy.mul(xhat)).intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
+            Vec.load(pb, base + i).add(dy).intoMemorySegment(pb, (base + i) * Float.BYTES, ORDER);
         }
         float sumDxhat = 0f;
         float sumDxhatXhat = 0f;
@@ -178,8 +178,8 @@ final class LayerNorm {
             float dxhat = dy * Vec.get(mg, og + i);
             sumDxhat += dxhat;
             sumDxhatXhat += dxhat * xhat;
-            pg[i] += dy * xhat;
-            pb[i] += dy;
+            Vec.set(pg, base + i, Vec.get(pg, base + i) + dy * xhat);
+            Vec.set(pb, base + i, Vec.get(pb, base + i) + dy);
         }
         sums[0] = sumDxhat;
         sums[1] = sumDxhatXhat;
@@ -202,19 +202,31 @@ final class LayerNorm {
         }
     }
 
-    /** target += the first {@code blocks} partials in block order, columns in parallel: each element's sum has one fixed order. */
-    static void addPartials(float[][] partials, int blocks, Tensor target, int n) {
+    /**
+     * target += the first {@code blocks} partials in block order, columns in parallel: each element's sum has one fixed
+     * order (((t + p0) + p1) + ...), kept in a register over the blocks and stored once.
+     */
+    static void addPartials(MemorySegment partials, long stride, int blocks, Tensor target, int n) {
         if (target == null) {
             return;
         }
         MemorySegment m = target.segment();
         long off = target.offset();
         CpuThreads.parallelFor(n, Math.max(L, (1 << 14) / Math.max(1, blocks)), (from, to) -> {
-            for (int b = 0; b < blocks; b++) {
-                float[] p = partials[b];
-                for (int i = from; i < to; i++) {
-                    Vec.set(m, off + i, Vec.get(m, off + i) + p[i]);
+            int i = from;
+            for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+                FloatVector t = Vec.load(m, off + i);
+                for (int b = 0; b < blocks; b++) {
+                    t = t.add(Vec.load(partials, b * stride + i));
                 }
+                t.intoMemorySegment(m, (off + i) * Float.BYTES, ORDER);
+            }
+            for (; i < to; i++) {
+                float t = Vec.get(m, off + i);
+                for (int b = 0; b < blocks; b++) {
+                    t += Vec.get(partials, b * stride + i);
+                }
+                Vec.set(m, off + i, t);
             }
         });
     }
