@@ -21,6 +21,8 @@ final class DropoutKernels {
     private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class, VectorShape.forBitSize(LS.length() * Integer.SIZE));
     private static final int N = LS.length();
     private static final LongVector IOTA = LongVector.zero(LS).addIndex(1);
+    /** The counter's increment from one vector of elements to the next (wrapping). */
+    private static final long STEP = N * DropoutBits.GOLDEN;
 
     private DropoutKernels() {}
 
@@ -32,8 +34,9 @@ final class DropoutKernels {
         long oo = out.offset();
         overSegments(index, checkedNumel("dropout", index, in, out), (from, to, g) -> {
             int e = from;
-            for (; e + N <= to; e += N, g += N) {
-                load(mi, oi + e).mul(scales(bits, g)).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
+            LongVector z = counters(bits, g);
+            for (; e + N <= to; e += N, g += N, z = z.add(STEP)) {
+                load(mi, oi + e).mul(scales(bits, z)).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
             }
             for (; e < to; e++, g++) {
                 Vec.set(mo, oo + e, Vec.get(mi, oi + e) * scale(bits, g));
@@ -57,8 +60,9 @@ final class DropoutKernels {
         if (bias == null) {
             overSegments(index, n, (from, to, g) -> {
                 int e = from;
-                for (; e + N <= to; e += N, g += N) {
-                    load(mr, or + e).add(load(mx, ox + e).mul(scales(bits, g))).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
+                LongVector z = counters(bits, g);
+                for (; e + N <= to; e += N, g += N, z = z.add(STEP)) {
+                    load(mr, or + e).add(load(mx, ox + e).mul(scales(bits, z))).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
                 }
                 for (; e < to; e++, g++) {
                     Vec.set(mo, oo + e, Vec.get(mr, or + e) + Vec.get(mx, ox + e) * scale(bits, g));
@@ -70,18 +74,21 @@ final class DropoutKernels {
         long ob = bias.offset();
         int c = Math.toIntExact(bias.numel());
         overSegments(index, n, (from, to, g) -> {
+            LongVector z = counters(bits, g);
             for (int e = from, col = from % c; e < to; ) {
                 if (e + N <= to && col + N <= c) {
-                    FloatVector v = load(mx, ox + e).add(load(mb, ob + col)).mul(scales(bits, g));
+                    FloatVector v = load(mx, ox + e).add(load(mb, ob + col)).mul(scales(bits, z));
                     load(mr, or + e).add(v).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
                     e += N;
                     g += N;
                     col += N;
+                    z = z.add(STEP);
                 } else {
                     Vec.set(mo, oo + e, Vec.get(mr, or + e) + (Vec.get(mx, ox + e) + Vec.get(mb, ob + col)) * scale(bits, g));
                     e++;
                     g++;
                     col++;
+                    z = z.add(DropoutBits.GOLDEN);
                 }
                 if (col == c) {
                     col = 0;
@@ -90,16 +97,28 @@ final class DropoutKernels {
         });
     }
 
-    /** The mask factors of global elements g .. g + N - 1: {@link DropoutBits#scale} lane by lane, the same bits. */
-    private static FloatVector scales(DropoutBits bits, long g) {
+    /**
+     * The hash inputs base + g' golden of global elements g' = g .. g + N - 1. A loop adds {@link #STEP} per vector (and
+     * golden per element it steps alone) instead of multiplying each time: integer arithmetic wraps exactly, so the
+     * same values with one 64-bit multiply fewer of the three per vector.
+     */
+    private static LongVector counters(DropoutBits bits, long g) {
+        return IOTA.add(g).mul(DropoutBits.GOLDEN).add(bits.base());
+    }
+
+    /**
+     * The mask factors of the elements whose {@link #counters} are z: {@link DropoutBits#scale} lane by lane, the same
+     * bits ((bits >>> 11) + 1 <= threshold is (bits >>> 11) < threshold: the shifted bits are below 2^53, no overflow).
+     */
+    private static FloatVector scales(DropoutBits bits, LongVector counters) {
         if (bits.threshold() == 0) {
             return FloatVector.broadcast(FS, bits.keep());
         }
-        LongVector z = IOTA.add(g).mul(DropoutBits.GOLDEN).add(bits.base());
+        LongVector z = counters;
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xbf58476d1ce4e5b9L);
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94d049bb133111ebL);
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
-        VectorMask<Long> dropped = z.lanewise(VectorOperators.LSHR, 11).add(1).compare(VectorOperators.LE, bits.threshold());
+        VectorMask<Long> dropped = z.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, bits.threshold());
         return FloatVector.broadcast(FS, bits.keep()).blend(0f, dropped.cast(FS));
     }
 
