@@ -26,21 +26,15 @@ final class LayerNorm {
         long oo = out.offset();
         long og = gamma.offset();
         long ob = beta.offset();
-        // row statistics written straight to memory: Tensor.set's varargs index was a heap array per row, which C2 did
-        // not always remove (66-381 KB of garbage per 4096-row call in some processes)
-        MemorySegment mmu = mean.segment();
-        MemorySegment mrs = rstd.segment();
-        long omu = mean.offset();
-        long ors = rstd.offset();
-        long smu = mean.stride(0);
-        long srs = rstd.stride(0);
+        RowValues means = RowValues.of(mean);
+        RowValues rstds = RowValues.of(rstd);
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
             for (int r = from; r < to; r++) {
                 long xb = ox + (long) r * n;
                 float mu = rowSum(mx, xb, n) / n;
                 float rs = (float) (1.0 / Math.sqrt(squaredDeviations(mx, xb, n, mu) / n + eps));
-                Vec.set(mmu, omu + r * smu, mu);
-                Vec.set(mrs, ors + r * srs, rs);
+                means.set(r, mu);
+                rstds.set(r, rs);
                 normalizeRow(mx, xb, mg, og, mb, ob, mo, oo + (long) r * n, n, mu, rs);
             }
         });
@@ -118,13 +112,8 @@ final class LayerNorm {
         long og = gamma.offset();
         long ody = gradOut.offset();
         long odx = gradIn.offset();
-        // row statistics read straight from memory: Tensor.get's varargs index is a heap array per row
-        MemorySegment mmu = mean.segment();
-        MemorySegment mrs = rstd.segment();
-        long omu = mean.offset();
-        long ors = rstd.offset();
-        long smu = mean.stride(0);
-        long srs = rstd.stride(0);
+        RowValues means = RowValues.of(mean);
+        RowValues rstds = RowValues.of(rstd);
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
             float[] sums = new float[2];
             for (int blk = fromBlock; blk < toBlock; blk++) {
@@ -135,8 +124,8 @@ final class LayerNorm {
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
-                    float mu = Vec.get(mmu, omu + r * smu);
-                    float rs = Vec.get(mrs, ors + r * srs);
+                    float mu = means.get(r);
+                    float rs = rstds.get(r);
                     accumulateRow(mx, xb, mdy, gb, mg, og, n, mu, rs, partialGamma, partialBeta, pb, sums);
                     gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, mu, rs, sums[0] / n, sums[1] / n);
                 }

@@ -25,10 +25,7 @@ final class RmsNorm {
         long oo = out.offset();
         long og = gamma.offset();
         int bound = S.loopBound(n);
-        // written straight to memory: Tensor.set's varargs index is a heap array per row unless C2 removes it
-        MemorySegment mrs = rstd.segment();
-        long ors = rstd.offset();
-        long srs = rstd.stride(0);
+        RowValues rstds = RowValues.of(rstd);
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
             for (int r = from; r < to; r++) {
                 long xb = ox + (long) r * n;
@@ -45,7 +42,7 @@ final class RmsNorm {
                     sq += v * v;
                 }
                 float rs = (float) (1.0 / Math.sqrt(sq / n + eps));
-                Vec.set(mrs, ors + r * srs, rs);
+                rstds.set(r, rs);
                 i = 0;
                 for (; i < bound; i += L) {
                     Vec.store(Vec.load(mx, xb + i).mul(rs).mul(Vec.load(mg, og + i)), mo, yb + i);
