@@ -21,6 +21,8 @@ final class DropoutKernels {
     private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class, VectorShape.forBitSize(LS.length() * Integer.SIZE));
     private static final int N = LS.length();
     private static final LongVector IOTA = LongVector.zero(LS).addIndex(1);
+    /** The counter's increment from one vector of elements to the next (wrapping). */
+    private static final long STEP = N * DropoutBits.GOLDEN;
 
     private DropoutKernels() {}
 
@@ -30,15 +32,8 @@ final class DropoutKernels {
         MemorySegment mo = out.segment();
         long oi = in.offset();
         long oo = out.offset();
-        overSegments(index, checkedNumel("dropout", index, in, out), (from, to, g) -> {
-            int e = from;
-            for (; e + N <= to; e += N, g += N) {
-                load(mi, oi + e).mul(scales(bits, g)).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
-            }
-            for (; e < to; e++, g++) {
-                Vec.set(mo, oo + e, Vec.get(mi, oi + e) * scale(bits, g));
-            }
-        });
+        overSegments(index, checkedNumel("dropout", index, in, out),
+                (from, to, g) -> stretch(bits, g, mi, oi + from, null, 0, null, 0, mo, oo + from, to - from));
     }
 
     /** out = residual + (x + bias[e % C]) * mask; bias [C] (null: none), the rest contiguous and alike. */
@@ -55,61 +50,69 @@ final class DropoutKernels {
         long or = residual.offset();
         long oo = out.offset();
         if (bias == null) {
-            overSegments(index, n, (from, to, g) -> {
-                int e = from;
-                for (; e + N <= to; e += N, g += N) {
-                    load(mr, or + e).add(load(mx, ox + e).mul(scales(bits, g))).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
-                }
-                for (; e < to; e++, g++) {
-                    Vec.set(mo, oo + e, Vec.get(mr, or + e) + Vec.get(mx, ox + e) * scale(bits, g));
-                }
-            });
+            overSegments(index, n, (from, to, g) -> stretch(bits, g, mx, ox + from, null, 0, mr, or + from, mo, oo + from, to - from));
             return;
         }
         MemorySegment mb = bias.segment();
         long ob = bias.offset();
         int c = Math.toIntExact(bias.numel());
         overSegments(index, n, (from, to, g) -> {
-            for (int e = from, col = from % c; e < to; ) {
-                if (e + N <= to && col + N <= c) {
-                    FloatVector v = load(mx, ox + e).add(load(mb, ob + col)).mul(scales(bits, g));
-                    load(mr, or + e).add(v).intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
-                    e += N;
-                    g += N;
-                    col += N;
-                } else {
-                    Vec.set(mo, oo + e, Vec.get(mr, or + e) + (Vec.get(mx, ox + e) + Vec.get(mb, ob + col)) * scale(bits, g));
-                    e++;
-                    g++;
-                    col++;
-                }
-                if (col == c) {
-                    col = 0;
-                }
+            for (int e = from; e < to; ) { // stretches within one bias row
+                int col = e % c;
+                int count = Math.min(to - e, c - col);
+                stretch(bits, g + (e - from), mx, ox + e, mb, ob + col, mr, or + e, mo, oo + e, count);
+                e += count;
             }
         });
     }
 
-    /** The mask factors of global elements g .. g + N - 1: {@link DropoutBits#scale} lane by lane, the same bits. */
-    private static FloatVector scales(DropoutBits bits, long g) {
-        if (bits.threshold() == 0) {
-            return FloatVector.broadcast(FS, bits.keep());
-        }
+    /**
+     * out[e] = [residual[e] +] (x[e] [+ bias[e]]) * mask(g + e) for e in [0, count), offsets in floats; a null bias or
+     * residual is left out (loop-invariant tests, unswitched). The draws are written out here, in the one loop, not in
+     * a helper: a helper that C2 did not inline boxed its vectors (75 MB per 12M-float call in some processes). The
+     * hash input advances by a constant per vector instead of being multiplied each time (integer arithmetic wraps
+     * exactly: the same values, one 64-bit multiply of three fewer); (bits >>> 11) < threshold is
+     * {@link DropoutBits#scale}'s (bits >>> 11) + 1 <= threshold (the shifted bits are below 2^53). p == 0 (eval, or no
+     * dropout) draws nothing.
+     */
+    private static void stretch(DropoutBits bits, long g, MemorySegment mx, long ox, MemorySegment mb, long ob,
+                                MemorySegment mr, long or, MemorySegment mo, long oo, int count) {
+        long threshold = bits.threshold();
+        float keep = bits.keep();
         LongVector z = IOTA.add(g).mul(DropoutBits.GOLDEN).add(bits.base());
-        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xbf58476d1ce4e5b9L);
-        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94d049bb133111ebL);
-        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
-        VectorMask<Long> dropped = z.lanewise(VectorOperators.LSHR, 11).add(1).compare(VectorOperators.LE, bits.threshold());
-        return FloatVector.broadcast(FS, bits.keep()).blend(0f, dropped.cast(FS));
+        FloatVector kept = FloatVector.broadcast(FS, keep);
+        int e = 0;
+        for (; e + N <= count; e += N, z = z.add(STEP)) {
+            FloatVector v = load(mx, ox + e);
+            if (mb != null) {
+                v = v.add(load(mb, ob + e));
+            }
+            if (threshold != 0) {
+                LongVector h = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xbf58476d1ce4e5b9L);
+                h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 27)).mul(0x94d049bb133111ebL);
+                h = h.lanewise(VectorOperators.XOR, h.lanewise(VectorOperators.LSHR, 31));
+                VectorMask<Long> dropped = h.lanewise(VectorOperators.LSHR, 11).compare(VectorOperators.LT, threshold);
+                v = v.mul(kept.blend(0f, dropped.cast(FS)));
+            } else {
+                v = v.mul(kept);
+            }
+            if (mr != null) {
+                v = load(mr, or + e).add(v);
+            }
+            v.intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
+        }
+        for (; e < count; e++) {
+            float v = Vec.get(mx, ox + e);
+            if (mb != null) {
+                v += Vec.get(mb, ob + e);
+            }
+            v *= threshold == 0 ? keep : bits.scale(g + e);
+            Vec.set(mo, oo + e, mr == null ? v : Vec.get(mr, or + e) + v);
+        }
     }
 
     private static FloatVector load(MemorySegment m, long index) {
         return FloatVector.fromMemorySegment(FS, m, index * Float.BYTES, Vec.ORDER);
-    }
-
-    /** The mask factor of global element g; p == 0 (eval, or no dropout) draws nothing. */
-    private static float scale(DropoutBits bits, long g) {
-        return bits.threshold() == 0 ? bits.keep() : bits.scale(g);
     }
 
     private interface SegmentBody {

@@ -26,45 +26,74 @@ final class LayerNorm {
         long oo = out.offset();
         long og = gamma.offset();
         long ob = beta.offset();
-        int bound = S.loopBound(n);
+        RowValues means = RowValues.of(mean);
+        RowValues rstds = RowValues.of(rstd);
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
             for (int r = from; r < to; r++) {
                 long xb = ox + (long) r * n;
-                long yb = oo + (long) r * n;
-                FloatVector vs = FloatVector.zero(S);
-                int i = 0;
-                for (; i < bound; i += L) {
-                    vs = vs.add(Vec.load(mx, xb + i));
-                }
-                float sum = VecMath.sum(vs);
-                for (; i < n; i++) {
-                    sum += Vec.get(mx, xb + i);
-                }
-                float mu = sum / n;
-                FloatVector vv = FloatVector.zero(S);
-                i = 0;
-                for (; i < bound; i += L) {
-                    FloatVector d = Vec.load(mx, xb + i).sub(mu);
-                    vv = d.fma(d, vv);
-                }
-                float var = VecMath.sum(vv);
-                for (; i < n; i++) {
-                    float d = Vec.get(mx, xb + i) - mu;
-                    var += d * d;
-                }
-                float rs = (float) (1.0 / Math.sqrt(var / n + eps));
-                mean.set(mu, r);
-                rstd.set(rs, r);
-                i = 0;
-                for (; i < bound; i += L) {
-                    FloatVector xhat = Vec.load(mx, xb + i).sub(mu).mul(rs);
-                    Vec.store(xhat.fma(Vec.load(mg, og + i), Vec.load(mb, ob + i)), mo, yb + i);
-                }
-                for (; i < n; i++) {
-                    Vec.set(mo, yb + i, (Vec.get(mx, xb + i) - mu) * rs * Vec.get(mg, og + i) + Vec.get(mb, ob + i));
-                }
+                float mu = rowSum(mx, xb, n) / n;
+                float rs = (float) (1.0 / Math.sqrt(squaredDeviations(mx, xb, n, mu) / n + eps));
+                means.set(r, mu);
+                rstds.set(r, rs);
+                normalizeRow(mx, xb, mg, og, mb, ob, mo, oo + (long) r * n, n, mu, rs);
             }
         });
+    }
+
+    /**
+     * The row's sum: lane-wise, the lanes in lane order, then the tail. Like every pass here its own method taking no
+     * vectors and summing lanes inline (VecMath.sum is a call, which C2 refuses once its budget is spent, boxing the
+     * vector on the heap).
+     */
+    private static float rowSum(MemorySegment mx, long xb, int n) {
+        int bound = S.loopBound(n);
+        FloatVector vs = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            vs = vs.add(Vec.load(mx, xb + i));
+        }
+        float sum = 0f;
+        for (int lane = 0; lane < L; lane++) { // VecMath.sum's order
+            sum += vs.lane(lane);
+        }
+        for (; i < n; i++) {
+            sum += Vec.get(mx, xb + i);
+        }
+        return sum;
+    }
+
+    /** sum (x - mu)^2 over the row, in {@link #rowSum}'s order. */
+    private static float squaredDeviations(MemorySegment mx, long xb, int n, float mu) {
+        int bound = S.loopBound(n);
+        FloatVector vv = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector d = Vec.load(mx, xb + i).sub(mu);
+            vv = d.fma(d, vv);
+        }
+        float var = 0f;
+        for (int lane = 0; lane < L; lane++) { // VecMath.sum's order
+            var += vv.lane(lane);
+        }
+        for (; i < n; i++) {
+            float d = Vec.get(mx, xb + i) - mu;
+            var += d * d;
+        }
+        return var;
+    }
+
+    /** y = (x - mu) rs gamma + beta over the row. */
+    private static void normalizeRow(MemorySegment mx, long xb, MemorySegment mg, long og, MemorySegment mb, long ob,
+                                     MemorySegment mo, long yb, int n, float mu, float rs) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector xhat = Vec.load(mx, xb + i).sub(mu).mul(rs);
+            xhat.fma(Vec.load(mg, og + i), Vec.load(mb, ob + i)).intoMemorySegment(mo, (yb + i) * Float.BYTES, ORDER);
+        }
+        for (; i < n; i++) {
+            Vec.set(mo, yb + i, (Vec.get(mx, xb + i) - mu) * rs * Vec.get(mg, og + i) + Vec.get(mb, ob + i));
+        }
     }
 
     static void backward(Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor gradOut,
@@ -72,8 +101,9 @@ final class LayerNorm {
         int n = x.size(-1);
         int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
         int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-        float[][] partialGamma = RowBlockPartials.of(0, blocks, n);
-        float[][] partialBeta = RowBlockPartials.of(1, blocks, n);
+        MemorySegment partialGamma = RowBlockPartials.of(0, blocks, n);
+        MemorySegment partialBeta = RowBlockPartials.of(1, blocks, n);
+        long stride = RowBlockPartials.stride(n);
         MemorySegment mx = x.segment();
         MemorySegment mg = gamma.segment();
         MemorySegment mdy = gradOut.segment();
@@ -82,33 +112,27 @@ final class LayerNorm {
         long og = gamma.offset();
         long ody = gradOut.offset();
         long odx = gradIn.offset();
-        // row statistics read straight from memory: Tensor.get's varargs index is a heap array per row
-        MemorySegment mmu = mean.segment();
-        MemorySegment mrs = rstd.segment();
-        long omu = mean.offset();
-        long ors = rstd.offset();
-        long smu = mean.stride(0);
-        long srs = rstd.stride(0);
+        RowValues means = RowValues.of(mean);
+        RowValues rstds = RowValues.of(rstd);
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
             float[] sums = new float[2];
             for (int blk = fromBlock; blk < toBlock; blk++) {
-                float[] pg = partialGamma[blk];
-                float[] pb = partialBeta[blk];
-                java.util.Arrays.fill(pg, 0, n, 0f);
-                java.util.Arrays.fill(pb, 0, n, 0f);
+                long pb = blk * stride;
+                RowBlockPartials.zero(partialGamma, pb, n);
+                RowBlockPartials.zero(partialBeta, pb, n);
                 int r1 = Math.min(rows, (blk + 1) * ROW_BLOCK);
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
-                    float mu = Vec.get(mmu, omu + r * smu);
-                    float rs = Vec.get(mrs, ors + r * srs);
-                    accumulateRow(mx, xb, mdy, gb, mg, og, n, mu, rs, pg, pb, sums);
+                    float mu = means.get(r);
+                    float rs = rstds.get(r);
+                    accumulateRow(mx, xb, mdy, gb, mg, og, n, mu, rs, partialGamma, partialBeta, pb, sums);
                     gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, mu, rs, sums[0] / n, sums[1] / n);
                 }
             }
         });
-        addPartials(partialGamma, blocks, gradGamma, n);
-        addPartials(partialBeta, blocks, gradBeta, n);
+        addPartials(partialGamma, stride, blocks, gradGamma, n);
+        addPartials(partialBeta, stride, blocks, gradBeta, n);
     }
 
     /**
@@ -117,7 +141,7 @@ final class LayerNorm {
      * partials. Takes no vectors, like {@link #gradInRow}: a vector crossing a call C2 did not inline is boxed.
      */
     private static void accumulateRow(MemorySegment mx, long xb, MemorySegment mdy, long gb, MemorySegment mg, long og, int n,
-                                      float mu, float rs, float[] pg, float[] pb, float[] sums) {
+                                      float mu, float rs, MemorySegment pg, MemorySegment pb, long base, float[] sums) {
         int bound = S.loopBound(n);
         FloatVector vs = FloatVector.zero(S);
         FloatVector vsx = FloatVector.zero(S);
@@ -128,8 +152,8 @@ final class LayerNorm {
             FloatVector dxhat = dy.mul(Vec.load(mg, og + i));
             vs = vs.add(dxhat);
             vsx = vsx.add(dxhat.mul(xhat));
-            FloatVector.fromArray(S, pg, i).add(dy.mul(xhat)).intoArray(pg, i);
-            FloatVector.fromArray(S, pb, i).add(dy).intoArray(pb, i);
+            Vec.load(pg, base + i).add(dy.mul(xhat)).intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
+            Vec.load(pb, base + i).add(dy).intoMemorySegment(pb, (base + i) * Float.BYTES, ORDER);
         }
         float sumDxhat = 0f;
         float sumDxhatXhat = 0f;
@@ -143,8 +167,8 @@ final class LayerNorm {
             float dxhat = dy * Vec.get(mg, og + i);
             sumDxhat += dxhat;
             sumDxhatXhat += dxhat * xhat;
-            pg[i] += dy * xhat;
-            pb[i] += dy;
+            Vec.set(pg, base + i, Vec.get(pg, base + i) + dy * xhat);
+            Vec.set(pb, base + i, Vec.get(pb, base + i) + dy);
         }
         sums[0] = sumDxhat;
         sums[1] = sumDxhatXhat;
@@ -167,19 +191,31 @@ final class LayerNorm {
         }
     }
 
-    /** target += the first {@code blocks} partials in block order, columns in parallel: each element's sum has one fixed order. */
-    static void addPartials(float[][] partials, int blocks, Tensor target, int n) {
+    /**
+     * target += the first {@code blocks} partials in block order, columns in parallel: each element's sum has one fixed
+     * order (((t + p0) + p1) + ...), kept in a register over the blocks and stored once.
+     */
+    static void addPartials(MemorySegment partials, long stride, int blocks, Tensor target, int n) {
         if (target == null) {
             return;
         }
         MemorySegment m = target.segment();
         long off = target.offset();
         CpuThreads.parallelFor(n, Math.max(L, (1 << 14) / Math.max(1, blocks)), (from, to) -> {
-            for (int b = 0; b < blocks; b++) {
-                float[] p = partials[b];
-                for (int i = from; i < to; i++) {
-                    Vec.set(m, off + i, Vec.get(m, off + i) + p[i]);
+            int i = from;
+            for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+                FloatVector t = Vec.load(m, off + i);
+                for (int b = 0; b < blocks; b++) {
+                    t = t.add(Vec.load(partials, b * stride + i));
                 }
+                t.intoMemorySegment(m, (off + i) * Float.BYTES, ORDER);
+            }
+            for (; i < to; i++) {
+                float t = Vec.get(m, off + i);
+                for (int b = 0; b < blocks; b++) {
+                    t += Vec.get(partials, b * stride + i);
+                }
+                Vec.set(m, off + i, t);
             }
         });
     }

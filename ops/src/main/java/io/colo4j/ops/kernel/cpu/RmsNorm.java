@@ -25,6 +25,7 @@ final class RmsNorm {
         long oo = out.offset();
         long og = gamma.offset();
         int bound = S.loopBound(n);
+        RowValues rstds = RowValues.of(rstd);
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
             for (int r = from; r < to; r++) {
                 long xb = ox + (long) r * n;
@@ -41,7 +42,7 @@ final class RmsNorm {
                     sq += v * v;
                 }
                 float rs = (float) (1.0 / Math.sqrt(sq / n + eps));
-                rstd.set(rs, r);
+                rstds.set(r, rs);
                 i = 0;
                 for (; i < bound; i += L) {
                     Vec.store(Vec.load(mx, xb + i).mul(rs).mul(Vec.load(mg, og + i)), mo, yb + i);
@@ -57,7 +58,8 @@ final class RmsNorm {
         int n = x.size(-1);
         int rows = Math.toIntExact(x.numel() / Math.max(n, 1));
         int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-        float[][] partial = RowBlockPartials.of(0, blocks, n);
+        MemorySegment partial = RowBlockPartials.of(0, blocks, n);
+        long stride = RowBlockPartials.stride(n);
         MemorySegment mx = x.segment();
         MemorySegment mg = gamma.segment();
         MemorySegment mdy = gradOut.segment();
@@ -71,19 +73,19 @@ final class RmsNorm {
         long srs = rstd.stride(0);
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
             for (int blk = fromBlock; blk < toBlock; blk++) {
-                float[] pg = partial[blk];
-                java.util.Arrays.fill(pg, 0, n, 0f);
+                long pb = blk * stride;
+                RowBlockPartials.zero(partial, pb, n);
                 int r1 = Math.min(rows, (blk + 1) * ROW_BLOCK);
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
                     float rs = Vec.get(mrs, ors + r * srs);
-                    float mean = accumulateRow(mx, xb, mdy, gb, mg, og, n, rs, pg) / n;
+                    float mean = accumulateRow(mx, xb, mdy, gb, mg, og, n, rs, partial, pb) / n;
                     gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, rs, mean);
                 }
             }
         });
-        LayerNorm.addPartials(partial, blocks, gradGamma, n);
+        LayerNorm.addPartials(partial, stride, blocks, gradGamma, n);
     }
 
     /**
@@ -91,7 +93,7 @@ final class RmsNorm {
      * block's gamma partial. Takes no vectors: a vector crossing a call C2 did not inline is boxed.
      */
     private static float accumulateRow(MemorySegment mx, long xb, MemorySegment mdy, long gb, MemorySegment mg, long og,
-                                       int n, float rs, float[] pg) {
+                                       int n, float rs, MemorySegment pg, long base) {
         int bound = S.loopBound(n);
         FloatVector vdot = FloatVector.zero(S);
         int i = 0;
@@ -99,7 +101,7 @@ final class RmsNorm {
             FloatVector xhat = Vec.load(mx, xb + i).mul(rs);
             FloatVector dy = Vec.load(mdy, gb + i);
             vdot = vdot.add(dy.mul(Vec.load(mg, og + i)).mul(xhat));
-            FloatVector.fromArray(S, pg, i).add(dy.mul(xhat)).intoArray(pg, i);
+            Vec.load(pg, base + i).add(dy.mul(xhat)).intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
         }
         float dot = 0f;
         for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call would box vdot
@@ -109,7 +111,7 @@ final class RmsNorm {
             float xhat = Vec.get(mx, xb + i) * rs;
             float dy = Vec.get(mdy, gb + i);
             dot += dy * Vec.get(mg, og + i) * xhat;
-            pg[i] += dy * xhat;
+            Vec.set(pg, base + i, Vec.get(pg, base + i) + dy * xhat);
         }
         return dot;
     }

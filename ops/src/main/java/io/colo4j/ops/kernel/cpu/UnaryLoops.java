@@ -12,8 +12,8 @@ import jdk.incubator.vector.FloatVector;
  * The loops of the elementwise activations, one compiled loop per {@link UnaryOp}. A vector that crosses a call C2
  * did not inline is boxed on the heap: one shared loop calling {@code op.apply} sees every op a process uses and
  * stops inlining that call, which allocates a vector object per 16 floats (and the garbage collector's page faults
- * with it). The switch hands each op a loop of its own in which the op is a constant, so its vector form is bound
- * statically; the loops store through the JDK's force-inlined {@code intoMemorySegment} (not a helper of ours), which
+ * with it). Each op has a loop of its own in which the op is a constant, so its vector form is bound statically;
+ * the loops store through the JDK's force-inlined {@code intoMemorySegment} (not a helper of ours), which
  * C2 inlines even after a long activation used up its inlining budget. Tails run the vector form on one lane: an
  * element's bits then never depend on where a range or row ends (how many threads split the loop).
  */
@@ -26,29 +26,65 @@ final class UnaryLoops {
      */
     static void forward(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mo, long oo,
                         int from, int to) {
-        switch (op) {
-            case GELU_TANH -> forwardOf(UnaryOp.GELU_TANH, mx, ox, mb, ob, mo, oo, from, to);
-            case RELU -> forwardOf(UnaryOp.RELU, mx, ox, mb, ob, mo, oo, from, to);
-            case SILU -> forwardOf(UnaryOp.SILU, mx, ox, mb, ob, mo, oo, from, to);
-            case EXP -> forwardOf(UnaryOp.EXP, mx, ox, mb, ob, mo, oo, from, to);
-            case NEG -> forwardOf(UnaryOp.NEG, mx, ox, mb, ob, mo, oo, from, to);
-            case TANH -> forwardOf(UnaryOp.TANH, mx, ox, mb, ob, mo, oo, from, to);
-            case GELU_ERF -> forwardOf(UnaryOp.GELU_ERF, mx, ox, mb, ob, mo, oo, from, to);
-        }
+        FORWARD[op.ordinal()].run(mx, ox, mb, ob, mo, oo, from, to);
     }
 
     /** gradIn[i] = op'(x[i] + bias[i]) * gradOut[i] for i in [from, to); without a bias op'(x[i]) * gradOut[i]. */
     static void backward(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mg, long og,
                          MemorySegment mo, long oo, int from, int to) {
-        switch (op) {
-            case GELU_TANH -> backwardOf(UnaryOp.GELU_TANH, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case RELU -> backwardOf(UnaryOp.RELU, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case SILU -> backwardOf(UnaryOp.SILU, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case EXP -> backwardOf(UnaryOp.EXP, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case NEG -> backwardOf(UnaryOp.NEG, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case TANH -> backwardOf(UnaryOp.TANH, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case GELU_ERF -> backwardOf(UnaryOp.GELU_ERF, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+        BACKWARD[op.ordinal()].run(mx, ox, mb, ob, mg, og, mo, oo, from, to);
+    }
+
+    /**
+     * One op's forward loop, a class of its own per op. Called through an array, not a switch of direct calls: C2
+     * inlined every case a process had taken into the switch's compilation, and with several activations seen (a test
+     * run, or a model with two) the node budget ran out inside gelu's derivative, which then boxed a vector per 16
+     * floats (80 KB per 16K-float bias + gelu backward). A call site that sees three or more ops is now a virtual call,
+     * and each op's loop is compiled on its own.
+     */
+    private interface ForwardLoop {
+        void run(MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mo, long oo, int from, int to);
+    }
+
+    /** One op's backward loop, a class of its own per op (see {@link ForwardLoop}). */
+    private interface BackwardLoop {
+        void run(MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mg, long og, MemorySegment mo, long oo,
+                 int from, int to);
+    }
+
+    private static final ForwardLoop[] FORWARD = new ForwardLoop[UnaryOp.values().length];
+    private static final BackwardLoop[] BACKWARD = new BackwardLoop[UnaryOp.values().length];
+
+    static {
+        for (UnaryOp op : UnaryOp.values()) {
+            FORWARD[op.ordinal()] = forwardLoop(op);
+            BACKWARD[op.ordinal()] = backwardLoop(op);
         }
+    }
+
+    /** Each case a lambda of its own in which the op is a constant, so its vector form is bound statically. */
+    private static ForwardLoop forwardLoop(UnaryOp op) {
+        return switch (op) {
+            case GELU_TANH -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.GELU_TANH, mx, ox, mb, ob, mo, oo, from, to);
+            case RELU -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.RELU, mx, ox, mb, ob, mo, oo, from, to);
+            case SILU -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.SILU, mx, ox, mb, ob, mo, oo, from, to);
+            case EXP -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.EXP, mx, ox, mb, ob, mo, oo, from, to);
+            case NEG -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.NEG, mx, ox, mb, ob, mo, oo, from, to);
+            case TANH -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.TANH, mx, ox, mb, ob, mo, oo, from, to);
+            case GELU_ERF -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.GELU_ERF, mx, ox, mb, ob, mo, oo, from, to);
+        };
+    }
+
+    private static BackwardLoop backwardLoop(UnaryOp op) {
+        return switch (op) {
+            case GELU_TANH -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.GELU_TANH, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case RELU -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.RELU, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case SILU -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.SILU, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case EXP -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.EXP, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case NEG -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.NEG, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case TANH -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.TANH, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case GELU_ERF -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.GELU_ERF, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+        };
     }
 
     private static void forwardOf(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mo,
