@@ -57,12 +57,9 @@ public record ProxyTrace(ModelZoo.Family family, String config, int tp, Module l
         boolean activations = communicationOnly == null;
         List<StepTrace.Window> windows = activations ? ActivationFit.windows(base) : TokenScaling.probes(base);
         int longest = windows.stream().mapToInt(StepTrace.Window::seq).max().orElseThrow();
-        // the model's own positions: a position table's gradient is a step temporary as large as the table; for the
-        // activations its own vocabulary too: the logits, their gradient and the head's and embedding's weight gradients
-        // are most of a step's peak at the head's backward, while at a small vocabulary a layer's forward (recompute's
-        // attention scores) or backward peaks instead, so that figures of a small vocabulary do not add up to the model's
-        ModelZoo.ProxyShape shape = new ModelZoo.ProxyShape(ProxyLayers.MAX_LAYERS,
-                activations ? lm.vocabSize() : SizingPlan.PROXY_VOCAB_PER_TP * tp, Math.max(longest, lm.maxSequenceLength()));
+        // the model's own positions: a position table's gradient is a step temporary as large as the table
+        ModelZoo.ProxyShape shape = new ModelZoo.ProxyShape(ProxyLayers.MAX_LAYERS, SizingPlan.PROXY_VOCAB_PER_TP * tp,
+                Math.max(longest, lm.maxSequenceLength()));
         // the proxy's cost, to show that sizing is cheap; MemoryStats is per JVM, so this includes anything run alongside
         long liveBefore = MemoryStats.liveBytes();
         MemoryStats.resetPeak();
@@ -78,17 +75,25 @@ public record ProxyTrace(ModelZoo.Family family, String config, int tp, Module l
                 proxies.add(new StepTrace.Proxy(f, shape.withLayers(1), modes));
             }
         }
+        if (activations) {
+            // a vocabulary entry (logits, their gradient, the head's and embedding's weight gradients): the same in every layout
+            proxies.add(new StepTrace.Proxy(family.withoutSequenceParallel(), ActivationSizing.wideVocabulary(shape)));
+        }
         List<StepTrace.Result> results = StepTrace.runProxies(config, proxies, tp, windows);
         Map<ActivationLayouts.Layout, StepTrace.Result> steps = new LinkedHashMap<>();
         Map<ActivationLayouts.Layout, ActivationSizing> sized = new LinkedHashMap<>();
         int perSp = modes.size() * (activations ? 2 : 1);
+        List<ActivationFit> perEntry = activations ? ActivationSizing.perEntry(windows, results.get(modes.size() + modes.indexOf(Recompute.NONE)),
+                results.getLast(), shape) : null;
+        long vocabulary = (long) Math.ceilDiv(lm.vocabSize(), tp) * tp;
         for (int i = 0; i < sps.size(); i++) {
             for (int m = 0; m < modes.size(); m++) {
                 ActivationLayouts.Layout layout = new ActivationLayouts.Layout(modes.get(m), sps.get(i));
                 StepTrace.Result sizing = results.get(i * perSp + m);
                 steps.put(layout, sizing);
                 if (activations) {
-                    sized.put(layout, ActivationSizing.of(tp, model, windows, sizing, results.get(i * perSp + modes.size() + m)));
+                    sized.put(layout, ActivationSizing.of(tp, model, shape, windows, sizing, results.get(i * perSp + modes.size() + m),
+                            perEntry, vocabulary));
                 }
             }
         }
