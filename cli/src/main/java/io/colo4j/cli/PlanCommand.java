@@ -2,6 +2,7 @@ package io.colo4j.cli;
 
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.zoo.ModelZoo;
+import io.colo4j.zoo.hf.HfFamilyOps;
 import io.colo4j.zoo.sizing.LayoutSearch;
 import io.colo4j.zoo.sizing.SizingPlan;
 import io.colo4j.zoo.sizing.StepTrace;
@@ -41,6 +42,13 @@ final class PlanCommand implements Callable<Integer> {
 
     @Mixin
     SequenceParallelOption sequenceParallel;
+
+    @Mixin
+    RecomputeOption recompute;
+
+    @Option(names = "--dropout", description = "Override every dropout probability of the config, as train's --dropout (sized"
+            + " activations depend on it: attention dropout keeps the [batch, heads, seq, seq] probabilities).")
+    Float dropout;
 
     @Option(names = "--compare", paramLabel = "FILE", description = "A second rules file: both plans side by side, by layer,"
             + " with B - A (A: --rules or the bundled rules).")
@@ -86,6 +94,13 @@ final class PlanCommand implements Callable<Integer> {
         if (!family.configs().contains(cfg)) {
             throw new IllegalArgumentException("--config " + config + ": " + family.name() + " has " + family.configs());
         }
+        if (dropout != null) {
+            if (!(dropout >= 0 && dropout < 1)) {
+                throw new IllegalArgumentException("--dropout " + dropout + " must lie in [0, 1)");
+            }
+            HfFamilyOps hf = family.requireHf();
+            family = family.pinned(cfg, hf.withDropout(hf.config(cfg), dropout));
+        }
         PrintStream out = System.out;
         if (traced) {
             return traced(family, cfg, out);
@@ -98,9 +113,10 @@ final class PlanCommand implements Callable<Integer> {
         if (world != null) {
             throw new IllegalArgumentException("--world " + world + " is for --fit; --tp and --dp give the layout to size");
         }
-        SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, cfg, tp, dp, zero, batch != null ? batch : 1, s));
+        SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, cfg, tp, dp, zero, batch != null ? batch : 1, s, recompute.mode()));
         if (compare != null) {
-            SizingPlan other = SizingPlan.of(new SizingPlan.Request(family.withRules(compare), cfg, tp, dp, zero, plan.request().batch(), s));
+            SizingPlan other = SizingPlan.of(new SizingPlan.Request(family.withRules(compare), cfg, tp, dp, zero, plan.request().batch(), s,
+                    recompute.mode()));
             PlanComparison.print(out, plan, other);
             return plan.communication().complete() && other.communication().complete() ? 0 : 1;
         }
@@ -141,7 +157,7 @@ final class PlanCommand implements Callable<Integer> {
         // refuse a tp the rules cannot shard here, naming the culprit and what would work, not inside a rank thread
         TpDegrees.require(family, cfg, family.buildLazily(cfg), tp);
         StepTrace.Window window = new StepTrace.Window(batch != null ? batch : TRACED_BATCH, seq != null ? seq : TRACED_SEQ);
-        StepTrace.Result result = StepTrace.run(family, () -> family.build(cfg, 1234), tp, dp, List.of(window));
+        StepTrace.Result result = StepTrace.run(family, () -> family.build(cfg, 1234), tp, dp, List.of(window), recompute.mode());
         if (json) {
             out.println(TraceReport.json(result.windows().get(0)));
         } else {

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.zoo.sizing.ActivationLayouts;
-import io.colo4j.zoo.sizing.ActivationSizing;
 import io.colo4j.zoo.sizing.CommPerStep;
 import io.colo4j.zoo.sizing.DpGradientSync;
 import io.colo4j.zoo.memory.MemoryPerRank;
@@ -28,8 +26,8 @@ final class SizingReport {
 
     static void print(PrintStream out, SizingPlan plan) {
         SizingPlan.Request r = plan.request();
-        out.printf(Locale.ROOT, "%s: tp=%d x dp=%d = %d ranks, ZeRO stage %d, a step of %d x %d tokens per dp rank (batch x seq)%n",
-                r.what(), r.tp(), r.dp(), r.tp() * r.dp(), r.zero(), r.batch(), r.seq());
+        out.printf(Locale.ROOT, "%s: tp=%d x dp=%d = %d ranks, ZeRO stage %d, a step of %d x %d tokens per dp rank (batch x seq), %s%n",
+                r.what(), r.tp(), r.dp(), r.tp() * r.dp(), r.zero(), r.batch(), r.seq(), r.layout());
         SizingPlan.Proxy proxy = plan.proxy();
         String kept = proxy.layers().proxy().layers().entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue() + " of " + proxy.layers().model().layers().get(e.getKey()))
@@ -63,12 +61,12 @@ final class SizingReport {
 
     private static void printActivations(PrintStream out, SizingPlan plan) {
         SizingPlan.Request r = plan.request();
-        ActivationSizing a = plan.activations();
-        out.printf(Locale.ROOT, "activations per rank (float32, the step's peak of step-scoped memory at %d x %d tokens; traced proxies"
-                + " scaled to %d layers; recompute and sequence parallelism modelled)%n", r.batch(), r.seq(), a.layers());
+        ActivationLayouts a = plan.activations();
+        out.printf(Locale.ROOT, "activations per rank (float32, the step's peak of step-scoped memory at %d x %d tokens; proxies traced"
+                + " under each layout, scaled to %d layers)%n", r.batch(), r.seq(), a.layers());
         TextTable table = new TextTable("recompute", "sequence parallel", ">MiB", ">bytes", ">with weights MiB");
         for (ActivationLayouts.Layout l : ActivationLayouts.layouts(r.tp())) {
-            long bytes = ActivationLayouts.bytesPerRank(a, l.recompute(), l.sequenceParallel(), r.batch(), r.seq());
+            long bytes = a.bytesPerRank(l, r.batch(), r.seq());
             table.row(name(l.recompute()), l.sequenceParallel() ? "yes" : "no", mib(bytes), bytes(bytes),
                     mib(bytes + plan.memory().totalBytes()));
         }
@@ -145,6 +143,8 @@ final class SizingReport {
         root.put("zero", r.zero());
         root.put("batch", r.batch());
         root.put("seq", r.seq());
+        root.put("recompute", name(r.recompute()));
+        root.put("sequenceParallel", r.layout().sequenceParallel());
 
         MemoryPerRank m = plan.memory();
         ObjectNode memory = root.putObject("memory");
@@ -157,8 +157,8 @@ final class SizingReport {
         perRank.put("total", m.totalBytes());
         memory.put("shardedSerialBytes", m.shardedSerialBytes());
         memory.put("formulaBytes", Math.round(m.formulaBytes()));
-        ActivationSizing a = plan.activations();
-        long activations = ActivationLayouts.bytesPerRank(a, Recompute.NONE, r.family().rules().sequenceParallel(), r.batch(), r.seq());
+        ActivationLayouts a = plan.activations();
+        long activations = a.bytesPerRank(r.layout(), r.batch(), r.seq());
         perRank.put("activations", activations);
         perRank.put("totalWithActivations", m.totalBytes() + activations);
         ObjectNode act = memory.putObject("activations");
@@ -169,7 +169,7 @@ final class SizingReport {
             ObjectNode o = layouts.addObject();
             o.put("recompute", name(l.recompute()));
             o.put("sequenceParallel", l.sequenceParallel());
-            o.put("bytesPerRank", ActivationLayouts.bytesPerRank(a, l.recompute(), l.sequenceParallel(), r.batch(), r.seq()));
+            o.put("bytesPerRank", a.bytesPerRank(l, r.batch(), r.seq()));
         }
 
         ObjectNode proxy = root.putObject("proxy");

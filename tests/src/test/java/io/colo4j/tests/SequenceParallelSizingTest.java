@@ -8,26 +8,25 @@ import io.colo4j.zoo.sizing.SizingPlan;
 import org.junit.jupiter.api.Test;
 
 /**
- * The activation sizing of sequence-parallel rules: the proxies are traced without sequence parallelism and
- * {@link ActivationLayouts} models it, so the plan of SP rules sizes every layout exactly as the plan of the same
- * rules without SP does (a traced SP step modelled again would be split twice); a run's header sizes communication only.
+ * The activation sizing of sequence-parallel rules: every layout is traced with sequence parallelism switched on or off
+ * as the layout says, whatever the rules file says, so the plan of SP rules sizes every layout exactly as the plan of
+ * the same rules without SP does; a run's header sizes communication only.
  */
 class SequenceParallelSizingTest {
     private static final int BATCH = 2;
     private static final int SEQ = 32;
 
     @Test
-    void sequenceParallelRulesAreSizedAsTheirPlainRulesWithSpModelledOnce() {
+    void sequenceParallelRulesAreSizedAsTheirPlainRulesInEveryLayout() {
         ModelZoo.Family gpt2 = ModelZoo.family("gpt2");
         SizingPlan plain = SizingPlan.of(new SizingPlan.Request(gpt2, "tiny", 2, 1, 0, BATCH, SEQ));
         SizingPlan sp = SizingPlan.of(new SizingPlan.Request(gpt2.withSequenceParallel(true), "tiny", 2, 1, 0, BATCH, SEQ));
         for (ActivationLayouts.Layout l : ActivationLayouts.layouts(2)) {
-            long expected = ActivationLayouts.bytesPerRank(plain.activations(), l.recompute(), l.sequenceParallel(), BATCH, SEQ);
-            assertThat(ActivationLayouts.bytesPerRank(sp.activations(), l.recompute(), l.sequenceParallel(), BATCH, SEQ))
-                    .as("%s", l).isEqualTo(expected);
+            long expected = plain.activations().bytesPerRank(l, BATCH, SEQ);
+            assertThat(sp.activations().bytesPerRank(l, BATCH, SEQ)).as("%s", l).isEqualTo(expected);
         }
-        long none = ActivationLayouts.bytesPerRank(plain.activations(), io.colo4j.tensor.autograd.Recompute.NONE, false, BATCH, SEQ);
-        long split = ActivationLayouts.bytesPerRank(plain.activations(), io.colo4j.tensor.autograd.Recompute.NONE, true, BATCH, SEQ);
+        long none = plain.activations().bytesPerRank(new ActivationLayouts.Layout(io.colo4j.tensor.autograd.Recompute.NONE, false), BATCH, SEQ);
+        long split = plain.activations().bytesPerRank(new ActivationLayouts.Layout(io.colo4j.tensor.autograd.Recompute.NONE, true), BATCH, SEQ);
         assertThat(split).as("sequence parallelism splits something").isLessThan(none);
     }
 

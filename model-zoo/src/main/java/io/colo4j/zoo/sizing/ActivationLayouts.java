@@ -2,39 +2,31 @@ package io.colo4j.zoo.sizing;
 
 import io.colo4j.tensor.autograd.Recompute;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * What activation recompute and sequence parallelism make of a config's traced activation figures
- * ({@link ActivationSizing}), per rank, at a window of {@code batch} x {@code seq}. Modelled, not traced, and
- * kept in this one place so that a traced figure can replace any rule here:
- * <ul>
- *   <li>sequence parallelism splits, over tp, the part of each layer that every tp rank holds whole (LayerNorm,
- *       dropout and residual regions: {@link ActivationSizing#replicatedPerLayerPerToken()}), but for the input each
- *       column-parallel sub-block gathers and keeps whole for its backward ({@link #GATHERED_INPUTS_PER_LAYER}; a
- *       norm's output, which without it every rank held whole anyway), but under selective recompute, which gathers
- *       it again in backward;</li>
- *   <li>selective recompute keeps every layer's activations but the attention scores and softmax (the b x s^2
- *       term), which only the layer being back-propagated holds;</li>
- *   <li>full recompute keeps each layer's input (one hidden vector per token, split over tp under sequence
- *       parallelism) and, during backward, one layer's activations; each layer's backward temporaries of a fixed
- *       size (its weights' gradients before they are accumulated) stay counted.</li>
- * </ul>
- * Outside the layers (embeddings, head, loss) nothing changes.
+ * A config's activations per rank at one tp degree in every way a step can hold them (recompute none, selective or
+ * full, each with and without sequence parallelism): one {@link ActivationSizing} per layout, each traced with the
+ * proxies' steps run under that layout, not modelled from another (what selective recompute gives back, which gathers
+ * sequence parallelism keeps or gathers again in backward, differs per family: BERT's post-norm input and T5's
+ * encoder output are gathered outside the layer that reads them).
  */
 public final class ActivationLayouts {
-    /**
-     * Hidden vectors per token that a layer keeps whole under sequence parallelism: the all-gathered input of its
-     * attention's and its MLP's column layers (the sequence shard is not what they save; Megatron's re-gather in
-     * backward is done under selective recompute only, where none is kept). Measured at GPT-2 small, seq 1024: SP holds 36 MiB less than none at tp 2, 93 MiB at tp 4,
-     * as r / tp + 2 per layer gives (r: the hidden vectors per token a layer holds whole without it, 6 in GPT-2).
-     */
-    static final int GATHERED_INPUTS_PER_LAYER = 2;
-
-    private ActivationLayouts() {}
-
     /** One way to hold a step's activations. */
-    public record Layout(Recompute recompute, boolean sequenceParallel) {}
+    public record Layout(Recompute recompute, boolean sequenceParallel) {
+        @Override
+        public String toString() {
+            return "recompute " + recompute.optionName() + (sequenceParallel ? ", sequence parallel" : "");
+        }
+    }
+
+    private final Map<Layout, ActivationSizing> byLayout;
+
+    ActivationLayouts(Map<Layout, ActivationSizing> byLayout) {
+        this.byLayout = new LinkedHashMap<>(byLayout);
+    }
 
     /** The layouts worth listing at tp: every recompute, each with and (at tp > 1) without sequence parallelism. */
     public static List<Layout> layouts(int tp) {
@@ -48,32 +40,22 @@ public final class ActivationLayouts {
         return out;
     }
 
-    /** Activation bytes per rank of the step. */
-    public static long bytesPerRank(ActivationSizing a, Recompute recompute, boolean sequenceParallel, long batch, long seq) {
-        ActivationFit layer = sequenceParallel ? sequenceParallel(a, recompute) : a.perLayer();
-        int n = a.layers();
-        ActivationFit layers = switch (recompute) {
-            case NONE -> layer.times(n);
-            case SELECTIVE -> layer.times(n).minus(layer.scoresOnly().times(n - 1));
-            case FULL -> {
-                double input = (double) a.blockInputBytesPerToken() / (sequenceParallel ? a.tp() : 1);
-                ActivationFit kept = new ActivationFit(layer.constant(), input, 0, 0);
-                ActivationFit oneLayer = new ActivationFit(0, layer.perToken(), layer.perTokenSeq(), layer.perSeqSquared());
-                yield kept.times(n).plus(oneLayer);
-            }
-        };
-        return Math.max(0, Math.round(a.outsideLayers().plus(layers).at(batch, seq)));
+    /** The sizing of one layout; fails naming it and those traced when it was not. */
+    public ActivationSizing of(Layout layout) {
+        ActivationSizing a = byLayout.get(layout);
+        if (a == null) {
+            throw new IllegalArgumentException("no activation sizing of " + layout + "; traced: " + byLayout.keySet());
+        }
+        return a;
     }
 
-    /**
-     * One layer with its replicated activations split over tp, but for the gathered column inputs, which selective
-     * recompute gives back at the layer's end and gathers again in backward ({@code colo.RegatheredInputs}).
-     */
-    private static ActivationFit sequenceParallel(ActivationSizing a, Recompute recompute) {
-        double gathered = recompute == Recompute.SELECTIVE ? 0 : (double) GATHERED_INPUTS_PER_LAYER * a.blockInputBytesPerToken();
-        double replicated = a.replicatedPerLayerPerToken();
-        double split = Math.max(0, replicated * (1 - 1.0 / a.tp()) - Math.min(gathered, replicated));
-        ActivationFit l = a.perLayer();
-        return new ActivationFit(l.constant(), l.perToken() - split, l.perTokenSeq(), l.perSeqSquared());
+    /** Activation bytes per rank of a step of {@code batch} x {@code seq} tokens held as {@code layout}. */
+    public long bytesPerRank(Layout layout, long batch, long seq) {
+        return of(layout).bytesPerRank(batch, seq);
+    }
+
+    /** The model's layers, all stacks together. */
+    public int layers() {
+        return byLayout.values().iterator().next().layers();
     }
 }

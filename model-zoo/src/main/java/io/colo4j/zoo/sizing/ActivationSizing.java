@@ -1,80 +1,89 @@
 package io.colo4j.zoo.sizing;
 
-import io.colo4j.tensor.Shapes;
 import io.colo4j.tensor.nn.Module;
-import io.colo4j.tensor.nn.Normalization;
-import io.colo4j.tensor.nn.Parameter;
 import io.colo4j.zoo.ModelZoo;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 /**
- * A config's activation memory per rank at one tp degree, from traced proxies rather than a formula: the peak of
- * a training step's step-scoped bytes (activations and backward temporaries; parameters, their gradients and
- * optimizer state are {@link io.colo4j.zoo.memory.MemoryPerRank}'s), fitted over four windows
- * ({@link ActivationFit}) and split into what one middle layer holds and what the rest of the model holds, so it
- * scales to the model's layer count, vocabulary, batch and seq. Three proxies at {@code tp}: the sizing proxy
- * (min(layers, 3) per stack, vocabulary V), one of a single layer per stack (the difference is the layers between)
- * and the same at vocabulary 2V (the difference is V entries' worth: logits, their softmax and gradient); for
- * sequence parallelism two more at tp 1 (two layers and one). What recompute and sequence parallelism make of these figures is {@link ActivationLayouts}'s.
+ * A config's activation memory per rank at one tp degree and one activation layout (recompute, sequence parallelism),
+ * from traced proxies rather than a formula: the peak of a training step's step-scoped bytes (activations and backward
+ * temporaries; parameters, their gradients and optimizer state are {@link io.colo4j.zoo.memory.MemoryPerRank}'s),
+ * fitted over five windows ({@link ActivationFit}) and split into what one middle layer holds and what the rest of the
+ * model holds, so it scales to the model's layer count, vocabulary, batch and seq. Proxies at {@code tp}, their steps run
+ * under the layout: the sizing proxy (min(layers, 3) per stack, vocabulary V) and one of a single layer per stack (the
+ * difference is the layers between); a vocabulary entry's worth (logits, their gradient, the head's and the embedding's
+ * weight gradients, the same in every layout) from the single-layer proxy at 2V less at V, per phase (the end of the
+ * forward holds the logits, the head's backward their gradient and its weight's, the embedding's backward its own). A
+ * phase whose peak at the small vocabulary is another event (a layer's scores) is then sized high by that event, never
+ * low. A step's peak under any layout is of that form: full
+ * recompute keeps each layer's input and, at its peak, one layer's activations, which the difference of the two proxies
+ * counts per layer and once; selective recompute holds one layer's attention core at a time, the same way. Each
+ * {@linkplain StepTrace.Phases phase} of the step is sized apart and the step's peak is the larger at the window asked
+ * for: a small window may peak at the head's backward where the model's window peaks in a recomputed layer.
  *
- * @param perLayer         one middle layer's bytes per rank
- * @param outsideLayers    embeddings, final norm, head and loss: everything not in a layer
- * @param layers           the model's layers, all stacks together
- * @param blockInputBytesPerToken what full recompute keeps per layer and token: one hidden vector (float32), whole
- * @param serialPerLayer   the middle layer's bytes at tp 1 (null at tp 1): with {@code perLayer} it tells how much of a
- *                         layer's activations is replicated over tp, the part sequence parallelism splits
+ * @param layers the model's layers, all stacks together
+ * @param phases per phase of the step, its figures
  */
-public record ActivationSizing(int tp, ActivationFit perLayer, ActivationFit outsideLayers, int layers,
-                               long blockInputBytesPerToken, ActivationFit serialPerLayer) {
-
-    /** The model's step-scoped bytes per rank, all layers. */
-    public ActivationFit total() {
-        return outsideLayers.plus(perLayer.times(layers));
+public record ActivationSizing(int tp, int layers, List<Phase> phases) {
+    public ActivationSizing {
+        phases = List.copyOf(phases);
     }
 
     /**
-     * Bytes per token of one layer that every tp rank holds whole (LayerNorm inputs and outputs, dropout masks,
-     * residual sums): from {@code perToken} at tp and at 1, {@code r + s / tp} and {@code r + s}.
+     * One phase of the step.
+     *
+     * @param perLayer      one middle layer's bytes per rank
+     * @param outsideLayers embeddings, final norm, head and loss, and whatever the phase holds once whatever its layer count
      */
-    public double replicatedPerLayerPerToken() {
-        if (tp == 1 || serialPerLayer == null) {
-            return perLayer.perToken();
+    public record Phase(ActivationFit perLayer, ActivationFit outsideLayers) {
+        /** The model's step-scoped bytes per rank in this phase, all {@code layers}. */
+        public ActivationFit total(int layers) {
+            return outsideLayers.plus(perLayer.times(layers));
         }
-        double r = (tp * perLayer.perToken() - serialPerLayer.perToken()) / (tp - 1);
-        return Math.clamp(r, 0, perLayer.perToken());
     }
 
-    /** The proxies {@link #of} needs besides the sizing proxy of {@code shape}: one layer per stack, at its vocabulary and at twice it. */
-    static List<StepTrace.Proxy> proxies(ModelZoo.Family family, ModelZoo.ProxyShape shape) {
-        // the cheapest proxies that separate layers and vocabulary
-        return List.of(new StepTrace.Proxy(family, shape.withLayers(1)),
-                new StepTrace.Proxy(family, new ModelZoo.ProxyShape(1, 2 * shape.vocabSize(), shape.positions())));
+    /** Bytes per rank at {@code batch} sequences of {@code seq} tokens: the larger phase's. */
+    public long bytesPerRank(long batch, long seq) {
+        double most = 0;
+        for (Phase p : phases) {
+            most = Math.max(most, p.total(layers).at(batch, seq));
+        }
+        return Math.round(most);
+    }
+
+    private static final List<ToLongFunction<StepTrace.Phases>> PHASES = List.of(StepTrace.Phases::forward,
+            StepTrace.Phases::toFirstGradient, StepTrace.Phases::afterFirstGradient);
+
+    /** The proxy that separates a vocabulary entry from the rest: one layer per stack at twice the sizing proxy's vocabulary. */
+    static ModelZoo.ProxyShape wideVocabulary(ModelZoo.ProxyShape shape) {
+        return new ModelZoo.ProxyShape(1, 2 * shape.vocabSize(), shape.positions());
+    }
+
+    /** One vocabulary entry's bytes per phase: the single-layer proxy's steps at 2V ({@code wide}) less at V ({@code one}). */
+    static List<ActivationFit> perEntry(List<StepTrace.Window> windows, StepTrace.Result one, StepTrace.Result wide, ModelZoo.ProxyShape shape) {
+        return PHASES.stream().map(p -> fit(windows, wide, p).stepBytes.minus(fit(windows, one, p).stepBytes).times(1.0 / shape.vocabSize()))
+                .toList();
     }
 
     /**
-     * Sizes a config at {@code tp} from its proxies' steps at the fit {@code windows}: the sizing proxy's ({@code sizing},
-     * built at {@code shape}) and those of {@link #proxies} ({@code oneLayer}, in that order). {@code vocabulary}: the
-     * model's, padded to tp as the vocabulary-parallel layers pad it.
+     * Sizes a config at {@code tp} from its proxies' steps under one layout at the fit {@code windows}: the sizing proxy's
+     * ({@code sizing}, built at {@code shape}) and the single-layer one's ({@code oneLayer}); {@code perEntry}: a vocabulary
+     * entry's bytes per phase; {@code vocabulary}: the model's, padded to tp as the vocabulary-parallel layers pad it.
      */
     static ActivationSizing of(int tp, Module lazyModel, ModelZoo.ProxyShape shape, List<StepTrace.Window> windows,
-                               StepTrace.Result sizing, List<StepTrace.Result> oneLayer, long vocabulary, ActivationFit serialPerLayer) {
-        ActivationFit proxy = ActivationFit.of(windows, sizing.stepPeakBytesPerRank());
-        Traced one = fit(windows, oneLayer.get(0));
-        Traced oneWide = fit(windows, oneLayer.get(1));
-        ActivationFit perEntry = oneWide.stepBytes.minus(one.stepBytes).times(1.0 / shape.vocabSize());
-        ActivationFit perLayer = perLayer(new Traced(proxy, sizing.stacks()), one);
+                               StepTrace.Result sizing, StepTrace.Result oneLayer, List<ActivationFit> perEntry, long vocabulary) {
         int layers = layers(LayerStacks.of(lazyModel));
-        ActivationFit total = proxy.plus(perLayer.times(layers - layers(sizing.stacks())))
-                .plus(perEntry.times(vocabulary - shape.vocabSize()));
-        return new ActivationSizing(tp, perLayer, total.minus(perLayer.times(layers)), layers, hiddenSize(lazyModel) * Float.BYTES,
-                serialPerLayer);
-    }
-
-    /** A middle layer's bytes at tp 1, for {@link #replicatedPerLayerPerToken()}: proxies of two layers and of one. */
-    static ActivationFit serialPerLayer(ModelZoo.Family family, String config, ModelZoo.ProxyShape shape, List<StepTrace.Window> windows) {
-        List<StepTrace.Result> r = StepTrace.runProxies(config, List.of(new StepTrace.Proxy(family, shape.withLayers(2)),
-                new StepTrace.Proxy(family, shape.withLayers(1))), 1, windows);
-        return perLayer(fit(windows, r.get(0)), fit(windows, r.get(1)));
+        List<Phase> sized = new ArrayList<>();
+        for (int i = 0; i < PHASES.size(); i++) {
+            Traced proxy = fit(windows, sizing, PHASES.get(i));
+            ActivationFit perLayer = perLayer(proxy, fit(windows, oneLayer, PHASES.get(i)));
+            ActivationFit total = proxy.stepBytes.plus(perLayer.times(layers - layers(sizing.stacks())))
+                    .plus(perEntry.get(i).times(vocabulary - shape.vocabSize()));
+            sized.add(new Phase(perLayer, total.minus(perLayer.times(layers))));
+        }
+        return new ActivationSizing(tp, layers, sized);
     }
 
     /**
@@ -95,19 +104,8 @@ public record ActivationSizing(int tp, ActivationFit perLayer, ActivationFit out
 
     private record Traced(ActivationFit stepBytes, LayerStacks stacks) {}
 
-    private static Traced fit(List<StepTrace.Window> windows, StepTrace.Result r) {
-        return new Traced(ActivationFit.of(windows, r.stepPeakBytesPerRank()), r.stacks());
-    }
-
-    /** The hidden size: the features of the model's first normalisation (every block's norms and the final one share it). */
-    private static long hiddenSize(Module model) {
-        for (Module m : model.namedModules().values()) {
-            if (m instanceof Normalization) {
-                for (Parameter p : m.localParameters().values()) {
-                    return Shapes.numel(p.shape());
-                }
-            }
-        }
-        throw new IllegalArgumentException(model.getClass().getSimpleName() + " has no normalisation module to read its hidden size from");
+    /** A proxy's bytes in one phase of its steps, fitted over the windows. */
+    private static Traced fit(List<StepTrace.Window> windows, StepTrace.Result r, ToLongFunction<StepTrace.Phases> phase) {
+        return new Traced(ActivationFit.of(windows, r.phasePeaks().stream().map(phase::applyAsLong).toList()), r.stacks());
     }
 }

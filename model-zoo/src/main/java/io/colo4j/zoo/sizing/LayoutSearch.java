@@ -180,7 +180,6 @@ public final class LayoutSearch {
         private final int batch;
         private final int seq;
         private final Map<Integer, ProxyTrace> byTp = new HashMap<>();
-        private ActivationFit serial;
         private Predicate<String> getsGradient;
 
         Traces(ModelZoo.Family family, String config, int batch, int seq) {
@@ -199,20 +198,21 @@ public final class LayoutSearch {
             return MemoryPerRank.of(sharding, dp, zero, getsGradient == null ? name -> false : getsGradient).totalBytes();
         }
 
-        /** The layout at every recompute and sequence parallelism, sized from its tp's trace. */
+        /**
+         * The layout at every recompute and sequence parallelism, sized from its tp's trace: activations and communication
+         * (full recompute's repeated forward collectives, selective recompute's re-gathers under sequence parallelism) of
+         * the proxy's steps under that layout.
+         */
         List<Candidate> candidates(int tp, int dp, int zero) {
-            ProxyTrace trace = byTp.computeIfAbsent(tp, t -> ProxyTrace.of(family, config, t, serial));
-            if (serial == null) {
-                // tp 1's middle layer is what sequence parallelism compares every tp with: measured once
-                serial = tp == 1 ? trace.activations().perLayer() : trace.activations().serialPerLayer();
-            }
+            ProxyTrace trace = byTp.computeIfAbsent(tp, t -> ProxyTrace.of(family, config, t));
             if (getsGradient == null) {
                 getsGradient = trace.getsGradient();
             }
-            SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, config, tp, dp, zero, batch, seq), trace);
             List<Candidate> out = new ArrayList<>();
             for (ActivationLayouts.Layout layout : ActivationLayouts.layouts(tp)) {
-                long act = ActivationLayouts.bytesPerRank(plan.activations(), layout.recompute(), layout.sequenceParallel(), batch, seq);
+                SizingPlan plan = SizingPlan.of(new SizingPlan.Request(family, config, tp, dp, zero, batch, seq, layout.recompute()),
+                        trace, layout);
+                long act = plan.activations().bytesPerRank(layout, batch, seq);
                 out.add(new Candidate(tp, dp, zero, layout, plan.memory().totalBytes(), act, plan.communication().total().bytes(), true));
             }
             return out;

@@ -3,6 +3,7 @@ package io.colo4j.zoo.sizing;
 import io.colo4j.zoo.memory.MemoryPerRank;
 import io.colo4j.rules.Assignment;
 import io.colo4j.tensor.Shapes;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.train.LanguageModel;
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ import java.util.function.Predicate;
  * gradients and, during backward, a scratch copy of those: about three times that in all.
  */
 public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, CommPerStep communication,
-                         ActivationSizing activations) {
+                         ActivationLayouts activations) {
     /** Proxy vocabulary per tp rank: a vocabulary-parallel layer communicates per token, so any size divisible by tp will do. */
     public static final int PROXY_VOCAB_PER_TP = 64;
     /** The smallest window the proxy is traced at (rounded up to whole multiples of tp per token stream). */
@@ -28,10 +29,17 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
 
     /**
      * A run to size: {@code batch} sequences of {@code seq} tokens per dp rank and step, ZeRO stage
-     * {@code zero} (0, 1 or 2).
+     * {@code zero} (0, 1 or 2), its forward under {@code recompute} (full recompute runs each layer's forward collectives
+     * again in backward; with sequence parallelism, selective recompute gathers the column inputs again).
      */
-    public record Request(ModelZoo.Family family, String config, int tp, int dp, int zero, int batch, int seq) {
+    public record Request(ModelZoo.Family family, String config, int tp, int dp, int zero, int batch, int seq, Recompute recompute) {
+        /** A run without recompute. */
+        public Request(ModelZoo.Family family, String config, int tp, int dp, int zero, int batch, int seq) {
+            this(family, config, tp, dp, zero, batch, seq, Recompute.NONE);
+        }
+
         public Request {
+            java.util.Objects.requireNonNull(recompute, "recompute");
             if (tp < 1 || dp < 1) {
                 throw new IllegalArgumentException("tp and dp must be >= 1, got tp=" + tp + " dp=" + dp);
             }
@@ -48,6 +56,11 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
         public long tokens() {
             return (long) batch * seq;
         }
+
+        /** How the run holds its activations: its recompute, and its rules' sequence parallelism (none at tp 1). */
+        public ActivationLayouts.Layout layout() {
+            return new ActivationLayouts.Layout(recompute, ProxyTrace.ownSequenceParallel(family, tp));
+        }
     }
 
     /**
@@ -62,24 +75,32 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
      */
     public static SizingPlan of(Request request) {
         checkWindow(request, request.family().languageModel(request.family().buildLazily(request.config())));
-        return of(request, ProxyTrace.of(request.family(), request.config(), request.tp(), null));
+        return of(request, ProxyTrace.of(request.family(), request.config(), request.tp()));
     }
 
     /** {@link #of(Request)} without activations ({@link #activations()} null): the communication probes only. */
     public static SizingPlan communicationOf(Request request) {
         checkWindow(request, request.family().languageModel(request.family().buildLazily(request.config())));
-        return of(request, ProxyTrace.of(request.family(), request.config(), request.tp(), null, false));
+        return of(request, ProxyTrace.communication(request.family(), request.config(), request.tp(), request.recompute()));
     }
 
-    /** Sizes the run from a trace of its family, config and tp, made once for any dp, ZeRO stage and window. */
+    /** Sizes the run from a trace of its family, config and tp, made once for any dp, ZeRO stage, layout and window. */
     public static SizingPlan of(Request request, ProxyTrace trace) {
+        return of(request, trace, request.layout());
+    }
+
+    /**
+     * As {@link #of(Request, ProxyTrace)}, the communication of the proxy's steps under {@code layout} instead of the
+     * request's own (what {@code plan --fit} compares layouts by).
+     */
+    public static SizingPlan of(Request request, ProxyTrace trace, ActivationLayouts.Layout layout) {
         if (trace.family() != request.family() || !trace.config().equals(request.config()) || trace.tp() != request.tp()) {
             throw new IllegalArgumentException("a trace of " + trace.family().name() + " " + trace.config() + " at tp=" + trace.tp()
                     + " cannot size " + request.what() + " at tp=" + request.tp());
         }
         LanguageModel lm = request.family().languageModel(trace.lazyModel());
         checkWindow(request, lm);
-        StepTrace.Result traced = trace.traced();
+        StepTrace.Result traced = trace.steps(layout);
         ProxyLayers layers = new ProxyLayers(LayerStacks.of(trace.lazyModel()), traced.stacks());
         Predicate<String> getsGradient = trace.getsGradient();
 
@@ -90,9 +111,9 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
                 locals.add(new DpGradientSync.Local(a.parameter(), Shapes.numel(a.localShape())));
             }
         }
-        CommPerStep communication = CommPerStep.of(TokenScaling.check(trace.base(), trace.probeTraces()), layers, trace.base(),
+        CommPerStep communication = CommPerStep.of(TokenScaling.check(trace.base(), trace.probeTraces(layout)), layers, trace.base(),
                 new StepTrace.Window(request.batch(), request.seq()),
-                DpGradientSync.of(locals, request.dp(), request.zero()), sequenceParallelGradSendBytes(trace, layers));
+                DpGradientSync.of(locals, request.dp(), request.zero()), sequenceParallelGradSendBytes(trace, traced, layers));
         return new SizingPlan(request, memory, new Proxy(trace.shape(), layers, trace.probes(), trace.peakBytes()), communication,
                 trace.activations());
     }
@@ -102,10 +123,10 @@ public record SizingPlan(Request request, MemoryPerRank memory, Proxy proxy, Com
      * parameters whose proxy counterparts had their gradients summed over tp after backward (the proxy's own all-reduce
      * covers its fewer layers only); 0 when none.
      */
-    private static long sequenceParallelGradSendBytes(ProxyTrace trace, ProxyLayers layers) {
+    private static long sequenceParallelGradSendBytes(ProxyTrace trace, StepTrace.Result traced, ProxyLayers layers) {
         long floats = 0;
         for (Assignment a : trace.sharding().assignments()) {
-            if (trace.traced().gradSummedAfterBackward().contains(layers.proxyPath(a.parameter()))) {
+            if (traced.gradSummedAfterBackward().contains(layers.proxyPath(a.parameter()))) {
                 floats += Shapes.numel(a.localShape());
             }
         }

@@ -6,6 +6,7 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.MemoryStats;
 import io.colo4j.tensor.Tensor;
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.tensor.colo.CommTrace;
 import io.colo4j.tensor.colo.DataParallel;
 import io.colo4j.tensor.colo.InitContext;
@@ -54,15 +55,70 @@ public final class StepTrace {
      * Rank 0's collectives of each window, in order; the parameters that got no gradient (the dp gradient
      * sync skips them); those whose gradient {@link io.colo4j.tensor.colo.SequenceParallelGrads} summed over tp after
      * backward; the model's layer stacks; per window, the step-scoped bytes (activations and backward
-     * temporaries) a rank held at the step's peak, the mean over the ranks.
+     * temporaries) a rank held at its peak in each {@link Phases phase} of the step.
      */
     public record Result(List<List<CommTrace.Record>> windows, Set<String> withoutGradient, Set<String> gradSummedAfterBackward,
-                         LayerStacks stacks, List<Long> stepPeakBytesPerRank) {
+                         LayerStacks stacks, List<Phases> phasePeaks) {
         public Result {
             gradSummedAfterBackward = Collections.unmodifiableSet(new LinkedHashSet<>(gradSummedAfterBackward));
             windows = List.copyOf(windows);
-            stepPeakBytesPerRank = List.copyOf(stepPeakBytesPerRank);
+            phasePeaks = List.copyOf(phasePeaks);
             withoutGradient = Collections.unmodifiableSet(new LinkedHashSet<>(withoutGradient));
+        }
+
+        /** Per window, the step-scoped bytes a rank held at the step's peak. */
+        public List<Long> stepPeakBytesPerRank() {
+            return phasePeaks.stream().map(Phases::step).toList();
+        }
+    }
+
+    /**
+     * A step's peak of step-scoped bytes in its three phases: the forward and the loss (where recompute's layers hold
+     * their attention scores for a moment), backward until it adds the first parameter gradient (the head's backward,
+     * with every layer's activations held) and after (backward through the layers, where recompute reruns a layer).
+     * They are sized apart: which one is the step's peak depends on the window and the vocabulary (the head's logits
+     * and weight gradient against a layer's scores or a recomputed layer's activations), so a proxy's small windows may
+     * peak in another one than the model's.
+     */
+    public record Phases(long forward, long toFirstGradient, long afterFirstGradient) {
+        public long step() {
+            return Math.max(forward, Math.max(toFirstGradient, afterFirstGradient));
+        }
+    }
+
+    /** Ends the phases of a step ({@link Phases}): the forward at the loss, the next at a hook on every parameter. */
+    private static final class PhaseBoundary {
+        private long forward = -1;
+        private long toFirstGradient = -1;
+
+        void install(Module model) {
+            Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (Parameter p : model.parameters()) {
+                if (seen.add(p)) {
+                    p.addGradHook(g -> {
+                        if (toFirstGradient < 0) {
+                            toFirstGradient = MemoryStats.stepPeakBytes();
+                            MemoryStats.resetStepPeak();
+                        }
+                    });
+                }
+            }
+        }
+
+        void startStep() {
+            forward = -1;
+            toFirstGradient = -1;
+            MemoryStats.resetStepPeak(); // per thread: this rank's own step peak
+        }
+
+        void endForward() {
+            forward = MemoryStats.stepPeakBytes();
+            MemoryStats.resetStepPeak();
+        }
+
+        Phases endStep() {
+            long last = MemoryStats.stepPeakBytes();
+            return toFirstGradient < 0 ? new Phases(forward, last, 0) : new Phases(forward, toFirstGradient, last);
         }
     }
 
@@ -70,24 +126,45 @@ public final class StepTrace {
 
     /** Builds {@code build}'s model on every rank (inside its InitContext) and traces one step per window. */
     public static Result run(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows) {
+        return run(family, build, tp, dp, windows, Recompute.NONE);
+    }
+
+    /** As {@link #run(ModelZoo.Family, Supplier, int, int, List)}, each step's forward under {@code recompute}. */
+    public static Result run(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows, Recompute recompute) {
         checkWindows(windows);
         return ThreadWorld.call(tp * dp, comm -> {
             try {
-                return trace(family, build, tp, dp, windows, comm, true, false);
+                return trace(family, build, tp, dp, windows, List.of(recompute), comm, true, false).get(0);
             } finally {
                 MemoryScope.releaseThreadCache();
             }
         }).get(0);
     }
 
-    /** A sizing proxy of a config: the family (its rules) and the proxy's shape ({@link ModelZoo.Family#buildProxy}). */
-    record Proxy(ModelZoo.Family family, ModelZoo.ProxyShape shape) {}
+    /**
+     * A sizing proxy of a config: the family (its rules), the proxy's shape ({@link ModelZoo.Family#buildProxy}) and the
+     * recompute modes its steps run under, each at every window of one build (a result per mode).
+     */
+    record Proxy(ModelZoo.Family family, ModelZoo.ProxyShape shape, List<Recompute> modes) {
+        Proxy {
+            modes = List.copyOf(modes);
+            if (modes.isEmpty()) {
+                throw new IllegalArgumentException("a proxy needs at least one recompute mode to run its steps under");
+            }
+        }
+
+        /** Steps without recompute. */
+        Proxy(ModelZoo.Family family, ModelZoo.ProxyShape shape) {
+            this(family, shape, List.of(Recompute.NONE));
+        }
+    }
 
     /**
      * Traces {@code config}'s sizing proxies at tp, one step per window each, one after the other on the same rank
      * threads: a rank's step pool, grown by the first (largest) proxy, then serves the others without faulting in new
      * pages. The proxies' parameters are zeros ({@link InitContext#openWithoutValues}): what a step allocates and sends
-     * does not depend on the values, and drawing them was most of a wide proxy's cost.
+     * does not depend on the values, and drawing them was most of a wide proxy's cost. One result per proxy and mode, in
+     * that order.
      */
     static List<Result> runProxies(String config, List<Proxy> proxies, int tp, List<Window> windows) {
         return runProxies(config, proxies, tp, windows, true);
@@ -104,8 +181,8 @@ public final class StepTrace {
             List<Result> results = new ArrayList<>();
             try (var kernels = skipZeroWork ? Backends.use(ProxyKernels.of(Backends.current())) : null) {
                 for (Proxy p : proxies) {
-                    results.add(trace(p.family(), () -> p.family().buildProxy(config, p.shape(), SizingPlan.PROXY_SEED), tp, 1,
-                            windows, comm, false, skipZeroWork));
+                    results.addAll(trace(p.family(), () -> p.family().buildProxy(config, p.shape(), SizingPlan.PROXY_SEED), tp, 1,
+                            windows, p.modes(), comm, false, skipZeroWork));
                 }
             } finally {
                 // the rank thread ends here: its step pool goes back now, not when a collection runs its cleaner (a
@@ -122,9 +199,12 @@ public final class StepTrace {
         }
     }
 
-    /** One rank's part of {@link #run}: builds the model in an InitContext on {@code comm}, traces each window, frees it. */
-    private static Result trace(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows, Communicator comm,
-                                boolean values, boolean sharedZeros) {
+    /**
+     * One rank's part of {@link #run}: builds the model in an InitContext on {@code comm}, traces each window under each
+     * recompute mode (a result per mode), frees it.
+     */
+    private static List<Result> trace(ModelZoo.Family family, Supplier<Module> build, int tp, int dp, List<Window> windows,
+                                      List<Recompute> modes, Communicator comm, boolean values, boolean sharedZeros) {
         Module model;
         InitContext ctx = values ? InitContext.open(ProcessGroup.of(tp, dp), comm, "cpu")
                 : InitContext.openWithoutValues(ProcessGroup.of(tp, dp), comm, "cpu");
@@ -135,31 +215,39 @@ public final class StepTrace {
         try {
             family.rules().apply(model);
             shared = sharedZeros ? SharedZeros.install(model) : null;
+            PhaseBoundary phases = new PhaseBoundary();
+            phases.install(model);
             LanguageModel lm = family.languageModel(model);
             CommTrace trace = ctx.context().trace();
-            List<List<CommTrace.Record>> traced = new ArrayList<>();
-            List<Long> stepPeaks = new ArrayList<>();
-            for (Window w : windows) {
-                if (w.seq() > lm.maxSequenceLength()) {
-                    throw new IllegalArgumentException("a window of " + w.seq() + " tokens is longer than the "
-                            + lm.maxSequenceLength() + " the model accepts");
+            // per mode, each window's collectives and step peaks
+            List<List<List<CommTrace.Record>>> traced = new ArrayList<>();
+            List<List<Phases>> stepPeaks = new ArrayList<>();
+            for (Recompute mode : modes) {
+                traced.add(new ArrayList<>());
+                stepPeaks.add(new ArrayList<>());
+                for (Window w : windows) {
+                    if (w.seq() > lm.maxSequenceLength()) {
+                        throw new IllegalArgumentException("a window of " + w.seq() + " tokens is longer than the "
+                                + lm.maxSequenceLength() + " the model accepts");
+                    }
+                    if (shared == null) {
+                        model.zeroGrad();
+                    }
+                    trace.clear();
+                    phases.startStep();
+                    trace.enable(true);
+                    try (MemoryScope scope = MemoryScope.open(); var recompute = Recompute.use(mode)) {
+                        Tensor loss = lm.loss(tokens(w, lm.vocabSize(), 13, 7919), tokens(w, lm.vocabSize(), 7, 104729), 0);
+                        phases.endForward();
+                        loss.backward();
+                        DataParallel.averageGradients(model, ctx.context());
+                        comm.barrier();
+                    } finally {
+                        trace.enable(false);
+                    }
+                    stepPeaks.getLast().add(phases.endStep());
+                    traced.getLast().add(trace.records());
                 }
-                if (shared == null) {
-                    model.zeroGrad();
-                }
-                trace.clear();
-                MemoryStats.resetStepPeak(); // per thread: this rank's own step peak
-                trace.enable(true);
-                try (MemoryScope scope = MemoryScope.open()) {
-                    Tensor loss = lm.loss(tokens(w, lm.vocabSize(), 13, 7919), tokens(w, lm.vocabSize(), 7, 104729), 0);
-                    loss.backward();
-                    DataParallel.averageGradients(model, ctx.context());
-                    comm.barrier();
-                } finally {
-                    trace.enable(false);
-                }
-                stepPeaks.add(MemoryStats.stepPeakBytes());
-                traced.add(trace.records());
             }
             Set<String> withoutGradient = new LinkedHashSet<>();
             Set<String> summedAfterBackward = new LinkedHashSet<>();
@@ -172,7 +260,11 @@ public final class StepTrace {
                     summedAfterBackward.add(name);
                 }
             });
-            return new Result(traced, withoutGradient, summedAfterBackward, LayerStacks.of(model), stepPeaks);
+            List<Result> results = new ArrayList<>();
+            for (int m = 0; m < modes.size(); m++) {
+                results.add(new Result(traced.get(m), withoutGradient, summedAfterBackward, LayerStacks.of(model), stepPeaks.get(m)));
+            }
+            return results;
         } finally {
             release(model);
             if (shared != null) {

@@ -6,38 +6,43 @@ import io.colo4j.tensor.autograd.Recompute;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The fit recovers a step's terms from four windows; recompute and sequence parallelism act on the terms they should. */
+/** The fit recovers a step's terms from five windows; each layout is sized from its own traced figures. */
 class ActivationLayoutsTest {
-    private static final ActivationFit EXACT = new ActivationFit(1000, 96, 8, 4);
+    private static final ActivationFit EXACT = new ActivationFit(1000, 96, 8, 4, 3072);
 
     @Test
-    void fourWindowsDetermineTheFourTerms() {
+    void fiveWindowsDetermineTheFiveTerms() {
         List<StepTrace.Window> windows = ActivationFit.windows(new StepTrace.Window(2, 8));
         List<Long> bytes = windows.stream().map(w -> Math.round(EXACT.at(w.batch(), w.seq()))).toList();
         ActivationFit fit = ActivationFit.of(windows, bytes);
         assertThat(fit.at(3, 1024)).isCloseTo(EXACT.at(3, 1024), org.assertj.core.data.Offset.offset(1e-3));
         assertThat(fit.perTokenSeq()).isCloseTo(8, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(fit.perSeqSquared()).isCloseTo(4, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(fit.perPosition()).isCloseTo(3072, org.assertj.core.data.Offset.offset(1e-6));
     }
 
-    /** 10 layers at tp 2; a layer: 1000 fixed, 96 per token of which 48 whole on every rank, 8 b s^2; 8 bytes input per token. */
+    /**
+     * A layout's sizing is its own: outside the layers once, a layer times the model's layers, the larger phase; an untraced
+     * layout is refused.
+     */
     @Test
-    void recomputeAndSequenceParallelismTakeTheirTerms() {
-        ActivationFit layer = new ActivationFit(1000, 96, 8, 0);
-        ActivationFit serialLayer = new ActivationFit(1000, 48 + 2 * 48, 16, 0);
-        ActivationSizing a = new ActivationSizing(2, layer, new ActivationFit(500, 10, 0, 0), 10, 8, serialLayer);
-        assertThat(a.replicatedPerLayerPerToken()).isEqualTo(48);
+    void eachLayoutIsSizedFromItsOwnFigures() {
+        ActivationLayouts.Layout none = new ActivationLayouts.Layout(Recompute.NONE, false);
+        ActivationLayouts.Layout full = new ActivationLayouts.Layout(Recompute.FULL, true);
+        ActivationLayouts a = new ActivationLayouts(java.util.Map.of(
+                none, new ActivationSizing(2, 10, List.of(new ActivationSizing.Phase(new ActivationFit(0, 96, 8, 0, 0),
+                        new ActivationFit(500, 10, 0, 4, 0)))),
+                // full: the head's phase holds each layer's input, the layers' phase one layer's activations (and peaks at s = 16)
+                full, new ActivationSizing(2, 10, List.of(new ActivationSizing.Phase(new ActivationFit(0, 4, 0, 0, 0),
+                        new ActivationFit(500, 10, 0, 4, 0)), new ActivationSizing.Phase(new ActivationFit(0, 4, 0, 0, 0),
+                        new ActivationFit(500, 106, 8, 4, 0))))));
         long b = 2;
         long s = 16;
         long t = b * s;
-        long outside = 500 + 10 * t;
-        assertThat(ActivationLayouts.bytesPerRank(a, Recompute.NONE, false, b, s)).isEqualTo(outside + 10 * (1000 + 96 * t + 8 * t * s));
-        // SP: the 48 whole bytes per token split over 2, but for the two gathered column inputs (2 x 8) kept whole
-        assertThat(ActivationLayouts.bytesPerRank(a, Recompute.NONE, true, b, s)).isEqualTo(outside + 10 * (1000 + 88 * t + 8 * t * s));
-        // selective: one layer's scores
-        assertThat(ActivationLayouts.bytesPerRank(a, Recompute.SELECTIVE, false, b, s)).isEqualTo(outside + 10 * (1000 + 96 * t) + 8 * t * s);
-        // full: every layer's input and fixed temporaries, one layer's activations
-        assertThat(ActivationLayouts.bytesPerRank(a, Recompute.FULL, false, b, s)).isEqualTo(outside + 10 * (1000 + 8 * t) + 96 * t + 8 * t * s);
-        assertThat(ActivationLayouts.bytesPerRank(a, Recompute.FULL, true, b, s)).isEqualTo(outside + 10 * (1000 + 4 * t) + 88 * t + 8 * t * s);
+        assertThat(a.bytesPerRank(none, b, s)).isEqualTo(500 + 10 * t + 4 * s * s + 10 * (96 * t + 8 * t * s));
+        assertThat(a.bytesPerRank(full, b, s)).isEqualTo(500 + 106 * t + 8 * t * s + 4 * s * s + 10 * 4 * t);
+        assertThat(a.layers()).isEqualTo(10);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.bytesPerRank(new ActivationLayouts.Layout(Recompute.SELECTIVE, false), b, s))
+                .hasMessageContaining("recompute selective").hasMessageContaining("traced");
     }
 }

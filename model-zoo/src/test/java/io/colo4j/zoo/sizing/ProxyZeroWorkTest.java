@@ -2,6 +2,7 @@ package io.colo4j.zoo.sizing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.train.LanguageModel;
 import java.util.ArrayList;
@@ -12,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * A sizing proxy's steps with the work its zeros make needless skipped ({@link ProxyKernels}: products written, not
  * computed; {@link SharedZeros}: parameters and gradients views of one zero block) measure what the computed steps measure:
  * per window the same collectives (module, op, kind, bytes, phase) and the same step peak on every rank, the same
- * parameters without a gradient and summed after backward. Every family, tp 1 and 2, with and without sequence parallelism.
+ * parameters without a gradient and summed after backward. Every family, tp 1 and 2, with and without sequence parallelism,
+ * every recompute.
  */
 class ProxyZeroWorkTest {
     private static final String[] FAMILIES = {"gpt2", "opt", "llama", "bert", "t5"};
@@ -36,11 +38,13 @@ class ProxyZeroWorkTest {
         List<StepTrace.Window> windows = ActivationFit.windows(base);
         ModelZoo.ProxyShape shape = new ModelZoo.ProxyShape(ProxyLayers.MAX_LAYERS, SizingPlan.PROXY_VOCAB_PER_TP * tp,
                 Math.max(2 * base.seq(), lm.maxSequenceLength()));
-        List<StepTrace.Proxy> proxies = new ArrayList<>(List.of(new StepTrace.Proxy(family, shape)));
-        proxies.addAll(ActivationSizing.proxies(family, shape));
+        // the sizing proxy, and the single-layer one under every recompute (a result per mode)
+        List<StepTrace.Proxy> proxies = new ArrayList<>(List.of(new StepTrace.Proxy(family, shape),
+                new StepTrace.Proxy(family, shape.withLayers(1), List.of(Recompute.values()))));
         List<StepTrace.Result> skipped = StepTrace.runProxies(config, proxies, tp, windows, true);
         List<StepTrace.Result> computed = StepTrace.runProxies(config, proxies, tp, windows, false);
-        for (int i = 0; i < proxies.size(); i++) {
+        assertThat(skipped).hasSize(1 + Recompute.values().length);
+        for (int i = 0; i < skipped.size(); i++) {
             String what = family.name() + " tp " + tp + (family.rules().sequenceParallel() ? " sp" : "") + " proxy " + i;
             StepTrace.Result s = skipped.get(i);
             StepTrace.Result c = computed.get(i);
