@@ -42,7 +42,10 @@ final class LayerNorm {
                 for (; i < bound; i += L) {
                     vs = vs.add(Vec.load(mx, xb + i));
                 }
-                float sum = VecMath.sum(vs);
+                float sum = 0f;
+                for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
+                    sum += vs.lane(lane);
+                }
                 for (; i < n; i++) {
                     sum += Vec.get(mx, xb + i);
                 }
@@ -53,7 +56,10 @@ final class LayerNorm {
                     FloatVector d = Vec.load(mx, xb + i).sub(mu);
                     vv = d.fma(d, vv);
                 }
-                float var = VecMath.sum(vv);
+                float var = 0f;
+                for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
+                    var += vv.lane(lane);
+                }
                 for (; i < n; i++) {
                     float d = Vec.get(mx, xb + i) - mu;
                     var += d * d;

@@ -36,7 +36,10 @@ final class RmsNorm {
                     FloatVector v = Vec.load(mx, xb + i);
                     acc = v.fma(v, acc);
                 }
-                float sq = VecMath.sum(acc);
+                float sq = 0f;
+                for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
+                    sq += acc.lane(lane);
+                }
                 for (; i < n; i++) {
                     float v = Vec.get(mx, xb + i);
                     sq += v * v;

@@ -171,7 +171,10 @@ final class Softmax {
         for (; i < bound; i += L) {
             vdot = Vec.load(my, yb + i).fma(Vec.load(mg, gb + i), vdot);
         }
-        float dot = VecMath.sum(vdot);
+        float dot = 0f;
+        for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
+            dot += vdot.lane(lane);
+        }
         for (; i < n; i++) {
             dot += Vec.get(my, yb + i) * Vec.get(mg, gb + i);
         }
