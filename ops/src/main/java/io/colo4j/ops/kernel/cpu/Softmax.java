@@ -163,13 +163,24 @@ final class Softmax {
         });
     }
 
-    /** One row of {@link #backward}; may run in place over gradOut (mg == mo, gb == ob). */
+    /**
+     * One row of {@link #backward}; may run in place over gradOut (mg == mo, gb == ob). Two passes, each its own method
+     * taking no vectors, with the JDK's force-inlined loads and stores (through helpers of ours that C2 left out of line,
+     * the vectors were boxed: 491 KB per 16K-float call in a fresh clone's test run).
+     */
     static void backwardRow(MemorySegment my, long yb, MemorySegment mg, long gb, MemorySegment mo, long ob, int n, float scale) {
+        float dot = rowDot(my, yb, mg, gb, n);
+        scaledDifference(my, yb, mg, gb, mo, ob, n, scale, dot);
+    }
+
+    /** sum y g over the row: lane-wise, the lanes in lane order, then the tail. */
+    private static float rowDot(MemorySegment my, long yb, MemorySegment mg, long gb, int n) {
         int bound = S.loopBound(n);
         FloatVector vdot = FloatVector.zero(S);
         int i = 0;
         for (; i < bound; i += L) {
-            vdot = Vec.load(my, yb + i).fma(Vec.load(mg, gb + i), vdot);
+            vdot = FloatVector.fromMemorySegment(S, my, (yb + i) * Float.BYTES, ORDER)
+                    .fma(FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, ORDER), vdot);
         }
         float dot = 0f;
         for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
@@ -178,9 +189,18 @@ final class Softmax {
         for (; i < n; i++) {
             dot += Vec.get(my, yb + i) * Vec.get(mg, gb + i);
         }
-        i = 0;
+        return dot;
+    }
+
+    /** (g - dot) y scale over the row. */
+    private static void scaledDifference(MemorySegment my, long yb, MemorySegment mg, long gb, MemorySegment mo, long ob,
+                                         int n, float scale, float dot) {
+        int bound = S.loopBound(n);
+        int i = 0;
         for (; i < bound; i += L) {
-            Vec.store(Vec.load(mg, gb + i).sub(dot).mul(Vec.load(my, yb + i)).mul(scale), mo, ob + i);
+            FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, ORDER).sub(dot)
+                    .mul(FloatVector.fromMemorySegment(S, my, (yb + i) * Float.BYTES, ORDER)).mul(scale)
+                    .intoMemorySegment(mo, (ob + i) * Float.BYTES, ORDER);
         }
         for (; i < n; i++) {
             Vec.set(mo, ob + i, scale * Vec.get(my, yb + i) * (Vec.get(mg, gb + i) - dot));
