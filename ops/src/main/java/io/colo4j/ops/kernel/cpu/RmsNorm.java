@@ -71,9 +71,7 @@ final class RmsNorm {
         long og = gamma.offset();
         long ody = gradOut.offset();
         long odx = gradIn.offset();
-        MemorySegment mrs = rstd.segment(); // read straight from memory: Tensor.get's varargs index is a heap array per row
-        long ors = rstd.offset();
-        long srs = rstd.stride(0);
+        RowValues rstds = RowValues.of(rstd);
         CpuThreads.parallelFor(blocks, Math.max(1, Vec.rowGrain(n) / ROW_BLOCK), (fromBlock, toBlock) -> {
             for (int blk = fromBlock; blk < toBlock; blk++) {
                 long pb = blk * stride;
@@ -82,7 +80,7 @@ final class RmsNorm {
                 for (int r = blk * ROW_BLOCK; r < r1; r++) {
                     long xb = ox + (long) r * n;
                     long gb = ody + (long) r * n;
-                    float rs = Vec.get(mrs, ors + r * srs);
+                    float rs = rstds.get(r);
                     float mean = accumulateRow(mx, xb, mdy, gb, mg, og, n, rs, partial, pb) / n;
                     gradInRow(mx, xb, mdy, gb, mg, og, mdx, odx + (long) r * n, n, rs, mean);
                 }
