@@ -148,6 +148,16 @@ public final class F {
         return Losses.crossEntropy(logits, targets);
     }
 
+    /**
+     * Mean cross-entropy over targets other than -100 whose backward writes the gradient over the logits, for a loss
+     * over logits nothing reads again ({@code F.crossEntropyConsuming(forward(ids), targets)}): one [tokens, vocab / tp]
+     * buffer fewer at the step's peak. The logits fail on any access after backward. See
+     * {@link Losses#crossEntropyConsuming}.
+     */
+    public static Tensor crossEntropyConsuming(Tensor logits, IntTensor targets) {
+        return Losses.crossEntropyConsuming(logits, targets);
+    }
+
     public static Tensor crossEntropy(Tensor logits, IntTensor targets, int ignoreIndex) {
         return Losses.crossEntropy(logits, targets, ignoreIndex, logits.globalShape()[logits.dim() - 1]);
     }

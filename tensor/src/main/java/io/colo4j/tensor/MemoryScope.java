@@ -158,6 +158,18 @@ public final class MemoryScope implements AutoCloseable {
         return MemoryStats.stepAllocations();
     }
 
+    /** Whether this scope is still open and was opened by the calling thread (whose step counters its blocks are in). */
+    boolean isOpenOnThisThread() {
+        return !closed && Thread.currentThread() == owner;
+    }
+
+    /** {@code block}, still live, under a serial number taken now ({@link Storage#handOver}): made since now, as autograd sees it. */
+    StepBlock renewed(StepBlock block) {
+        long serial = MemoryStats.stepAllocated(0);
+        StepCensus.renumbered(block.serial(), serial);
+        return new StepBlock(block.scope(), block.placement(), block.bytes(), serial);
+    }
+
     /**
      * Gives {@code block} of this scope back to its pool before the scope closes (a no-op once it has closed: its
      * memory was reset then); under {@link StepBlock#POISON} its bytes become NaN first.

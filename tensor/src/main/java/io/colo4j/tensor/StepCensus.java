@@ -48,6 +48,17 @@ public final class StepCensus {
         }
     }
 
+    /** A live block now known by another serial ({@code Storage.handOver}): the same bytes, still tagged by their allocation. */
+    static void renumbered(long serial, long newSerial) {
+        if (ON) {
+            StepCensus c = CURRENT.get();
+            Block b = c.live.remove(serial);
+            if (b != null) {
+                c.live.put(newSerial, b);
+            }
+        }
+    }
+
     /** A scope closed: every block it freed is gone. */
     static void closed(Object scope) {
         if (ON) {

@@ -18,8 +18,10 @@ public final class Storage {
     private final Cleaner.Cleanable release;
     /** The step-memory block under this storage, null for other memory. */
     private final StepBlock stepBlock;
-    /** Set by {@link #release()}: from then on every access fails. */
+    /** Set by {@link #release()} or {@link #handOver}: from then on every access fails. */
     private boolean released;
+    /** The op {@link #handOver} gave this storage's memory to, named by the error of any later access; else null. */
+    private String handedTo;
     private volatile DeviceMirror mirror;
 
     /** A device backend's copy of a storage's elements; see the class comment for the coherence protocol. */
@@ -153,7 +155,34 @@ public final class Storage {
         }
     }
 
-    /** True once {@link #release()} gave this storage's step memory back. */
+    /** Whether {@link #handOver} may give this storage's memory away: live step memory of this thread's open scope. */
+    public boolean canHandOver() {
+        return stepBlock != null && !released && stepBlock.scope().isOpenOnThisThread();
+    }
+
+    /**
+     * This storage's step memory under a new storage, for an op that writes its result over an input its caller handed
+     * it to consume (a loss writing the logits' gradient over the logits, as Megatron's vocab-parallel cross-entropy
+     * does): one buffer instead of two. The new storage counts as allocated now, so autograd may release it once dead;
+     * this one fails every later access, naming {@code consumer}, so a view kept of the input can never read the
+     * result as if it were the input. A device copy is brought back to the host and dropped first.
+     */
+    public Storage handOver(String consumer) {
+        if (!canHandOver()) {
+            throw new IllegalStateException("only live step memory of this thread's open scope can be handed over to " + consumer);
+        }
+        DeviceMirror m = mirror;
+        if (m != null) {
+            m.beforeHostAccess(this);
+            mirror = null;
+            m.release();
+        }
+        released = true;
+        handedTo = consumer;
+        return new Storage(segment, numel, release, stepBlock.scope().renewed(stepBlock));
+    }
+
+    /** True once {@link #release()} gave this storage's step memory back (or {@link #handOver} gave it away). */
     public boolean isReleased() {
         return released;
     }
@@ -167,6 +196,10 @@ public final class Storage {
     }
 
     private IllegalStateException releasedError() {
+        if (handedTo != null) {
+            return new IllegalStateException("a tensor of " + numel + " elements is used after " + handedTo
+                    + " consumed it (wrote its result over its memory): keep a copy (copy()) before that if you read it again");
+        }
         return new IllegalStateException("a tensor of " + numel + " elements is used after its step memory was released"
                 + " (Storage.release(), e.g. a dead intermediate gradient autograd gave back): it may hold another tensor's data now");
     }

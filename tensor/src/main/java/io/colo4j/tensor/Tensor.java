@@ -568,6 +568,28 @@ public class Tensor {
         return empty(shape).copyFrom(this);
     }
 
+    /**
+     * Whether {@link #consume} can take this tensor's memory: a plain contiguous tensor spanning the whole of its
+     * storage, which is live step memory of this thread's open scope.
+     */
+    public final boolean canBeConsumed() {
+        return storage != null && distribution == null && offset == 0 && isContiguous() && localNumel() == storage.numel()
+                && storage.canHandOver();
+    }
+
+    /**
+     * This tensor's memory, as a new plain tensor of its shape holding its values, for an op told its input is its own
+     * to write over ({@link Storage#handOver}): this tensor and every view of its storage fail on any later access,
+     * naming {@code consumer}. Only where {@link #canBeConsumed()}.
+     */
+    public final Tensor consume(String consumer) {
+        if (!canBeConsumed()) {
+            throw new IllegalStateException(consumer + " cannot consume a tensor " + Shapes.format(shape)
+                    + " that is not the whole of a contiguous block of step memory");
+        }
+        return new Tensor(storage.handOver(consumer), shape.clone(), strides.clone(), 0);
+    }
+
     // ---- in-place (not recorded by autograd) -------------------------------------------------
 
     /** Copies {@code src} (same shape, any strides) into this tensor's elements. */

@@ -65,7 +65,7 @@ public final class BertForMaskedLM extends HfModel<BertConfig> {
     /** Mean cross-entropy of the MLM logits against {@code labels} [B, T] (-100 = not masked, ignored). */
     @Override
     public Tensor loss(IntTensor ids, IntTensor labels) {
-        return F.crossEntropy(forward(ids), labels);
+        return F.crossEntropyConsuming(forward(ids), labels);
     }
 
     /** HF BertOnlyMLMHead: {@code cls.predictions}. */

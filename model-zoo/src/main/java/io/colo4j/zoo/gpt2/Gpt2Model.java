@@ -47,7 +47,7 @@ public final class Gpt2Model extends HfModel<Gpt2Config> implements CausalLm {
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
     @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
-        return F.crossEntropy(forward(ids), targets);
+        return F.crossEntropyConsuming(forward(ids), targets);
     }
 
     /** HF's special init of residual projections (c_proj): initializer_range / sqrt(2 n_layer). */

@@ -94,6 +94,6 @@ public final class LlamaModel extends HfModel<LlamaConfig> implements CausalLm {
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
     @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
-        return F.crossEntropy(forward(ids), targets);
+        return F.crossEntropyConsuming(forward(ids), targets);
     }
 }

@@ -61,7 +61,7 @@ public final class OptModel extends HfModel<OptConfig> implements CausalLm {
     /** Mean next-token cross-entropy of {@code forward(ids)} against {@code targets} [B, T] (-100 = ignore). */
     @Override
     public Tensor loss(IntTensor ids, IntTensor targets) {
-        return F.crossEntropy(forward(ids), targets);
+        return F.crossEntropyConsuming(forward(ids), targets);
     }
 
 }

@@ -78,7 +78,7 @@ public final class T5ForConditionalGeneration extends HfModel<T5Config> {
     }
 
     public Tensor loss(IntTensor inputIds, IntTensor attentionMask, IntTensor labels) {
-        return F.crossEntropy(forward(inputIds, attentionMask, shiftRight(labels)), labels);
+        return F.crossEntropyConsuming(forward(inputIds, attentionMask, shiftRight(labels)), labels);
     }
 
     /** HF's _shift_right: [start, labels[:-1]] per row, -100 replaced by pad_token_id. */

@@ -1,5 +1,6 @@
 package io.colo4j.ops.dist;
 
+import io.colo4j.ops.functional.Losses;
 import io.colo4j.ops.kernel.Backends;
 import io.colo4j.spec.placement.CollectiveKind;
 import io.colo4j.tensor.IntTensor;
@@ -22,7 +23,9 @@ final class VocabParallelCrossEntropy {
 
     private VocabParallelCrossEntropy() {}
 
-    static Tensor apply(Tensor localLogits, IntTensor targets, int ignoreIndex, int validClasses, DistContext context) {
+    /** {@code consume}: the backward may write the gradient over the local logits ({@code Losses.crossEntropyConsuming}). */
+    static Tensor apply(Tensor localLogits, IntTensor targets, int ignoreIndex, int validClasses, boolean consume,
+                        DistContext context) {
         int vLocal = localLogits.size(-1);
         int rows = Math.toIntExact(localLogits.numel() / Math.max(vLocal, 1));
         if (rows != targets.numel()) {
@@ -93,8 +96,7 @@ final class VocabParallelCrossEntropy {
         int[] shape = localLogits.shape();
         IntTensor back = IntTensor.of(backwardTargets, rows);
         return Autograd.record("vocab_parallel_cross_entropy", loss, g -> {
-            Tensor gl = Tensor.empty(rows, vLocal);
-            Backends.current().crossEntropyBackward(flat, back, ignoreIndex, localValid, lse, g.item() / count, gl);
+            Tensor gl = Losses.logitsGradient(flat, consume, back, ignoreIndex, localValid, lse, g.item() / count);
             return new Tensor[] {gl.view(shape)};
         }, localLogits);
     }

@@ -53,14 +53,16 @@ final class VocabParallelStrategies {
         DistSpec logits = call.spec(0);
         IntTensor targets = (IntTensor) call.args()[0];
         int ignoreIndex = (Integer) call.args()[1];
+        boolean consume = (Boolean) call.args()[2];
         int last = call.rank(0) - 1;
         int validClasses = call.validShape(0)[last];
         if (Sbp.isReplicate(logits)) {
-            return List.of(Strategy.of(1).local(in -> Losses.crossEntropy(in[0], targets, ignoreIndex, validClasses)).output(R));
+            return List.of(Strategy.of(1).local(in -> Losses.crossEntropy(in[0], targets, ignoreIndex, validClasses, consume))
+                    .output(R));
         }
         if (Sbp.isSplitOn(logits, last) && ((ShardSpec) logits).stride(0) == 1) {
             return List.of(Strategy.of(1)
-                    .local(in -> VocabParallelCrossEntropy.apply(in[0], targets, ignoreIndex, validClasses, call.context()))
+                    .local(in -> VocabParallelCrossEntropy.apply(in[0], targets, ignoreIndex, validClasses, consume, call.context()))
                     .output(R));
         }
         return List.of();

@@ -20,10 +20,26 @@ public final class Losses {
 
     /** Only the first {@code validClasses} logits count: vocab padding never wins and never adds to the loss. */
     public static Tensor crossEntropy(Tensor logits, IntTensor targets, int ignoreIndex, int validClasses) {
+        return crossEntropy(logits, targets, ignoreIndex, validClasses, false);
+    }
+
+    /**
+     * {@link #crossEntropy}, whose backward writes the logits' gradient over the logits (as Megatron's vocab-parallel
+     * loss does), for a caller that never reads them again: a model's loss over {@code forward(ids)}. The logits of a
+     * language model are the step's largest tensor ([tokens, vocab / tp]); this saves a second one. After backward the
+     * logits, and every view of them, fail on any access naming this op. Logits that are not the whole of a block of
+     * step memory (a leaf made outside the step, a view into a larger tensor) get a gradient buffer of their own.
+     */
+    public static Tensor crossEntropyConsuming(Tensor logits, IntTensor targets) {
+        return crossEntropy(logits, targets, IGNORE_INDEX, logits.globalShape()[logits.dim() - 1], true);
+    }
+
+    /** {@code consume}: see {@link #crossEntropyConsuming}. */
+    public static Tensor crossEntropy(Tensor logits, IntTensor targets, int ignoreIndex, int validClasses, boolean consume) {
         if (Dispatcher.any(logits)) {
             // the rule reads the valid class count from the logits' spec (vocab padding), and takes ids as args
-            return Dispatcher.dispatch(Ops.CROSS_ENTROPY, new Object[] {targets, ignoreIndex},
-                    in -> crossEntropy(in[0], targets, ignoreIndex, validClasses), logits);
+            return Dispatcher.dispatch(Ops.CROSS_ENTROPY, new Object[] {targets, ignoreIndex, consume},
+                    in -> crossEntropy(in[0], targets, ignoreIndex, validClasses, consume), logits);
         }
         int v = logits.size(-1);
         long rows = logits.numel() / Math.max(v, 1);
@@ -51,9 +67,22 @@ public final class Losses {
         Tensor loss = Tensor.scalar((float) (total / count));
         int[] shape = logits.shape();
         return Autograd.record("cross_entropy", loss, g -> {
-            Tensor gl = Tensor.empty(flat.shape());
-            Backends.current().crossEntropyBackward(flat, targets, ignoreIndex, validClasses, lse, g.item() / count, gl);
+            Tensor gl = logitsGradient(flat, consume, targets, ignoreIndex, validClasses, lse, g.item() / count);
             return new Tensor[] {gl.view(shape)};
         }, logits);
+    }
+
+    /**
+     * The gradient of cross-entropy over {@code flatLogits} [rows, V] (see {@code KernelBackend.crossEntropyBackward}),
+     * written over the logits themselves when the caller let the loss consume them and they can be
+     * ({@link Tensor#canBeConsumed}: the kernels read each logit before writing its gradient), else into a buffer of its own.
+     */
+    public static Tensor logitsGradient(Tensor flatLogits, boolean consume, IntTensor targets, int ignoreIndex,
+                                        int validColumns, Tensor logSumExp, float rowScale) {
+        boolean inPlace = consume && flatLogits.canBeConsumed();
+        Tensor grad = inPlace ? flatLogits.consume("cross-entropy's backward") : Tensor.empty(flatLogits.shape());
+        Backends.current().crossEntropyBackward(inPlace ? grad : flatLogits, targets, ignoreIndex, validColumns, logSumExp,
+                rowScale, grad);
+        return grad;
     }
 }

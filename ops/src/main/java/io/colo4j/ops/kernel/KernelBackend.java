@@ -136,7 +136,8 @@ public interface KernelBackend {
 
     /**
      * gradLogits = (softmax(logits) - onehot(target)) * rowScale, zero for ignored rows and padding; a
-     * target outside [0, validColumns) (owned by another vocab shard) subtracts nothing.
+     * target outside [0, validColumns) (owned by another vocab shard) subtracts nothing. {@code gradLogits} may be
+     * {@code logits} itself: each logit is read before its gradient is written.
      */
     void crossEntropyBackward(Tensor logits, IntTensor targets, int ignoreIndex, int validColumns,
                               Tensor logSumExp, float rowScale, Tensor gradLogits);

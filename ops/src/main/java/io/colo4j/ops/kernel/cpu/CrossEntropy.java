@@ -81,7 +81,9 @@ final class CrossEntropy {
         }
         // the row first streams into its gradient at copy speed; the exp pass then reads it from cache (reading memory
         // itself, its few outstanding loads left it waiting on memory latency at ~half the speed)
-        MemorySegment.copy(ml, lb * Float.BYTES, mg, gb * Float.BYTES, (long) valid * Float.BYTES);
+        if (ml != mg || lb != gb) { // in place (a consumed loss's logits) the row is there already
+            MemorySegment.copy(ml, lb * Float.BYTES, mg, gb * Float.BYTES, (long) valid * Float.BYTES);
+        }
         for (int i = 0; i < valid; i += L) { // one masked body for the tail too: a second inlined exp would box
             VectorMask<Float> mask = S.indexInRange(i, valid);
             VecMath.expShifted(FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)

@@ -330,6 +330,10 @@ class OpenClKernelsTest {
         CPU.crossEntropyBackward(logits, foreign, -100, valid, want[1], 0.25f, gw);
         cl.crossEntropyBackward(logits, foreign, -100, valid, want[1], 0.25f, gc);
         assertClose("cross-entropy backward", gc, gw, ELEMENTWISE);
+        // in place, as a consuming loss runs it: the gradient written over the logits
+        Tensor inPlace = logits.copy();
+        cl.crossEntropyBackward(inPlace, foreign, -100, valid, want[1], 0.25f, inPlace);
+        assertClose("cross-entropy backward in place", inPlace, gw, ELEMENTWISE);
         assertThatThrownBy(() -> cl.crossEntropy(logits, IntTensor.of(new int[] {1, 2, 3, 4, 17, 5}, 6), -100, valid,
                 Tensor.zeros(6), Tensor.zeros(6))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("target 17");
     }
