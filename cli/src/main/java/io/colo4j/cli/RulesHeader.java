@@ -1,5 +1,6 @@
 package io.colo4j.cli;
 
+import io.colo4j.tensor.autograd.Recompute;
 import io.colo4j.zoo.ModelZoo;
 import io.colo4j.zoo.sizing.CommPerStep;
 import io.colo4j.zoo.sizing.SizingPlan;
@@ -19,18 +20,20 @@ final class RulesHeader {
     private RulesHeader() {}
 
     /**
-     * The header of a run of {@code family} (its rules as given) at {@code tp}, on sequences of {@code seq} tokens;
+     * The header of a run of {@code family} (its rules as given) at {@code tp}, on sequences of {@code seq} tokens, its
+     * activations under {@code recompute} (full recompute runs each layer's forward collectives again in backward);
      * {@code label} names the config in messages, {@code family} is pinned to it.
      */
-    static List<String> lines(ModelZoo.Family family, String label, int tp, int seq) {
+    static List<String> lines(ModelZoo.Family family, String label, int tp, int seq, Recompute recompute) {
         List<String> out = new ArrayList<>();
         String source = family.rules().source() + (family.rules().sequenceParallel() ? " (sequence parallel)" : "");
         if (tp == 1) {
             out.add("rules: " + source + " (tp=1: nothing sharded, no collectives)");
             return out;
         }
-        SizingPlan plan = SizingPlan.communicationOf(new SizingPlan.Request(family, label, tp, 1, 0, 1, seq));
-        out.add(String.format(Locale.ROOT, "rules: %s; tp collectives of one instance of each layer (a window of %d tokens):", source, seq));
+        SizingPlan plan = SizingPlan.communicationOf(new SizingPlan.Request(family, label, tp, 1, 0, 1, seq, recompute));
+        out.add(String.format(Locale.ROOT, "rules: %s; tp collectives of one instance of each layer (a window of %d tokens%s):",
+                source, seq, recompute == Recompute.NONE ? "" : ", --recompute " + recompute.name().toLowerCase(Locale.ROOT)));
         for (CommPerStep.LayerTotal layer : plan.communication().byLayer()) {
             if (layer.layer().kind() != CommPerStep.Layer.Kind.DATA_PARALLEL) {
                 out.add("  " + describe(layer.layer(), plan.communication().rows()));

@@ -226,7 +226,7 @@ final class TrainCommand implements Callable<Integer> {
         // the peak is measured before the ranks start; under mpirun the other processes would share the cores meanwhile
         mfu = mpiWorld > 0 ? null : Mfu.of(cfg, seqLen);
         String label = config != null ? config : from != null ? from.toString() : family.defaultConfig();
-        RulesHeader.lines(family.pinned(label, cfg), label, tp, Math.max(2, seqLen - seqLen % 2)).forEach(out::println);
+        RulesHeader.lines(family.pinned(label, cfg), label, tp, Math.max(2, seqLen - seqLen % 2), recomputeMode).forEach(out::println);
         boolean terminal = System.console() != null && System.console().isTerminal();
         HfConfig modelConfig = cfg;
         PrintStream log = out;

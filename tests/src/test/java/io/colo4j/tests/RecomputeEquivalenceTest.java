@@ -115,15 +115,25 @@ class RecomputeEquivalenceTest {
     @MethodSource("io.colo4j.tests.DropoutTrainingTest#families")
     void trainedLossesAreTheSameWithRecompute(String family, @TempDir Path dir) throws Exception {
         List<Double> none = null;
+        List<String> noneHeader = null;
         for (String mode : List.of("none", "selective", "full")) {
             List<String> args = new ArrayList<>(List.of("--model", family, "--steps", "3", "--batch", "4", "--seq", "16",
                     "--log-every", "3", "--dropout", "0.1", "--tp", "2", "--recompute", mode));
             TrainRuns.Run run = TrainRuns.train(dir.resolve(mode), args);
             assertThat(run.log()).contains("activation peak per rank").contains("--recompute " + mode);
+            // the header's collectives per layer are the run's own: full recompute runs each layer's forward ones again
+            List<String> header = run.log().lines().filter(l -> l.startsWith("  ") && l.contains(": forward")).toList();
             if (none == null) {
                 none = run.losses();
+                noneHeader = header;
+                assertThat(header).as("%s header", family).isNotEmpty();
             } else {
                 assertThat(run.losses()).as("%s --recompute %s", family, mode).containsExactlyElementsOf(none);
+                if (mode.equals("full")) {
+                    assertThat(header).as("%s header under --recompute full", family).isNotEqualTo(noneHeader);
+                } else {
+                    assertThat(header).as("%s header under --recompute %s", family, mode).isEqualTo(noneHeader);
+                }
             }
         }
     }
