@@ -31,6 +31,7 @@ public class Tensor {
     private GradFn gradFn;
     private boolean ownsGrad;
     private List<Consumer<Tensor>> gradHooks = List.of();
+    private boolean gradAccumulationSkipped;
     /** Set only through {@link Distribution#label}; null for a plain tensor. */
     Distribution distribution;
 
@@ -738,6 +739,19 @@ public class Tensor {
         List<Consumer<Tensor>> hooks = new ArrayList<>(gradHooks);
         hooks.add(hook);
         gradHooks = List.copyOf(hooks);
+    }
+
+    /**
+     * From now on backward does not add into this leaf's gradient (its hooks still run): for a sizing proxy whose
+     * gradients are zeros by construction, where each add would be a pass over memory that changes nothing.
+     */
+    public final void skipGradAccumulation() {
+        this.gradAccumulationSkipped = true;
+    }
+
+    /** Used by {@link Autograd} only: whether {@link #skipGradAccumulation()} was called. */
+    public final boolean gradAccumulationSkipped() {
+        return gradAccumulationSkipped;
     }
 
     /** Used by {@link Autograd} only, after a gradient was accumulated into this leaf. */

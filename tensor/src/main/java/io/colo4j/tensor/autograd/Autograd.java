@@ -184,7 +184,7 @@ public final class Autograd {
         try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope persistent = MemoryScope.persistent()) {
             if (leaf.grad() == null) {
                 leaf.adoptGrad(grad.copy());
-            } else {
+            } else if (!leaf.gradAccumulationSkipped()) {
                 leaf.grad().addInPlace(grad);
             }
         }
