@@ -69,7 +69,8 @@ final class DropoutKernels {
     /**
      * out[e] = [residual[e] +] (x[e] [+ bias[e]]) * mask(g + e) for e in [0, count), offsets in floats; a null bias or
      * residual is left out (loop-invariant tests, unswitched). The draws are written out here, in the one loop, not in
-     * a helper: a helper that C2 did not inline boxed its vectors (75 MB per 12M-float call in some processes). The
+     * a helper: a helper that C2 did not inline boxed its vectors (75 MB per 12M-float call in some processes; a load helper
+     * too, 8 bytes per float in a test JVM), so the loads are the JDK's own force-inlined ones. The
      * hash input advances by a constant per vector instead of being multiplied each time (integer arithmetic wraps
      * exactly: the same values, one 64-bit multiply of three fewer); (bits >>> 11) < threshold is
      * {@link DropoutBits#scale}'s (bits >>> 11) + 1 <= threshold (the shifted bits are below 2^53). p == 0 (eval, or no
@@ -83,9 +84,9 @@ final class DropoutKernels {
         FloatVector kept = FloatVector.broadcast(FS, keep);
         int e = 0;
         for (; e + N <= count; e += N, z = z.add(STEP)) {
-            FloatVector v = load(mx, ox + e);
+            FloatVector v = FloatVector.fromMemorySegment(FS, mx, (ox + e) * Float.BYTES, Vec.ORDER);
             if (mb != null) {
-                v = v.add(load(mb, ob + e));
+                v = v.add(FloatVector.fromMemorySegment(FS, mb, (ob + e) * Float.BYTES, Vec.ORDER));
             }
             if (threshold != 0) {
                 LongVector h = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xbf58476d1ce4e5b9L);
@@ -97,7 +98,7 @@ final class DropoutKernels {
                 v = v.mul(kept);
             }
             if (mr != null) {
-                v = load(mr, or + e).add(v);
+                v = FloatVector.fromMemorySegment(FS, mr, (or + e) * Float.BYTES, Vec.ORDER).add(v);
             }
             v.intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
         }
@@ -109,10 +110,6 @@ final class DropoutKernels {
             v *= threshold == 0 ? keep : bits.scale(g + e);
             Vec.set(mo, oo + e, mr == null ? v : Vec.get(mr, or + e) + v);
         }
-    }
-
-    private static FloatVector load(MemorySegment m, long index) {
-        return FloatVector.fromMemorySegment(FS, m, index * Float.BYTES, Vec.ORDER);
     }
 
     private interface SegmentBody {
