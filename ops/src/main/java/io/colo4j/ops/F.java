@@ -104,6 +104,14 @@ public final class F {
         return Dropout.biasDropoutAdd(x, bias, residual, p, training, seed);
     }
 
+    /**
+     * {@link #biasDropoutAdd} written over x, for an x nothing reads again (a row layer's output); x then fails on any
+     * access. See {@link Dropout#biasDropoutAddConsuming}.
+     */
+    public static Tensor biasDropoutAddConsuming(Tensor x, Tensor bias, Tensor residual, float p, boolean training, long seed) {
+        return Dropout.biasDropoutAddConsuming(x, bias, residual, p, training, seed);
+    }
+
     public static Tensor softmax(Tensor x, int dim) {
         return SoftmaxOps.softmax(x, dim);
     }

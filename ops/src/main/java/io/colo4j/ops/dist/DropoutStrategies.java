@@ -46,6 +46,7 @@ final class DropoutStrategies {
      */
     static List<Strategy> biasDropoutAdd(OpCall call) {
         DropoutBits bits = bits(call);
+        boolean consume = (Boolean) call.args()[2];
         int rank = call.rank(0);
         List<Strategy> out = new ArrayList<>();
         Strategy.Builder whole = Strategy.of(3).require(0, R).require(2, R);
@@ -69,7 +70,7 @@ final class DropoutStrategies {
         }
         List<Strategy> withLocals = new ArrayList<>();
         for (Strategy s : out) {
-            withLocals.add(withLocal(s, in -> Dropout.biasDropoutAdd(in[0], in[1], in[2], bits, index(call, 0, s.output()))));
+            withLocals.add(withLocal(s, in -> Dropout.biasDropoutAdd(in[0], in[1], in[2], bits, index(call, 0, s.output()), consume)));
         }
         // x split on its last dim beside a replicated bias (a column-parallel output left split, or a residual stream
         // split on the hidden dim): each rank adds its slice of the bias as it is, and the bias gradient, whole on
@@ -79,7 +80,8 @@ final class DropoutStrategies {
                 List<IndexRange> slice = ShardLayout.of(call.op().label() + " bias", call.shape(1), Sbp.splitLike(split, 0), call.tp())
                         .ranges(call.context().tpRank(), 0);
                 Strategy s = Strategy.of(3).require(0, split).require(1, R).partialGrad(1).require(2, split).output(split);
-                withLocals.add(withLocal(s, in -> Dropout.biasDropoutAdd(in[0], localSlice(in[1], slice), in[2], bits, index(call, 0, split))));
+                withLocals.add(withLocal(s, in -> Dropout.biasDropoutAdd(in[0], localSlice(in[1], slice), in[2], bits,
+                        index(call, 0, split), consume)));
             }
         }
         return withLocals;

@@ -44,17 +44,41 @@ public final class Dropout {
      * null; not training (or p == 0) it is residual + (x + bias), with the same rounding.
      */
     public static Tensor biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, float p, boolean training, long seed) {
+        return biasDropoutAdd(x, bias, residual, p, training, seed, false);
+    }
+
+    /**
+     * {@link #biasDropoutAdd(Tensor, Tensor, Tensor, float, boolean, long)} that writes its result over x, for a caller
+     * that never reads x again (a row layer's output inside {@code Linear.forwardDropoutAdd}): its backward does not
+     * read x, so x's buffer, which nothing else holds, is the output's (one [tokens, C] buffer per block less). x then
+     * fails on any access, naming this op; x that is not a whole block of step memory gets an output of its own.
+     */
+    public static Tensor biasDropoutAddConsuming(Tensor x, Tensor bias, Tensor residual, float p, boolean training, long seed) {
+        return biasDropoutAdd(x, bias, residual, p, training, seed, true);
+    }
+
+    private static Tensor biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, float p, boolean training, long seed,
+                                         boolean consume) {
         float rate = training ? p : 0f;
         if (Dispatcher.any(x, bias, residual)) {
-            return Dispatcher.dispatch(Ops.BIAS_DROPOUT_ADD, new Object[] {rate, seed}, in -> {
+            return Dispatcher.dispatch(Ops.BIAS_DROPOUT_ADD, new Object[] {rate, seed, consume}, in -> {
                 throw new IllegalStateException("bias_dropout_add runs through its strategies' local functions");
             }, x, bias, residual);
         }
-        return biasDropoutAdd(x, bias, residual, DropoutBits.of(rate, seed), GlobalIndex.whole(x.numel(), 0));
+        return biasDropoutAdd(x, bias, residual, DropoutBits.of(rate, seed), GlobalIndex.whole(x.numel(), 0), consume);
     }
 
     /** {@link #biasDropoutAdd(Tensor, Tensor, Tensor, float, boolean, long)} of local tensors at {@code index}. */
     public static Tensor biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index) {
+        return biasDropoutAdd(x, bias, residual, bits, index, false);
+    }
+
+    /**
+     * The same, over x's own buffer when {@code consume} and x can be taken ({@link Tensor#canBeConsumed}; the kernels
+     * read each element of x before writing it): see {@link #biasDropoutAddConsuming}.
+     */
+    public static Tensor biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index,
+                                        boolean consume) {
         String op = "bias_dropout_add";
         if (!java.util.Arrays.equals(x.shape(), residual.shape())) {
             throw ShapeException.of(op, "x and residual must have the same shape", x.shape(), residual.shape());
@@ -65,8 +89,9 @@ public final class Dropout {
         Tensor xc = x.isContiguous() ? x.detach() : x.detach().contiguous();
         Tensor rc = residual.isContiguous() ? residual.detach() : residual.detach().contiguous();
         Tensor bc = bias == null ? null : bias.isContiguous() ? bias.detach() : bias.detach().contiguous();
-        Tensor out = Tensor.empty(x.shape());
-        Backends.current().biasDropoutAdd(xc, bc, rc, bits, index, out);
+        boolean inPlace = consume && xc.canBeConsumed() && xc.storageIfAny() != rc.storageIfAny();
+        Tensor out = inPlace ? xc.consume("bias_dropout_add") : Tensor.empty(x.shape());
+        Backends.current().biasDropoutAdd(inPlace ? out : xc, bc, rc, bits, index, out);
         int[] biasShape = bias == null ? null : bias.shape();
         return Autograd.record(op, out, g -> {
             Tensor gx = x.requiresGrad() || (bias != null && bias.requiresGrad()) ? masked(g, bits, index) : null;

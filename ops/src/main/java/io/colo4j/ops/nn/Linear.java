@@ -59,7 +59,8 @@ public final class Linear extends Module implements WeightLayout.Aware {
 
     /** residual + dropout(forward(x)), the bias, dropout and residual add in one pass (Megatron's bias_dropout_add). */
     public Tensor forwardDropoutAdd(Tensor x, Tensor residual, float p, boolean training, long seed) {
-        return F.biasDropoutAdd(forwardWithoutBias(x), bias, residual, p, training, seed);
+        // the product is read by nothing else: the sum is written over it
+        return F.biasDropoutAddConsuming(forwardWithoutBias(x), bias, residual, p, training, seed);
     }
 
     public Parameter weight() {

@@ -364,6 +364,10 @@ class OpenClKernelsTest {
                     cl.biasDropoutAdd(x, b, residual, bits, index, got);
                     assertThat(got.toFloatArray()).as("bias_dropout_add p=%s %s bias %s", p, index, b != null)
                             .containsExactly(want.toFloatArray());
+                    Tensor inPlace = x.copy(); // as a consuming bias_dropout_add runs it: the sum over x
+                    cl.biasDropoutAdd(inPlace, b, residual, bits, index, inPlace);
+                    assertThat(inPlace.toFloatArray()).as("bias_dropout_add in place p=%s %s bias %s", p, index, b != null)
+                            .containsExactly(want.toFloatArray());
                 }
             }
         }

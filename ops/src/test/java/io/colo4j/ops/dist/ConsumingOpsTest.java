@@ -25,12 +25,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A loss that consumes its logits (issue 17: the head region of a step's peak) writes their gradient over them: the
- * same loss and gradient bits as the plain loss, serial and vocab-parallel, one [tokens, vocab / tp] buffer less at
- * the step's peak, and the logits fail on any later access, naming the loss; logits it cannot take (a leaf made
- * outside the step) keep their values and get a gradient buffer of their own.
+ * Ops that consume an input nothing reads again write over it (issue 17: buffers a step held to its end). A loss that
+ * consumes its logits writes their gradient over them; bias_dropout_add after a row layer ({@code
+ * Linear.forwardDropoutAdd}) writes its sum over the layer's output. Each gives the same bits as the plain op, serial
+ * and on tp ranks, one buffer less at the step's peak, and the consumed tensor fails on any later access, naming the
+ * op; a tensor it cannot take (a leaf made outside the step, a view into a larger one) keeps its values.
  */
-class ConsumingCrossEntropyTest {
+class ConsumingOpsTest {
     static final int D = 16;
     static final int V = 96;
     static final int ROWS = 24;
@@ -132,6 +133,90 @@ class ConsumingCrossEntropyTest {
             F.crossEntropyConsuming(part, IntTensor.of(new int[ROWS / 2], ROWS / 2)).backward();
             assertThat(wide.toFloatArray()).containsExactly(before);
         }
+    }
+
+    static final class RowLayer extends Module {
+        final io.colo4j.ops.nn.Linear proj = registerModule("proj", new io.colo4j.ops.nn.Linear(io.colo4j.tensor.nn.WeightLayout.IN_OUT, D * 2, D,
+                Init.normal(6, 0, 0.5f), Init.uniform(5, -1, 1)));
+    }
+
+    @ParameterizedTest(name = "tp {0} sequence parallel {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"1, false", "2, false", "4, false", "2, true", "4, true"})
+    void aRowLayersOutputIsWhereItsBiasDropoutAddWrites(int tp, boolean sequenceParallel) {
+        List<float[][]> ranks = ThreadWorld.call(tp, comm -> {
+            RowLayer layer;
+            if (tp == 1) {
+                layer = new RowLayer();
+            } else {
+                try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
+                    layer = new RowLayer();
+                }
+                layer.namedParameters();
+                ((ColoParameter) layer.proj.weight()).setSpec(DistSpec.shard(0, tp), ComputeSpec.tp1d().withSequenceParallel(sequenceParallel));
+            }
+            float[][] out = new float[4][];
+            for (int consume = 0; consume < 2; consume++) {
+                Tensor leaf = Tensor.init(Init.uniform(9, -1, 1), 2, ROWS / 2, D * 2).requiresGrad(true);
+                Tensor residualLeaf = Tensor.init(Init.uniform(8, -1, 1), 2, ROWS / 2, D).requiresGrad(true);
+                MemoryStats.resetStepPeak();
+                float[] values;
+                String after = null;
+                try (MemoryScope scope = MemoryScope.open()) {
+                    Tensor x = F.scale(leaf, 1f);
+                    Tensor residual = F.scale(residualLeaf, 1f);
+                    if (tp > 1) {
+                        var ctx = ((ColoParameter) layer.proj.weight()).context();
+                        x = io.colo4j.tensor.colo.Redistributor.redistribute(ColoTensor.replicate(x, ctx), DistSpec.shard(2, tp));
+                        residual = ColoTensor.replicate(residual, ctx);
+                        if (sequenceParallel) {
+                            residual = io.colo4j.tensor.colo.Redistributor.redistribute(residual, DistSpec.shard(1, tp));
+                        }
+                    }
+                    Tensor product = layer.proj.forwardWithoutBias(x);
+                    Tensor y = consume == 1
+                            ? F.biasDropoutAddConsuming(product, layer.proj.bias(), residual, 0.25f, true, 77)
+                            : F.biasDropoutAdd(product, layer.proj.bias(), residual, 0.25f, true, 77);
+                    values = (tp == 1 ? y : ColoTensor.full(y)).toFloatArray();
+                    F.mean(F.mul(y, y)).backward();
+                    try {
+                        (tp == 1 ? product : product.local()).toFloatArray();
+                    } catch (IllegalStateException e) {
+                        after = e.getMessage();
+                    }
+                }
+                long peak = MemoryStats.stepPeakBytes();
+                Tensor wg = tp == 1 ? layer.proj.weight().grad() : ColoTensor.full(ColoTensor.laidOutAs(layer.proj.weight().grad(), layer.proj.weight()));
+                out[consume * 2] = concat(values, leaf.grad().toFloatArray(), residualLeaf.grad().toFloatArray(), wg.toFloatArray(),
+                        layer.proj.bias().grad().toFloatArray());
+                out[consume * 2 + 1] = new float[] {peak, after == null ? 0 : after.contains("bias_dropout_add") ? 1 : -1};
+                layer.proj.weight().zeroGrad();
+                layer.proj.bias().zeroGrad();
+            }
+            return out;
+        });
+        long productBytes = (long) ROWS / (sequenceParallel ? tp : 1) * D * Float.BYTES;
+        for (int r = 0; r < tp; r++) {
+            float[][] rank = ranks.get(r);
+            String what = "tp " + tp + (sequenceParallel ? " sp" : "") + " rank " + r;
+            assertThat(rank[2]).as("%s output and gradients, consumed vs plain", what).containsExactly(rank[0]);
+            assertThat(rank[1][1]).as("%s plain product read after", what).isEqualTo(0f);
+            assertThat(rank[3][1]).as("%s consumed product read after: fails naming bias_dropout_add", what).isEqualTo(1f);
+            assertThat((double) rank[3][0]).as("%s step peak consumed vs plain", what).isLessThanOrEqualTo(rank[1][0] - productBytes);
+        }
+    }
+
+    private static float[] concat(float[]... parts) {
+        int n = 0;
+        for (float[] p : parts) {
+            n += p.length;
+        }
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
     }
 
     @Test
