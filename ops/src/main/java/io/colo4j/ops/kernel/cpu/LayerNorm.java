@@ -40,7 +40,7 @@ final class LayerNorm {
                 FloatVector vs = FloatVector.zero(S);
                 int i = 0;
                 for (; i < bound; i += L) {
-                    vs = vs.add(Vec.load(mx, xb + i));
+                    vs = vs.add(FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER));
                 }
                 float sum = 0f;
                 for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
@@ -53,7 +53,7 @@ final class LayerNorm {
                 FloatVector vv = FloatVector.zero(S);
                 i = 0;
                 for (; i < bound; i += L) {
-                    FloatVector d = Vec.load(mx, xb + i).sub(mu);
+                    FloatVector d = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).sub(mu);
                     vv = d.fma(d, vv);
                 }
                 float var = 0f;
@@ -69,8 +69,10 @@ final class LayerNorm {
                 rstds.set(r, rs);
                 i = 0;
                 for (; i < bound; i += L) {
-                    FloatVector xhat = Vec.load(mx, xb + i).sub(mu).mul(rs);
-                    Vec.store(xhat.fma(Vec.load(mg, og + i), Vec.load(mb, ob + i)), mo, yb + i);
+                    FloatVector xhat = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).sub(mu).mul(rs);
+                    xhat.fma(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER),
+                            FloatVector.fromMemorySegment(S, mb, (ob + i) * Float.BYTES, Vec.ORDER))
+                            .intoMemorySegment(mo, (yb + i) * Float.BYTES, Vec.ORDER);
                 }
                 for (; i < n; i++) {
                     Vec.set(mo, yb + i, (Vec.get(mx, xb + i) - mu) * rs * Vec.get(mg, og + i) + Vec.get(mb, ob + i));
@@ -130,13 +132,15 @@ final class LayerNorm {
         FloatVector vsx = FloatVector.zero(S);
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector xhat = Vec.load(mx, xb + i).sub(mu).mul(rs);
-            FloatVector dy = Vec.load(mdy, gb + i);
-            FloatVector dxhat = dy.mul(Vec.load(mg, og + i));
+            FloatVector xhat = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).sub(mu).mul(rs);
+            FloatVector dy = FloatVector.fromMemorySegment(S, mdy, (gb + i) * Float.BYTES, Vec.ORDER);
+            FloatVector dxhat = dy.mul(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER));
             vs = vs.add(dxhat);
             vsx = vsx.add(dxhat.mul(xhat));
-            Vec.load(pg, base + i).add(dy.mul(xhat)).intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
-            Vec.load(pb, base + i).add(dy).intoMemorySegment(pb, (base + i) * Float.BYTES, ORDER);
+            FloatVector.fromMemorySegment(S, pg, (base + i) * Float.BYTES, Vec.ORDER).add(dy.mul(xhat))
+                    .intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
+            FloatVector.fromMemorySegment(S, pb, (base + i) * Float.BYTES, Vec.ORDER).add(dy)
+                    .intoMemorySegment(pb, (base + i) * Float.BYTES, ORDER);
         }
         float sumDxhat = 0f;
         float sumDxhatXhat = 0f;
@@ -163,8 +167,9 @@ final class LayerNorm {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector xhat = Vec.load(mx, xb + i).sub(mu).mul(rs);
-            FloatVector dxhat = Vec.load(mdy, gb + i).mul(Vec.load(mg, og + i));
+            FloatVector xhat = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).sub(mu).mul(rs);
+            FloatVector dxhat = FloatVector.fromMemorySegment(S, mdy, (gb + i) * Float.BYTES, Vec.ORDER)
+                    .mul(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER));
             dxhat.sub(meanDxhat).sub(xhat.mul(meanDxhatXhat)).mul(rs).intoMemorySegment(mdx, (ib + i) * Float.BYTES, ORDER);
         }
         for (; i < n; i++) {
@@ -187,9 +192,9 @@ final class LayerNorm {
         CpuThreads.parallelFor(n, Math.max(L, (1 << 14) / Math.max(1, blocks)), (from, to) -> {
             int i = from;
             for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-                FloatVector t = Vec.load(m, off + i);
+                FloatVector t = FloatVector.fromMemorySegment(S, m, (off + i) * Float.BYTES, Vec.ORDER);
                 for (int b = 0; b < blocks; b++) {
-                    t = t.add(Vec.load(partials, b * stride + i));
+                    t = t.add(FloatVector.fromMemorySegment(S, partials, (b * stride + i) * Float.BYTES, Vec.ORDER));
                 }
                 t.intoMemorySegment(m, (off + i) * Float.BYTES, ORDER);
             }

@@ -53,15 +53,15 @@ final class Pointwise {
             FloatVector vb = ib == 0 ? FloatVector.broadcast(S, Vec.get(mb, ob)) : null;
             int bound = S.loopBound(n);
             for (; i < bound; i += L) {
-                FloatVector x = va != null ? va : Vec.load(ma, oa + i);
-                FloatVector y = vb != null ? vb : Vec.load(mb, ob + i);
+                FloatVector x = va != null ? va : FloatVector.fromMemorySegment(S, ma, (oa + i) * Float.BYTES, Vec.ORDER);
+                FloatVector y = vb != null ? vb : FloatVector.fromMemorySegment(S, mb, (ob + i) * Float.BYTES, Vec.ORDER);
                 FloatVector z = switch (op) {
                     case ADD -> x.add(y);
                     case SUB -> x.sub(y);
                     case MUL -> x.mul(y);
                     case DIV -> x.div(y);
                 };
-                Vec.store(z, mo, oo + i);
+                z.intoMemorySegment(mo, (oo + i) * Float.BYTES, Vec.ORDER);
             }
         }
         for (; i < n; i++) {

@@ -5,6 +5,7 @@ import static io.colo4j.ops.kernel.cpu.Vec.S;
 
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
 
 /** Sums that undo broadcasting: a gradient reduced back to an input's shape. */
 final class Reductions {
@@ -49,7 +50,9 @@ final class Reductions {
                     long rowBase = inOff + (long) r * cols;
                     int c = c0;
                     for (; c + L <= c1; c += L) {
-                        Vec.store(Vec.load(out, outOff + c).add(Vec.load(in, rowBase + c)), out, outOff + c);
+                        FloatVector.fromMemorySegment(S, out, (outOff + c) * Float.BYTES, Vec.ORDER)
+                                .add(FloatVector.fromMemorySegment(S, in, (rowBase + c) * Float.BYTES, Vec.ORDER))
+                                .intoMemorySegment(out, (outOff + c) * Float.BYTES, Vec.ORDER);
                     }
                     for (; c < c1; c++) {
                         Vec.set(out, outOff + c, Vec.get(out, outOff + c) + Vec.get(in, rowBase + c));

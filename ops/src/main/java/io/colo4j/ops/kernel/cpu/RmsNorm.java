@@ -33,7 +33,7 @@ final class RmsNorm {
                 FloatVector acc = FloatVector.zero(S);
                 int i = 0;
                 for (; i < bound; i += L) {
-                    FloatVector v = Vec.load(mx, xb + i);
+                    FloatVector v = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER);
                     acc = v.fma(v, acc);
                 }
                 float sq = 0f;
@@ -48,7 +48,9 @@ final class RmsNorm {
                 rstds.set(r, rs);
                 i = 0;
                 for (; i < bound; i += L) {
-                    Vec.store(Vec.load(mx, xb + i).mul(rs).mul(Vec.load(mg, og + i)), mo, yb + i);
+                    FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).mul(rs)
+                            .mul(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER))
+                            .intoMemorySegment(mo, (yb + i) * Float.BYTES, Vec.ORDER);
                 }
                 for (; i < n; i++) {
                     Vec.set(mo, yb + i, Vec.get(mx, xb + i) * rs * Vec.get(mg, og + i));
@@ -99,10 +101,11 @@ final class RmsNorm {
         FloatVector vdot = FloatVector.zero(S);
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector xhat = Vec.load(mx, xb + i).mul(rs);
-            FloatVector dy = Vec.load(mdy, gb + i);
-            vdot = vdot.add(dy.mul(Vec.load(mg, og + i)).mul(xhat));
-            Vec.load(pg, base + i).add(dy.mul(xhat)).intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
+            FloatVector xhat = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).mul(rs);
+            FloatVector dy = FloatVector.fromMemorySegment(S, mdy, (gb + i) * Float.BYTES, Vec.ORDER);
+            vdot = vdot.add(dy.mul(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER)).mul(xhat));
+            FloatVector.fromMemorySegment(S, pg, (base + i) * Float.BYTES, Vec.ORDER).add(dy.mul(xhat))
+                    .intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
         }
         float dot = 0f;
         for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call would box vdot
@@ -123,8 +126,10 @@ final class RmsNorm {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector xhat = Vec.load(mx, xb + i).mul(rs);
-            Vec.load(mdy, gb + i).mul(Vec.load(mg, og + i)).sub(xhat.mul(mean)).mul(rs)
+            FloatVector xhat = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).mul(rs);
+            FloatVector.fromMemorySegment(S, mdy, (gb + i) * Float.BYTES, Vec.ORDER)
+                    .mul(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER))
+                    .sub(xhat.mul(mean)).mul(rs)
                     .intoMemorySegment(mdx, (ib + i) * Float.BYTES, ORDER);
         }
         for (; i < n; i++) {

@@ -1,5 +1,7 @@
 package io.colo4j.ops.kernel.cpu;
 
+import static io.colo4j.ops.kernel.cpu.Vec.S;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -44,7 +46,7 @@ final class RowBlockPartials {
         long end = base + stride(n);
         long i = base;
         for (; i + Vec.L <= end; i += Vec.L) {
-            Vec.store(zero, partials, i);
+            zero.intoMemorySegment(partials, i * Float.BYTES, Vec.ORDER);
         }
         for (; i < end; i++) {
             Vec.set(partials, i, 0f);

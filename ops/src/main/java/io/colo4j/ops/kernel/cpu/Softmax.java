@@ -94,14 +94,15 @@ final class Softmax {
         FloatVector m3 = m0;
         int i = 0;
         for (; i + 4 * L <= valid; i += 4 * L) {
-            m0 = m0.max(Vec.load(mx, xBase + i));
-            m1 = m1.max(Vec.load(mx, xBase + i + L));
-            m2 = m2.max(Vec.load(mx, xBase + i + 2 * L));
-            m3 = m3.max(Vec.load(mx, xBase + i + 3 * L));
+            m0 = m0.max(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, Vec.ORDER));
+            m1 = m1.max(FloatVector.fromMemorySegment(S, mx, (xBase + i + L) * Float.BYTES, Vec.ORDER));
+            m2 = m2.max(FloatVector.fromMemorySegment(S, mx, (xBase + i + 2 * L) * Float.BYTES, Vec.ORDER));
+            m3 = m3.max(FloatVector.fromMemorySegment(S, mx, (xBase + i + 3 * L) * Float.BYTES, Vec.ORDER));
         }
         for (; i < valid; i += L) {
             VectorMask<Float> m = S.indexInRange(i, valid);
-            m0 = m0.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m), m);
+            m0 = m0.lanewise(VectorOperators.MAX,
+                    FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m), m);
         }
         return m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
     }
@@ -116,9 +117,9 @@ final class Softmax {
         FloatVector vsum = FloatVector.zero(S);
         int i = 0;
         for (; i + L <= valid; i += L) {
-            FloatVector e = VecMath.expShifted(Vec.load(mx, xBase + i).mul(scale).sub(shift));
+            FloatVector e = VecMath.expShifted(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, Vec.ORDER).mul(scale).sub(shift));
             if (mo != null) {
-                Vec.store(e, mo, oBase + i);
+                e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, Vec.ORDER);
             }
             vsum = vsum.add(e);
         }

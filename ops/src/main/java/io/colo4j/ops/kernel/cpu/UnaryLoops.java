@@ -92,9 +92,9 @@ final class UnaryLoops {
         int i = from;
         int bound = from + S.loopBound(to - from);
         for (; i < bound; i += L) {
-            FloatVector x = Vec.load(mx, ox + i);
+            FloatVector x = FloatVector.fromMemorySegment(S, mx, (ox + i) * Float.BYTES, Vec.ORDER);
             if (mb != null) {
-                x = x.add(Vec.load(mb, ob + i));
+                x = x.add(FloatVector.fromMemorySegment(S, mb, (ob + i) * Float.BYTES, Vec.ORDER));
             }
             op.apply(x).intoMemorySegment(mo, (oo + i) * Float.BYTES, ORDER);
         }
@@ -108,10 +108,10 @@ final class UnaryLoops {
         int i = from;
         int bound = from + S.loopBound(to - from);
         for (; i < bound; i += L) {
-            FloatVector g = Vec.load(mg, og + i);
-            FloatVector x = Vec.load(mx, ox + i);
+            FloatVector g = FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER);
+            FloatVector x = FloatVector.fromMemorySegment(S, mx, (ox + i) * Float.BYTES, Vec.ORDER);
             if (mb != null) {
-                x = x.add(Vec.load(mb, ob + i));
+                x = x.add(FloatVector.fromMemorySegment(S, mb, (ob + i) * Float.BYTES, Vec.ORDER));
             }
             op.derivative(x).mul(g).intoMemorySegment(mo, (oo + i) * Float.BYTES, ORDER);
         }

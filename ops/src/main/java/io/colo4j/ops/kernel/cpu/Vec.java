@@ -15,13 +15,10 @@ final class Vec {
 
     private Vec() {}
 
-    static FloatVector load(MemorySegment seg, long index) {
-        return FloatVector.fromMemorySegment(S, seg, index * Float.BYTES, ORDER);
-    }
-
-    static void store(FloatVector v, MemorySegment seg, long index) {
-        v.intoMemorySegment(seg, index * Float.BYTES, ORDER);
-    }
+    // No load/store helpers: a method returning or taking a vector is boxed (a heap object per call) wherever C2
+    // does not inline it, which depends on what the JVM compiled before (seen as 85 bytes per float in layer norm
+    // backward, 8 in bias_dropout_add, in some test JVMs); kernels call the JDK's force-inlined
+    // FloatVector.fromMemorySegment / intoMemorySegment directly.
 
     static float get(MemorySegment seg, long index) {
         return seg.getAtIndex(F, index);
