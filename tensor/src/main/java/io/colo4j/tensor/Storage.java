@@ -22,6 +22,8 @@ public final class Storage {
     private boolean released;
     /** The op {@link #handOver} gave this storage's memory to, named by the error of any later access; else null. */
     private String handedTo;
+    /** Set by {@link #markGradientBuffer()}, cleared by {@link #adoptedAsGradient()}. */
+    private boolean gradientBuffer;
     private volatile DeviceMirror mirror;
 
     /** A device backend's copy of a storage's elements; see the class comment for the coherence protocol. */
@@ -153,6 +155,32 @@ public final class Storage {
         if (m != null) {
             m.release();
         }
+    }
+
+    /** Whether this is long-lived memory colo4j allocated (a parameter's data, a gradient), not step memory or wrapped. */
+    public boolean isLongLived() {
+        return stepBlock == null && release != null;
+    }
+
+    /**
+     * Marks long-lived memory a backward allocated for a gradient that a leaf may take as its own
+     * ({@code Autograd.gradientBuffer}): until adopted, autograd releases it once dead, as it does step memory.
+     */
+    public void markGradientBuffer() {
+        if (!isLongLived()) {
+            throw new IllegalStateException("only long-lived memory can be a gradient buffer");
+        }
+        gradientBuffer = true;
+    }
+
+    /** Whether this is a {@link #markGradientBuffer() gradient buffer} no leaf has adopted yet. */
+    public boolean isGradientBuffer() {
+        return gradientBuffer && !released;
+    }
+
+    /** A leaf took this gradient buffer as its gradient: from now on it is the leaf's, not autograd's to release. */
+    public void adoptedAsGradient() {
+        gradientBuffer = false;
     }
 
     /** Whether {@link #handOver} may give this storage's memory away: live step memory of this thread's open scope. */

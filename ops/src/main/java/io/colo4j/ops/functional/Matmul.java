@@ -106,7 +106,7 @@ public final class Matmul {
             }
             if (weight.requiresGrad()) {
                 Tensor xw = io.colo4j.tensor.colo.RegatheredInputs.whole(x2);
-                gw = Tensor.empty(weight.shape());
+                gw = Autograd.gradientBuffer(w, weight.shape());
                 if (layout == WeightLayout.OUT_IN) {
                     Backends.current().matmul(g2.mT(), xw, gw, 1f, 0f);
                 } else {

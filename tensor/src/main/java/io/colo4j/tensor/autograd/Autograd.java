@@ -183,12 +183,43 @@ public final class Autograd {
     public static void accumulateLeaf(Tensor leaf, Tensor grad) {
         try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope persistent = MemoryScope.persistent()) {
             if (leaf.grad() == null) {
-                leaf.adoptGrad(grad.copy());
+                leaf.adoptGrad(adoptable(leaf, grad) ? grad : grad.copy());
             } else if (!leaf.gradAccumulationSkipped()) {
                 leaf.grad().addInPlace(grad);
             }
         }
         leaf.onGradAccumulated();
+    }
+
+    /**
+     * Where a backward writes the gradient of {@code input} ({@code shape}, contiguous): where {@code input} is
+     * long-lived memory (a parameter's data, or its alias on a rank), a long-lived buffer that {@link #accumulateLeaf}
+     * takes as the leaf's first gradient as it is (PyTorch's AccumulateGrad keeps its incoming buffer): the gradient is
+     * never held twice, once in step memory and once copied. Else step memory, as {@code Tensor.empty}. A buffer no leaf
+     * adopts is released once dead, as step memory is.
+     */
+    public static Tensor gradientBuffer(Tensor input, int... shape) {
+        io.colo4j.tensor.Storage s = input.storageIfAny();
+        if (s == null || !s.isLongLived()) {
+            return Tensor.empty(shape);
+        }
+        Tensor buffer;
+        try (MemoryScope persistent = MemoryScope.persistent()) {
+            buffer = Tensor.empty(shape);
+        }
+        buffer.storage().markGradientBuffer();
+        return buffer;
+    }
+
+    /** A gradient buffer spanning its storage, contiguous, which the leaf may take as its gradient as it is. */
+    private static boolean adoptable(Tensor leaf, Tensor grad) {
+        io.colo4j.tensor.Storage s = grad.storageIfAny();
+        if (s == null || !s.isGradientBuffer() || grad.offset() != 0 || !grad.isContiguous() || grad.localNumel() != s.numel()
+                || !java.util.Arrays.equals(grad.localShape(), leaf.localShape()) || grad.isDistributed()) {
+            return false;
+        }
+        s.adoptedAsGradient();
+        return true;
     }
 
     /** Non-leaf tensors reachable from root, each after every tensor that consumes it. */

@@ -14,7 +14,8 @@ import java.util.Map;
  * functions and by the pass's own sums), counted per storage while a pending or captured gradient holds it.
  *
  * <p>Owned: step memory ({@link Storage#madeSince}) allocated since the pass began, so never the caller's
- * gradRoot, a saved activation, a parameter or anything else that existed before. A storage is released when the
+ * gradRoot, a saved activation, a parameter or anything else that existed before; and long-lived gradient buffers
+ * ({@link Autograd#gradientBuffer}) until a leaf adopts one. A storage is released when the
  * node that received it has run and no pending or captured gradient holds it (a backward that returns its incoming
  * gradient or a view of it hands it on; a captured gradient goes to the caller), or when a leaf's gradient was
  * copied into the leaf's long-lived {@code grad}, or when two pending gradients were summed into a new one.
@@ -68,8 +69,8 @@ final class DeadGradients {
     /** At a node's end: releases every candidate storage no gradient holds. */
     void releaseDead() {
         for (Tensor grad : candidates) {
-            Storage s = grad.storageIfAny();
-            if (!s.isReleased() && !holders.containsKey(s)) {
+            Storage s = owned(grad); // a gradient buffer a leaf adopted while its node ran is the leaf's now
+            if (s != null && !holders.containsKey(s)) {
                 s.release();
             }
         }
@@ -78,6 +79,6 @@ final class DeadGradients {
 
     private Storage owned(Tensor grad) {
         Storage s = enabled && grad != null ? grad.storageIfAny() : null;
-        return s != null && s.madeSince(since) && !s.isReleased() ? s : null;
+        return s != null && (s.madeSince(since) || s.isGradientBuffer()) && !s.isReleased() ? s : null;
     }
 }
