@@ -53,7 +53,7 @@ public record ActivationSizing(int tp, int layers, List<Phase> phases) {
         return Math.round(most);
     }
 
-    private static final List<ToLongFunction<StepTrace.Phases>> PHASES = List.of(StepTrace.Phases::forward,
+    private static final List<ToLongFunction<StepTrace.Phases>> PHASES = List.of(StepTrace.Phases::layers, StepTrace.Phases::forward,
             StepTrace.Phases::toFirstGradient, StepTrace.Phases::afterFirstGradient);
 
     /** The proxy that separates a vocabulary entry from the rest: one layer per stack at twice the sizing proxy's vocabulary. */

@@ -73,21 +73,26 @@ public final class StepTrace {
     }
 
     /**
-     * A step's peak of step-scoped bytes in its three phases: the forward and the loss (where recompute's layers hold
-     * their attention scores for a moment), backward until it adds the first parameter gradient (the head's backward,
-     * with every layer's activations held) and after (backward through the layers, where recompute reruns a layer).
-     * They are sized apart: which one is the step's peak depends on the window and the vocabulary (the head's logits
-     * and weight gradient against a layer's scores or a recomputed layer's activations), so a proxy's small windows may
-     * peak in another one than the model's.
+     * A step's peak of step-scoped bytes in its four phases: the forward through the layers (where recompute's layers
+     * hold their attention scores or a layer's activations for a moment), the rest of the forward and the loss (the
+     * head's logits), backward until it adds the first parameter gradient (the head's backward, with every layer's
+     * activations held) and after (backward through the layers, where recompute reruns a layer). They are sized apart:
+     * which one is the step's peak depends on the window and the vocabulary, so a proxy's small windows and
+     * vocabulary may peak in another one than the model's, and two events of one phase that never meet (a layer's
+     * temporaries and the logits) would be sized as their sum.
      */
-    public record Phases(long forward, long toFirstGradient, long afterFirstGradient) {
+    public record Phases(long layers, long forward, long toFirstGradient, long afterFirstGradient) {
         public long step() {
-            return Math.max(forward, Math.max(toFirstGradient, afterFirstGradient));
+            return Math.max(Math.max(layers, forward), Math.max(toFirstGradient, afterFirstGradient));
         }
     }
 
-    /** Ends the phases of a step ({@link Phases}): the forward at the loss, the next at a hook on every parameter. */
+    /**
+     * Ends the phases of a step ({@link Phases}): the layers at each layer's end in forward (the last one's), the forward
+     * at the loss, the next at a hook on every parameter.
+     */
     private static final class PhaseBoundary {
+        private long layers = -1;
         private long forward = -1;
         private long toFirstGradient = -1;
 
@@ -106,9 +111,18 @@ public final class StepTrace {
         }
 
         void startStep() {
+            layers = 0;
             forward = -1;
             toFirstGradient = -1;
             MemoryStats.resetStepPeak(); // per thread: this rank's own step peak
+        }
+
+        /** A layer's forward returned: what the forward held so far belongs to the layers' phase. */
+        void layerEnded() {
+            if (forward < 0) {
+                layers = Math.max(layers, MemoryStats.stepPeakBytes());
+                MemoryStats.resetStepPeak();
+            }
         }
 
         void endForward() {
@@ -118,7 +132,7 @@ public final class StepTrace {
 
         Phases endStep() {
             long last = MemoryStats.stepPeakBytes();
-            return toFirstGradient < 0 ? new Phases(forward, last, 0) : new Phases(forward, toFirstGradient, last);
+            return toFirstGradient < 0 ? new Phases(layers, forward, last, 0) : new Phases(layers, forward, toFirstGradient, last);
         }
     }
 
@@ -236,7 +250,8 @@ public final class StepTrace {
                     trace.clear();
                     phases.startStep();
                     trace.enable(true);
-                    try (MemoryScope scope = MemoryScope.open(); var recompute = Recompute.use(mode)) {
+                    try (MemoryScope scope = MemoryScope.open(); var recompute = Recompute.use(mode);
+                         var layerEnds = Recompute.observeLayers(phases::layerEnded)) {
                         Tensor loss = lm.loss(tokens(w, lm.vocabSize(), 13, 7919), tokens(w, lm.vocabSize(), 7, 104729), 0);
                         phases.endForward();
                         loss.backward();

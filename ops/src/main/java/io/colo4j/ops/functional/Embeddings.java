@@ -38,7 +38,7 @@ public final class Embeddings {
         Tensor out = Tensor.empty(outShape);
         Backends.current().embedding(ids, w, rowOffset, out);
         return Autograd.record("embedding", out, g -> {
-            Tensor gw = Tensor.zeros(weight.shape());
+            Tensor gw = Autograd.gradientBufferOfZeros(w, weight.shape());
             Backends.current().embeddingBackward(ids, g.isContiguous() ? g : g.contiguous(), rowOffset, gw);
             return new Tensor[] {gw};
         }, weight);

@@ -199,13 +199,22 @@ public final class Autograd {
      * adopts is released once dead, as step memory is.
      */
     public static Tensor gradientBuffer(Tensor input, int... shape) {
+        return gradientBuffer(input, false, shape);
+    }
+
+    /** {@link #gradientBuffer(Tensor, int...)} filled with zeros, for a backward that adds into it (an embedding's). */
+    public static Tensor gradientBufferOfZeros(Tensor input, int... shape) {
+        return gradientBuffer(input, true, shape);
+    }
+
+    private static Tensor gradientBuffer(Tensor input, boolean zeros, int... shape) {
         io.colo4j.tensor.Storage s = input.storageIfAny();
         if (s == null || !s.isLongLived()) {
-            return Tensor.empty(shape);
+            return zeros ? Tensor.zeros(shape) : Tensor.empty(shape);
         }
         Tensor buffer;
         try (MemoryScope persistent = MemoryScope.persistent()) {
-            buffer = Tensor.empty(shape);
+            buffer = zeros ? Tensor.zeros(shape) : Tensor.empty(shape);
         }
         buffer.storage().markGradientBuffer();
         return buffer;

@@ -34,10 +34,30 @@ public enum Recompute {
 
     /** One layer of a stack ({@code name}: its dotted path): {@code fn(inputs)}, checkpointed under {@link #FULL}. */
     public static Tensor layer(String name, Function<Tensor[], Tensor> fn, Tensor... inputs) {
+        Tensor out;
         if (current() == SELECTIVE) {
-            return LayerEnds.run(fn, inputs);
+            out = LayerEnds.run(fn, inputs);
+        } else {
+            out = current() == FULL ? Checkpoint.apply(name, fn, inputs) : fn.apply(inputs);
         }
-        return current() == FULL ? Checkpoint.apply(name, fn, inputs) : fn.apply(inputs);
+        Runnable observer = LAYER_OBSERVER.get()[0];
+        if (observer != null) {
+            observer.run();
+        }
+        return out;
+    }
+
+    private static final ThreadLocal<Runnable[]> LAYER_OBSERVER = ThreadLocal.withInitial(() -> new Runnable[1]);
+
+    /**
+     * {@code try (var ignored = Recompute.observeLayers(r)) { steps }}: {@code r} runs on this thread each time a layer's
+     * forward ({@link #layer}) returns, until closed (the sizing trace ends a phase of the step there).
+     */
+    public static GradMode.Guard observeLayers(Runnable atLayerEnd) {
+        Runnable[] slot = LAYER_OBSERVER.get();
+        Runnable previous = slot[0];
+        slot[0] = atLayerEnd;
+        return () -> slot[0] = previous;
     }
 
     /**
