@@ -12,8 +12,9 @@ import java.util.Set;
 /**
  * The parameters and gradients of a sizing proxy built without values, on one rank: each a view of one zero block, as
  * large as the largest parameter. Every parameter of such a proxy is zero and nothing writes it; every gradient is
- * zero ({@link ProxyKernels}), so backward skips adding it into its view ({@link Tensor#skipGradAccumulation}); so the
- * views may overlap and keep holding zeros. What a step holds at its peak is step-scoped memory, which this does not touch. What it saves, per parameter:
+ * zero ({@link ProxyKernels}), so backward skips adding it into its view ({@link Tensor#skipGradAccumulation}), and
+ * the buffers a backward makes a weight's gradient in are views of the block as well; so the views may overlap and
+ * keep holding zeros. What a step holds at its peak is step-scoped memory, which this does not touch. What it saves, per parameter:
  * its shard allocated (a cached block zero-filled again: every page touched), and per window a long-lived gradient
  * allocated, its fresh pages faulted in and the step's gradient copied into it (a 7B-wide proxy's 2.4 GB, four times,
  * was most of {@code plan --fit}'s time). Which parameters got a gradient, which a gradient that is never null can no
@@ -37,6 +38,8 @@ final class SharedZeros {
         try (MemoryScope persistent = MemoryScope.persistent()) {
             block = Tensor.zeros(Math.toIntExact(largest));
         }
+        // a backward's weight gradient buffers are views of it too: zeros written over zeros, as the gradients are
+        block.storage().makeGradientBuffersWith(shape -> block.narrow(0, 0, Math.toIntExact(Shapes.numel(shape))).view(shape));
         SharedZeros shared = new SharedZeros(block);
         Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Parameter p : model.parameters()) {

@@ -212,6 +212,10 @@ public final class Autograd {
         if (s == null || !s.isLongLived()) {
             return zeros ? Tensor.zeros(shape) : Tensor.empty(shape);
         }
+        if (s.gradientBuffers() != null) {
+            Tensor given = s.gradientBuffers().apply(shape);
+            return zeros ? given.fill(0f) : given;
+        }
         Tensor buffer;
         try (MemoryScope persistent = MemoryScope.persistent()) {
             buffer = zeros ? Tensor.zeros(shape) : Tensor.empty(shape);
