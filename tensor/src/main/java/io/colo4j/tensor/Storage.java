@@ -24,8 +24,8 @@ public final class Storage {
     private String handedTo;
     /** Set by {@link #markGradientBuffer()}, cleared by {@link #adoptedAsGradient()}. */
     private boolean gradientBuffer;
-    /** Set by {@link #makeGradientBuffersWith}. */
-    private java.util.function.Function<int[], Tensor> gradientBuffers;
+    /** Set by {@link #makeGradientBuffersWith}: where gradient buffers over this storage come from, else null. */
+    private java.util.function.Function<int[], Tensor> gradientBufferSource;
     private volatile DeviceMirror mirror;
 
     /** A device backend's copy of a storage's elements; see the class comment for the coherence protocol. */
@@ -182,12 +182,12 @@ public final class Storage {
      * and freed per gradient and window for nothing ({@code plan --fit} for Llama-7B: 24 -> 61 s).
      */
     public void makeGradientBuffersWith(java.util.function.Function<int[], Tensor> source) {
-        gradientBuffers = source;
+        gradientBufferSource = source;
     }
 
     /** The source {@link #makeGradientBuffersWith} set, or null. */
-    public java.util.function.Function<int[], Tensor> gradientBuffers() {
-        return gradientBuffers;
+    public java.util.function.Function<int[], Tensor> gradientBufferSource() {
+        return gradientBufferSource;
     }
 
     /** Whether this is a {@link #markGradientBuffer() gradient buffer} no leaf has adopted yet. */

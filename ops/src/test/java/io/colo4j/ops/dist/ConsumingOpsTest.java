@@ -15,11 +15,14 @@ import io.colo4j.tensor.Tensor;
 import io.colo4j.tensor.colo.ColoParameter;
 import io.colo4j.tensor.colo.ColoTensor;
 import io.colo4j.tensor.colo.InitContext;
+import io.colo4j.tensor.comm.Communicator;
 import io.colo4j.tensor.comm.ThreadWorld;
 import io.colo4j.tensor.nn.Module;
 import io.colo4j.tensor.nn.Parameter;
 import java.util.List;
 import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -81,16 +84,7 @@ class ConsumingOpsTest {
     @ValueSource(ints = {1, 2, 4})
     void consumedLogitsGiveTheSameBitsInOneBufferLessAndFailWhenReadAfter(int tp) {
         List<Step[]> ranks = ThreadWorld.call(tp, comm -> {
-            Head head;
-            if (tp == 1) {
-                head = new Head();
-            } else {
-                try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
-                    head = new Head();
-                }
-                head.namedParameters();
-                ((ColoParameter) head.w).setSpec(DistSpec.shard(0, tp), ComputeSpec.tp1d());
-            }
+            Head head = onRank(tp, comm, Head::new, h -> h.w, ComputeSpec.tp1d());
             Step plain = step(tp, head, F::crossEntropy);
             Step consumed = step(tp, head, F::crossEntropyConsuming);
             return new Step[] {plain, consumed};
@@ -144,16 +138,7 @@ class ConsumingOpsTest {
     @org.junit.jupiter.params.provider.CsvSource({"1, false", "2, false", "4, false", "2, true", "4, true"})
     void aRowLayersOutputIsWhereItsBiasDropoutAddWrites(int tp, boolean sequenceParallel) {
         List<float[][]> ranks = ThreadWorld.call(tp, comm -> {
-            RowLayer layer;
-            if (tp == 1) {
-                layer = new RowLayer();
-            } else {
-                try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
-                    layer = new RowLayer();
-                }
-                layer.namedParameters();
-                ((ColoParameter) layer.proj.weight()).setSpec(DistSpec.shard(0, tp), ComputeSpec.tp1d().withSequenceParallel(sequenceParallel));
-            }
+            RowLayer layer = onRank(tp, comm, RowLayer::new, l -> l.proj.weight(), ComputeSpec.tp1d().withSequenceParallel(sequenceParallel));
             float[][] out = new float[4][];
             for (int consume = 0; consume < 2; consume++) {
                 Tensor leaf = Tensor.init(Init.uniform(9, -1, 1), 2, ROWS / 2, D * 2).requiresGrad(true);
@@ -203,6 +188,21 @@ class ConsumingOpsTest {
             assertThat(rank[3][1]).as("%s consumed product read after: fails naming bias_dropout_add", what).isEqualTo(1f);
             assertThat((double) rank[3][0]).as("%s step peak consumed vs plain", what).isLessThanOrEqualTo(rank[1][0] - productBytes);
         }
+    }
+
+    /** {@code make}'s module, plain at tp 1, else built in an InitContext with {@code weight} split on dim 0 under {@code spec}. */
+    private static <M extends Module> M onRank(int tp, Communicator comm, Supplier<M> make,
+                                               Function<M, Parameter> weight, ComputeSpec spec) {
+        if (tp == 1) {
+            return make.get();
+        }
+        M module;
+        try (InitContext ctx = InitContext.open(ProcessGroup.of(tp, 1), comm, "cpu")) {
+            module = make.get();
+        }
+        module.namedParameters();
+        ((ColoParameter) weight.apply(module)).setSpec(DistSpec.shard(0, tp), spec);
+        return module;
     }
 
     private static float[] concat(float[]... parts) {

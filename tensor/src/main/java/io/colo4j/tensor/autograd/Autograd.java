@@ -212,8 +212,8 @@ public final class Autograd {
         if (s == null || !s.isLongLived()) {
             return zeros ? Tensor.zeros(shape) : Tensor.empty(shape);
         }
-        if (s.gradientBuffers() != null) {
-            Tensor given = s.gradientBuffers().apply(shape);
+        if (s.gradientBufferSource() != null) {
+            Tensor given = s.gradientBufferSource().apply(shape);
             return zeros ? given.fill(0f) : given;
         }
         Tensor buffer;
