@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>Loops: for each NC-column block of C, for each KC-deep block, op(B)[KC x NC] is packed into NR-wide panels
  *       {@code [kc][NR]}; then for each MC-row block, alpha * op(A)[MC x KC] is packed into MR-tall panels
- *       {@code [kc][MR]}; then for each A panel (kept in L1, MR x KC = 12 KiB) the micro-kernel sweeps all the B
- *       panels of the block (streamed from L2/L3). Panels are zero padded, in per-thread {@code float[]} buffers;
+ *       {@code [kc][MR]}; then for each B panel (KC x NR, 64 KiB, read from L1/L2) the micro-kernel sweeps all the A
+ *       panels of the block (MC x KC, 384 KiB, kept in L2). Panels are zero padded, in per-thread {@code float[]} buffers;
  *       packing absorbs the transposes, so one micro-kernel serves all four cases.</li>
  *   <li>Micro-kernel: a 6 x 2L tile of C (L = 16 lanes with AVX-512: 6 x 32) in 12 vector accumulators; per step
  *       of k, 2 vector loads of B, 6 broadcasts of A, 12 independent FMAs. The tile is merged into C once per KC
@@ -46,7 +46,7 @@ public final class Sgemm {
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * L;
     private static final long TILE_ROW_BYTES = (long) NR * Float.BYTES;
-    /** Depth of a packed block: the A micro-panel (MR x KC) stays in L1, a tile is merged into C once per KC. */
+    /** Depth of a packed block: a tile is merged into C once per KC, so KC fixes the order of the sums (and the bits). */
     static final int KC = Math.max(16, Integer.getInteger("colo4j.sgemm.kc", 512));
     /** Rows of A packed at a time (a multiple of MR). */
     static final int MC = Math.max(1, Integer.getInteger("colo4j.sgemm.mc", 192) / MR) * MR;
@@ -379,11 +379,15 @@ public final class Sgemm {
                     for (int ic = m0; ic < m1; ic += MC) {
                         int mc = Math.min(MC, m1 - ic);
                         packA(aOff, ic, mc, pc, kc, ap, row);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            int ao = ir * kc;
-                            for (int jr = 0; jr < nc; jr += NR) {
-                                int nr = Math.min(NR, nc - jr);
+                        // B's micro-panel outside, A's inside: the packed A block (mc x kc, 384 KB) stays in L2 and
+                        // one micro-panel of B is read from near cache by every A micro-panel in turn; the other way
+                        // round, every A micro-panel streamed the whole packed B block (kc x nc, 2 MB: past L2)
+                        // again, and the step's GEMMs took 8% longer
+                        for (int jr = 0; jr < nc; jr += NR) {
+                            int nr = Math.min(NR, nc - jr);
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                int mr = Math.min(MR, mc - ir);
+                                int ao = ir * kc;
                                 long co = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
                                 if (mr == MR && nr == NR && mode == STORE) {
                                     kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB);
