@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -15,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Design (Goto/BLIS style):
  * <ul>
  *   <li>Loops: for each NC-column block of C, for each KC-deep block, op(B)[KC x NC] is packed into NR-wide panels
- *       {@code [kc][NR]}; then for each MC-row block, alpha * op(A)[MC x KC] is packed into MR-tall panels
- *       {@code [kc][MR]}; then for each B panel (KC x NR, 64 KiB, read from L1/L2) the micro-kernel sweeps all the A
+ *       {@code [kc][NR]}; then for each MC-row block, alpha * op(A)[MC x KC] is packed, as rows {@code [mc][kc]}
+ *       (A not transposed) or as MR-tall panels {@code [kc][MR]} (transposed), each with its micro-kernel; then for each B panel (KC x NR, 64 KiB, read from L1/L2) the micro-kernel sweeps all the A
  *       panels of the block (MC x KC, 384 KiB, kept in L2). Panels are zero padded, in per-thread {@code float[]} buffers;
  *       packing absorbs the transposes, so one micro-kernel serves all four cases.</li>
  *   <li>Micro-kernel: a 6 x 2L tile of C (L = 16 lanes with AVX-512: 6 x 32) in 12 vector accumulators; per step
@@ -390,9 +391,9 @@ public final class Sgemm {
                                 int ao = ir * kc;
                                 long co = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
                                 if (mr == MR && nr == NR && mode == STORE) {
-                                    kernel(kc, ap, ao, bp, jr * kc, c, co, ldcB);
+                                    micro(kc, ap, ao, bp, jr * kc, c, co, ldcB);
                                 } else {
-                                    kernel(kc, ap, ao, bp, jr * kc, ws.tile, 0, TILE_ROW_BYTES);
+                                    micro(kc, ap, ao, bp, jr * kc, ws.tile, 0, TILE_ROW_BYTES);
                                     if (mr == MR && nr == NR) {
                                         mergeFullTile(ws.tile, c, co, ldcB, mode, beta);
                                     } else {
@@ -403,6 +404,15 @@ public final class Sgemm {
                         }
                     }
                 }
+            }
+        }
+
+        /** The micro-kernel for the layout {@link #packA} gave the A block. */
+        private void micro(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment out, long co, long ldcB) {
+            if (transA) {
+                kernel(kc, ap, ao, bp, bo, out, co, ldcB);
+            } else {
+                kernelRowsA(kc, ap, ao, bp, bo, out, co, ldcB);
             }
         }
 
@@ -472,25 +482,24 @@ public final class Sgemm {
             }
         }
 
-        /** Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] into MR-tall panels [kc][MR], zero padded. */
+        /**
+         * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc], zero padded to whole MR-row panels: as rows [mc][kc] when A is not
+         * transposed (bulk row copies; the scatter into panels cost as much as the products when n is small, e.g.
+         * attention's P V), else as MR-tall panels [kc][MR] (rows of the transposed A would be written kc apart).
+         */
         private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] row) {
             float al = alpha;
             if (!transA) {
-                for (int ip = 0; ip < mc; ip += MR) {
-                    int h = Math.min(MR, mc - ip);
-                    int dst = ip * kc;
-                    for (int r = 0; r < h; r++) {
-                        MemorySegment.copy(a, F, (aOff + (long) (ic + ip + r) * lda + pc) * Float.BYTES, row, 0, kc);
-                        for (int p = 0; p < kc; p++) {
-                            ap[dst + p * MR + r] = al * row[p];
-                        }
-                    }
-                    for (int r = h; r < MR; r++) {
-                        for (int p = 0; p < kc; p++) {
-                            ap[dst + p * MR + r] = 0f;
+                for (int r = 0; r < mc; r++) {
+                    int dst = r * kc;
+                    MemorySegment.copy(a, F, (aOff + (long) (ic + r) * lda + pc) * Float.BYTES, ap, dst, kc);
+                    if (al != 1f) {
+                        for (int p = dst; p < dst + kc; p++) {
+                            ap[p] = al * ap[p];
                         }
                     }
                 }
+                Arrays.fill(ap, mc * kc, roundUp(mc, MR) * kc, 0f);
             } else {
                 int mcr = roundUp(mc, MR);
                 for (int p = 0; p < kc; p++) {
@@ -759,7 +768,7 @@ public final class Sgemm {
         }
     }
 
-    /** The 6 x 2L register-blocked micro-kernel: C[6][2L] = Ap[kc][6] * Bp[kc][2L]. */
+    /** The 6 x 2L register-blocked micro-kernel: C[6][2L] = Ap[kc][6] * Bp[kc][2L], A packed as panels. */
     private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -788,6 +797,61 @@ public final class Sgemm {
         // Only plain stores here, into C or the scratch tile: each epilogue that reads C (add, scale) took C2 nearer
         // NodeCountInliningCutoff, past which it boxed the accumulators it did not inline, on every call (~2 GB of heap
         // garbage per GPT-2 small step; with two epilogues it still did under load). mergeFullTile reads C instead.
+        long r = co;
+        c00.intoMemorySegment(c, r, ORDER);
+        c01.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c10.intoMemorySegment(c, r, ORDER);
+        c11.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c20.intoMemorySegment(c, r, ORDER);
+        c21.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c30.intoMemorySegment(c, r, ORDER);
+        c31.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c40.intoMemorySegment(c, r, ORDER);
+        c41.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c50.intoMemorySegment(c, r, ORDER);
+        c51.intoMemorySegment(c, r + VB, ORDER);
+    }
+
+    /**
+     * {@link #kernel} for an A block packed as rows (A not transposed): its six rows are kc apart. A copy of the
+     * kernel rather than one with the strides as arguments: C2 only keeps the loop tight when they are constants (the
+     * shared kernel ran the step's GEMMs 13-27% slower). The sums are the same, in the same order, so are the bits.
+     */
+    private static void kernelRowsA(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        int row1 = ao + kc;
+        int row2 = ao + 2 * kc;
+        int row3 = ao + 3 * kc;
+        int row4 = ao + 4 * kc;
+        int row5 = ao + 5 * kc;
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao + p]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[row1 + p]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[row2 + p]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[row3 + p]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[row4 + p]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[row5 + p]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
+        }
+        // plain stores only, as in kernel
         long r = co;
         c00.intoMemorySegment(c, r, ORDER);
         c01.intoMemorySegment(c, r + VB, ORDER);

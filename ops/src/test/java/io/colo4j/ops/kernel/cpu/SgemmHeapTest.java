@@ -6,7 +6,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Once C2 has compiled the micro-kernel, a packed sgemm allocates (almost) nothing on the Java heap: its vector
@@ -21,8 +22,9 @@ class SgemmHeapTest {
     private static final int N = 128;
     private static final int K = 128;
 
-    @Test
-    void aCompiledPackedSgemmDoesNotAllocateOnTheHeap() {
+    @ParameterizedTest(name = "A transposed: {0}")
+    @ValueSource(booleans = {false, true}) // A packed as rows or as panels: each has its own micro-kernel
+    void aCompiledPackedSgemmDoesNotAllocateOnTheHeap(boolean transA) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = filled(arena, M * K);
@@ -32,22 +34,22 @@ class SgemmHeapTest {
             long deadline = System.nanoTime() + 60_000_000_000L; // C2 compiles in the background: give it time
             while (best > MAX_BYTES_PER_CALL && System.nanoTime() < deadline) {
                 for (int i = 0; i < 200; i++) { // let the kernel get hot and compiled
-                    run(a, b, c, i % 2 == 0 ? 0f : 1f);
+                    run(transA, a, b, c, i % 2 == 0 ? 0f : 1f);
                 }
                 long before = threads.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 50; i++) {
-                    run(a, b, c, i % 2 == 0 ? 0f : 1f);
+                    run(transA, a, b, c, i % 2 == 0 ? 0f : 1f);
                 }
                 best = Math.min(best, (threads.getCurrentThreadAllocatedBytes() - before) / 50);
             }
-            assertThat(best).as("heap bytes per warmed-up %d x %d x %d sgemm on one thread", M, N, K)
+            assertThat(best).as("heap bytes per warmed-up %d x %d x %d sgemm on one thread, A transposed: %s", M, N, K, transA)
                     .isLessThanOrEqualTo(MAX_BYTES_PER_CALL);
         }
     }
 
     /** C = A @ B (beta 0: the kernel's STORE) or C += A @ B (beta 1: ADD), on the calling thread only. */
-    private static void run(MemorySegment a, MemorySegment b, MemorySegment c, float beta) {
-        Sgemm.sgemm(false, false, M, N, K, 1f, a, 0, K, b, 0, N, beta, c, 0, N, 1);
+    private static void run(boolean transA, MemorySegment a, MemorySegment b, MemorySegment c, float beta) {
+        Sgemm.sgemm(transA, false, M, N, K, 1f, a, 0, transA ? M : K, b, 0, N, beta, c, 0, N, 1);
     }
 
     private static MemorySegment filled(Arena arena, int floats) {
