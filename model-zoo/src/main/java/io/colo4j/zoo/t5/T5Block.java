@@ -69,7 +69,7 @@ public final class T5Block extends Module {
 
         Tensor forward(Tensor x, Tensor bias, boolean causal, long dropoutSeed) {
             Tensor y = attention.forward(layerNorm.forward(x), bias, causal, dropoutSeed);
-            return F.biasDropoutAdd(y, null, x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
+            return F.biasDropoutAddConsuming(y, null, x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         }
 
         public T5Attention attention() {
@@ -90,7 +90,7 @@ public final class T5Block extends Module {
 
         Tensor forward(Tensor x, Tensor encoded, Tensor bias, long dropoutSeed) {
             Tensor y = attention.forward(layerNorm.forward(x), encoded, bias, dropoutSeed);
-            return F.biasDropoutAdd(y, null, x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
+            return F.biasDropoutAddConsuming(y, null, x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         }
 
         public T5CrossAttention attention() {
@@ -111,7 +111,7 @@ public final class T5Block extends Module {
 
         Tensor forward(Tensor x, long dropoutSeed) {
             Tensor y = denseReluDense.forward(layerNorm.forward(x), dropoutSeed);
-            return F.biasDropoutAdd(y, null, x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
+            return F.biasDropoutAddConsuming(y, null, x, config.dropoutRate(), isTraining(), DropoutSeeds.site(dropoutSeed, path + ".dropout"));
         }
     }
 
