@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>Loops: for each NC-column block of C, for each KC-deep block, op(B)[KC x NC] is packed into NR-wide panels
  *       {@code [kc][NR]}; then for each MC-row block, alpha * op(A)[MC x KC] is packed, as rows {@code [mc][kc]}
- *       (A not transposed) or as MR-tall panels {@code [kc][MR]} (transposed), each with its micro-kernel; then for each B panel (KC x NR, 64 KiB, read from L1/L2) the micro-kernel sweeps all the A
- *       panels of the block (MC x KC, 384 KiB, kept in L2). Panels are zero padded, in per-thread {@code float[]} buffers;
- *       packing absorbs the transposes, so one micro-kernel serves all four cases.</li>
+ *       (A not transposed) or as MR-tall panels {@code [kc][MR]} (A transposed); then for each B panel (KC x NR,
+ *       64 KiB, read from L1/L2) the micro-kernel sweeps all the A panels of the block (MC x KC, 384 KiB, kept in
+ *       L2). Buffers are zero padded, per thread {@code float[]}s; packing absorbs B's transpose, and each of A's two
+ *       layouts has its own copy of the micro-kernel.</li>
  *   <li>Micro-kernel: a 6 x 2L tile of C (L = 16 lanes with AVX-512: 6 x 32) in 12 vector accumulators; per step
  *       of k, 2 vector loads of B, 6 broadcasts of A, 12 independent FMAs. The tile is merged into C once per KC
  *       block: stored on the first block when beta == 0 (so whatever C held, NaN included, is ignored), added
