@@ -2,6 +2,7 @@ package io.colo4j.tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
+import java.util.function.Function;
 
 /**
  * A flat block of float32 elements in off-heap memory that one or more tensor views share.
@@ -25,7 +26,7 @@ public final class Storage {
     /** Set by {@link #markGradientBuffer()}, cleared by {@link #adoptedAsGradient()}. */
     private boolean gradientBuffer;
     /** Set by {@link #makeGradientBuffersWith}: where gradient buffers over this storage come from, else null. */
-    private java.util.function.Function<int[], Tensor> gradientBufferSource;
+    private Function<int[], Tensor> gradientBufferSource;
     private volatile DeviceMirror mirror;
 
     /** A device backend's copy of a storage's elements; see the class comment for the coherence protocol. */
@@ -181,12 +182,12 @@ public final class Storage {
      * are zeros written over zeros and never kept, where each buffer would be long-lived memory allocated, faulted in
      * and freed per gradient and window for nothing ({@code plan --fit} for Llama-7B: 24 -> 61 s).
      */
-    public void makeGradientBuffersWith(java.util.function.Function<int[], Tensor> source) {
+    public void makeGradientBuffersWith(Function<int[], Tensor> source) {
         gradientBufferSource = source;
     }
 
     /** The source {@link #makeGradientBuffersWith} set, or null. */
-    public java.util.function.Function<int[], Tensor> gradientBufferSource() {
+    public Function<int[], Tensor> gradientBufferSource() {
         return gradientBufferSource;
     }
 

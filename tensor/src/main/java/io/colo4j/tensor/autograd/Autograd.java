@@ -2,9 +2,11 @@ package io.colo4j.tensor.autograd;
 
 import io.colo4j.tensor.MemoryScope;
 import io.colo4j.tensor.ShapeException;
+import io.colo4j.tensor.Storage;
 import io.colo4j.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -208,7 +210,7 @@ public final class Autograd {
     }
 
     private static Tensor gradientBuffer(Tensor input, boolean zeros, int... shape) {
-        io.colo4j.tensor.Storage s = input.storageIfAny();
+        Storage s = input.storageIfAny();
         if (s == null || !s.isLongLived()) {
             return zeros ? Tensor.zeros(shape) : Tensor.empty(shape);
         }
@@ -226,9 +228,9 @@ public final class Autograd {
 
     /** A gradient buffer spanning its storage, contiguous, which the leaf may take as its gradient as it is. */
     private static boolean adoptable(Tensor leaf, Tensor grad) {
-        io.colo4j.tensor.Storage s = grad.storageIfAny();
+        Storage s = grad.storageIfAny();
         if (s == null || !s.isGradientBuffer() || grad.offset() != 0 || !grad.isContiguous() || grad.localNumel() != s.numel()
-                || !java.util.Arrays.equals(grad.localShape(), leaf.localShape()) || grad.isDistributed()) {
+                || !Arrays.equals(grad.localShape(), leaf.localShape()) || grad.isDistributed()) {
             return false;
         }
         s.adoptedAsGradient();

@@ -34,12 +34,11 @@ public enum Recompute {
 
     /** One layer of a stack ({@code name}: its dotted path): {@code fn(inputs)}, checkpointed under {@link #FULL}. */
     public static Tensor layer(String name, Function<Tensor[], Tensor> fn, Tensor... inputs) {
-        Tensor out;
-        if (current() == SELECTIVE) {
-            out = LayerEnds.run(fn, inputs);
-        } else {
-            out = current() == FULL ? Checkpoint.apply(name, fn, inputs) : fn.apply(inputs);
-        }
+        Tensor out = switch (current()) {
+            case SELECTIVE -> LayerEnds.run(fn, inputs);
+            case FULL -> Checkpoint.apply(name, fn, inputs);
+            case NONE -> fn.apply(inputs);
+        };
         Runnable observer = LAYER_OBSERVER.get()[0];
         if (observer != null) {
             observer.run();
