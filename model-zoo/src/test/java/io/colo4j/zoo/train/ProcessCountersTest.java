@@ -31,6 +31,22 @@ class ProcessCountersTest {
         counters.stepDone();
         counters.stepDone();
         counters.stepDone();
-        assertThat(counters.toString()).startsWith("process per step: minor page faults [").contains("over steps 2..3");
+        assertThat(counters.toString()).startsWith("process per step: minor page faults [").contains("over steps 2..3")
+                .contains("Java heap allocated [").contains("GC [");
+    }
+
+    @Test
+    void aStepThatAllocatesOnTheHeapShowsIt() {
+        StepCounters counters = StepCounters.start();
+        assumeTrue(counters != null, "no /proc/self/stat here");
+        counters.stepDone();
+        byte[] boxedLikeAKernel = new byte[96 << 20];
+        counters.stepDone();
+        counters.stepDone();
+        assertThat(boxedLikeAKernel).hasSize(96 << 20);
+        var perStep = counters.heapAllocatedPerStep();
+        assumeTrue(perStep.get(1) >= 0, "no per-thread allocation counters in this JVM");
+        assertThat(perStep.get(1)).isGreaterThanOrEqualTo(96L << 20);
+        assertThat(perStep.get(2)).isLessThan(16L << 20);
     }
 }

@@ -14,6 +14,12 @@ final class FloatOps {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     /** Floats per vector, used to align work splits to whole vectors (and 64-byte lines for 16 floats). */
     static final int LANES = SPECIES.length();
+    /**
+     * 1 in every lane, to give a sum carried round a loop an exact type again ({@code ONE.mul(s)} is s, bit for bit):
+     * C2 types a loop's carried vector as the abstract {@code FloatVector}, and a call on it that its profile does not
+     * resolve stays virtual and boxes (see the ops module's {@code Vec.ONE}). The sums below keep it an argument.
+     */
+    private static final FloatVector ONE = FloatVector.broadcast(SPECIES, 1f);
 
     private FloatOps() {}
 
@@ -35,9 +41,9 @@ final class FloatOps {
             long so = srcByteOff + i * Float.BYTES;
             FloatVector acc = FloatVector.fromMemorySegment(SPECIES, src[0], so, ORDER);
             for (int j = 1; j < k; j++) {
-                acc = acc.add(FloatVector.fromMemorySegment(SPECIES, src[j], so, ORDER));
+                acc = FloatVector.fromMemorySegment(SPECIES, src[j], so, ORDER).add(acc);
             }
-            acc.intoMemorySegment(dst, dstByteOff + i * Float.BYTES, ORDER);
+            ONE.mul(acc).intoMemorySegment(dst, dstByteOff + i * Float.BYTES, ORDER);
         }
         for (; i < count; i++) {
             long so = srcByteOff + i * Float.BYTES;
@@ -74,8 +80,9 @@ final class FloatOps {
                 long o = byteOff + i * Float.BYTES;
                 FloatVector s = FloatVector.fromMemorySegment(SPECIES, buf[0], o, ORDER);
                 for (int j = 1; j < k; j++) {
-                    s = s.add(FloatVector.fromMemorySegment(SPECIES, buf[j], o, ORDER));
+                    s = FloatVector.fromMemorySegment(SPECIES, buf[j], o, ORDER).add(s);
                 }
+                s = ONE.mul(s);
                 for (int j = 0; j < k; j++) {
                     s.intoMemorySegment(buf[j], o, ORDER);
                 }

@@ -112,12 +112,8 @@ final class CausalSoftmax {
     /**
      * The max over the first {@code valid}, lane-wise then in a tree of halves, by compare and blend: cheaper than
      * {@code max}'s NaN and -0 rules, which change nothing here (a NaN in the row makes the sum, and so the row, NaN).
-     *
-     * <p>A vector carried round a loop is never the receiver of a call here, only an argument: C2 types it as the
-     * abstract {@code FloatVector}, so a call on it is virtual and is inlined only where the JDK method's profile names
-     * its class; once in about six runs of {@code bench kernels} that profile was empty (the method had been compiled
-     * without profiling), the call stayed virtual and boxed its vectors: 136 MB of heap per call and 3x the time. After
-     * a loop, {@code low.max(m)} gives the carried vector an exact type again and changes no bit.
+     * A carried vector is only ever an argument, and goes through {@link Vec#ONE} after the loop (see its note: the
+     * masked {@code sum.add(e, kept)} this had boxed 136 MB per call once in about six runs of {@code bench kernels}).
      */
     private static float max(float[] xa, int base, int valid) {
         FloatVector low = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -127,7 +123,7 @@ final class CausalSoftmax {
             FloatVector v = FloatVector.fromArray(S, xa, base + i, kept);
             m = v.blend(m, v.compare(VectorOperators.GT, m, kept).not());
         }
-        m = low.max(m);
+        m = Vec.ONE.mul(m);
         if (L >= 16) {
             m = larger(m, m.rearrange(SWAP_8));
         }
@@ -149,18 +145,17 @@ final class CausalSoftmax {
 
     /**
      * Stores e^(x scale - shift) over the first {@code valid} and returns their sum: lane-wise, then a tree of halves.
-     * The carried sum is only ever an argument (see {@link #max}); 0 + sum is sum, as no sum of exps is -0.
+     * The carried sum is only ever an argument (see {@link #max}).
      */
     private static float expAndSum(float[] xa, float[] oa, int base, int valid, float scale, float shift) {
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector sum = zero;
+        FloatVector sum = FloatVector.zero(S);
         for (int i = 0; i < valid; i += L) {
             VectorMask<Float> kept = S.indexInRange(i, valid);
             FloatVector e = VecMath.expShifted(FloatVector.fromArray(S, xa, base + i, kept).mul(scale).sub(shift));
             e.intoArray(oa, base + i, kept);
             sum = e.blend(0f, kept.not()).add(sum);
         }
-        sum = zero.add(sum);
+        sum = Vec.ONE.mul(sum);
         if (L >= 16) {
             sum = sum.add(sum.rearrange(SWAP_8));
         }

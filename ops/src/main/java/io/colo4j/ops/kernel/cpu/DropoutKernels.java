@@ -80,10 +80,14 @@ final class DropoutKernels {
                                 MemorySegment mr, long or, MemorySegment mo, long oo, int count) {
         long threshold = bits.threshold();
         float keep = bits.keep();
-        LongVector z = IOTA.add(g).mul(DropoutBits.GOLDEN).add(bits.base());
+        LongVector step = LongVector.broadcast(LS, STEP);
+        // one step back, as each vector advances first: the carried z is then only an argument (Vec.ONE's note)
+        LongVector carried = IOTA.add(g).mul(DropoutBits.GOLDEN).add(bits.base()).sub(step);
         FloatVector kept = FloatVector.broadcast(FS, keep);
         int e = 0;
-        for (; e + N <= count; e += N, z = z.add(STEP)) {
+        for (; e + N <= count; e += N) {
+            LongVector z = step.add(carried);
+            carried = z;
             FloatVector v = FloatVector.fromMemorySegment(FS, mx, (ox + e) * Float.BYTES, Vec.ORDER);
             if (mb != null) {
                 v = v.add(FloatVector.fromMemorySegment(FS, mb, (ob + e) * Float.BYTES, Vec.ORDER));

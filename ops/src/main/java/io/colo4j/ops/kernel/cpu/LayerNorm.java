@@ -40,8 +40,9 @@ final class LayerNorm {
                 FloatVector vs = FloatVector.zero(S);
                 int i = 0;
                 for (; i < bound; i += L) {
-                    vs = vs.add(FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER));
+                    vs = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).add(vs);
                 }
+                vs = Vec.ONE.mul(vs);
                 float sum = 0f;
                 for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
                     sum += vs.lane(lane);
@@ -56,6 +57,7 @@ final class LayerNorm {
                     FloatVector d = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).sub(mu);
                     vv = d.fma(d, vv);
                 }
+                vv = Vec.ONE.mul(vv);
                 float var = 0f;
                 for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
                     var += vv.lane(lane);
@@ -135,13 +137,15 @@ final class LayerNorm {
             FloatVector xhat = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).sub(mu).mul(rs);
             FloatVector dy = FloatVector.fromMemorySegment(S, mdy, (gb + i) * Float.BYTES, Vec.ORDER);
             FloatVector dxhat = dy.mul(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER));
-            vs = vs.add(dxhat);
-            vsx = vsx.add(dxhat.mul(xhat));
+            vs = dxhat.add(vs);
+            vsx = dxhat.mul(xhat).add(vsx);
             FloatVector.fromMemorySegment(S, pg, (base + i) * Float.BYTES, Vec.ORDER).add(dy.mul(xhat))
                     .intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
             FloatVector.fromMemorySegment(S, pb, (base + i) * Float.BYTES, Vec.ORDER).add(dy)
                     .intoMemorySegment(pb, (base + i) * Float.BYTES, ORDER);
         }
+        vs = Vec.ONE.mul(vs);
+        vsx = Vec.ONE.mul(vsx);
         float sumDxhat = 0f;
         float sumDxhatXhat = 0f;
         for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call would box the vectors
@@ -194,9 +198,9 @@ final class LayerNorm {
             for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
                 FloatVector t = FloatVector.fromMemorySegment(S, m, (off + i) * Float.BYTES, Vec.ORDER);
                 for (int b = 0; b < blocks; b++) {
-                    t = t.add(FloatVector.fromMemorySegment(S, partials, (b * stride + i) * Float.BYTES, Vec.ORDER));
+                    t = FloatVector.fromMemorySegment(S, partials, (b * stride + i) * Float.BYTES, Vec.ORDER).add(t);
                 }
-                t.intoMemorySegment(m, (off + i) * Float.BYTES, ORDER);
+                Vec.ONE.mul(t).intoMemorySegment(m, (off + i) * Float.BYTES, ORDER);
             }
             for (; i < to; i++) {
                 float t = Vec.get(m, off + i);

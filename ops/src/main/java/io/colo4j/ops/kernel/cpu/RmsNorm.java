@@ -36,6 +36,7 @@ final class RmsNorm {
                     FloatVector v = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER);
                     acc = v.fma(v, acc);
                 }
+                acc = Vec.ONE.mul(acc);
                 float sq = 0f;
                 for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
                     sq += acc.lane(lane);
@@ -103,10 +104,11 @@ final class RmsNorm {
         for (; i < bound; i += L) {
             FloatVector xhat = FloatVector.fromMemorySegment(S, mx, (xb + i) * Float.BYTES, Vec.ORDER).mul(rs);
             FloatVector dy = FloatVector.fromMemorySegment(S, mdy, (gb + i) * Float.BYTES, Vec.ORDER);
-            vdot = vdot.add(dy.mul(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER)).mul(xhat));
+            vdot = dy.mul(FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER)).mul(xhat).add(vdot);
             FloatVector.fromMemorySegment(S, pg, (base + i) * Float.BYTES, Vec.ORDER).add(dy.mul(xhat))
                     .intoMemorySegment(pg, (base + i) * Float.BYTES, ORDER);
         }
+        vdot = Vec.ONE.mul(vdot);
         float dot = 0f;
         for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call would box vdot
             dot += vdot.lane(lane);

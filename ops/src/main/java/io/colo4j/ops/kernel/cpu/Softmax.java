@@ -88,23 +88,24 @@ final class Softmax {
      * one chain would wait on each max's latency); a partial last vector joins through a masked max.
      */
     static float max(MemorySegment mx, long xBase, int valid) {
-        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        FloatVector m1 = m0;
-        FloatVector m2 = m0;
-        FloatVector m3 = m0;
+        FloatVector low = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector m0 = low;
+        FloatVector m1 = low;
+        FloatVector m2 = low;
+        FloatVector m3 = low;
         int i = 0;
+        // the carried maxima are only arguments (Vec.ONE's note); max is the same in either order
         for (; i + 4 * L <= valid; i += 4 * L) {
-            m0 = m0.max(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, Vec.ORDER));
-            m1 = m1.max(FloatVector.fromMemorySegment(S, mx, (xBase + i + L) * Float.BYTES, Vec.ORDER));
-            m2 = m2.max(FloatVector.fromMemorySegment(S, mx, (xBase + i + 2 * L) * Float.BYTES, Vec.ORDER));
-            m3 = m3.max(FloatVector.fromMemorySegment(S, mx, (xBase + i + 3 * L) * Float.BYTES, Vec.ORDER));
+            m0 = FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, Vec.ORDER).max(m0);
+            m1 = FloatVector.fromMemorySegment(S, mx, (xBase + i + L) * Float.BYTES, Vec.ORDER).max(m1);
+            m2 = FloatVector.fromMemorySegment(S, mx, (xBase + i + 2 * L) * Float.BYTES, Vec.ORDER).max(m2);
+            m3 = FloatVector.fromMemorySegment(S, mx, (xBase + i + 3 * L) * Float.BYTES, Vec.ORDER).max(m3);
         }
         for (; i < valid; i += L) {
             VectorMask<Float> m = S.indexInRange(i, valid);
-            m0 = m0.lanewise(VectorOperators.MAX,
-                    FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m), m);
+            m0 = FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER, m).blend(low, m.not()).max(m0);
         }
-        return m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+        return low.max(m0).max(m1).max(low.max(m2).max(m3)).reduceLanes(VectorOperators.MAX);
     }
 
     /**
@@ -121,8 +122,9 @@ final class Softmax {
             if (mo != null) {
                 e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, Vec.ORDER);
             }
-            vsum = vsum.add(e);
+            vsum = e.add(vsum);
         }
+        vsum = Vec.ONE.mul(vsum);
         float sum = 0f;
         for (int lane = 0; lane < L; lane++) {
             sum += vsum.lane(lane); // VecMath.sum's order; a call here would be refused, boxing vsum
@@ -183,6 +185,7 @@ final class Softmax {
             vdot = FloatVector.fromMemorySegment(S, my, (yb + i) * Float.BYTES, ORDER)
                     .fma(FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, ORDER), vdot);
         }
+        vdot = Vec.ONE.mul(vdot);
         float dot = 0f;
         for (int lane = 0; lane < L; lane++) { // VecMath.sum's order, inline: a call taking a vector boxes it
             dot += vdot.lane(lane);

@@ -12,6 +12,15 @@ final class Vec {
     static final int L = S.length();
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
     static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /**
+     * 1 in every lane: {@code ONE.mul(v)} is v, bit for bit (NaN and -0 too), with an exact type. A vector carried
+     * round a loop is typed by C2 as the abstract {@code FloatVector}, so a call on it is virtual, inlined only where
+     * the JDK method's profile names one class; where that profile was empty or saw several species, the call stayed
+     * virtual and boxed its vectors (136 MB per causal softmax call, ~50 MB per GPT-2 step in cross-entropy's max, in
+     * some processes). So kernels keep carried vectors as arguments (x.add(sum), not sum.add(x)) and pass them through
+     * {@code ONE.mul} before a call on them after the loop.
+     */
+    static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
     private Vec() {}
 
