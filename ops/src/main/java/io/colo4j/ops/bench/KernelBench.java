@@ -61,20 +61,20 @@ public final class KernelBench {
             results.add(report(out, "softmax fwd", 2, bytes, time(iterations, copier, () -> k.softmax(x, 1f, false, y))));
             results.add(report(out, "softmax bwd", 3, bytes, time(iterations, copier, () -> k.softmaxBackward(y, g, 1f, dx))));
             results.add(report(out, "layernorm fwd", 2, bytes, time(iterations, copier, () -> k.layerNorm(x, gamma, beta, 1e-5f, y, mean, rstd))));
-            results.add(report(out, "layernorm bwd", 3, bytes, 
+            results.add(report(out, "layernorm bwd", 3, bytes,
                     time(iterations, copier, () -> k.layerNormBackward(x, gamma, mean, rstd, g, dx, gGamma, gBeta))));
             results.add(report(out, "gelu fwd", 2, bytes, time(iterations, copier, () -> k.unary(UnaryOp.GELU_TANH, x, y))));
             results.add(report(out, "gelu bwd", 3, bytes, time(iterations, copier, () -> k.unaryBackward(UnaryOp.GELU_TANH, x, g, dx))));
             results.add(report(out, "bias+gelu fwd", 2, bytes, time(iterations, copier, () -> k.biasUnary(UnaryOp.GELU_TANH, x, bias, y))));
-            results.add(report(out, "bias+gelu bwd", 3, bytes, 
+            results.add(report(out, "bias+gelu bwd", 3, bytes,
                     time(iterations, copier, () -> k.biasUnaryBackward(UnaryOp.GELU_TANH, x, bias, g, dx))));
             // a causal row must read only its kept prefix (T (T + 1) / 2 of a block's T^2) and write the whole row
             int t = 64;
             double kept = (t + 1) / (2.0 * t);
-            results.add(report(out, "causal softmax fwd", kept + 1, bytes, 
+            results.add(report(out, "causal softmax fwd", kept + 1, bytes,
                     time(iterations, copier, () -> k.softmax(x.view(-1, t, t), 0.125f, true, y.view(-1, t, t)))));
             k.softmax(x.view(-1, t, t), 0.125f, true, y.view(-1, t, t));
-            results.add(report(out, "causal softmax bwd", 2 * kept + 1, bytes, 
+            results.add(report(out, "causal softmax bwd", 2 * kept + 1, bytes,
                     time(iterations, copier, () -> k.softmaxBackward(y.view(-1, t, t), g.view(-1, t, t), 0.125f, dx.view(-1, t, t)))));
             // dropout at p 0.1 drawn from the elements' indices; the fused op reads x and the residual, writes one tensor
             io.colo4j.ops.kernel.DropoutBits bits = io.colo4j.ops.kernel.DropoutBits.of(0.1f, 7);
@@ -89,9 +89,9 @@ public final class KernelBench {
             io.colo4j.tensor.IntTensor targets = io.colo4j.tensor.IntTensor.of(ids, rows);
             Tensor losses = Tensor.zeros(rows);
             Tensor lse = Tensor.zeros(rows);
-            results.add(report(out, "cross-entropy fwd", 1, bytes, 
+            results.add(report(out, "cross-entropy fwd", 1, bytes,
                     time(iterations, copier, () -> k.crossEntropy(x, targets, -100, cols, losses, lse))));
-            results.add(report(out, "cross-entropy bwd", 2, bytes, 
+            results.add(report(out, "cross-entropy bwd", 2, bytes,
                     time(iterations, copier, () -> k.crossEntropyBackward(x, targets, -100, cols, lse, 1f / rows, dx))));
         }
         return results;

@@ -85,7 +85,7 @@ final class Softmax {
 
     /**
      * The row's max over its first {@code valid} elements in four independent chains (max is exact in any order, and
-     * one chain would wait on each max's latency); a partial last vector joins through a masked max.
+     * one chain would wait on each max's latency); a partial last vector joins with -inf in its masked-off lanes.
      */
     static float max(MemorySegment mx, long xBase, int valid) {
         FloatVector low = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
