@@ -98,7 +98,11 @@ public final class FmaPeak {
         return (double) iterations * CHAINS * S.length() * 2;
     }
 
-    /** 12 independent FMA chains; the result depends on every chain so nothing is dead code. */
+    /**
+     * 12 independent FMA chains; the result depends on every chain so nothing is dead code. The chains are arguments,
+     * never receivers, as {@link Vec#ONE} explains: a virtual call on one boxed it in some processes, and the peak read
+     * low.
+     */
     static float loop(long iterations) {
         FloatVector x = FloatVector.broadcast(S, 0.999999f);
         FloatVector y = FloatVector.broadcast(S, 1e-7f);
@@ -115,20 +119,20 @@ public final class FmaPeak {
         FloatVector c10 = c0.add(10f);
         FloatVector c11 = c0.add(11f);
         for (long i = 0; i < iterations; i++) {
-            c0 = c0.fma(x, y);
-            c1 = c1.fma(x, y);
-            c2 = c2.fma(x, y);
-            c3 = c3.fma(x, y);
-            c4 = c4.fma(x, y);
-            c5 = c5.fma(x, y);
-            c6 = c6.fma(x, y);
-            c7 = c7.fma(x, y);
-            c8 = c8.fma(x, y);
-            c9 = c9.fma(x, y);
-            c10 = c10.fma(x, y);
-            c11 = c11.fma(x, y);
+            c0 = x.fma(c0, y);
+            c1 = x.fma(c1, y);
+            c2 = x.fma(c2, y);
+            c3 = x.fma(c3, y);
+            c4 = x.fma(c4, y);
+            c5 = x.fma(c5, y);
+            c6 = x.fma(c6, y);
+            c7 = x.fma(c7, y);
+            c8 = x.fma(c8, y);
+            c9 = x.fma(c9, y);
+            c10 = x.fma(c10, y);
+            c11 = x.fma(c11, y);
         }
-        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+        return Vec.ONE.mul(c0).add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
                 .reduceLanes(VectorOperators.ADD);
     }
 

@@ -16,13 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Design (Goto/BLIS style):
  * <ul>
  *   <li>Loops: for each NC-column block of C, for each KC-deep block, op(B)[KC x NC] is packed into NR-wide panels
- *       {@code [kc][NR]}; then for each MC-row block, alpha * op(A)[MC x KC] is packed, as rows {@code [mc][kc]}
- *       (A not transposed) or as MR-tall panels {@code [kc][MR]} (A transposed); then for each B panel (KC x NR,
- *       64 KiB, read from L1/L2) the micro-kernel sweeps all the A panels of the block (MC x KC, 384 KiB, kept in
- *       L2). Buffers are zero padded, per thread {@code float[]}s; packing absorbs B's transpose, and each of A's two
- *       layouts has its own copy of the micro-kernel.</li>
- *   <li>Micro-kernel: a 6 x 2L tile of C (L = 16 lanes with AVX-512: 6 x 32) in 12 vector accumulators; per step
- *       of k, 2 vector loads of B, 6 broadcasts of A, 12 independent FMAs. The tile is merged into C once per KC
+ *       {@code [kc][NR]}; then for each MC-row block, alpha * op(A)[MC x KC] is packed as rows {@code [mc][kc]};
+ *       then for each B panel (KC x NR, 64 KiB, read from L1/L2) the micro-kernel sweeps all the A panels of the
+ *       block (MC x KC, 384 KiB, kept in L2). Buffers are zero padded, per thread {@code float[]}s; packing absorbs
+ *       both operands' transposes, so one kernel per tile height serves all four layouts.</li>
+ *   <li>Micro-kernel: an MR x 2L tile of C in 2 MR vector accumulators; per step of k, 2 vector loads of B, MR
+ *       broadcasts of A, 2 MR independent FMAs. MR is 6 with AVX-512 (L = 16: a 6 x 32 tile), 4 with AVX2 (L = 8:
+ *       4 x 16), so that the tile fits the vector registers. The tile is merged into C once per KC
  *       block: stored on the first block when beta == 0 (so whatever C held, NaN included, is ignored), added
  *       otherwise. Edge tiles run the same kernel into a scratch tile that is merged with scalar code.</li>
  *   <li>Parallelism: the longer side of C is split into one block per thread of {@link CpuThreads#pool()}; each
@@ -43,15 +43,26 @@ public final class Sgemm {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
-    /** Micro-tile rows (broadcasts of A per step). */
-    static final int MR = 6;
+    /**
+     * Micro-tile rows (broadcasts of A per step) on this machine: 6 with 512-bit vectors, 4 below. The tile's 2 MR
+     * accumulators, two vectors of B and the MR broadcasts, which C2 hoists to the top of the loop in some compiles,
+     * must fit the vector registers: AVX2 has 16, and a 6-row tile there spilled five accumulators to the stack in
+     * GPT-2's step, which ran its GEMMs at 63 GFLOP/s against 128 with 4 rows. AVX-512's 32 hold 6 rows (12 chains
+     * hide the FMA latency better than 8). The tile height never changes a sum, only which rows share a loop.
+     */
+    static final int MR = S.vectorBitSize() >= 512 ? 6 : 4;
+    /** The micro-tile heights there are kernels for. */
+    static final int TALL = 6;
+    static final int SHORT = 4;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * L;
     private static final long TILE_ROW_BYTES = (long) NR * Float.BYTES;
     /** Depth of a packed block: a tile is merged into C once per KC, so KC fixes the order of the sums (and the bits). */
     static final int KC = Math.max(16, Integer.getInteger("colo4j.sgemm.kc", 512));
-    /** Rows of A packed at a time (a multiple of MR). */
-    static final int MC = Math.max(1, Integer.getInteger("colo4j.sgemm.mc", 192) / MR) * MR;
+    /** Rows of the stored (transposed) A staged at a time when packing it: 16 x MC floats stay in L1. */
+    private static final int TRANSPOSE_DEPTH = 16;
+    /** Rows of A packed at a time (a multiple of both tile heights). */
+    static final int MC = Math.max(1, Integer.getInteger("colo4j.sgemm.mc", 192) / 12) * 12;
     /** Columns of B packed at a time (a multiple of NR); large, to amortise packing A. */
     static final int NC = Math.max(1, Integer.getInteger("colo4j.sgemm.nc", 1024) / NR) * NR;
 
@@ -91,8 +102,19 @@ public final class Sgemm {
                              MemorySegment a, long aOffset, int lda,
                              MemorySegment b, long bOffset, int ldb,
                              float beta, MemorySegment c, long cOffset, int ldc, int threads) {
+        sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc, threads, MR);
+    }
+
+    /** As the public form with a micro-tile of {@code tileRows} ({@link #TALL} or {@link #SHORT}): tests run both. */
+    static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb,
+                      float beta, MemorySegment c, long cOffset, int ldc, int threads, int tileRows) {
+        if (tileRows != TALL && tileRows != SHORT) {
+            throw new IllegalArgumentException("sgemm: tile rows must be " + TALL + " or " + SHORT + ", got " + tileRows);
+        }
         validate(transA, transB, 1, m, n, k, a, aOffset, 0, lda, b, bOffset, 0, ldb, c, cOffset, 0, ldc, threads);
-        execute(transA, transB, 1, m, n, k, alpha, a, aOffset, 0, lda, b, bOffset, 0, ldb, beta, c, cOffset, 0, ldc, threads);
+        execute(transA, transB, 1, m, n, k, alpha, a, aOffset, 0, lda, b, bOffset, 0, ldb, beta, c, cOffset, 0, ldc, threads,
+                tileRows);
     }
 
     /** The same for {@code batch} independent problems, each at base offset + i * stride (strides in floats). */
@@ -111,22 +133,22 @@ public final class Sgemm {
                                     float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads) {
         validate(transA, transB, batch, m, n, k, a, aOffset, strideA, lda, b, bOffset, strideB, ldb, c, cOffset, strideC, ldc, threads);
         execute(transA, transB, batch, m, n, k, alpha, a, aOffset, strideA, lda, b, bOffset, strideB, ldb,
-                beta, c, cOffset, strideC, ldc, threads);
+                beta, c, cOffset, strideC, ldc, threads, MR);
     }
 
     private static void execute(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
                                 MemorySegment a, long aOffset, long strideA, int lda,
                                 MemorySegment b, long bOffset, long strideB, int ldb,
-                                float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads) {
+                                float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads, int tileRows) {
         if (batch == 0 || m == 0 || n == 0) {
             return;
         }
         if (!a.isNative() || !b.isNative() || !c.isNative()) {
             onNativeCopies(transA, transB, batch, m, n, k, alpha, a, aOffset, strideA, lda, b, bOffset, strideB, ldb,
-                    beta, c, cOffset, strideC, ldc, threads);
+                    beta, c, cOffset, strideC, ldc, threads, tileRows);
             return;
         }
-        Job job = new Job(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        Job job = new Job(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, tileRows);
         int t = effectiveThreads(threads, a, b, c);
         long work = (long) m * n * k;
         if (t == 1 || batch == 1 || work >= 4 * PARALLEL_MIN) {
@@ -156,7 +178,8 @@ public final class Sgemm {
     private static void onNativeCopies(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
                                        MemorySegment a, long aOffset, long strideA, int lda,
                                        MemorySegment b, long bOffset, long strideB, int ldb,
-                                       float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads) {
+                                       float beta, MemorySegment c, long cOffset, long strideC, int ldc, int threads,
+                                       int tileRows) {
         try (Arena tmp = Arena.ofShared()) {
             long aStart = a.isNative() ? 0 : aOffset;
             long bStart = b.isNative() ? 0 : bOffset;
@@ -167,7 +190,7 @@ public final class Sgemm {
                     : nativeCopy(tmp, b, bOffset, extent(strideB, ldb, batch, transB ? n : k, transB ? k : n));
             MemorySegment nc = c.isNative() ? c : nativeCopy(tmp, c, cOffset, extent(strideC, ldc, batch, m, n));
             execute(transA, transB, batch, m, n, k, alpha, na, aOffset - aStart, strideA, lda, nb, bOffset - bStart, strideB, ldb,
-                    beta, nc, cOffset - cStart, strideC, ldc, threads);
+                    beta, nc, cOffset - cStart, strideC, ldc, threads, tileRows);
             if (!c.isNative()) {
                 for (int q = 0; q < batch; q++) {
                     for (int i = 0; i < m; i++) {
@@ -267,9 +290,12 @@ public final class Sgemm {
         final int m, n, k, lda, ldb, ldc;
         final float alpha, beta;
         final MemorySegment a, b, c;
+        /** Micro-tile rows. */
+        final int mr;
 
         Job(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
-            MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+            MemorySegment b, int ldb, float beta, MemorySegment c, int ldc, int mr) {
+            this.mr = mr;
             this.transA = transA;
             this.transB = transB;
             this.m = m;
@@ -319,10 +345,10 @@ public final class Sgemm {
                 return;
             }
             // split the longer side of C: each thread packs all of op(B) when rows are split, all of op(A) when columns are
-            boolean rowsSplit = m >= 2 * MR * t;
+            boolean rowsSplit = m >= 2 * mr * t;
             boolean colsSplit = n >= 2 * NR * t;
             if (t > 1 && rowsSplit && (m >= n || !colsSplit)) {
-                int rows = roundUp(ceilDiv(m, t), MR);
+                int rows = roundUp(ceilDiv(m, t), mr);
                 CpuThreads.parallelFor(ceilDiv(m, rows), 1, (from, to) -> {
                     Workspace ws = Workspace.get();
                     for (int q = from; q < to; q++) {
@@ -369,8 +395,8 @@ public final class Sgemm {
         private void packed(long aOff, long bOff, long cOff, int m0, int m1, int n0, int n1, Workspace ws) {
             int kcMax = Math.min(KC, k);
             float[] bp = ws.bp(roundUp(Math.min(NC, n1 - n0), NR) * kcMax);
-            float[] ap = ws.ap(roundUp(Math.min(MC, m1 - m0), MR) * kcMax);
-            float[] row = ws.row(Math.max(kcMax, MC));
+            float[] ap = ws.ap(roundUp(Math.min(MC, m1 - m0), mr) * kcMax);
+            float[] row = ws.row(Math.max(kcMax, TRANSPOSE_DEPTH * MC));
             long ldcB = (long) ldc * Float.BYTES;
             for (int jc = n0; jc < n1; jc += NC) {
                 int nc = Math.min(NC, n1 - jc);
@@ -387,16 +413,16 @@ public final class Sgemm {
                         // again, and the step's GEMMs took 8% longer
                         for (int jr = 0; jr < nc; jr += NR) {
                             int nr = Math.min(NR, nc - jr);
-                            for (int ir = 0; ir < mc; ir += MR) {
-                                int mr = Math.min(MR, mc - ir);
+                            for (int ir = 0; ir < mc; ir += this.mr) {
+                                int mr = Math.min(this.mr, mc - ir);
                                 int ao = ir * kc;
                                 long co = (cOff + (long) (ic + ir) * ldc + jc + jr) * Float.BYTES;
-                                if (mr == MR && nr == NR && mode == STORE) {
+                                if (mr == this.mr && nr == NR && mode == STORE) {
                                     micro(kc, ap, ao, bp, jr * kc, c, co, ldcB);
                                 } else {
                                     micro(kc, ap, ao, bp, jr * kc, ws.tile, 0, TILE_ROW_BYTES);
-                                    if (mr == MR && nr == NR) {
-                                        mergeFullTile(ws.tile, c, co, ldcB, mode, beta);
+                                    if (mr == this.mr && nr == NR) {
+                                        mergeFullTile(ws.tile, c, co, ldcB, mode, beta, mr);
                                     } else {
                                         mergeTile(ws.tile, c, co, ldcB, mr, nr, mode, beta);
                                     }
@@ -408,12 +434,11 @@ public final class Sgemm {
             }
         }
 
-        /** The micro-kernel for the layout {@link #packA} gave the A block. */
         private void micro(int kc, float[] ap, int ao, float[] bp, int bo, MemorySegment out, long co, long ldcB) {
-            if (transA) {
-                kernel(kc, ap, ao, bp, bo, out, co, ldcB);
+            if (mr == TALL) {
+                kernel6(kc, ap, ao, bp, bo, out, co, ldcB);
             } else {
-                kernelRowsA(kc, ap, ao, bp, bo, out, co, ldcB);
+                kernel4(kc, ap, ao, bp, bo, out, co, ldcB);
             }
         }
 
@@ -484,11 +509,13 @@ public final class Sgemm {
         }
 
         /**
-         * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc], zero padded to whole MR-row panels: as rows [mc][kc] when A is not
-         * transposed (bulk row copies; the scatter into panels cost as much as the products when n is small, e.g.
-         * attention's P V), else as MR-tall panels [kc][MR] (rows of the transposed A would be written kc apart).
+         * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] as rows [mc][kc], zero padded to whole mr-row panels: bulk row copies
+         * when A is not transposed (a scatter into mr-tall panels cost as much as the products when n is small, e.g.
+         * attention's P V); a transpose through {@code stage}, TRANSPOSE_DEPTH rows of A at a time, when it is. One
+         * layout means one micro-kernel per tile height: a second one for 6-tall panels, whose six broadcasts share one
+         * base register, had C2 hoist them all and spill an accumulator on 256-bit (AVX2) cores, and ran at half speed.
          */
-        private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] row) {
+        private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] stage) {
             float al = alpha;
             if (!transA) {
                 for (int r = 0; r < mc; r++) {
@@ -500,22 +527,21 @@ public final class Sgemm {
                         }
                     }
                 }
-                Arrays.fill(ap, mc * kc, roundUp(mc, MR) * kc, 0f);
             } else {
-                int mcr = roundUp(mc, MR);
-                for (int p = 0; p < kc; p++) {
-                    MemorySegment.copy(a, F, (aOff + (long) (pc + p) * lda + ic) * Float.BYTES, row, 0, mc);
-                    for (int i = mc; i < mcr; i++) {
-                        row[i] = 0f;
+                for (int p0 = 0; p0 < kc; p0 += TRANSPOSE_DEPTH) {
+                    int depth = Math.min(TRANSPOSE_DEPTH, kc - p0);
+                    for (int q = 0; q < depth; q++) {
+                        MemorySegment.copy(a, F, (aOff + (long) (pc + p0 + q) * lda + ic) * Float.BYTES, stage, q * mc, mc);
                     }
-                    for (int ip = 0; ip < mcr; ip += MR) {
-                        int dst = ip * kc + p * MR;
-                        for (int r = 0; r < MR; r++) {
-                            ap[dst + r] = al * row[ip + r];
+                    for (int r = 0; r < mc; r++) {
+                        int dst = r * kc + p0;
+                        for (int q = 0; q < depth; q++) {
+                            ap[dst + q] = al * stage[q * mc + r];
                         }
                     }
                 }
             }
+            Arrays.fill(ap, mc * kc, roundUp(mc, mr) * kc, 0f);
         }
 
         /**
@@ -769,61 +795,13 @@ public final class Sgemm {
         }
     }
 
-    /** The 6 x 2L register-blocked micro-kernel: C[6][2L] = Ap[kc][6] * Bp[kc][2L], A packed as panels. */
-    private static void kernel(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB) {
-        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-        for (int p = 0; p < kc; p++) {
-            int bi = bo + p * NR;
-            int ai = ao + p * MR;
-            FloatVector b0 = FloatVector.fromArray(S, b, bi);
-            FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
-            FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
-            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
-            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
-            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
-            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
-            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
-            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
-        }
-        // Only plain stores here, into C or the scratch tile: each epilogue that reads C (add, scale) took C2 nearer
-        // NodeCountInliningCutoff, past which it boxed the accumulators it did not inline, on every call (~2 GB of heap
-        // garbage per GPT-2 small step; with two epilogues it still did under load). mergeFullTile reads C instead.
-        long r = co;
-        c00.intoMemorySegment(c, r, ORDER);
-        c01.intoMemorySegment(c, r + VB, ORDER);
-        r += ldcB;
-        c10.intoMemorySegment(c, r, ORDER);
-        c11.intoMemorySegment(c, r + VB, ORDER);
-        r += ldcB;
-        c20.intoMemorySegment(c, r, ORDER);
-        c21.intoMemorySegment(c, r + VB, ORDER);
-        r += ldcB;
-        c30.intoMemorySegment(c, r, ORDER);
-        c31.intoMemorySegment(c, r + VB, ORDER);
-        r += ldcB;
-        c40.intoMemorySegment(c, r, ORDER);
-        c41.intoMemorySegment(c, r + VB, ORDER);
-        r += ldcB;
-        c50.intoMemorySegment(c, r, ORDER);
-        c51.intoMemorySegment(c, r + VB, ORDER);
-    }
-
     /**
-     * {@link #kernel} for an A block packed as rows (A not transposed): its six rows are kc apart. A copy of the
-     * kernel rather than one with the strides as arguments: C2 only keeps the loop tight when they are constants (the
-     * shared kernel ran the step's GEMMs 13-27% slower). The sums are the same, in the same order, so are the bits.
+     * The 6 x 2L register-blocked micro-kernel: C[6][2L] = Ap[6][kc] * Bp[kc][2L], A packed as rows kc apart. Only
+     * plain stores to C or the scratch tile: each epilogue that reads C (add, scale) took C2 nearer
+     * NodeCountInliningCutoff, past which it boxed the accumulators it did not inline, on every call (~2 GB of heap
+     * garbage per GPT-2 small step; with two epilogues it still did under load). mergeFullTile reads C instead.
      */
-    private static void kernelRowsA(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB) {
+    private static void kernel6(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -852,7 +830,6 @@ public final class Sgemm {
             FloatVector a5 = FloatVector.broadcast(S, a[row5 + p]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        // plain stores only, as in kernel
         long r = co;
         c00.intoMemorySegment(c, r, ORDER);
         c01.intoMemorySegment(c, r + VB, ORDER);
@@ -873,13 +850,49 @@ public final class Sgemm {
         c51.intoMemorySegment(c, r + VB, ORDER);
     }
 
+    /** {@link #kernel6} with four rows, for 256-bit vectors ({@link #MR}): the same sums in the same order. */
+    private static void kernel4(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long ldcB) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        int row1 = ao + kc;
+        int row2 = ao + 2 * kc;
+        int row3 = ao + 3 * kc;
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ao + p]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[row1 + p]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[row2 + p]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[row3 + p]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+        }
+        long r = co;
+        c00.intoMemorySegment(c, r, ORDER);
+        c01.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c10.intoMemorySegment(c, r, ORDER);
+        c11.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c20.intoMemorySegment(c, r, ORDER);
+        c21.intoMemorySegment(c, r + VB, ORDER);
+        r += ldcB;
+        c30.intoMemorySegment(c, r, ORDER);
+        c31.intoMemorySegment(c, r + VB, ORDER);
+    }
+
     /**
      * C[6][2L] = C + tile (ADD) or beta * C + tile with one rounding (SCALE), the tile's rows NR apart: the same bits as
      * adding the accumulators to C directly.
      */
-    private static void mergeFullTile(MemorySegment tile, MemorySegment c, long co, long ldcB, int mode, float beta) {
+    private static void mergeFullTile(MemorySegment tile, MemorySegment c, long co, long ldcB, int mode, float beta, int mr) {
         FloatVector vb = FloatVector.broadcast(S, beta);
-        for (int h = 0; h < 2 * MR; h++) { // half h: row h / 2, columns (h % 2) * L ..
+        for (int h = 0; h < 2 * mr; h++) { // half h: row h / 2, columns (h % 2) * L ..
             long o = co + (h >> 1) * ldcB + (h & 1) * VB;
             FloatVector t = FloatVector.fromMemorySegment(S, tile, h * VB, ORDER);
             FloatVector old = FloatVector.fromMemorySegment(S, c, o, ORDER);
@@ -893,7 +906,7 @@ public final class Sgemm {
     private static final class Workspace {
         private static final ThreadLocal<Workspace> LOCAL = ThreadLocal.withInitial(Workspace::new);
 
-        final MemorySegment tile = Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64);
+        final MemorySegment tile = Arena.ofAuto().allocate((long) TALL * NR * Float.BYTES, 64);
         final float[] stage = new float[NR * PB];
         private float[] ap = new float[0];
         private float[] bp = new float[0];

@@ -92,6 +92,10 @@ class SgemmTest {
             Sgemm.sgemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, threads);
         }
 
+        void run(int threads, int tileRows) {
+            Sgemm.sgemm(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, threads, tileRows);
+        }
+
         void check(String label) {
             for (int i = 0; i < m; i++) {
                 if (!checked[i]) {
@@ -128,8 +132,9 @@ class SgemmTest {
         boolean[] rows = new boolean[m];
         for (int i = 0; i < m; i++) {
             int inBlock = i % Sgemm.MC;
-            rows[i] = work <= 2_000_000 || i % 7 == 0 || i < Sgemm.MR + 1 || i >= m - Sgemm.MR - 1
-                    || inBlock == 0 || inBlock == Sgemm.MC - 1 || i % Sgemm.MR == Sgemm.MR - 1 && i % 5 == 0;
+            rows[i] = work <= 2_000_000 || i % 7 == 0 || i < Sgemm.TALL + 1 || i >= m - Sgemm.TALL - 1
+                    || inBlock == 0 || inBlock == Sgemm.MC - 1
+                    || (i % Sgemm.TALL == Sgemm.TALL - 1 || i % Sgemm.SHORT == Sgemm.SHORT - 1) && i % 5 == 0;
         }
         return rows;
     }
@@ -150,9 +155,12 @@ class SgemmTest {
         int combo = 0;
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
+                // both micro-tile heights on every machine, whichever this one's vectors pick: over the shapes, each
+                // meets every layout
+                int tileRows = ((combo + m + n + k) & 1) == 0 ? Sgemm.TALL : Sgemm.SHORT;
                 Problem p = new Problem(arena, 31L * m + 17L * n + k + combo++, ta, tb, m, n, k, alpha, beta, pad, off, nanC);
-                p.run(threads);
-                p.check("threads=" + threads);
+                p.run(threads, tileRows);
+                p.check("threads=" + threads + " tile rows=" + tileRows);
             }
         }
     }
@@ -183,6 +191,25 @@ class SgemmTest {
     void largerThanEveryBlockInEveryDimension() {
         // m > MC, n > NC, k > KC: several packed blocks everywhere, edge tiles on both sides
         check(Sgemm.MC + 7, Sgemm.NC + 45, Sgemm.KC + 33, 0.5f, -1.25f, 2, 1, false, CpuThreads.threads());
+    }
+
+    @Test
+    void bothTileHeightsGiveTheSameBits() {
+        // the machine picks the tile height (6 rows with AVX-512, 4 with AVX2); results must not depend on it
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                int m = Sgemm.MC + 13, n = 3 * Sgemm.NC / 2 + 5, k = Sgemm.KC + 70;
+                Problem tall = new Problem(arena, 99, ta, tb, m, n, k, 0.75f, 0.5f, 1, 3, false);
+                Problem shorter = new Problem(arena, 99, ta, tb, m, n, k, 0.75f, 0.5f, 1, 3, false);
+                tall.run(CpuThreads.threads(), Sgemm.TALL);
+                shorter.run(1, Sgemm.SHORT);
+                float[] want = toArray(tall.c);
+                float[] got = toArray(shorter.c);
+                int at = java.util.Arrays.mismatch(want, got);
+                assertThat(at).as("%s: first differing float at %d: %s rows %s vs %s rows %s", tall, at, Sgemm.TALL,
+                        at < 0 ? "" : want[at], Sgemm.SHORT, at < 0 ? "" : got[at]).isEqualTo(-1);
+            }
+        }
     }
 
     @Test
