@@ -8,7 +8,7 @@ import java.util.Locale;
 
 /**
  * Model FLOPs utilisation: the model FLOPs a run's tokens/s stand for ({@link ModelFlops}) over the float32 FMA
- * peak of the cores it runs on ({@link FmaPeak} on the kernel pool's threads, {@code colo4j.threads}, default every
+ * peak of the cores it runs on ({@link FmaPeak.Peak#ceilingGflops()} on the kernel pool's threads, {@code colo4j.threads}, default every
  * core: in-JVM ranks share that pool). Under mpirun on several machines the peak is still one machine's.
  *
  * @param flopsPerToken model FLOPs per token of the run's window
@@ -27,7 +27,7 @@ public record Mfu(double flopsPerToken, double peakGflops, int threads) {
     /** For {@code config} trained on windows of {@code seq} tokens, on this machine's measured peak. */
     public static Mfu of(HfConfig config, int seq) {
         FmaPeak.Peak peak = machinePeak();
-        return new Mfu(ModelFlops.of(config, seq).perToken(), peak.allThreadsGflops(), peak.threads());
+        return new Mfu(ModelFlops.of(config, seq).perToken(), peak.ceilingGflops(), peak.threads());
     }
 
     /** The FMA peak over the kernel pool's threads, measured once per process (about half a second). */

@@ -66,7 +66,7 @@ public final class GemmBench {
         }
         FmaPeak.Peak peak = FmaPeak.measure(t);
         out.println(peak);
-        double peakGflops = t == 1 ? peak.perThreadGflops() : peak.allThreadsGflops();
+        double peakGflops = peak.ceilingGflops();
 
         warmUpJit(t);
         List<double[]> timings = new ArrayList<>();

@@ -18,6 +18,15 @@ public final class FmaPeak {
 
     /** GFLOP/s (2 per lane per FMA) on one thread and on {@code threads} threads running at once. */
     public record Peak(double perThreadGflops, double allThreadsGflops, int threads) {
+        /**
+         * What the threads can do at most: the concurrent figure, or one thread's times the threads where that is more.
+         * On a shared VM the concurrent timing reads low when a neighbour holds a core (113-194 GFLOP/s on 2 threads of
+         * one Zen 3 within minutes, one thread 77-85 throughout), and a utilisation over a low peak reads high.
+         */
+        public double ceilingGflops() {
+            return Math.max(allThreadsGflops, perThreadGflops * threads);
+        }
+
         @Override
         public String toString() {
             return String.format("FMA peak %.1f GFLOP/s per thread, %.1f on %d threads (%d-lane %s)",
