@@ -47,8 +47,9 @@ public final class Sgemm {
      * Micro-tile rows (broadcasts of A per step) on this machine: 6 with 512-bit vectors, 4 below. The tile's 2 MR
      * accumulators, two vectors of B and the MR broadcasts, which C2 hoists to the top of the loop in some compiles,
      * must fit the vector registers: AVX2 has 16, and a 6-row tile there spilled five accumulators to the stack in
-     * GPT-2's step, which ran its GEMMs at 63 GFLOP/s against 128 with 4 rows. AVX-512's 32 hold 6 rows (12 chains
-     * hide the FMA latency better than 8). The tile height never changes a sum, only which rows share a loop.
+     * GPT-2's step, which ran its GEMMs at 63 GFLOP/s against 128 with 4 rows (Zen 3). AVX-512's 32 hold 6 rows, which
+     * ran at 0.6-0.7 of the FMA peak on Zen 5 and Sapphire Rapids (4 rows there is unmeasured). The tile height never
+     * changes a sum, only which rows share a loop.
      */
     static final int MR = S.vectorBitSize() >= 512 ? 6 : 4;
     /** The micro-tile heights there are kernels for. */
