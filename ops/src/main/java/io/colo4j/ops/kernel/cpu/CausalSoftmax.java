@@ -30,7 +30,6 @@ final class CausalSoftmax {
      * in L1 beside everything else; 16 KB groups took ~20% more CPU per call at [.., 64, 64], 4 KB ones too.
      */
     private static final int GROUP_FLOATS = 1 << 11;
-    private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[3][0]);
     private static final VectorShuffle<Float> SWAP_1 = swap(1);
     private static final VectorShuffle<Float> SWAP_2 = swap(2);
     private static final VectorShuffle<Float> SWAP_4 = swap(4);
@@ -56,10 +55,9 @@ final class CausalSoftmax {
         long ox = x.offset();
         long oo = out.offset();
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
-            float[][] buffers = buffers(group * n);
-            float[] xa = buffers[0];
-            float[] oa = buffers[1];
-            float[] stats = buffers[2];
+            float[] xa = RowArrays.first(group * n);
+            float[] oa = RowArrays.second(group * n);
+            float[] stats = RowArrays.third(group);
             for (int b = from; b < to; b += group) {
                 int end = Math.min(to, b + group);
                 int floats = (end - b) * n;
@@ -68,20 +66,6 @@ final class CausalSoftmax {
                 MemorySegment.copy(oa, 0, mo, F, (oo + (long) b * n) * Float.BYTES, floats);
             }
         });
-    }
-
-    /**
-     * This thread's arrays: the group's inputs and outputs, each at least {@code floats} long plus one vector (a row's
-     * last vector stays inside), and a float per row.
-     */
-    private static float[][] buffers(int floats) {
-        float[][] buffers = BUFFERS.get();
-        if (buffers[0].length < floats + L) {
-            buffers[0] = new float[floats + L];
-            buffers[1] = new float[floats + L];
-            buffers[2] = new float[floats];
-        }
-        return buffers;
     }
 
     /**
@@ -118,9 +102,14 @@ final class CausalSoftmax {
     private static float max(float[] xa, int base, int valid) {
         FloatVector low = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         FloatVector m = low;
-        for (int i = 0; i < valid; i += L) {
+        int i = 0;
+        for (; i + L <= valid; i += L) {
+            FloatVector v = FloatVector.fromArray(S, xa, base + i);
+            m = v.blend(m, v.compare(VectorOperators.GT, m).not());
+        }
+        if (i < valid) {
             VectorMask<Float> kept = S.indexInRange(i, valid);
-            FloatVector v = FloatVector.fromArray(S, xa, base + i, kept);
+            FloatVector v = FloatVector.fromArray(S, xa, base + i);
             m = v.blend(m, v.compare(VectorOperators.GT, m, kept).not());
         }
         m = Vec.ONE.mul(m);
@@ -150,10 +139,12 @@ final class CausalSoftmax {
     private static float expAndSum(float[] xa, float[] oa, int base, int valid, float scale, float shift) {
         FloatVector sum = FloatVector.zero(S);
         for (int i = 0; i < valid; i += L) {
-            VectorMask<Float> kept = S.indexInRange(i, valid);
-            FloatVector e = VecMath.expShifted(FloatVector.fromArray(S, xa, base + i, kept).mul(scale).sub(shift));
-            e.intoArray(oa, base + i, kept);
-            sum = e.blend(0f, kept.not()).add(sum);
+            FloatVector e = VecMath.expShifted(FloatVector.fromArray(S, xa, base + i).mul(scale).sub(shift));
+            e.intoArray(oa, base + i);
+            if (i + L > valid) {
+                e = e.blend(0f, S.indexInRange(i, valid).not());
+            }
+            sum = e.add(sum);
         }
         sum = Vec.ONE.mul(sum);
         if (L >= 16) {
@@ -179,8 +170,12 @@ final class CausalSoftmax {
             FloatVector.fromArray(S, oa, base + i).mul(inv).intoArray(oa, base + i);
         }
         if (i < valid) {
-            zero.blend(FloatVector.fromArray(S, oa, base + i).mul(inv), S.indexInRange(i, valid))
-                    .intoArray(oa, base + i, S.indexInRange(i, n));
+            FloatVector last = zero.blend(FloatVector.fromArray(S, oa, base + i).mul(inv), S.indexInRange(i, valid));
+            if (i + L <= n) {
+                last.intoArray(oa, base + i);
+            } else {
+                last.intoArray(oa, base + i, S.indexInRange(i, n));
+            }
             i += L;
         }
         for (; i + L <= n; i += L) {

@@ -1,5 +1,6 @@
 package io.colo4j.ops.kernel.cpu;
 
+import static io.colo4j.ops.kernel.cpu.Vec.F;
 import static io.colo4j.ops.kernel.cpu.Vec.L;
 import static io.colo4j.ops.kernel.cpu.Vec.S;
 
@@ -7,7 +8,6 @@ import io.colo4j.tensor.IntTensor;
 import io.colo4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 /** Softmax cross-entropy per row, never materialising the probabilities in forward. */
 final class CrossEntropy {
@@ -17,9 +17,10 @@ final class CrossEntropy {
     private static final int GROUP_FLOATS = 1 << 15;
 
     /**
-     * Each row's log-sum-exp and loss, a group of rows pass by pass (maxes, then exps). The lambda calls the two passes
-     * itself (no row method between): C2 counts inline depth from the method it compiles, and with one more level the
-     * Vector API's own deep call chains inside exp passed its limit and boxed a vector per iteration (~6 bytes per logit). Losses and log-sum-exps are contiguous [rows].
+     * Each row's log-sum-exp and loss, a group of rows pass by pass (maxes, then exps; both passes only load), which
+     * are independent, so the core overlaps them. The lambda calls the two passes itself (no row method between): C2 counts inline depth from the
+     * method it compiles, and with one more level the Vector API's own deep call chains inside exp passed its limit
+     * and boxed a vector per iteration (~6 bytes per logit). Losses and log-sum-exps are contiguous [rows].
      */
     static void forward(Tensor logits, IntTensor targets, int ignoreIndex, int valid, Tensor losses, Tensor logSumExp) {
         int v = logits.size(-1);
@@ -34,18 +35,19 @@ final class CrossEntropy {
         CpuThreads.parallelFor(rows, Vec.rowGrain(v), (from, to) -> {
             for (int g0 = from; g0 < to; g0 += group) {
                 int g1 = Math.min(to, g0 + group);
-                // every row's max first, parked in its log-sum-exp slot: the max pass is the one that streams memory,
-                // and rows of one pass are independent, so a group's loads overlap instead of waiting on each exp pass
                 for (int r = g0; r < g1; r++) {
                     int target = targets.get(r);
-                    if (target == ignoreIndex) {
-                        continue;
-                    }
-                    if (target < 0 || target >= valid) {
+                    if (target != ignoreIndex && (target < 0 || target >= valid)) {
                         throw new IllegalArgumentException("cross_entropy: target " + target + " at row " + r
                                 + " is outside the " + valid + " classes");
                     }
-                    Vec.set(mLse, oLse + r, Softmax.max(ml, ol + (long) r * v, valid));
+                }
+                // every row's max first, parked in its log-sum-exp slot: the max pass is the one that streams memory,
+                // and rows of one pass are independent, so a group's loads overlap instead of waiting on each exp pass
+                for (int r = g0; r < g1; r++) {
+                    if (targets.get(r) != ignoreIndex) {
+                        Vec.set(mLse, oLse + r, Softmax.max(ml, ol + (long) r * v, valid));
+                    }
                 }
                 for (int r = g0; r < g1; r++) {
                     int target = targets.get(r);
@@ -56,7 +58,7 @@ final class CrossEntropy {
                     }
                     long base = ol + (long) r * v;
                     float max = Vec.get(mLse, oLse + r);
-                    // the softmax's masked exp body (once inlined: a second exp for the tail would box), x * 1 - max = x - max
+                    // x * 1 - max = x - max
                     float lse = max + (float) Math.log(Softmax.expAndSum(ml, base, null, 0, valid, 1f, max));
                     Vec.set(mLse, oLse + r, lse);
                     Vec.set(mLoss, oLoss + r, lse - Vec.get(ml, base + target));
@@ -85,9 +87,11 @@ final class CrossEntropy {
     }
 
     /**
-     * One row of {@link #backward}, its own method taking no vectors. Its exp is inlined once: with a second copy for
-     * the scalar tail C2 ran out of budget and boxed vectors on the heap (6 bytes per logit, ~150 MB per step of
-     * GPT-2 small's [512, 50257] logits, paid for in garbage collection and page faults).
+     * One row of {@link #backward}, its own method taking no vectors: the row is copied into this thread's array (at
+     * copy speed), turned into its gradient there and copied out. Its exp is inlined once, unmasked: the array's spare
+     * vector past the row takes the last vector's extra lanes, which are never copied out. With a second exp for a
+     * tail, C2 ran out of budget and boxed vectors on the heap (6 bytes per logit, ~150 MB per step of GPT-2 small's
+     * [512, 50257] logits, paid for in garbage collection and page faults).
      */
     private static void backwardRow(MemorySegment ml, long lb, MemorySegment mg, long gb, int v, int valid, int target,
                                     int ignoreIndex, float lse, float rowScale) {
@@ -95,21 +99,17 @@ final class CrossEntropy {
             mg.asSlice(gb * Float.BYTES, (long) v * Float.BYTES).fill((byte) 0);
             return;
         }
-        // the row first streams into its gradient at copy speed; the exp pass then reads it from cache (reading memory
-        // itself, its few outstanding loads left it waiting on memory latency at ~half the speed)
-        if (ml != mg || lb != gb) { // in place (a consumed loss's logits) the row is there already
-            MemorySegment.copy(ml, lb * Float.BYTES, mg, gb * Float.BYTES, (long) valid * Float.BYTES);
-        }
-        for (int i = 0; i < valid; i += L) { // one masked body for the tail too: a second inlined exp would box
-            VectorMask<Float> mask = S.indexInRange(i, valid);
-            VecMath.expShifted(FloatVector.fromMemorySegment(S, mg, (gb + i) * Float.BYTES, Vec.ORDER, mask).sub(lse)).mul(rowScale)
-                    .intoMemorySegment(mg, (gb + i) * Float.BYTES, Vec.ORDER, mask);
-        }
-        for (int i = valid; i < v; i++) {
-            Vec.set(mg, gb + i, 0f);
+        float[] a = RowArrays.first(valid);
+        MemorySegment.copy(ml, F, lb * Float.BYTES, a, 0, valid);
+        for (int i = 0; i < valid; i += L) {
+            VecMath.expShifted(FloatVector.fromArray(S, a, i).sub(lse)).mul(rowScale).intoArray(a, i);
         }
         if (target >= 0 && target < valid) {
-            Vec.set(mg, gb + target, Vec.get(mg, gb + target) - rowScale);
+            a[target] -= rowScale;
+        }
+        MemorySegment.copy(a, 0, mg, F, gb * Float.BYTES, valid);
+        if (valid < v) {
+            mg.asSlice((gb + valid) * Float.BYTES, (long) (v - valid) * Float.BYTES).fill((byte) 0);
         }
     }
 }

@@ -68,10 +68,12 @@ final class FusedAttention {
                     int keys = causal ? i0 + rows : s.tk;
                     Sgemm.sgemm(false, true, rows, keys, s.hd, scale, mq, qb + (long) i0 * ldq, ldq, mk, kb, ldk,
                             0f, scores, 0, keys, 1);
+                    float[] p = RowArrays.first(rows * keys);
                     for (int r = 0; r < rows; r++) {
                         int valid = causal ? i0 + r + 1 : keys;
-                        Softmax.row(scores, (long) r * keys, scores, (long) r * keys, keys, valid, 1f, ms, sb + 2L * (i0 + r));
+                        Softmax.row(scores, (long) r * keys, p, r * keys, keys, valid, 1f, ms, sb + 2L * (i0 + r));
                     }
+                    MemorySegment.copy(p, 0, scores, Vec.F, 0, rows * keys);
                     Sgemm.sgemm(false, false, rows, s.hv, keys, 1f, scores, 0, keys, mv, vb, ldv,
                             0f, mo, ob + (long) i0 * s.hv, s.hv, 1);
                 }
@@ -120,11 +122,14 @@ final class FusedAttention {
                     long qRow = qb + (long) i0 * ldq;
                     long gRow = gb + (long) i0 * ldg;
                     Sgemm.sgemm(false, true, rows, keys, s.hd, scale, mq, qRow, ldq, mk, kb, ldk, 0f, probs, 0, keys, 1);
+                    int floats = rows * keys;
+                    float[] p = RowArrays.first(floats);
                     for (int r = 0; r < rows; r++) {
                         long st = sb + 2L * (i0 + r);
-                        Softmax.recomputeRow(probs, (long) r * keys, probs, (long) r * keys, keys,
-                                causal ? i0 + r + 1 : keys, 1f, Vec.get(ms, st), Vec.get(ms, st + 1), true);
+                        Softmax.recomputeRow(probs, (long) r * keys, p, r * keys, keys, causal ? i0 + r + 1 : keys, 1f,
+                                Vec.get(ms, st), Vec.get(ms, st + 1));
                     }
+                    MemorySegment.copy(p, 0, probs, Vec.F, 0, floats);
                     Sgemm.sgemm(true, false, keys, s.hv, rows, 1f, probs, 0, keys, mg, gRow, ldg, 1f, dv, dvb, s.hv, 1);
                     Sgemm.sgemm(false, true, rows, keys, s.hv, 1f, mg, gRow, ldg, mv, vb, ldv, 0f, grads, 0, keys, 1);
                     for (int r = 0; r < rows; r++) {

@@ -1,5 +1,6 @@
 package io.colo4j.ops.kernel.cpu;
 
+import static io.colo4j.ops.kernel.cpu.Vec.F;
 import static io.colo4j.ops.kernel.cpu.Vec.L;
 import static io.colo4j.ops.kernel.cpu.Vec.ORDER;
 import static io.colo4j.ops.kernel.cpu.Vec.S;
@@ -12,15 +13,17 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Row softmax over the last dim fused with its input scale (a causal one goes to {@link CausalSoftmax}); and its
- * backward. Its row passes also serve the fused attention's causal rows ({@code valid} < n).
+ * backward. Its row passes also serve the fused attention's causal rows ({@code valid} < n) and cross-entropy.
+ *
+ * <p>The passes read their inputs from the tensor's memory and write to heap arrays ({@link RowArrays}), whose rows
+ * then go out in one bulk copy. Why: every vector access to a {@code MemorySegment} in a loop that also stores to a
+ * segment pays its checks again (class, scope, bounds: about 15 instructions each, which C2 does not hoist past such a
+ * store), so an exp pass that stored to a segment took ~1.4x the time of the same pass storing to an array, and a
+ * load-scale-store pass ~4x; loops that only load from segments keep their checks out of the loop.
  */
 final class Softmax {
-    /**
-     * Rows shorter than this (16 KB, in L1) are first copied to the output a block of rows at a time, at copy speed, and
-     * the passes then run there in place: a short row's own passes touch too few lines at once to stream memory (a
-     * causal [.., 64, 64] softmax took 1.7x the CPU time without). A longer row's max pass streams it by itself.
-     */
-    private static final int COPY_BLOCK_FLOATS = 1 << 12;
+    /** Floats per block of short rows copied at once (16 KB, in L1); a longer row is a block of its own. */
+    private static final int BLOCK_FLOATS = 1 << 12;
 
     private Softmax() {}
 
@@ -35,52 +38,42 @@ final class Softmax {
         MemorySegment mo = out.segment();
         long ox = x.offset();
         long oo = out.offset();
-        if (n >= COPY_BLOCK_FLOATS) {
-            CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    row(mx, ox + (long) r * n, mo, oo + (long) r * n, n, n, scale, null, 0);
-                }
-            });
-            return;
-        }
-        int block = Math.max(1, COPY_BLOCK_FLOATS / Math.max(n, 1));
+        int block = Math.max(1, BLOCK_FLOATS / Math.max(n, 1));
         CpuThreads.parallelFor(rows, Vec.rowGrain(n), (from, to) -> {
+            float[] a = RowArrays.first(block * n);
             for (int b = from; b < to; b += block) {
                 int end = Math.min(to, b + block);
-                MemorySegment.copy(mx, (ox + (long) b * n) * Float.BYTES, mo, (oo + (long) b * n) * Float.BYTES,
-                        (long) (end - b) * n * Float.BYTES);
-                for (int r = b; r < end; r++) {
-                    row(mo, oo + (long) r * n, mo, oo + (long) r * n, n, n, scale, null, 0);
+                int floats = (end - b) * n;
+                for (int base = 0; base < floats; base += n) {
+                    row(mx, ox + (long) b * n + base, a, base, n, n, scale, null, 0);
                 }
+                MemorySegment.copy(a, 0, mo, F, (oo + (long) b * n) * Float.BYTES, floats);
             }
         });
     }
 
     /**
-     * Three passes over a row that stays in cache (max; exp, sum and store; scale), each its own method taking no
-     * vectors: C2 stops inlining our helpers once exp's vector code has used its node budget, and a vector passed to
-     * a call that was not inlined is boxed on the heap, so the passes store through the JDK's force-inlined calls.
-     * With {@code stats} non-null, the row's shift and 1 / sum go to {@code stats[sBase]} and {@code stats[sBase + 1]}
-     * ({@link #recomputeRow} gives the same bits from them). May run in place (mx == mo, xBase == oBase).
+     * A row of {@code mx} into {@code a}, in three passes (max; exp, sum and store; scale), each its own method taking
+     * no vectors: C2 stops inlining our helpers once exp's vector code has used its node budget, and a vector passed
+     * to a call that was not inlined is boxed on the heap. With {@code stats} non-null, the row's shift and 1 / sum go
+     * to {@code stats[sBase]} and {@code stats[sBase + 1]} ({@link #recomputeRow} gives the same bits from them).
      */
-    static void row(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int n, int valid, float scale,
+    static void row(MemorySegment mx, long xBase, float[] a, int base, int n, int valid, float scale,
                     MemorySegment stats, long sBase) {
         float shift = max(mx, xBase, valid) * scale;
-        float inv = 1f / expAndSum(mx, xBase, mo, oBase, valid, scale, shift);
-        recomputeRow(mx, xBase, mo, oBase, n, valid, scale, shift, inv, false);
+        float inv = 1f / expAndSum(mx, xBase, a, base, valid, scale, shift);
+        scaleAndZero(a, base, n, valid, inv);
         if (stats != null) {
             Vec.set(stats, sBase, shift);
             Vec.set(stats, sBase + 1, inv);
         }
     }
 
-    /** A row's probabilities again from its saved shift and 1 / sum (with {@code exp}; else the exps are in mo already). */
-    static void recomputeRow(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int n, int valid, float scale,
-                             float shift, float inv, boolean exp) {
-        if (exp) {
-            expAndSum(mx, xBase, mo, oBase, valid, scale, shift);
-        }
-        scaleAndZero(mo, oBase, n, valid, inv);
+    /** A row's probabilities again, into {@code a}, from its scores in {@code mx} and its saved shift and 1 / sum. */
+    static void recomputeRow(MemorySegment mx, long xBase, float[] a, int base, int n, int valid, float scale,
+                             float shift, float inv) {
+        expAndSum(mx, xBase, a, base, valid, scale, shift);
+        scaleAndZero(a, base, n, valid, inv);
     }
 
     /**
@@ -96,10 +89,10 @@ final class Softmax {
         int i = 0;
         // the carried maxima are only arguments (Vec.ONE's note); max is the same in either order
         for (; i + 4 * L <= valid; i += 4 * L) {
-            m0 = FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, Vec.ORDER).max(m0);
-            m1 = FloatVector.fromMemorySegment(S, mx, (xBase + i + L) * Float.BYTES, Vec.ORDER).max(m1);
-            m2 = FloatVector.fromMemorySegment(S, mx, (xBase + i + 2 * L) * Float.BYTES, Vec.ORDER).max(m2);
-            m3 = FloatVector.fromMemorySegment(S, mx, (xBase + i + 3 * L) * Float.BYTES, Vec.ORDER).max(m3);
+            m0 = FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER).max(m0);
+            m1 = FloatVector.fromMemorySegment(S, mx, (xBase + i + L) * Float.BYTES, ORDER).max(m1);
+            m2 = FloatVector.fromMemorySegment(S, mx, (xBase + i + 2 * L) * Float.BYTES, ORDER).max(m2);
+            m3 = FloatVector.fromMemorySegment(S, mx, (xBase + i + 3 * L) * Float.BYTES, ORDER).max(m3);
         }
         for (; i < valid; i += L) {
             VectorMask<Float> m = S.indexInRange(i, valid);
@@ -109,18 +102,19 @@ final class Softmax {
     }
 
     /**
-     * Writes e^(x scale - shift) and returns its sum: full vectors' lanes in lane order, then the tail's one by one.
-     * The tail (up to L - 1 elements; a causal row's tail is any length) goes through the scalar twin of the vector
-     * exp, the same bits, since a second inlined vector exp would exhaust C2's budget and box; the full vectors need no
-     * mask. With {@code mo} null it only sums (cross-entropy's log-sum-exp).
+     * Writes e^(x scale - shift) into {@code a} and returns their sum: full vectors' lanes in lane order, then the
+     * tail's one by one. The tail (up to L - 1 elements; a causal row's tail is any length) goes through the scalar twin
+     * of the vector exp, the same bits, since a second inlined vector exp would exhaust C2's budget and box. With
+     * {@code a} null it only sums (cross-entropy's log-sum-exp).
      */
-    static float expAndSum(MemorySegment mx, long xBase, MemorySegment mo, long oBase, int valid, float scale, float shift) {
+    static float expAndSum(MemorySegment mx, long xBase, float[] a, int base, int valid, float scale, float shift) {
         FloatVector vsum = FloatVector.zero(S);
         int i = 0;
         for (; i + L <= valid; i += L) {
-            FloatVector e = VecMath.expShifted(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, Vec.ORDER).mul(scale).sub(shift));
-            if (mo != null) {
-                e.intoMemorySegment(mo, (oBase + i) * Float.BYTES, Vec.ORDER);
+            FloatVector e = VecMath.expShifted(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER)
+                    .mul(scale).sub(shift));
+            if (a != null) {
+                e.intoArray(a, base + i);
             }
             vsum = e.add(vsum);
         }
@@ -131,8 +125,8 @@ final class Softmax {
         }
         for (; i < valid; i++) {
             float e = VecMath.expShifted(Vec.get(mx, xBase + i) * scale - shift);
-            if (mo != null) {
-                Vec.set(mo, oBase + i, e);
+            if (a != null) {
+                a[base + i] = e;
             }
             sum += e;
         }
@@ -140,13 +134,16 @@ final class Softmax {
     }
 
     /** Multiplies the first {@code valid} elements by inv and zeroes the rest of the row's n (a causal row's future). */
-    private static void scaleAndZero(MemorySegment mo, long oBase, int n, int valid, float inv) {
-        FloatVector zero = FloatVector.zero(S);
-        for (int i = 0; i < n; i += L) {
-            VectorMask<Float> kept = S.indexInRange(i, valid);
-            long at = (oBase + i) * Float.BYTES;
-            zero.blend(FloatVector.fromMemorySegment(S, mo, at, ORDER, kept).mul(inv), kept)
-                    .intoMemorySegment(mo, at, ORDER, S.indexInRange(i, n));
+    private static void scaleAndZero(float[] a, int base, int n, int valid, float inv) {
+        int i = 0;
+        for (; i + L <= valid; i += L) {
+            FloatVector.fromArray(S, a, base + i).mul(inv).intoArray(a, base + i);
+        }
+        for (; i < valid; i++) {
+            a[base + i] *= inv;
+        }
+        for (; i < n; i++) {
+            a[base + i] = 0f;
         }
     }
 
