@@ -13,10 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>allReduce: the elements are cut into 64 KiB blocks that the ranks take from a shared counter; for each
  *       element of a block the taker sums all ranks' values in rank order and writes the sum straight into every
- *       rank's buffer; then one barrier. Each element is reduced exactly once, always in rank order (so every
- *       rank gets the same bits whoever computed them), each byte is read and written once, as by a memcpy of the
- *       buffers, and the work spreads over whichever rank threads are running (a descheduled rank delays the
- *       others by at most one block).</li>
+ *       rank's buffer; a rank leaves once every block is done, whoever did it (no second barrier: the last rank
+ *       to arrive usually sums everything and leaves while the others are still waking). Each element is reduced
+ *       exactly once, always in rank order (so every rank gets the same bits whoever computed them), each byte is
+ *       read and written once, as by a memcpy of the buffers, and the work spreads over whichever rank threads are
+ *       running (a descheduled rank delays the others by at most one block).</li>
  *   <li>allGather / reduceScatter / allToAll / broadcast: each rank reads exactly what it needs from the
  *       published buffers straight into its output, then one barrier.</li>
  * </ul>
@@ -104,6 +105,7 @@ public final class ThreadCommunicator extends AbstractCommunicator {
         if (rank == 0) {
             // the work cursor of this parity was last used two collectives ago, which everyone has left
             group.cursors[parity].set(0);
+            group.finished[parity].set(0);
         }
         group.headers[parity][rank] = mine;
         group.buffers[parity][rank] = data;
@@ -134,11 +136,16 @@ public final class ThreadCommunicator extends AbstractCommunicator {
         long count = data.byteSize() / Float.BYTES;
         long blocks = (count + BLOCK - 1) / BLOCK;
         AtomicLong cursor = group.cursors[parity];
+        AtomicLong finished = group.finished[parity];
         for (long b = cursor.getAndIncrement(); b < blocks; b = cursor.getAndIncrement()) {
             long lo = b * BLOCK;
             FloatOps.sumToAll(bufs, lo * Float.BYTES, Math.min(BLOCK, count - lo));
+            if (finished.incrementAndGet() == blocks) {
+                group.wakeAll();
+            }
         }
-        done("allReduce");
+        // once every block is summed no rank reads a buffer of this collective again: leave without a barrier
+        group.awaitWork(this, "allReduce", finished, blocks);
     }
 
     @Override
