@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -37,6 +38,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #abort} when a rank fails and {@link Communicator#close()} when a rank is done.
  */
 public final class ThreadWorld {
+    /** Rank threads of every ThreadWorld in this JVM whose bodies are running. */
+    private static final AtomicInteger LIVE_RANK_THREADS = new AtomicInteger();
+
+    /**
+     * How many in-JVM rank threads are running their bodies now, in all worlds: the kernel pool shares the cores among
+     * them ({@code CoreBudget}).
+     */
+    public static int liveRankThreads() {
+        return LIVE_RANK_THREADS.get();
+    }
+
     private final int size;
     private final Duration timeout;
     private final long timeoutNanos;
@@ -150,6 +162,7 @@ public final class ThreadWorld {
             int rank = r;
             threads[r] = Thread.ofPlatform().name("colo4j-rank-" + r).daemon(true).unstarted(() -> {
                 ThreadCommunicator comm = communicators[rank];
+                LIVE_RANK_THREADS.incrementAndGet();
                 try {
                     results[rank] = body.call(comm);
                     comm.close();
@@ -157,6 +170,7 @@ public final class ThreadWorld {
                     errors[rank] = t;
                     abort(rank, t);
                 } finally {
+                    LIVE_RANK_THREADS.decrementAndGet();
                     io.colo4j.tensor.MemoryScope.releaseThreadCache();
                     done.countDown();
                 }

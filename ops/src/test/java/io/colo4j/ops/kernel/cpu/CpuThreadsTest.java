@@ -93,6 +93,32 @@ class CpuThreadsTest {
         }
     }
 
+    /**
+     * With as many in-JVM ranks as cores, a rank's loop keeps to its own thread even while the other ranks are outside
+     * their loops (waiting at a collective, in autograd's bookkeeping): a worker lent the core of a rank that comes back
+     * would share that core with it. A world of one rank still uses every core.
+     */
+    @Test
+    void aRankLeavesTheCoresOfRanksBetweenTheirLoopsAlone() {
+        int cores = CpuThreads.threads();
+        assumeTrue(cores > 1, "one core");
+        Occupancy alone = new Occupancy();
+        io.colo4j.tensor.comm.ThreadWorld.run(1, comm -> CpuThreads.parallelFor(400, 1, alone::body));
+        assertThat(alone.max.get()).as("threads in the loop of a world's only rank").isBetween(2, cores);
+        Occupancy shared = new Occupancy();
+        java.util.concurrent.CountDownLatch looped = new java.util.concurrent.CountDownLatch(1);
+        io.colo4j.tensor.comm.ThreadWorld.run(cores, comm -> {
+            comm.barrier(); // every rank thread has started its body
+            if (comm.rank() == 0) {
+                CpuThreads.parallelFor(400, 1, shared::body);
+                looped.countDown();
+            } else {
+                looped.await();
+            }
+        });
+        assertThat(shared.max.get()).as("threads in rank 0's loop while %d other ranks wait", cores - 1).isEqualTo(1);
+    }
+
     @Test
     void concurrentCallersShareTheCoresInsteadOfEachBringingWorkers() throws Exception {
         int cores = CpuThreads.threads();
