@@ -18,6 +18,8 @@ import java.util.ArrayDeque;
  * optimizer state): each allocation gets its own arena so {@link Storage#free()} can release it
  * exactly when asked, with a cleaner as the safety net for storage that is simply dropped; the block
  * itself goes to the {@link FreedBlockCache}, so the next allocation of its size (next step's gradient) reuses it.
+ * Inside {@link #persistentWithoutArena()} (autograd's leaf gradients, freed by every zero_grad) the arena is left
+ * out: closing a shared arena makes the JVM stop every thread for a handshake.
  */
 public final class MemoryScope implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -28,19 +30,27 @@ public final class MemoryScope implements AutoCloseable {
     /** The scope whose bytes this one's allocations count as and free with: itself, or the one {@link #outer()} stands for. */
     private final MemoryScope account;
     private final Thread owner = Thread.currentThread();
+    /** For long-lived allocations: whether each gets an arena of its own (see {@link #persistentWithoutArena()}). */
+    private final boolean ownArena;
     private long bytes;
     private boolean closed;
 
     private MemoryScope(StepMemoryPool pool, StepMemoryPool.Step step) {
+        this(pool, step, true);
+    }
+
+    private MemoryScope(StepMemoryPool pool, StepMemoryPool.Step step, boolean ownArena) {
         this.pool = pool;
         this.step = step;
         this.account = this;
+        this.ownArena = ownArena;
     }
 
     private MemoryScope(MemoryScope account) {
         this.pool = account.pool;
         this.step = account.step;
         this.account = account;
+        this.ownArena = true;
     }
 
     /** Opens a scope whose allocations are all freed when it closes. */
@@ -83,6 +93,18 @@ public final class MemoryScope implements AutoCloseable {
     /** Until closed, allocations on this thread are long-lived, even inside an open scope. */
     public static MemoryScope persistent() {
         return push(new MemoryScope(null, null));
+    }
+
+    /**
+     * As {@link #persistent()}, but an allocation gets no arena of its own: its segment stays valid after
+     * {@link Storage#free()}, and only the storage then refuses access (as it does anyway; under
+     * {@link StepBlock#POISON} the freed bytes also become NaN, as released step memory does). For memory freed every
+     * step (autograd's leaf gradients, at zero_grad): closing a shared arena makes the JVM hand-shake with every
+     * thread, and one close per parameter per rank per step (~1,400 a second in GPT-2 mini at tp 2) kept stalling rank
+     * threads between their collectives.
+     */
+    public static MemoryScope persistentWithoutArena() {
+        return push(new MemoryScope(null, null, false));
     }
 
     /** True when allocations on this thread currently go to a step-scoped arena. */
@@ -146,9 +168,10 @@ public final class MemoryScope implements AutoCloseable {
             return new Allocation(segment, null, new StepBlock(top.account, where[0], size, serial));
         }
         // the memory may be a freed block of the same size again; a fresh arena gives this storage its own lifetime
-        Arena own = Arena.ofShared();
+        Arena own = top == null || top.ownArena ? Arena.ofShared() : null;
         NativeHeap.Block block = FreedBlockCache.take(size, zeroed);
-        MemorySegment segment = block.memory().reinterpret(own, null);
+        // without an arena, a segment object of its own all the same: the cleaner fires once this storage's is unreachable
+        MemorySegment segment = own != null ? block.memory().reinterpret(own, null) : block.memory().asSlice(0);
         MemoryStats.allocated(size);
         return new Allocation(segment, CLEANER.register(segment, new Release(own, block)), null);
     }
@@ -214,11 +237,18 @@ public final class MemoryScope implements AutoCloseable {
         }
     }
 
-    /** Holds only the arena and the block, never the storage's segment, so the cleaner can fire once it is unreachable. */
+    /**
+     * Holds only the arena (null for {@link #persistentWithoutArena()}) and the block, never the storage's segment, so
+     * the cleaner can fire once it is unreachable.
+     */
     private record Release(Arena arena, NativeHeap.Block block) implements Runnable {
         @Override
         public void run() {
-            arena.close();
+            if (arena != null) {
+                arena.close();
+            } else if (StepBlock.POISON) {
+                block.memory().fill((byte) -1); // NaN: a segment kept past the free computes NaN, not the next owner's numbers
+            }
             MemoryStats.freed(block.memory().byteSize());
             FreedBlockCache.give(block);
         }

@@ -19,8 +19,10 @@ public final class Storage {
     private final Cleaner.Cleanable release;
     /** The step-memory block under this storage, null for other memory. */
     private final StepBlock stepBlock;
-    /** Set by {@link #release()} or {@link #handOver}: from then on every access fails. */
+    /** Set by {@link #release()}, {@link #free()} or {@link #handOver}: from then on every access fails. */
     private boolean released;
+    /** Set by {@link #free()}: the released memory was long-lived. */
+    private boolean freed;
     /** The op {@link #handOver} gave this storage's memory to, named by the error of any later access; else null. */
     private String handedTo;
     /** Set by {@link #markGradientBuffer()}, cleared by {@link #adoptedAsGradient()}. */
@@ -134,6 +136,8 @@ public final class Storage {
                 m.release();
             }
             release.clean();
+            released = true; // memory without an arena of its own stays mapped: the storage itself refuses access
+            freed = true;
         }
     }
 
@@ -245,6 +249,10 @@ public final class Storage {
         if (handedTo != null) {
             return new IllegalStateException("a tensor of " + numel + " elements is used after " + handedTo
                     + " consumed it (wrote its result over its memory): keep a copy (copy()) before that if you read it again");
+        }
+        if (freed) {
+            return new IllegalStateException("a tensor of " + numel + " elements is used after its memory was freed"
+                    + " (Storage.free(), e.g. a gradient that zero_grad dropped): it may hold another tensor's data now");
         }
         return new IllegalStateException("a tensor of " + numel + " elements is used after its step memory was released"
                 + " (Storage.release(), e.g. a dead intermediate gradient autograd gave back): it may hold another tensor's data now");

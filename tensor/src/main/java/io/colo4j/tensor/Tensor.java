@@ -164,6 +164,16 @@ public class Tensor {
         return store();
     }
 
+    /**
+     * Frees this tensor's long-lived storage now ({@link Storage#free()}); a no-op for a lazy tensor without storage,
+     * for step or wrapped memory, and when already freed. Every view of the storage fails on use afterwards.
+     */
+    public final void freeStorage() {
+        if (storage != null) {
+            storage.free();
+        }
+    }
+
     /** The storage as it is, without host access (no device sync; null while a lazy tensor has none): for memory bookkeeping. */
     public final Storage storageIfAny() {
         return storage;
@@ -733,7 +743,7 @@ public class Tensor {
 
     private void releaseOwnedGrad() {
         if (ownsGrad && grad != null) {
-            grad.storage().free();
+            grad.freeStorage();
         }
         ownsGrad = false;
     }

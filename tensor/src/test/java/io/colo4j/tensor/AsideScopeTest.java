@@ -77,7 +77,7 @@ class AsideScopeTest {
                 kept = Tensor.full(4f, 10);
             }
             assertThat(kept.get(0)).as("no step below: long-lived").isEqualTo(4f);
-            kept.storage().free();
+            kept.freeStorage();
         }
     }
 }

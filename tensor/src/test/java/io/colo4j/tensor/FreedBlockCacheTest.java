@@ -26,19 +26,19 @@ class FreedBlockCacheTest {
     void aFreedBlockIsReusedByTheNextAllocationOfItsSizeAndZeroedOnlyWhenAsked() {
         Tensor gradient = Tensor.full(5f, ODD);
         long first = address(gradient);
-        gradient.storage().free();
+        gradient.freeStorage();
         assertThatThrownBy(gradient::toFloatArray).as("freed storage still fails on use").isInstanceOf(IllegalStateException.class);
 
         Tensor again = Tensor.empty(ODD);
         assertThat(address(again)).isEqualTo(first);
         assertThat(again.toFloatArray()).as("empty() keeps the freed bytes").containsOnly(5f);
-        again.storage().free();
+        again.freeStorage();
 
         Tensor zeros = Tensor.zeros(ODD);
         assertThat(address(zeros)).isEqualTo(first);
         assertThat(zeros.toFloatArray()).containsOnly(0f);
         assertThat(address(Tensor.zeros(ODD + 1)) % 64).as("a new size gets new, aligned memory").isZero();
-        zeros.storage().free();
+        zeros.freeStorage();
     }
 
     @Test
@@ -50,7 +50,7 @@ class FreedBlockCacheTest {
         long bytes = 4L * (ODD + 2);
         assertThat(MemoryStats.reservedBytes() - reserved).isEqualTo(bytes);
         assertThat(MemoryStats.liveBytes() - live).isEqualTo(bytes);
-        t.storage().free();
+        t.freeStorage();
         // other tests' dropped storage may be cleaned (and cached) meanwhile, which only lowers live and adds to the cache
         assertThat(MemoryStats.liveBytes()).isLessThanOrEqualTo(live);
         assertThat(FreedBlockCache.cachedBytes()).as("kept for the next allocation of its size").isGreaterThanOrEqualTo(bytes);
@@ -65,8 +65,8 @@ class FreedBlockCacheTest {
         int big = 20 << 20; // 80 MiB of floats each, above the floor
         Tensor a = Tensor.zeros(big);
         Tensor b = Tensor.zeros(big);
-        a.storage().free();
-        b.storage().free();
+        a.freeStorage();
+        b.freeStorage();
         assertThat(FreedBlockCache.cachedBytes()).as("the second block went back to the OS").isEqualTo(4L * big);
     }
 }

@@ -115,6 +115,24 @@ class StepMemoryReleaseTest {
         }
     }
 
+    /**
+     * zero_grad frees autograd's leaf gradient without closing an arena (a handshake with every JVM thread, once per
+     * parameter per step): the tensor refuses access, and a segment kept past the free reads NaN under tests.
+     */
+    @Test
+    void zeroGradFreesAutogradsGradientWithoutAnArenaClose() {
+        Tensor weight = Tensor.full(2f, 4, 4).requiresGrad(true);
+        Tensor grad = io.colo4j.tensor.autograd.Autograd.gradientBuffer(weight, 4, 4).fill(3f);
+        io.colo4j.tensor.autograd.Autograd.accumulateLeaf(weight, grad);
+        assertThat(weight.grad()).as("the buffer is adopted as it is").isSameAs(grad);
+        java.lang.foreign.MemorySegment raw = grad.storage().segment();
+        weight.zeroGrad();
+        assertThat(raw.scope().isAlive()).as("no arena was closed").isTrue();
+        assertThat(raw.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 5)).isNaN();
+        assertThatThrownBy(grad::toFloatArray).isInstanceOf(IllegalStateException.class).hasMessageContaining("freed");
+        assertThat(weight.grad()).isNull();
+    }
+
     @Test
     void releaseAfterTheScopeClosedOrOfLongLivedMemoryIsSafe() {
         Tensor stale;

@@ -116,8 +116,9 @@ class TensorTest {
         }
         assertThatThrownBy(kept::toFloatArray).isInstanceOf(IllegalStateException.class);
         assertThat(escaped.toFloatArray()).containsExactly(1, 1, 1, 1);
-        escaped.storage().free();
-        assertThat(MemoryStats.liveBytes()).isEqualTo(before);
+        escaped.freeStorage();
+        // at most: the cleaner may free an earlier test's dropped storage meanwhile (a full verify read 668 bytes less)
+        assertThat(MemoryStats.liveBytes()).isLessThanOrEqualTo(before);
     }
 
     @Test

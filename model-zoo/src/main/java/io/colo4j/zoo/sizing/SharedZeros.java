@@ -64,6 +64,6 @@ final class SharedZeros {
 
     /** Frees the block (the parameters' views of it must not be used any more). */
     void free() {
-        block.storage().free();
+        block.freeStorage();
     }
 }

@@ -303,7 +303,7 @@ public final class StepTrace {
         Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Parameter p : model.parameters()) {
             if (seen.add(p) && p.isMaterialized()) {
-                p.storage().free();
+                p.freeStorage();
             }
         }
     }

@@ -69,7 +69,7 @@ final class GatheredParameters implements AutoCloseable {
     public void close() {
         for (int i = 0; i < swapped.size(); i++) {
             swapped.get(i).setData(shards.get(i));
-            wholes.get(i).storage().free();
+            wholes.get(i).freeStorage();
         }
         swapped.clear();
     }

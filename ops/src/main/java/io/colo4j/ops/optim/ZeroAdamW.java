@@ -211,7 +211,7 @@ public final class ZeroAdamW extends AbstractAdamW {
         dp.allGather(floats(chunk, 0, s.chunk), floats(all, 0, s.chunk * n));
         MemorySegment.copy(all.segment(), all.offset() * Float.BYTES, whole.segment(), whole.offset() * Float.BYTES,
                 s.numel * Float.BYTES);
-        all.storage().free();
+        all.freeStorage();
     }
 
     @Override
@@ -219,7 +219,7 @@ public final class ZeroAdamW extends AbstractAdamW {
         for (Slot s : slots) {
             s.param.zeroGrad();
             if (s.gradChunk != null) {
-                s.gradChunk.storage().free();
+                s.gradChunk.freeStorage();
                 s.gradChunk = null;
             }
         }

@@ -183,7 +183,7 @@ public final class Autograd {
      * computed them, so they are long-lived memory. Public for gradients completed after the graph (at the end of backward).
      */
     public static void accumulateLeaf(Tensor leaf, Tensor grad) {
-        try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope persistent = MemoryScope.persistent()) {
+        try (GradMode.Guard ignored = GradMode.disabled(); MemoryScope persistent = MemoryScope.persistentWithoutArena()) {
             if (leaf.grad() == null) {
                 leaf.adoptGrad(adoptable(leaf, grad) ? grad : grad.copy());
             } else if (!leaf.gradAccumulationSkipped()) {
@@ -219,7 +219,7 @@ public final class Autograd {
             return zeros ? given.fill(0f) : given;
         }
         Tensor buffer;
-        try (MemoryScope persistent = MemoryScope.persistent()) {
+        try (MemoryScope persistent = MemoryScope.persistentWithoutArena()) { // zero_grad frees it every step
             buffer = zeros ? Tensor.zeros(shape) : Tensor.empty(shape);
         }
         buffer.storage().markGradientBuffer();

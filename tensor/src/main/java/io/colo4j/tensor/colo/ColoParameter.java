@@ -108,7 +108,7 @@ public final class ColoParameter extends Parameter {
                 Tensor local = Shards.slice(full, layout, context.tpRank());
                 Tensor old = replicated;
                 setData(local);
-                old.storage().free();
+                old.freeStorage();
             }
         }
     }

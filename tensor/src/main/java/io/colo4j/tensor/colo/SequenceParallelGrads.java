@@ -109,8 +109,8 @@ public final class SequenceParallelGrads {
                     offset += n;
                 }
             } finally {
-                shares.forEach(t -> t.storage().free());
-                flat.storage().free();
+                shares.forEach(Tensor::freeStorage);
+                flat.freeStorage();
             }
         }
     }

@@ -137,9 +137,9 @@ class OpenClResidencyTest {
             }
             cl.releaseClosedScopes();
             assertThat(cl.residentBuffers()).isEqualTo(2);
-            out.storage().free();
+            out.freeStorage();
             assertThat(cl.residentBuffers()).isEqualTo(1);
-            longLived.storage().free();
+            longLived.freeStorage();
             assertThat(cl.residentBuffers()).isZero();
             // a tensor whose scope has closed is refused, not handed to the device
             Tensor dead;
