@@ -17,10 +17,11 @@ final class CrossEntropy {
     private static final int GROUP_FLOATS = 1 << 15;
 
     /**
-     * Each row's log-sum-exp and loss, a group of rows pass by pass (maxes, then exps; both passes only load), which
-     * are independent, so the core overlaps them. The lambda calls the two passes itself (no row method between): C2 counts inline depth from the
-     * method it compiles, and with one more level the Vector API's own deep call chains inside exp passed its limit
-     * and boxed a vector per iteration (~6 bytes per logit). Losses and log-sum-exps are contiguous [rows].
+     * Each row's log-sum-exp and loss, a group of rows pass by pass (maxes, then exps; both passes only load, so C2
+     * keeps the segment checks out of their loops). The lambda calls the two passes itself (no row method between): C2
+     * counts inline depth from the method it compiles, and with one more level the Vector API's own deep call chains
+     * inside exp passed its limit and boxed a vector per iteration (~6 bytes per logit). Losses and log-sum-exps are
+     * contiguous [rows].
      */
     static void forward(Tensor logits, IntTensor targets, int ignoreIndex, int valid, Tensor losses, Tensor logSumExp) {
         int v = logits.size(-1);
