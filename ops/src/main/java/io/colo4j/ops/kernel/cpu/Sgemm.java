@@ -888,7 +888,7 @@ public final class Sgemm {
     }
 
     /**
-     * C[6][2L] = C + tile (ADD) or beta * C + tile with one rounding (SCALE), the tile's rows NR apart: the same bits as
+     * C[mr][2L] = C + tile (ADD) or beta * C + tile with one rounding (SCALE), the tile's rows NR apart: the same bits as
      * adding the accumulators to C directly.
      */
     private static void mergeFullTile(MemorySegment tile, MemorySegment c, long co, long ldcB, int mode, float beta, int mr) {
