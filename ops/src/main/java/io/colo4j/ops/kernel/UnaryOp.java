@@ -28,19 +28,24 @@ public enum UnaryOp {
             return 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * dInner;
         }
 
+        /**
+         * As x sigmoid(2u) = x / (1 + e^{-2u}), u the tanh's argument: the same function in a third fewer operations and
+         * about half the dependent latency (the loop is bound by it), and without 1 + tanh(u)'s cancellation for x < 0.
+         */
         @Override
         public FloatVector apply(FloatVector x) {
-            FloatVector inner = x.mul(x).mul(x).mul(GELU_COEF).add(x).mul(SQRT_2_OVER_PI);
-            return VecMath.tanh(inner).add(1f).mul(x).mul(0.5f);
+            FloatVector minusTwoU = x.mul(x).fma(-2f * SQRT_2_OVER_PI * GELU_COEF, -2f * SQRT_2_OVER_PI).mul(x);
+            return x.div(VecMath.exp(minusTwoU).add(1f));
         }
 
+        /** With s = sigmoid(2u): s + s (1 - s) x 2u', in that order so that s = 0 (x -> -inf) gives 0, not 0 inf. */
         @Override
         public FloatVector derivative(FloatVector x) {
+            FloatVector one = x.broadcast(1f);
             FloatVector x2 = x.mul(x);
-            FloatVector t = VecMath.tanh(x2.mul(GELU_COEF).add(1f).mul(x).mul(SQRT_2_OVER_PI));
-            FloatVector dInner = x2.mul(3f * GELU_COEF).add(1f).mul(SQRT_2_OVER_PI);
-            FloatVector oneMinusT2 = t.mul(t).neg().add(1f);
-            return t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(oneMinusT2).mul(dInner));
+            FloatVector s = one.div(VecMath.exp(x2.fma(-2f * SQRT_2_OVER_PI * GELU_COEF, -2f * SQRT_2_OVER_PI).mul(x)).add(1f));
+            FloatVector twoDu = x2.fma(6f * SQRT_2_OVER_PI * GELU_COEF, 2f * SQRT_2_OVER_PI);
+            return one.sub(s).mul(s).mul(x).fma(twoDu, s);
         }
     },
     RELU {

@@ -21,18 +21,18 @@ final class UnaryLoops {
     private UnaryLoops() {}
 
     /**
-     * out[i] = op(x[i] + bias[i]) for i in [from, to), offsets in floats; without a bias ({@code mb} null) op(x[i]).
+     * out[i] = op(x[i] + bias[i]) for i in [from, to), offsets in floats; without a bias (null) op(x[i]).
      * The null test is loop-invariant: C2 unswitches the loop on it.
      */
-    static void forward(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mo, long oo,
+    static void forward(UnaryOp op, MemorySegment mx, long ox, float[] bias, MemorySegment mo, long oo,
                         int from, int to) {
-        FORWARD[op.ordinal()].run(mx, ox, mb, ob, mo, oo, from, to);
+        FORWARD[op.ordinal()].run(mx, ox, bias, mo, oo, from, to);
     }
 
     /** gradIn[i] = op'(x[i] + bias[i]) * gradOut[i] for i in [from, to); without a bias op'(x[i]) * gradOut[i]. */
-    static void backward(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mg, long og,
+    static void backward(UnaryOp op, MemorySegment mx, long ox, float[] bias, MemorySegment mg, long og,
                          MemorySegment mo, long oo, int from, int to) {
-        BACKWARD[op.ordinal()].run(mx, ox, mb, ob, mg, og, mo, oo, from, to);
+        BACKWARD[op.ordinal()].run(mx, ox, bias, mg, og, mo, oo, from, to);
     }
 
     /**
@@ -43,12 +43,12 @@ final class UnaryLoops {
      * and each op's loop is compiled on its own.
      */
     private interface ForwardLoop {
-        void run(MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mo, long oo, int from, int to);
+        void run(MemorySegment mx, long ox, float[] bias, MemorySegment mo, long oo, int from, int to);
     }
 
     /** One op's backward loop, a class of its own per op (see {@link ForwardLoop}). */
     private interface BackwardLoop {
-        void run(MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mg, long og, MemorySegment mo, long oo,
+        void run(MemorySegment mx, long ox, float[] bias, MemorySegment mg, long og, MemorySegment mo, long oo,
                  int from, int to);
     }
 
@@ -65,63 +65,61 @@ final class UnaryLoops {
     /** Each case a lambda of its own in which the op is a constant, so its vector form is bound statically. */
     private static ForwardLoop forwardLoop(UnaryOp op) {
         return switch (op) {
-            case GELU_TANH -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.GELU_TANH, mx, ox, mb, ob, mo, oo, from, to);
-            case RELU -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.RELU, mx, ox, mb, ob, mo, oo, from, to);
-            case SILU -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.SILU, mx, ox, mb, ob, mo, oo, from, to);
-            case EXP -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.EXP, mx, ox, mb, ob, mo, oo, from, to);
-            case NEG -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.NEG, mx, ox, mb, ob, mo, oo, from, to);
-            case TANH -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.TANH, mx, ox, mb, ob, mo, oo, from, to);
-            case GELU_ERF -> (mx, ox, mb, ob, mo, oo, from, to) -> forwardOf(UnaryOp.GELU_ERF, mx, ox, mb, ob, mo, oo, from, to);
+            case GELU_TANH -> (mx, ox, bias, mo, oo, from, to) -> forwardOf(UnaryOp.GELU_TANH, mx, ox, bias, mo, oo, from, to);
+            case RELU -> (mx, ox, bias, mo, oo, from, to) -> forwardOf(UnaryOp.RELU, mx, ox, bias, mo, oo, from, to);
+            case SILU -> (mx, ox, bias, mo, oo, from, to) -> forwardOf(UnaryOp.SILU, mx, ox, bias, mo, oo, from, to);
+            case EXP -> (mx, ox, bias, mo, oo, from, to) -> forwardOf(UnaryOp.EXP, mx, ox, bias, mo, oo, from, to);
+            case NEG -> (mx, ox, bias, mo, oo, from, to) -> forwardOf(UnaryOp.NEG, mx, ox, bias, mo, oo, from, to);
+            case TANH -> (mx, ox, bias, mo, oo, from, to) -> forwardOf(UnaryOp.TANH, mx, ox, bias, mo, oo, from, to);
+            case GELU_ERF -> (mx, ox, bias, mo, oo, from, to) -> forwardOf(UnaryOp.GELU_ERF, mx, ox, bias, mo, oo, from, to);
         };
     }
 
     private static BackwardLoop backwardLoop(UnaryOp op) {
         return switch (op) {
-            case GELU_TANH -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.GELU_TANH, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case RELU -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.RELU, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case SILU -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.SILU, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case EXP -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.EXP, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case NEG -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.NEG, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case TANH -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.TANH, mx, ox, mb, ob, mg, og, mo, oo, from, to);
-            case GELU_ERF -> (mx, ox, mb, ob, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.GELU_ERF, mx, ox, mb, ob, mg, og, mo, oo, from, to);
+            case GELU_TANH -> (mx, ox, bias, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.GELU_TANH, mx, ox, bias, mg, og, mo, oo, from, to);
+            case RELU -> (mx, ox, bias, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.RELU, mx, ox, bias, mg, og, mo, oo, from, to);
+            case SILU -> (mx, ox, bias, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.SILU, mx, ox, bias, mg, og, mo, oo, from, to);
+            case EXP -> (mx, ox, bias, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.EXP, mx, ox, bias, mg, og, mo, oo, from, to);
+            case NEG -> (mx, ox, bias, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.NEG, mx, ox, bias, mg, og, mo, oo, from, to);
+            case TANH -> (mx, ox, bias, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.TANH, mx, ox, bias, mg, og, mo, oo, from, to);
+            case GELU_ERF -> (mx, ox, bias, mg, og, mo, oo, from, to) -> backwardOf(UnaryOp.GELU_ERF, mx, ox, bias, mg, og, mo, oo, from, to);
         };
     }
 
-    private static void forwardOf(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mo,
+    private static void forwardOf(UnaryOp op, MemorySegment mx, long ox, float[] bias, MemorySegment mo,
                                   long oo, int from, int to) {
         int i = from;
         int bound = from + S.loopBound(to - from);
         for (; i < bound; i += L) {
             FloatVector x = FloatVector.fromMemorySegment(S, mx, (ox + i) * Float.BYTES, Vec.ORDER);
-            if (mb != null) {
-                x = x.add(FloatVector.fromMemorySegment(S, mb, (ob + i) * Float.BYTES, Vec.ORDER));
+            if (bias != null) {
+                x = x.add(FloatVector.fromArray(S, bias, i));
             }
             op.apply(x).intoMemorySegment(mo, (oo + i) * Float.BYTES, ORDER);
         }
         for (; i < to; i++) {
-            Vec.set(mo, oo + i, op.apply(FloatVector.broadcast(S, input(mx, ox, mb, ob, i))).lane(0));
+            float x = Vec.get(mx, ox + i);
+            Vec.set(mo, oo + i, op.apply(FloatVector.broadcast(S, bias == null ? x : x + bias[i])).lane(0));
         }
     }
 
-    private static void backwardOf(UnaryOp op, MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mg,
+    private static void backwardOf(UnaryOp op, MemorySegment mx, long ox, float[] bias, MemorySegment mg,
                                    long og, MemorySegment mo, long oo, int from, int to) {
         int i = from;
         int bound = from + S.loopBound(to - from);
         for (; i < bound; i += L) {
             FloatVector g = FloatVector.fromMemorySegment(S, mg, (og + i) * Float.BYTES, Vec.ORDER);
             FloatVector x = FloatVector.fromMemorySegment(S, mx, (ox + i) * Float.BYTES, Vec.ORDER);
-            if (mb != null) {
-                x = x.add(FloatVector.fromMemorySegment(S, mb, (ob + i) * Float.BYTES, Vec.ORDER));
+            if (bias != null) {
+                x = x.add(FloatVector.fromArray(S, bias, i));
             }
             op.derivative(x).mul(g).intoMemorySegment(mo, (oo + i) * Float.BYTES, ORDER);
         }
         for (; i < to; i++) {
-            Vec.set(mo, oo + i, op.derivative(FloatVector.broadcast(S, input(mx, ox, mb, ob, i))).lane(0) * Vec.get(mg, og + i));
+            float x = Vec.get(mx, ox + i);
+            float d = op.derivative(FloatVector.broadcast(S, bias == null ? x : x + bias[i])).lane(0);
+            Vec.set(mo, oo + i, d * Vec.get(mg, og + i));
         }
-    }
-
-    private static float input(MemorySegment mx, long ox, MemorySegment mb, long ob, int i) {
-        float x = Vec.get(mx, ox + i);
-        return mb == null ? x : x + Vec.get(mb, ob + i);
     }
 }

@@ -161,6 +161,33 @@ class RowKernelsTest {
     }
 
     @Test
+    void geluTanhMatchesItsDoubleFormulaFarFromZeroAndAtTheExtremes() {
+        // the vector form is x sigmoid(2u), not 0.5 x (1 + tanh u): both must agree where exp over- and underflows
+        float[] values = {-1e14f, -1e6f, -100f, -50f, -12f, -9.5f, -88.7f / 2, 1e6f, 1e14f, 100f, 12f, 0f, -0f};
+        int n = 4 * 41;
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = i < values.length ? values[i] : -30f + 60f * (i - values.length) / (n - values.length - 1);
+        }
+        Tensor x = Tensor.of(xs, 4, 41);
+        Tensor y = Tensor.zeros(4, 41);
+        Tensor dx = Tensor.zeros(4, 41);
+        cpu.unary(UnaryOp.GELU_TANH, x, y);
+        cpu.unaryBackward(UnaryOp.GELU_TANH, x, Tensor.ones(4, 41), dx);
+        double[] refY = new double[n];
+        double[] refDx = new double[n];
+        for (int i = 0; i < n; i++) {
+            double v = xs[i];
+            double k = Math.sqrt(2 / Math.PI);
+            double t = Math.tanh(k * (v + 0.044715 * v * v * v));
+            refY[i] = 0.5 * v * (1 + t);
+            refDx[i] = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * k * (1 + 3 * 0.044715 * v * v);
+        }
+        assertClose("gelu forward", y.toFloatArray(), refY, 1e-6);
+        assertClose("gelu backward", dx.toFloatArray(), refDx, 1e-6);
+    }
+
+    @Test
     void fusedBiasActivationEqualsTheDefaultCompositionOfAddAndActivation() {
         // the interface's default (what the OpenCL backend runs: its add and activation kernels) beside the CPU's fused loop
         KernelBackend composed = (KernelBackend) Proxy.newProxyInstance(getClass().getClassLoader(),
