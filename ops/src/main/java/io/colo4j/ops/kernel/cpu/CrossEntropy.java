@@ -13,15 +13,12 @@ import jdk.incubator.vector.FloatVector;
 final class CrossEntropy {
     private CrossEntropy() {}
 
-    /** Rows per pass-by-pass group in forward: 128 KB of logits, which the exp pass then reads from L2. */
-    private static final int GROUP_FLOATS = 1 << 15;
-
     /**
-     * Each row's log-sum-exp and loss, a group of rows pass by pass (maxes, then exps; both passes only load, so C2
-     * keeps the segment checks out of their loops). The lambda calls the two passes itself (no row method between): C2
-     * counts inline depth from the method it compiles, and with one more level the Vector API's own deep call chains
-     * inside exp passed its limit and boxed a vector per iteration (~6 bytes per logit). Losses and log-sum-exps are
-     * contiguous [rows].
+     * Each row's log-sum-exp and loss. A row's exps run in one loop beside the next row's max, so the max's reads from
+     * memory overlap the exps' arithmetic (the loop only loads, so C2 keeps the segment checks out of it). The lambda
+     * calls the passes itself (no row method between): C2 counts inline depth from the method it compiles, and with
+     * one more level the Vector API's own deep call chains inside exp passed its limit and boxed a vector per iteration
+     * (~6 bytes per logit). Losses and log-sum-exps are contiguous [rows].
      */
     static void forward(Tensor logits, IntTensor targets, int ignoreIndex, int valid, Tensor losses, Tensor logSumExp) {
         int v = logits.size(-1);
@@ -32,38 +29,35 @@ final class CrossEntropy {
         long oLoss = losses.offset();
         MemorySegment mLse = logSumExp.segment();
         long oLse = logSumExp.offset();
-        int group = Math.max(1, GROUP_FLOATS / Math.max(v, 1));
         CpuThreads.parallelFor(rows, Vec.rowGrain(v), (from, to) -> {
-            for (int g0 = from; g0 < to; g0 += group) {
-                int g1 = Math.min(to, g0 + group);
-                for (int r = g0; r < g1; r++) {
-                    int target = targets.get(r);
-                    if (target != ignoreIndex && (target < 0 || target >= valid)) {
-                        throw new IllegalArgumentException("cross_entropy: target " + target + " at row " + r
-                                + " is outside the " + valid + " classes");
-                    }
+            for (int r = from; r < to; r++) {
+                int target = targets.get(r);
+                if (target != ignoreIndex && (target < 0 || target >= valid)) {
+                    throw new IllegalArgumentException("cross_entropy: target " + target + " at row " + r
+                            + " is outside the " + valid + " classes");
                 }
-                // every row's max first, parked in its log-sum-exp slot: the max pass is the one that streams memory,
-                // and rows of one pass are independent, so a group's loads overlap instead of waiting on each exp pass
-                for (int r = g0; r < g1; r++) {
-                    if (targets.get(r) != ignoreIndex) {
-                        Vec.set(mLse, oLse + r, Softmax.max(ml, ol + (long) r * v, valid));
-                    }
+            }
+            if (from >= to) {
+                return;
+            }
+            float[] nextMax = RowArrays.third(1);
+            float max = Softmax.max(ml, ol + (long) from * v, valid);
+            for (int r = from; r < to; r++) {
+                int target = targets.get(r);
+                long base = ol + (long) r * v;
+                boolean last = r + 1 == to;
+                if (target == ignoreIndex) {
+                    Vec.set(mLoss, oLoss + r, 0f);
+                    Vec.set(mLse, oLse + r, 0f);
+                    max = last ? 0f : Softmax.max(ml, base + v, valid);
+                    continue;
                 }
-                for (int r = g0; r < g1; r++) {
-                    int target = targets.get(r);
-                    if (target == ignoreIndex) {
-                        Vec.set(mLoss, oLoss + r, 0f);
-                        Vec.set(mLse, oLse + r, 0f);
-                        continue;
-                    }
-                    long base = ol + (long) r * v;
-                    float max = Vec.get(mLse, oLse + r);
-                    // x * 1 - max = x - max
-                    float lse = max + (float) Math.log(Softmax.expAndSum(ml, base, null, 0, valid, 1f, max));
-                    Vec.set(mLse, oLse + r, lse);
-                    Vec.set(mLoss, oLoss + r, lse - Vec.get(ml, base + target));
-                }
+                // x * 1 - max = x - max; the last row takes its own max again (from cache), keeping one inlined exp
+                float sum = Softmax.expAndSumBeside(ml, base, valid, 1f, max, last ? base : base + v, nextMax);
+                float lse = max + (float) Math.log(sum);
+                Vec.set(mLse, oLse + r, lse);
+                Vec.set(mLoss, oLoss + r, lse - Vec.get(ml, base + target));
+                max = nextMax[0];
             }
         });
     }

@@ -133,6 +133,40 @@ final class Softmax {
         return sum;
     }
 
+    /**
+     * {@link #expAndSum} without stores, the same sum's bits, while also taking the max of the next row at
+     * {@code nextBase} (into {@code nextMax[0]}, exact as {@link #max}'s). The exps compute from a row already in cache
+     * while the next row streams in from memory beside them: run one after the other, the two passes waited on memory
+     * and on the exps' arithmetic in turn.
+     */
+    static float expAndSumBeside(MemorySegment mx, long xBase, int valid, float scale, float shift, long nextBase,
+                                 float[] nextMax) {
+        FloatVector low = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector m = low;
+        FloatVector vsum = FloatVector.zero(S);
+        int i = 0;
+        for (; i + L <= valid; i += L) {
+            m = FloatVector.fromMemorySegment(S, mx, (nextBase + i) * Float.BYTES, ORDER).max(m);
+            FloatVector e = VecMath.expShifted(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER)
+                    .mul(scale).sub(shift));
+            vsum = e.add(vsum);
+        }
+        if (i < valid) {
+            VectorMask<Float> kept = S.indexInRange(i, valid);
+            m = FloatVector.fromMemorySegment(S, mx, (nextBase + i) * Float.BYTES, ORDER, kept).blend(low, kept.not()).max(m);
+        }
+        nextMax[0] = low.max(m).reduceLanes(VectorOperators.MAX);
+        vsum = Vec.ONE.mul(vsum);
+        float sum = 0f;
+        for (int lane = 0; lane < L; lane++) {
+            sum += vsum.lane(lane); // expAndSum's order
+        }
+        for (; i < valid; i++) {
+            sum += VecMath.expShifted(Vec.get(mx, xBase + i) * scale - shift);
+        }
+        return sum;
+    }
+
     /** Multiplies the first {@code valid} elements by inv and zeroes the rest of the row's n (a causal row's future). */
     private static void scaleAndZero(float[] a, int base, int n, int valid, float inv) {
         int i = 0;
