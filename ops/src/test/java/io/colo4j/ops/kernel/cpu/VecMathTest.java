@@ -99,21 +99,21 @@ class VecMathTest {
         assertThat(mismatches).as(String.valueOf(first)).isZero();
     }
 
-    /** The reference: clamp, n by a float-to-int conversion, the same polynomial and two scale factors. */
+    /**
+     * The reference: clamp, n by a float-to-int conversion, the same polynomial (Cephes' coefficients in Estrin's
+     * order) and two scale factors.
+     */
     private static float clampedCephesExp(float x) {
         float max = 88.72283905206835f;
         float min = -87.33654475f;
         float c = Math.min(Math.max(x, min), max);
-        float n = c * 1.44269504088896341f + 12582912f - 12582912f;
+        float n = Math.fma(c, 1.44269504088896341f, 12582912f) - 12582912f;
         float r = Math.fma(n, -0.693359375f, c);
         r = Math.fma(n, 2.12194440e-4f, r);
-        float p = 1.9875691500e-4f;
-        p = Math.fma(p, r, 1.3981999507e-3f);
-        p = Math.fma(p, r, 8.3334519073e-3f);
-        p = Math.fma(p, r, 4.1665795894e-2f);
-        p = Math.fma(p, r, 1.6666665459e-1f);
-        p = Math.fma(p, r, 5.0000001201e-1f);
-        p = Math.fma(p * r, r, r) + 1f;
+        float r2 = r * r;
+        float p = Math.fma(Math.fma(Math.fma(1.9875691500e-4f, r, 1.3981999507e-3f), r2,
+                Math.fma(8.3334519073e-3f, r, 4.1665795894e-2f)), r2, Math.fma(1.6666665459e-1f, r, 5.0000001201e-1f));
+        p = Math.fma(p, r2, r) + 1f;
         int ni = (int) n;
         int half = ni >> 1;
         float result = p * Float.intBitsToFloat((half + 127) << 23) * Float.intBitsToFloat((ni - half + 127) << 23);
