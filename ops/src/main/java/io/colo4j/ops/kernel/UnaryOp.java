@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Elementwise activations, each in one place: its scalar definition (the reference), the CPU backend's
- * Vector API form of it (the same arithmetic, so a lane and the scalar tail agree) and, in
+ * Vector API form of it (the same function, which loop tails run on one lane, so that a lane's bits never depend on
+ * where a loop ends) and, in
  * {@code colo4j.cl}, one {@code UNARY(NAME, ...)} line with the OpenCL backend's form. An op without a
  * vector form runs the scalar one on every lane. Every unary op shares the dispatcher's {@code unary}
  * strategies (elementwise: any split passes through), so adding one is this constant, its OpenCL line
