@@ -115,38 +115,69 @@ class RowKernelEdgesTest {
                     ids[r] = 0; // a target at -inf has an infinite loss; column 0 never is
                 }
             }
-            IntTensor targets = IntTensor.of(ids, rows);
-            Tensor losses = Tensor.zeros(rows);
-            Tensor lse = Tensor.zeros(rows);
-            Tensor grad = Tensor.full(7f, rows, v);
-            cpu.crossEntropy(x, targets, -100, valid, losses, lse);
-            cpu.crossEntropyBackward(x, targets, -100, valid, lse, 0.25f, grad);
-            float[] xs = x.toFloatArray();
-            double[] refLoss = new double[rows];
-            double[] refLse = new double[rows];
-            double[] refGrad = new double[rows * v];
+            assertCrossEntropyMatchesTheReference(x, ids, valid, "v=" + v);
+        }
+    }
+
+    /**
+     * Forward takes each row's max beside the previous row's exps, so a thread's range begins with a max of its own and
+     * ends without a next row: ignored rows at both ends of the 4-row ranges (and two in a row) must not shift a max.
+     */
+    @Test
+    void crossEntropyKeepsEachRowsMaxAcrossIgnoredRowsAndTheEndsOfThreadRanges() {
+        for (int v : new int[] {4096, 4100}) {
+            int rows = 16; // rows of 4096 floats go to threads 4 at a time (Vec.rowGrain)
+            float[] xs = logits(7 + v, rows, v).toFloatArray();
+            for (int i = 0; i < xs.length; i++) {
+                int r = i / v;
+                xs[i] += (r % 2 == 0 ? 100f : -100f) + r; // a neighbour's max as the shift over- or underflows
+            }
+            Tensor x = Tensor.of(xs, rows, v);
+            int[] ids = new int[rows];
             for (int r = 0; r < rows; r++) {
-                if (ids[r] == -100) {
-                    continue;
-                }
-                double max = Double.NEGATIVE_INFINITY;
-                for (int i = 0; i < valid; i++) {
-                    max = Math.max(max, xs[r * v + i]);
-                }
-                double sum = 0;
-                for (int i = 0; i < valid; i++) {
-                    sum += Math.exp(xs[r * v + i] - max);
-                }
-                refLse[r] = max + Math.log(sum);
-                refLoss[r] = refLse[r] - xs[r * v + ids[r]];
-                for (int i = 0; i < valid; i++) {
-                    refGrad[r * v + i] = 0.25 * (Math.exp(xs[r * v + i] - refLse[r]) - (i == ids[r] ? 1 : 0));
+                ids[r] = r == 0 || r == 3 || r == 4 || r == 7 || r == 8 || r == 15 ? -100 : (r * 389) % v;
+                if (ids[r] != -100 && x.get(r, ids[r]) == Float.NEGATIVE_INFINITY) {
+                    ids[r] = 0;
                 }
             }
-            assertClose("log-sum-exp v=" + v, lse.toFloatArray(), refLse, 1e-6);
-            assertClose("loss v=" + v, losses.toFloatArray(), refLoss, 1e-5);
-            assertClose("grad v=" + v, grad.toFloatArray(), refGrad, 1e-6);
+            assertCrossEntropyMatchesTheReference(x, ids, v, "v=" + v);
         }
+    }
+
+    private void assertCrossEntropyMatchesTheReference(Tensor x, int[] ids, int valid, String label) {
+        int rows = x.size(0);
+        int v = x.size(1);
+        IntTensor targets = IntTensor.of(ids, rows);
+        Tensor losses = Tensor.zeros(rows);
+        Tensor lse = Tensor.zeros(rows);
+        Tensor grad = Tensor.full(7f, rows, v);
+        cpu.crossEntropy(x, targets, -100, valid, losses, lse);
+        cpu.crossEntropyBackward(x, targets, -100, valid, lse, 0.25f, grad);
+        float[] xs = x.toFloatArray();
+        double[] refLoss = new double[rows];
+        double[] refLse = new double[rows];
+        double[] refGrad = new double[rows * v];
+        for (int r = 0; r < rows; r++) {
+            if (ids[r] == -100) {
+                continue;
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < valid; i++) {
+                max = Math.max(max, xs[r * v + i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < valid; i++) {
+                sum += Math.exp(xs[r * v + i] - max);
+            }
+            refLse[r] = max + Math.log(sum);
+            refLoss[r] = refLse[r] - xs[r * v + ids[r]];
+            for (int i = 0; i < valid; i++) {
+                refGrad[r * v + i] = 0.25 * (Math.exp(xs[r * v + i] - refLse[r]) - (i == ids[r] ? 1 : 0));
+            }
+        }
+        assertClose("log-sum-exp " + label, lse.toFloatArray(), refLse, 1e-6);
+        assertClose("loss " + label, losses.toFloatArray(), refLoss, 1e-5);
+        assertClose("grad " + label, grad.toFloatArray(), refGrad, 1e-6);
     }
 
     /** |actual - expected| <= tol (1 + |expected|), element by element; an expected 0 must be an exact 0. */
