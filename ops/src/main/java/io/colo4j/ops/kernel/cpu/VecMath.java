@@ -33,10 +33,11 @@ public final class VecMath {
     private VecMath() {}
 
     /**
-     * e^x to about 2 ulp (Cephes' expf polynomial, x log2(e) + 1.5 * 2^23 as one fma); +inf above ln(FLT_MAX), 0 below the normal range. Arguments outside
+     * e^x to about 2 ulp (Cephes' expf polynomial); +inf above ln(FLT_MAX), 0 below the normal range. Arguments outside
      * [MIN_ARG, MAX_ARG] are not clamped first: their lanes compute garbage that the two blends replace (NaN stays NaN
      * through the arithmetic), so in range every lane does the clamped evaluation's exact operations, in a third fewer
-     * instructions. n comes from the rounder's bits: x log2(e) + 1.5 * 2^23 holds round(x log2(e)) in its low bits.
+     * instructions. n comes from the rounder's bits: x log2(e) + 1.5 * 2^23 (one fma) holds round(x log2(e)) in its low
+     * bits.
      */
     public static FloatVector exp(FloatVector x) {
         FloatVector shifted = x.fma(LOG2E, ROUNDER);
