@@ -21,8 +21,6 @@ public final class Storage {
     private final StepBlock stepBlock;
     /** Set by {@link #release()}, {@link #free()} or {@link #handOver}: from then on every access fails. */
     private boolean released;
-    /** Set by {@link #free()}: the released memory was long-lived. */
-    private boolean freed;
     /** The op {@link #handOver} gave this storage's memory to, named by the error of any later access; else null. */
     private String handedTo;
     /** Set by {@link #markGradientBuffer()}, cleared by {@link #adoptedAsGradient()}. */
@@ -137,7 +135,6 @@ public final class Storage {
             }
             release.clean();
             released = true; // memory without an arena of its own stays mapped: the storage itself refuses access
-            freed = true;
         }
     }
 
@@ -250,7 +247,7 @@ public final class Storage {
             return new IllegalStateException("a tensor of " + numel + " elements is used after " + handedTo
                     + " consumed it (wrote its result over its memory): keep a copy (copy()) before that if you read it again");
         }
-        if (freed) {
+        if (isLongLived()) { // only free() releases long-lived storage (release() calls it for such)
             return new IllegalStateException("a tensor of " + numel + " elements is used after its memory was freed"
                     + " (Storage.free(), e.g. a gradient that zero_grad dropped): it may hold another tensor's data now");
         }
