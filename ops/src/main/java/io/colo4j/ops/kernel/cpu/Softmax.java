@@ -104,8 +104,7 @@ final class Softmax {
     /**
      * Writes e^(x scale - shift) into {@code a} and returns their sum: full vectors' lanes in lane order, then the
      * tail's one by one. The tail (up to L - 1 elements; a causal row's tail is any length) goes through the scalar twin
-     * of the vector exp, the same bits, since a second inlined vector exp would exhaust C2's budget and box. With
-     * {@code a} null it only sums (cross-entropy's log-sum-exp).
+     * of the vector exp, the same bits, since a second inlined vector exp would exhaust C2's budget and box.
      */
     static float expAndSum(MemorySegment mx, long xBase, float[] a, int base, int valid, float scale, float shift) {
         FloatVector vsum = FloatVector.zero(S);
@@ -113,9 +112,7 @@ final class Softmax {
         for (; i + L <= valid; i += L) {
             FloatVector e = VecMath.expShifted(FloatVector.fromMemorySegment(S, mx, (xBase + i) * Float.BYTES, ORDER)
                     .mul(scale).sub(shift));
-            if (a != null) {
-                e.intoArray(a, base + i);
-            }
+            e.intoArray(a, base + i);
             vsum = e.add(vsum);
         }
         vsum = Vec.ONE.mul(vsum);
@@ -125,9 +122,7 @@ final class Softmax {
         }
         for (; i < valid; i++) {
             float e = VecMath.expShifted(Vec.get(mx, xBase + i) * scale - shift);
-            if (a != null) {
-                a[base + i] = e;
-            }
+            a[base + i] = e;
             sum += e;
         }
         return sum;
