@@ -403,11 +403,11 @@ public final class Sgemm {
                 int nc = Math.min(NC, n1 - jc);
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
-                    packB(bOff, pc, kc, jc, nc, bp, row, ws.stage);
+                    packB(bOff, pc, kc, jc, nc, bp, row, ws.stage, ws.transposed);
                     int mode = pc > 0 || beta == 1f ? ADD : beta == 0f ? STORE : SCALE;
                     for (int ic = m0; ic < m1; ic += MC) {
                         int mc = Math.min(MC, m1 - ic);
-                        packA(aOff, ic, mc, pc, kc, ap, row);
+                        packA(aOff, ic, mc, pc, kc, ap, row, ws.transposed);
                         // B's micro-panel outside, A's inside: the packed A block (mc x kc, 384 KB) stays in L2 and
                         // one micro-panel of B is read from near cache by every A micro-panel in turn; the other way
                         // round, every A micro-panel streamed the whole packed B block (kc x nc, 2 MB: past L2)
@@ -444,7 +444,8 @@ public final class Sgemm {
         }
 
         /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels [kc][NR], zero padded. */
-        private void packB(long bOff, int pc, int kc, int jc, int nc, float[] bp, float[] row, float[] stage) {
+        private void packB(long bOff, int pc, int kc, int jc, int nc, float[] bp, float[] row, float[] stage,
+                           float[] scratch) {
             for (int jp = 0; jp < nc; jp += NR) {
                 int w = Math.min(NR, nc - jp);
                 int dst = jp * kc;
@@ -469,27 +470,22 @@ public final class Sgemm {
                 } else if (w == NR) {
                     // NR rows of B, PB of their columns at a time, staged contiguously; then rows of the panel are
                     // written whole (a 64 x NR block of the panel stays in L1, unlike scattering all kc rows at once)
-                    int p0 = 0;
-                    for (; p0 + PB <= kc; p0 += PB) {
+                    for (int p0 = 0; p0 < kc; p0 += PB) {
+                        int depth = Math.min(PB, kc - p0);
                         for (int q = 0; q < NR; q++) {
-                            MemorySegment.copy(b, F, (bOff + (long) (jc + jp + q) * ldb + pc + p0) * Float.BYTES, stage, q * PB, PB);
+                            MemorySegment.copy(b, F, (bOff + (long) (jc + jp + q) * ldb + pc + p0) * Float.BYTES, stage, q * depth, depth);
                         }
-                        for (int p = 0; p < PB; p++) {
-                            int d = dst + (p0 + p) * NR;
-                            for (int q = 0; q < NR; q++) {
-                                bp[d + q] = stage[q * PB + p];
+                        int whole = depth - depth % L;
+                        for (int q0 = 0; q0 < NR; q0 += L) {
+                            for (int p = 0; p < whole; p += L) {
+                                BlockTranspose.transpose(stage, q0 * depth + p, depth, bp, dst + (p0 + p) * NR + q0, NR, 1f,
+                                        scratch);
                             }
                         }
-                    }
-                    int pw = kc - p0;
-                    if (pw > 0) {
-                        for (int q = 0; q < NR; q++) {
-                            MemorySegment.copy(b, F, (bOff + (long) (jc + jp + q) * ldb + pc + p0) * Float.BYTES, stage, q * pw, pw);
-                        }
-                        for (int p = 0; p < pw; p++) {
+                        for (int p = whole; p < depth; p++) {
                             int d = dst + (p0 + p) * NR;
                             for (int q = 0; q < NR; q++) {
-                                bp[d + q] = stage[q * pw + p];
+                                bp[d + q] = stage[q * depth + p];
                             }
                         }
                     }
@@ -516,7 +512,7 @@ public final class Sgemm {
          * layout means one micro-kernel per tile height: a second one for 6-tall panels, whose six broadcasts share one
          * base register, had C2 hoist them all and spill an accumulator on 256-bit (AVX2) cores, and ran at half speed.
          */
-        private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] stage) {
+        private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] stage, float[] scratch) {
             float al = alpha;
             if (!transA) {
                 for (int r = 0; r < mc; r++) {
@@ -534,9 +530,16 @@ public final class Sgemm {
                     for (int q = 0; q < depth; q++) {
                         MemorySegment.copy(a, F, (aOff + (long) (pc + p0 + q) * lda + ic) * Float.BYTES, stage, q * mc, mc);
                     }
+                    int wholeRows = mc - mc % L;
+                    int wholeDepth = depth - depth % L;
+                    for (int r0 = 0; r0 < wholeRows; r0 += L) {
+                        for (int q0 = 0; q0 < wholeDepth; q0 += L) {
+                            BlockTranspose.transpose(stage, q0 * mc + r0, mc, ap, r0 * kc + p0 + q0, kc, al, scratch);
+                        }
+                    }
                     for (int r = 0; r < mc; r++) {
                         int dst = r * kc + p0;
-                        for (int q = 0; q < depth; q++) {
+                        for (int q = r < wholeRows ? wholeDepth : 0; q < depth; q++) {
                             ap[dst + q] = al * stage[q * mc + r];
                         }
                     }
@@ -909,6 +912,7 @@ public final class Sgemm {
 
         final MemorySegment tile = Arena.ofAuto().allocate((long) TALL * NR * Float.BYTES, 64);
         final float[] stage = new float[NR * PB];
+        final float[] transposed = new float[BlockTranspose.SCRATCH];
         private float[] ap = new float[0];
         private float[] bp = new float[0];
         private float[] row = new float[0];
