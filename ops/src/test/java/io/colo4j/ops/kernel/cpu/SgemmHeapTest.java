@@ -22,9 +22,11 @@ class SgemmHeapTest {
     private static final int N = 128;
     private static final int K = 128;
 
-    @ParameterizedTest(name = "A transposed: {0}")
-    @ValueSource(booleans = {false, true}) // A packed as rows or as panels: each has its own micro-kernel
-    void aCompiledPackedSgemmDoesNotAllocateOnTheHeap(boolean transA) {
+    @ParameterizedTest(name = "layout {0} (bit 0: A transposed, bit 1: B transposed)")
+    @ValueSource(ints = {0, 1, 2, 3}) // a transposed operand is packed through BlockTranspose's vector blocks
+    void aCompiledPackedSgemmDoesNotAllocateOnTheHeap(int layout) {
+        boolean transA = (layout & 1) != 0;
+        boolean transB = (layout & 2) != 0;
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = filled(arena, M * K);
@@ -34,22 +36,23 @@ class SgemmHeapTest {
             long deadline = System.nanoTime() + 60_000_000_000L; // C2 compiles in the background: give it time
             while (best > MAX_BYTES_PER_CALL && System.nanoTime() < deadline) {
                 for (int i = 0; i < 200; i++) { // let the kernel get hot and compiled
-                    run(transA, a, b, c, i % 2 == 0 ? 0f : 1f);
+                    run(transA, transB, a, b, c, i % 2 == 0 ? 0f : 1f);
                 }
                 long before = threads.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 50; i++) {
-                    run(transA, a, b, c, i % 2 == 0 ? 0f : 1f);
+                    run(transA, transB, a, b, c, i % 2 == 0 ? 0f : 1f);
                 }
                 best = Math.min(best, (threads.getCurrentThreadAllocatedBytes() - before) / 50);
             }
-            assertThat(best).as("heap bytes per warmed-up %d x %d x %d sgemm on one thread, A transposed: %s", M, N, K, transA)
+            assertThat(best).as("heap bytes per warmed-up %d x %d x %d sgemm on one thread, A transposed: %s, B transposed: %s",
+                    M, N, K, transA, transB)
                     .isLessThanOrEqualTo(MAX_BYTES_PER_CALL);
         }
     }
 
     /** C = A @ B (beta 0: the kernel's STORE) or C += A @ B (beta 1: ADD), on the calling thread only. */
-    private static void run(boolean transA, MemorySegment a, MemorySegment b, MemorySegment c, float beta) {
-        Sgemm.sgemm(transA, false, M, N, K, 1f, a, 0, transA ? M : K, b, 0, N, beta, c, 0, N, 1);
+    private static void run(boolean transA, boolean transB, MemorySegment a, MemorySegment b, MemorySegment c, float beta) {
+        Sgemm.sgemm(transA, transB, M, N, K, 1f, a, 0, transA ? M : K, b, 0, transB ? K : N, beta, c, 0, N, 1);
     }
 
     private static MemorySegment filled(Arena arena, int floats) {
