@@ -79,7 +79,8 @@ final class BlockTranspose {
 
     /**
      * {@link #transpose} for 8 lanes (AVX2) with the rows in registers: a third of the memory-staged version's
-     * instructions, in a packing step that attention's small products pay on every block.
+     * instructions, in a packing step that attention's small products pay on every block. The three stages are written
+     * out: a stage as a helper would take and return vectors, which C2 boxes wherever it does not inline the helper.
      */
     private static void transpose8(float[] src, int s0, int ss, float[] dst, int d0, int ds, float alpha) {
         FloatVector r0 = FloatVector.fromArray(S, src, s0);
