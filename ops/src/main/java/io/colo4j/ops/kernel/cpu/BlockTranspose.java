@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Transposes L x L blocks of floats with vector lane swaps: log2(L) stages, each exchanging one bit of the row index
- * with the same bit of the column index (rows i and i + d trade the lanes whose index has bit d set). Sgemm's packing of
- * a transposed operand did it one float at a time: with attention's small products (GPT-2 mini: 64 x 128 x 32) that
+ * with the same bit of the column index (rows i and i + d trade the lanes whose index has bit d set). Sgemm's packing
+ * of a transposed operand did it one float at a time: with attention's small products (GPT-2 mini: 64 x 128 x 32) that
  * packing took a third of the backward's time, and the 8-lane version here took the backward 0.83x and the forward
  * 0.91x of their time on one Zen 3 thread. With 8 lanes the rows stay in registers; other widths pass them through a
  * scratch block between stages (an array of vectors would be boxed).

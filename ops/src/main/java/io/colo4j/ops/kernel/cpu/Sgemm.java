@@ -473,13 +473,14 @@ public final class Sgemm {
                     for (int p0 = 0; p0 < kc; p0 += PB) {
                         int depth = Math.min(PB, kc - p0);
                         for (int q = 0; q < NR; q++) {
-                            MemorySegment.copy(b, F, (bOff + (long) (jc + jp + q) * ldb + pc + p0) * Float.BYTES, stage, q * depth, depth);
+                            long from = (bOff + (long) (jc + jp + q) * ldb + pc + p0) * Float.BYTES;
+                            MemorySegment.copy(b, F, from, stage, q * depth, depth);
                         }
                         int whole = depth - depth % L;
                         for (int q0 = 0; q0 < NR; q0 += L) {
                             for (int p = 0; p < whole; p += L) {
-                                BlockTranspose.transpose(stage, q0 * depth + p, depth, bp, dst + (p0 + p) * NR + q0, NR, 1f,
-                                        scratch);
+                                BlockTranspose.transpose(stage, q0 * depth + p, depth, bp, dst + (p0 + p) * NR + q0, NR,
+                                        1f, scratch);
                             }
                         }
                         for (int p = whole; p < depth; p++) {

@@ -44,14 +44,15 @@ class SgemmHeapTest {
                 }
                 best = Math.min(best, (threads.getCurrentThreadAllocatedBytes() - before) / 50);
             }
-            assertThat(best).as("heap bytes per warmed-up %d x %d x %d sgemm on one thread, A transposed: %s, B transposed: %s",
-                    M, N, K, transA, transB)
+            assertThat(best).as("heap bytes per warmed-up %d x %d x %d sgemm on one thread, A transposed: %s,"
+                    + " B transposed: %s", M, N, K, transA, transB)
                     .isLessThanOrEqualTo(MAX_BYTES_PER_CALL);
         }
     }
 
     /** C = A @ B (beta 0: the kernel's STORE) or C += A @ B (beta 1: ADD), on the calling thread only. */
-    private static void run(boolean transA, boolean transB, MemorySegment a, MemorySegment b, MemorySegment c, float beta) {
+    private static void run(boolean transA, boolean transB, MemorySegment a, MemorySegment b, MemorySegment c,
+                            float beta) {
         Sgemm.sgemm(transA, transB, M, N, K, 1f, a, 0, transA ? M : K, b, 0, transB ? K : N, beta, c, 0, N, 1);
     }
 

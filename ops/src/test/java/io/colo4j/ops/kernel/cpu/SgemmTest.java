@@ -250,7 +250,8 @@ class SgemmTest {
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
                 MemorySegment c = arena.allocate((long) m * n * Float.BYTES, 64);
-                Sgemm.sgemm(ta, tb, m, n, k, alpha, ta ? aT : a, 0, ta ? m : k, tb ? bT : b, 0, tb ? k : n, 0f, c, 0, n, 1);
+                Sgemm.sgemm(ta, tb, m, n, k, alpha, ta ? aT : a, 0, ta ? m : k, tb ? bT : b, 0, tb ? k : n,
+                        0f, c, 0, n, 1);
                 float[] got = toArray(c);
                 if (want == null) {
                     want = got;
