@@ -403,11 +403,11 @@ public final class Sgemm {
                 int nc = Math.min(NC, n1 - jc);
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
-                    packB(bOff, pc, kc, jc, nc, bp, row, ws.stage, ws.transposed);
+                    packB(bOff, pc, kc, jc, nc, bp, row, ws.stage, ws.transposeScratch);
                     int mode = pc > 0 || beta == 1f ? ADD : beta == 0f ? STORE : SCALE;
                     for (int ic = m0; ic < m1; ic += MC) {
                         int mc = Math.min(MC, m1 - ic);
-                        packA(aOff, ic, mc, pc, kc, ap, row, ws.transposed);
+                        packA(aOff, ic, mc, pc, kc, ap, row, ws.transposeScratch);
                         // B's micro-panel outside, A's inside: the packed A block (mc x kc, 384 KB) stays in L2 and
                         // one micro-panel of B is read from near cache by every A micro-panel in turn; the other way
                         // round, every A micro-panel streamed the whole packed B block (kc x nc, 2 MB: past L2)
@@ -443,7 +443,10 @@ public final class Sgemm {
             }
         }
 
-        /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels [kc][NR], zero padded. */
+        /**
+         * Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels [kc][NR], zero padded; a stored-transposed B through
+         * {@code stage} and {@link BlockTranspose}, as {@link #packA} does A.
+         */
         private void packB(long bOff, int pc, int kc, int jc, int nc, float[] bp, float[] row, float[] stage,
                            float[] scratch) {
             for (int jp = 0; jp < nc; jp += NR) {
@@ -509,9 +512,11 @@ public final class Sgemm {
         /**
          * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] as rows [mc][kc], zero padded to whole mr-row panels: bulk row copies
          * when A is not transposed (a scatter into mr-tall panels cost as much as the products when n is small, e.g.
-         * attention's P V); a transpose through {@code stage}, TRANSPOSE_DEPTH rows of A at a time, when it is. One
-         * layout means one micro-kernel per tile height: a second one for 6-tall panels, whose six broadcasts share one
-         * base register, had C2 hoist them all and spill an accumulator on 256-bit (AVX2) cores, and ran at half speed.
+         * attention's P V); when it is, TRANSPOSE_DEPTH rows of A at a time staged in {@code stage} and turned in
+         * L x L blocks ({@link BlockTranspose}, {@code scratch} its staging for other than 8 lanes), the edges float by
+         * float. One layout means one micro-kernel per tile height: a second one for 6-tall panels, whose six
+         * broadcasts share one base register, had C2 hoist them all and spill an accumulator on 256-bit (AVX2) cores,
+         * and ran at half speed.
          */
         private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] stage, float[] scratch) {
             float al = alpha;
@@ -913,7 +918,7 @@ public final class Sgemm {
 
         final MemorySegment tile = Arena.ofAuto().allocate((long) TALL * NR * Float.BYTES, 64);
         final float[] stage = new float[NR * PB];
-        final float[] transposed = new float[BlockTranspose.SCRATCH];
+        final float[] transposeScratch = new float[BlockTranspose.SCRATCH];
         private float[] ap = new float[0];
         private float[] bp = new float[0];
         private float[] row = new float[0];
