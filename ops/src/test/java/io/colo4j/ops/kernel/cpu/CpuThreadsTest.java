@@ -28,9 +28,17 @@ class CpuThreadsTest {
     @Test
     void oneCallerUsesEveryCore() {
         assumeTrue(CpuThreads.threads() > 1, "one core");
-        Occupancy o = new Occupancy();
-        CpuThreads.parallelFor(400, 1, o::body);
-        assertThat(o.max.get()).isBetween(2, CpuThreads.threads());
+        // a pool worker that wakes too late finds every chunk claimed (allowed: the caller does not wait for it); on a
+        // 2-vCPU VM, with C2 compiling what the test before ran, that happened once in a 0.4 s loop. Up to five loops:
+        // a pool that never helps fails them all, and none may run more threads than the pool has.
+        int most = 0;
+        for (int attempt = 0; attempt < 5 && most < 2; attempt++) {
+            Occupancy o = new Occupancy();
+            CpuThreads.parallelFor(400, 1, o::body);
+            assertThat(o.max.get()).isLessThanOrEqualTo(CpuThreads.threads());
+            most = Math.max(most, o.max.get());
+        }
+        assertThat(most).isBetween(2, CpuThreads.threads());
     }
 
     /**
