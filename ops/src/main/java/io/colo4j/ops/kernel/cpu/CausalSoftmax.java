@@ -23,6 +23,12 @@ import jdk.incubator.vector.VectorShuffle;
  * <p>Its bits are its own, not the plain softmax's: the exps' lanes are summed lane-wise, then in a fixed tree of
  * halves, the same in every execution mode and for any split of the rows over threads, since each row is computed
  * alone. The masked future is written as exact zeros whatever the kept prefix holds (NaN included).
+ *
+ * <p>Where its time goes (Zen 3, AVX2, one thread, [.., 64, 64], 48 MiB): the bulk copies alone take 9.8 ms and the
+ * passes alone 12.5 ms, and the whole call 22.6 ms: the two do not overlap. The passes are mostly per-row cost: the
+ * exp pass takes ~19 ns per row plus ~4 ns per kept vector. Taking 8 rows at a time transposed (columns as vectors:
+ * one exp per column, the sums kept per row lane and added in the same tree, so the same bits) removes the per-row
+ * reductions, but its two block transposes cost more than they save: 1.5x the time. Not adopted.
  */
 final class CausalSoftmax {
     /**
