@@ -100,8 +100,14 @@ public final class Dropout {
         }, x, bias, residual);
     }
 
-    /** g * mask: dropout's backward, the mask redrawn. */
+    /**
+     * g * mask: dropout's backward, the mask redrawn. Where nothing is dropped (p == 0) it is g itself, as the
+     * identity's backward is: no kernel and no buffer, and the same bits as g * 1.
+     */
     private static Tensor masked(Tensor g, DropoutBits bits, GlobalIndex index) {
+        if (bits.keepsAll()) {
+            return g;
+        }
         Tensor gc = g.isContiguous() ? g : g.contiguous();
         Tensor gin = Tensor.empty(g.shape());
         Backends.current().dropout(bits, index, gc, gin);

@@ -24,6 +24,14 @@ public record DropoutBits(long base, long threshold, float keep) {
         return new DropoutBits(Init.Random.mix(seed), (long) Math.floor(p * 0x1.0p53), 1f / (1f - p));
     }
 
+    /**
+     * True when nothing is dropped and kept elements keep their value (p == 0: eval, or no dropout): the mask is then
+     * the identity, bit for bit, and needs no draws.
+     */
+    public boolean keepsAll() {
+        return threshold == 0 && keep == 1f;
+    }
+
     /** The element at global index {@code g}'s factor: 0 when dropped, else 1 / (1 - p). */
     public float scale(long g) {
         return (Init.Random.mix(base + g * GOLDEN) >>> 11) + 1 <= threshold ? 0f : keep;

@@ -23,6 +23,8 @@ final class DropoutKernels {
     private static final LongVector IOTA = LongVector.zero(LS).addIndex(1);
     /** The counter's increment from one vector of elements to the next (wrapping). */
     private static final long STEP = N * DropoutBits.GOLDEN;
+    /** Elements per task of the kernel pool. */
+    private static final int GRAIN = 1 << 14;
 
     private DropoutKernels() {}
 
@@ -32,11 +34,20 @@ final class DropoutKernels {
         MemorySegment mo = out.segment();
         long oi = in.offset();
         long oo = out.offset();
-        overSegments(index, checkedNumel("dropout", index, in, out),
+        int n = checkedNumel("dropout", index, in, out);
+        if (bits.keepsAll()) {
+            CpuThreads.parallelFor(n, GRAIN, (from, to) -> MemorySegment.copy(mi, (oi + from) * Float.BYTES,
+                    mo, (oo + from) * Float.BYTES, (long) (to - from) * Float.BYTES));
+            return;
+        }
+        overSegments(index, n,
                 (from, to, g) -> stretch(bits, g, mi, oi + from, null, 0, null, 0, mo, oo + from, to - from));
     }
 
-    /** out = residual + (x + bias[e % C]) * mask; bias [C] (null: none), the rest contiguous and alike. */
+    /**
+     * out = residual + (x + bias[e % C]) * mask; bias [C] (null: none), the rest contiguous and alike. Where nothing is
+     * dropped the draws, and so the elements' global indices, play no part: {@link #add} instead of {@link #stretch}.
+     */
     static void biasDropoutAdd(Tensor x, Tensor bias, Tensor residual, DropoutBits bits, GlobalIndex index, Tensor out) {
         int n = checkedNumel("bias_dropout_add", index, x, out);
         if (residual.numel() != n || !residual.isContiguous()) {
@@ -49,21 +60,38 @@ final class DropoutKernels {
         long ox = x.offset();
         long or = residual.offset();
         long oo = out.offset();
+        boolean keepsAll = bits.keepsAll();
+        SegmentBody body;
         if (bias == null) {
-            overSegments(index, n, (from, to, g) -> stretch(bits, g, mx, ox + from, null, 0, mr, or + from, mo, oo + from, to - from));
-            return;
+            body = (from, to, g) -> {
+                if (keepsAll) {
+                    add(mx, ox + from, null, 0, mr, or + from, mo, oo + from, to - from);
+                } else {
+                    stretch(bits, g, mx, ox + from, null, 0, mr, or + from, mo, oo + from, to - from);
+                }
+            };
+        } else {
+            MemorySegment mb = bias.segment();
+            long ob = bias.offset();
+            int c = Math.toIntExact(bias.numel());
+            body = (from, to, g) -> {
+                for (int e = from; e < to; ) { // stretches within one bias row
+                    int col = e % c;
+                    int count = Math.min(to - e, c - col);
+                    if (keepsAll) {
+                        add(mx, ox + e, mb, ob + col, mr, or + e, mo, oo + e, count);
+                    } else {
+                        stretch(bits, g + (e - from), mx, ox + e, mb, ob + col, mr, or + e, mo, oo + e, count);
+                    }
+                    e += count;
+                }
+            };
         }
-        MemorySegment mb = bias.segment();
-        long ob = bias.offset();
-        int c = Math.toIntExact(bias.numel());
-        overSegments(index, n, (from, to, g) -> {
-            for (int e = from; e < to; ) { // stretches within one bias row
-                int col = e % c;
-                int count = Math.min(to - e, c - col);
-                stretch(bits, g + (e - from), mx, ox + e, mb, ob + col, mr, or + e, mo, oo + e, count);
-                e += count;
-            }
-        });
+        if (keepsAll) {
+            CpuThreads.parallelFor(n, GRAIN, (from, to) -> body.apply(from, to, 0));
+        } else {
+            overSegments(index, n, body);
+        }
     }
 
     /**
@@ -121,10 +149,35 @@ final class DropoutKernels {
         void apply(int from, int to, long g);
     }
 
+    /**
+     * out[e] = residual[e] + (x[e] [+ bias[e]]) for e in [0, count): {@link #stretch} where nothing is dropped
+     * (p == 0), the same bits (its factor is then exactly 1) at the full float width and without draws; a null bias is
+     * left out.
+     */
+    private static void add(MemorySegment mx, long ox, MemorySegment mb, long ob, MemorySegment mr, long or,
+                            MemorySegment mo, long oo, int count) {
+        int e = 0;
+        for (; e + Vec.L <= count; e += Vec.L) {
+            FloatVector v = FloatVector.fromMemorySegment(Vec.S, mx, (ox + e) * Float.BYTES, Vec.ORDER);
+            if (mb != null) {
+                v = v.add(FloatVector.fromMemorySegment(Vec.S, mb, (ob + e) * Float.BYTES, Vec.ORDER));
+            }
+            FloatVector.fromMemorySegment(Vec.S, mr, (or + e) * Float.BYTES, Vec.ORDER).add(v)
+                    .intoMemorySegment(mo, (oo + e) * Float.BYTES, Vec.ORDER);
+        }
+        for (; e < count; e++) {
+            float v = Vec.get(mx, ox + e);
+            if (mb != null) {
+                v += Vec.get(mb, ob + e);
+            }
+            Vec.set(mo, oo + e, Vec.get(mr, or + e) + v);
+        }
+    }
+
     /** Every local element with its global index, in parallel, one call per stretch of consecutive global indices. */
     private static void overSegments(GlobalIndex index, int n, SegmentBody body) {
         int runLength = index.runLength();
-        CpuThreads.parallelFor(n, 1 << 14, (from, to) -> {
+        CpuThreads.parallelFor(n, GRAIN, (from, to) -> {
             for (int e = from; e < to; ) {
                 int run = e / runLength;
                 int end = (int) Math.min(to, (long) (run + 1) * runLength);
