@@ -521,20 +521,31 @@ public final class Sgemm {
         private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] stage, float[] scratch) {
             float al = alpha;
             if (!transA) {
-                for (int r = 0; r < mc; r++) {
-                    int dst = r * kc;
-                    MemorySegment.copy(a, F, (aOff + (long) (ic + r) * lda + pc) * Float.BYTES, ap, dst, kc);
-                    if (al != 1f) {
-                        for (int p = dst; p < dst + kc; p++) {
-                            ap[p] = al * ap[p];
-                        }
+                // rows as long as the block's depth (the whole k, unpadded) make the block one run of A: one copy,
+                // not a short copy per row, whose fixed cost was most of packing at GPT-2 mini's k of 64 to 256
+                if (lda == kc) {
+                    MemorySegment.copy(a, F, (aOff + (long) ic * lda) * Float.BYTES, ap, 0, mc * kc);
+                } else {
+                    for (int r = 0; r < mc; r++) {
+                        MemorySegment.copy(a, F, (aOff + (long) (ic + r) * lda + pc) * Float.BYTES, ap, r * kc, kc);
+                    }
+                }
+                if (al != 1f) {
+                    for (int p = 0; p < mc * kc; p++) {
+                        ap[p] = al * ap[p];
                     }
                 }
             } else {
                 for (int p0 = 0; p0 < kc; p0 += TRANSPOSE_DEPTH) {
                     int depth = Math.min(TRANSPOSE_DEPTH, kc - p0);
-                    for (int q = 0; q < depth; q++) {
-                        MemorySegment.copy(a, F, (aOff + (long) (pc + p0 + q) * lda + ic) * Float.BYTES, stage, q * mc, mc);
+                    if (lda == mc) { // the staged rows are one run of A
+                        long from = (aOff + (long) (pc + p0) * lda + ic) * Float.BYTES;
+                        MemorySegment.copy(a, F, from, stage, 0, depth * mc);
+                    } else {
+                        for (int q = 0; q < depth; q++) {
+                            long from = (aOff + (long) (pc + p0 + q) * lda + ic) * Float.BYTES;
+                            MemorySegment.copy(a, F, from, stage, q * mc, mc);
+                        }
                     }
                     int wholeRows = mc - mc % L;
                     int wholeDepth = depth - depth % L;
