@@ -101,14 +101,15 @@ public final class Dropout {
     }
 
     /**
-     * g * mask: dropout's backward, the mask redrawn. Where nothing is dropped (p == 0) it is g itself, as the
-     * identity's backward is: no kernel and no buffer, and the same bits as g * 1.
+     * g * mask, contiguous: dropout's backward, the mask redrawn. Where nothing is dropped (p == 0) it is g itself
+     * (made contiguous, as the kernel's output was), as the identity's backward is: no kernel, and the same bits as
+     * g * 1.
      */
     private static Tensor masked(Tensor g, DropoutBits bits, GlobalIndex index) {
-        if (bits.keepsAll()) {
-            return g;
-        }
         Tensor gc = g.isContiguous() ? g : g.contiguous();
+        if (bits.keepsAll()) {
+            return gc;
+        }
         Tensor gin = Tensor.empty(g.shape());
         Backends.current().dropout(bits, index, gc, gin);
         return gin;
