@@ -475,10 +475,7 @@ public final class Sgemm {
                     // written whole (a 64 x NR block of the panel stays in L1, unlike scattering all kc rows at once)
                     for (int p0 = 0; p0 < kc; p0 += PB) {
                         int depth = Math.min(PB, kc - p0);
-                        for (int q = 0; q < NR; q++) {
-                            long from = (bOff + (long) (jc + jp + q) * ldb + pc + p0) * Float.BYTES;
-                            MemorySegment.copy(b, F, from, stage, q * depth, depth);
-                        }
+                        copyRows(b, bOff + (long) (jc + jp) * ldb + pc + p0, ldb, NR, depth, stage);
                         int whole = depth - depth % L;
                         for (int q0 = 0; q0 < NR; q0 += L) {
                             for (int p = 0; p < whole; p += L) {
@@ -510,6 +507,22 @@ public final class Sgemm {
         }
 
         /**
+         * {@code rows} rows of {@code width} floats of {@code src}, the first at float {@code from}, {@code ld} apart,
+         * into the start of {@code dst} as contiguous rows. Rows exactly {@code width} apart are one run of src and go
+         * in one copy: a copy per row is mostly its fixed cost at short rows (GPT-2 mini's k of 64 to 256 as A's
+         * rows).
+         */
+        private static void copyRows(MemorySegment src, long from, int ld, int rows, int width, float[] dst) {
+            if (ld == width) {
+                MemorySegment.copy(src, F, from * Float.BYTES, dst, 0, rows * width);
+                return;
+            }
+            for (int r = 0; r < rows; r++) {
+                MemorySegment.copy(src, F, (from + (long) r * ld) * Float.BYTES, dst, r * width, width);
+            }
+        }
+
+        /**
          * Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] as rows [mc][kc], zero padded to whole mr-row panels: bulk row copies
          * when A is not transposed (a scatter into mr-tall panels cost as much as the products when n is small, e.g.
          * attention's P V); when it is, TRANSPOSE_DEPTH rows of A at a time staged in {@code stage} and turned in
@@ -521,15 +534,7 @@ public final class Sgemm {
         private void packA(long aOff, int ic, int mc, int pc, int kc, float[] ap, float[] stage, float[] scratch) {
             float al = alpha;
             if (!transA) {
-                // rows as long as the block's depth (the whole k, unpadded) make the block one run of A: one copy,
-                // not a short copy per row, whose fixed cost was most of packing at GPT-2 mini's k of 64 to 256
-                if (lda == kc) {
-                    MemorySegment.copy(a, F, (aOff + (long) ic * lda) * Float.BYTES, ap, 0, mc * kc);
-                } else {
-                    for (int r = 0; r < mc; r++) {
-                        MemorySegment.copy(a, F, (aOff + (long) (ic + r) * lda + pc) * Float.BYTES, ap, r * kc, kc);
-                    }
-                }
+                copyRows(a, aOff + (long) ic * lda + pc, lda, mc, kc, ap);
                 if (al != 1f) {
                     for (int p = 0; p < mc * kc; p++) {
                         ap[p] = al * ap[p];
@@ -538,15 +543,7 @@ public final class Sgemm {
             } else {
                 for (int p0 = 0; p0 < kc; p0 += TRANSPOSE_DEPTH) {
                     int depth = Math.min(TRANSPOSE_DEPTH, kc - p0);
-                    if (lda == mc) { // the staged rows are one run of A
-                        long from = (aOff + (long) (pc + p0) * lda + ic) * Float.BYTES;
-                        MemorySegment.copy(a, F, from, stage, 0, depth * mc);
-                    } else {
-                        for (int q = 0; q < depth; q++) {
-                            long from = (aOff + (long) (pc + p0 + q) * lda + ic) * Float.BYTES;
-                            MemorySegment.copy(a, F, from, stage, q * mc, mc);
-                        }
-                    }
+                    copyRows(a, aOff + (long) (pc + p0) * lda + ic, lda, depth, mc, stage);
                     int wholeRows = mc - mc % L;
                     int wholeDepth = depth - depth % L;
                     for (int r0 = 0; r0 < wholeRows; r0 += L) {
